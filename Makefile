@@ -1,0 +1,67 @@
+# stallproof: every target here is what CI (.ci/run, .github/workflows) runs.
+GO       ?= go
+BIN      := $(CURDIR)/bin
+FUZZTIME ?= 30s
+BENCHTIME ?= 1s
+BENCHCOUNT ?= 6
+
+.PHONY: all test test-short lint vet fmt-check staticcheck cover fuzz bench soak chaos serve clean
+
+all: lint test
+
+## test: the README's test command.
+test:
+	$(GO) test -race ./...
+
+## test-short: the quick loop while editing.
+test-short:
+	$(GO) test -race -short ./...
+
+## lint: go vet, gofmt and staticcheck (pinned in tools/go.mod).
+lint: vet fmt-check staticcheck
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+$(BIN)/staticcheck: tools/go.mod tools/go.sum
+	cd tools && GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck
+
+staticcheck: $(BIN)/staticcheck
+	$(BIN)/staticcheck ./...
+
+## cover: coverage profile and per-function summary.
+cover:
+	$(GO) test -race -coverprofile=coverage.out ./...
+	$(GO) tool cover -func=coverage.out | tail -1
+
+## fuzz: run every fuzz target for FUZZTIME each.
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+## bench: the benchmark set, written to bench/results.txt.
+bench:
+	@mkdir -p bench
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) ./... | tee bench/results.txt
+
+## soak: many more property checks than the default run.
+soak:
+	$(GO) test -race -count=1 -timeout 60m ./properties/... -rapid.checks=2000
+
+## chaos: the demo (the README's first command).
+chaos:
+	$(GO) run ./cmd/stallproof chaos
+
+## serve: the reference server on 127.0.0.1:9000.
+serve:
+	$(GO) run ./cmd/stallproof serve
+
+clean:
+	rm -rf $(BIN) coverage.out
