@@ -20,16 +20,16 @@ type Option interface {
 }
 
 type config struct {
-	bufSize     int
-	backlog     int
-	refuseFull  bool
-	seed        uint64
-	name        string
-	kernelBufs  int
-	faults      []Fault
-	onAccept    func(*Conn)
-	onEvent     func(Event)
-	maxEvents   int
+	bufSize    int
+	backlog    int
+	refuseFull bool
+	seed       uint64
+	name       string
+	kernelBufs int
+	faults     []Fault
+	onAccept   func(*Conn)
+	onEvent    func(Event)
+	maxEvents  int
 }
 
 func newConfig(opts []Option) config {
