@@ -4,13 +4,10 @@ import (
 	"errors"
 	"net"
 	"os"
-	"sync/atomic"
 	"time"
 )
 
 var errNotSupported = errors.New("operation not supported by the wrapped connection")
-
-var wrapCount atomic.Uint64
 
 // Wrap returns c with fault controls, so the faults of an in-memory
 // connection apply to a real one (typically loopback TCP). With no fault
@@ -22,7 +19,11 @@ var wrapCount atomic.Uint64
 // a half-close into a full close. Errors from c pass through unchanged.
 func Wrap(c net.Conn, opts ...Option) *Conn {
 	cfg := newConfig(opts)
-	return wrap(c, &cfg, wrapCount.Add(1), "")
+	wc := wrap(c, &cfg, 0, "")
+	for _, f := range cfg.faults {
+		wc.Inject(f)
+	}
+	return wc
 }
 
 func wrap(inner net.Conn, cfg *config, index uint64, suffix string) *Conn {
@@ -34,9 +35,6 @@ func wrap(inner net.Conn, cfg *config, index uint64, suffix string) *Conn {
 	c.init(name+suffix, inner.LocalAddr(), inner.RemoteAddr(), cfg, index)
 	if cfg.kernelBufs > 0 {
 		_ = ShrinkBuffers(inner, cfg.kernelBufs)
-	}
-	for _, f := range cfg.faults {
-		c.Inject(f)
 	}
 	return c
 }
