@@ -1,0 +1,59 @@
+package server
+
+// Broadcasting tallies.
+//
+// The vote path does O(1) work to announce a vote: it sets a flag and, if
+// the flag was clear, puts a token in a one-slot channel without blocking.
+// One broadcaster goroutine takes the token, copies the tally under its
+// lock, formats one snapshot shared by every client, and offers it to each
+// client's one-slot mailbox. Votes counted while it offers are coalesced
+// into its next snapshot, so under load the broadcast rate adapts to what
+// the clients can take, and a vote never waits for a broadcast.
+
+// wakeBroadcaster tells the broadcaster that the tally changed. It never
+// blocks.
+func (s *Server) wakeBroadcaster() {
+	if s.wakePending.Load() || !s.wakePending.CompareAndSwap(false, true) {
+		return // a wake-up is already on its way
+	}
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// broadcastLoop runs until stop is closed.
+func (s *Server) broadcastLoop(stop <-chan struct{}) {
+	counts := make([]uint64, len(s.set.options))
+	var last uint64
+	for {
+		select {
+		case <-s.wake:
+		case <-stop:
+			return
+		}
+		// Clear the flag before reading the tally: a vote counted after
+		// this point sends a new token, so none is missed.
+		s.wakePending.Store(false)
+		if s.noPush {
+			continue
+		}
+		seq, ok := s.tally.readIfNewer(counts, last)
+		if !ok {
+			continue
+		}
+		last = seq
+		snap := newSnapshot(seq, s.set.options, counts)
+		var conflated uint64
+		s.regMu.RLock()
+		for _, c := range s.conns {
+			if c.offer(snap) {
+				conflated++
+			}
+		}
+		s.regMu.RUnlock()
+		if conflated > 0 {
+			s.stats.conflated.Add(conflated)
+		}
+	}
+}

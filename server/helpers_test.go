@@ -1,0 +1,286 @@
+package server
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stallproof/stallproof/server/wire"
+)
+
+// bound is the liveness bound of every wait in these tests: generous,
+// because a frozen server is infinitely slow and a loaded CI machine is not.
+const bound = 10 * time.Second
+
+// newServer returns a server for cfg that is closed when the test ends.
+func newServer(t testing.TB, cfg Config) *Server {
+	t.Helper()
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return s
+}
+
+// listenTCP returns a loopback listener.
+func listenTCP(t testing.TB) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	return ln
+}
+
+// serve runs s.Serve on ln in a goroutine; the test's cleanup closes s,
+// waits for Serve and checks that it returned nil.
+func serve(t testing.TB, s *Server, ln net.Listener) {
+	t.Helper()
+	errc := make(chan error, 1)
+	go func() { errc <- s.Serve(context.Background(), ln) }()
+	t.Cleanup(func() {
+		s.Close()
+		select {
+		case err := <-errc:
+			if err != nil {
+				t.Errorf("Serve: %v", err)
+			}
+		case <-time.After(bound):
+			t.Errorf("Serve did not return within %v of Close", bound)
+		}
+	})
+}
+
+// startTCP starts a server for cfg on loopback TCP and returns it and its
+// address.
+func startTCP(t testing.TB, cfg Config) (*Server, string) {
+	t.Helper()
+	s := newServer(t, cfg)
+	ln := listenTCP(t)
+	serve(t, s, ln)
+	return s, ln.Addr().String()
+}
+
+// smallBufListener shrinks the kernel buffers of every accepted TCP
+// connection, so that a client that stops reading stalls the server's
+// writes after kilobytes instead of megabytes.
+type smallBufListener struct {
+	net.Listener
+	size int
+}
+
+func (l smallBufListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetWriteBuffer(l.size)
+		tc.SetReadBuffer(l.size)
+	}
+	return c, err
+}
+
+// flakyListener returns a temporary error from its first n Accepts, then
+// the inner listener's. err, if set, replaces the temporary error.
+type flakyListener struct {
+	net.Listener
+	mu  sync.Mutex
+	n   int
+	err error
+}
+
+func (l *flakyListener) Accept() (net.Conn, error) {
+	l.mu.Lock()
+	if l.n > 0 {
+		l.n--
+		l.mu.Unlock()
+		if l.err != nil {
+			return nil, l.err
+		}
+		return nil, &net.OpError{Op: "accept", Net: "tcp", Err: tempError{syscall.EMFILE}}
+	}
+	l.mu.Unlock()
+	return l.Listener.Accept()
+}
+
+// tempError is an os.SyscallError-like error that says it is temporary.
+type tempError struct{ errno syscall.Errno }
+
+func (e tempError) Error() string   { return "accept: " + e.errno.Error() }
+func (e tempError) Unwrap() error   { return e.errno }
+func (e tempError) Temporary() bool { return true }
+func (e tempError) Timeout() bool   { return false }
+
+// client is a test client speaking protocol v1.
+type client struct {
+	t    testing.TB
+	nc   net.Conn
+	br   *bufio.Reader
+	opts []string
+
+	tallySeq  uint64 // seq of the last TALLY line
+	sawTally  bool
+	lastOK    uint64
+	lastTally wire.Msg
+}
+
+// dial connects to addr and reads HELLO and the initial TALLY.
+func dial(t testing.TB, addr string) *client {
+	t.Helper()
+	nc, err := net.DialTimeout("tcp", addr, bound)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	c := newClient(t, nc)
+	c.hello()
+	return c
+}
+
+func newClient(t testing.TB, nc net.Conn) *client {
+	c := &client{t: t, nc: nc, br: bufio.NewReaderSize(nc, 8192)}
+	t.Cleanup(func() { nc.Close() })
+	return c
+}
+
+func (c *client) hello() {
+	c.t.Helper()
+	m := c.next()
+	if m.Kind != wire.MsgHello {
+		c.t.Fatalf("first line: got %v, want HELLO", m.Kind)
+	}
+	c.opts = m.Options
+	if m := c.next(); m.Kind != wire.MsgTally {
+		c.t.Fatalf("second line: got %v, want TALLY", m.Kind)
+	}
+}
+
+func (c *client) send(lines ...string) {
+	c.t.Helper()
+	c.nc.SetWriteDeadline(time.Now().Add(bound))
+	if _, err := io.WriteString(c.nc, strings.Join(lines, "")); err != nil {
+		c.t.Fatalf("write: %v", err)
+	}
+}
+
+// line reads one raw line, terminator included.
+func (c *client) line() (string, error) {
+	c.nc.SetReadDeadline(time.Now().Add(bound))
+	return c.br.ReadString('\n')
+}
+
+// next reads and checks one line: well-formed, TALLY seqs never going
+// back, OK seqs increasing.
+func (c *client) next() wire.Msg {
+	c.t.Helper()
+	l, err := c.line()
+	if err != nil {
+		c.t.Fatalf("read: %v (partial %q)", err, l)
+	}
+	m, err := wire.ParseMsg(l, c.opts)
+	if err != nil {
+		c.t.Fatalf("server sent a bad line: %v", err)
+	}
+	switch m.Kind {
+	case wire.MsgTally:
+		if c.sawTally && m.Seq < c.tallySeq {
+			c.t.Fatalf("TALLY seq went back from %d to %d", c.tallySeq, m.Seq)
+		}
+		c.tallySeq, c.sawTally, c.lastTally = m.Seq, true, m
+	case wire.MsgOK:
+		if m.Seq <= c.lastOK {
+			c.t.Fatalf("OK seq went from %d to %d", c.lastOK, m.Seq)
+		}
+		c.lastOK = m.Seq
+	}
+	return m
+}
+
+// reply reads lines until one that is not a TALLY and returns it.
+func (c *client) reply() wire.Msg {
+	c.t.Helper()
+	for {
+		if m := c.next(); m.Kind != wire.MsgTally {
+			return m
+		}
+	}
+}
+
+// vote votes for opt and returns the seq of its OK.
+func (c *client) vote(opt string) uint64 {
+	c.t.Helper()
+	c.send("VOTE " + opt + "\n")
+	m := c.reply()
+	if m.Kind != wire.MsgOK {
+		c.t.Fatalf("VOTE %s: got %+v, want OK", opt, m)
+	}
+	return m.Seq
+}
+
+// waitTally reads until a TALLY with seq >= seq arrives.
+func (c *client) waitTally(seq uint64) wire.Msg {
+	c.t.Helper()
+	for {
+		if m := c.next(); m.Kind == wire.MsgTally && m.Seq >= seq {
+			return m
+		}
+	}
+}
+
+// expectEOF reads lines until EOF and returns them; a connection reset
+// after the lines is accepted too.
+func (c *client) expectEOF() []string {
+	c.t.Helper()
+	var lines []string
+	for {
+		l, err := c.line()
+		if l != "" && strings.HasSuffix(l, "\n") {
+			lines = append(lines, l)
+		}
+		if err == nil {
+			continue
+		}
+		if err == io.EOF && (l == "" || strings.HasSuffix(l, "\n")) {
+			return lines
+		}
+		if errors.Is(err, syscall.ECONNRESET) {
+			return lines
+		}
+		c.t.Fatalf("want EOF, got %v (partial %q)", err, l)
+	}
+}
+
+// closeWrite half-closes the client's side.
+func (c *client) closeWrite() {
+	c.t.Helper()
+	if err := c.nc.(*net.TCPConn).CloseWrite(); err != nil {
+		c.t.Fatalf("CloseWrite: %v", err)
+	}
+}
+
+// eventually waits, polling, until cond holds; it fails the test after
+// bound. It is for conditions with no event to wait on (a counter).
+func eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(bound)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not within %v: %s", bound, what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func sumVotes(m map[string]uint64) (n uint64) {
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+func fmtLines(lines []string) string { return fmt.Sprintf("%q", lines) }
