@@ -1,0 +1,85 @@
+package mutants
+
+import "github.com/stallproof/stallproof/server/wire"
+
+// broadcastWorker is the seed's "fix" for lockAcrossWrite: the vote path no
+// longer writes; it sends the new tally to one broadcast worker goroutine,
+// which writes it to every client in turn. TALLY replies go through the same
+// worker, so each client still gets its tallies in seq order.
+//
+// Bug: the buffered channel is sent to while the tally lock is held, and the
+// worker writes to the clients one after another. When one client stalls,
+// the worker blocks in its Write, the channel fills, the next vote blocks in
+// the send holding the lock, and the server freezes as before, only a
+// channel's worth of votes later.
+func broadcastWorker(s *server) {
+	work := make(chan broadcast, 64)
+	enqueue := func(b broadcast) {
+		select {
+		case work <- b: // blocks, under the tally lock, once work is full: the bug
+		case <-s.done:
+		}
+	}
+	s.newSink = func(c *client) sink {
+		d := &direct{conn: c.conn}
+		return &viaWorker{direct: d, enqueue: enqueue, done: s.done}
+	}
+	s.vote = func(c *client, opt int) {
+		s.mu.Lock()
+		seq := s.countLocked(opt)
+		_, line := s.snapshot()
+		enqueue(broadcast{line: line})
+		s.mu.Unlock()
+		c.sink.reply(wire.AppendOK(nil, seq))
+	}
+	s.goroutine(func() {
+		for {
+			select {
+			case b := <-work:
+				if b.to != nil {
+					if b.line != nil {
+						b.to.write(b.line)
+					}
+					if b.flushed != nil {
+						close(b.flushed)
+					}
+					continue
+				}
+				for _, c := range s.clientList() {
+					c.sink.push(0, b.line) // a direct write: blocks on a stalled client
+				}
+			case <-s.done:
+				return
+			}
+		}
+	})
+}
+
+// broadcast is one job for the worker: a tally for every client, or a TALLY
+// reply for one, or a marker that the jobs before it are written.
+type broadcast struct {
+	line    []byte
+	to      *direct       // nil: every client
+	flushed chan struct{} // closed when the job is done
+}
+
+// viaWorker writes replies and pushes directly, but sends TALLY replies
+// through the worker, and before closing waits until the worker has written
+// every tally queued so far.
+type viaWorker struct {
+	*direct
+	enqueue func(broadcast)
+	done    <-chan struct{}
+}
+
+func (v *viaWorker) answer(_ uint64, line []byte) { v.enqueue(broadcast{line: line, to: v.direct}) }
+
+func (v *viaWorker) finish() {
+	flushed := make(chan struct{})
+	v.enqueue(broadcast{to: v.direct, flushed: flushed})
+	select {
+	case <-flushed:
+	case <-v.done:
+	}
+	v.conn.Close()
+}

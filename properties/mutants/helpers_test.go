@@ -1,0 +1,299 @@
+package mutants
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stallproof/stallproof/server/wire"
+)
+
+// bound is the generous liveness bound: a frozen server is infinitely slow.
+const bound = 10 * time.Second
+
+// running is a mutant serving on loopback TCP.
+type running struct {
+	s      *server
+	addr   string
+	cancel context.CancelFunc
+	errc   chan error
+
+	once sync.Once
+	err  error
+}
+
+// start runs m on 127.0.0.1:0, with ln wrapped by wrap if given, and stops
+// it at cleanup.
+func start(t testing.TB, m Mutant, wrap ...func(net.Listener) net.Listener) *running {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := ln
+	for _, w := range wrap {
+		l = w(l)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &running{s: m.newServer(slices.Clone(DefaultOptions)), addr: ln.Addr().String(), cancel: cancel, errc: make(chan error, 1)}
+	go func() { r.errc <- r.s.serve(ctx, l) }()
+	t.Cleanup(func() { r.stop(t) })
+	return r
+}
+
+// stop cancels the server and returns what Serve returned, failing t if it
+// does not return within the bound.
+func (r *running) stop(t testing.TB) error {
+	t.Helper()
+	r.once.Do(func() {
+		r.cancel()
+		select {
+		case r.err = <-r.errc:
+		case <-time.After(bound):
+			t.Errorf("Serve did not return within %v of cancel", bound)
+		}
+	})
+	return r.err
+}
+
+// smallBuffers shrinks the kernel send buffer of every accepted connection,
+// so that a client that stops reading blocks the server's Write after tens
+// of KiB instead of MiBs.
+func smallBuffers(ln net.Listener) net.Listener { return smallBufListener{ln} }
+
+type smallBufListener struct{ net.Listener }
+
+func (l smallBufListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetWriteBuffer(4096)
+	}
+	return c, err
+}
+
+// failAccepts makes the first n Accepts fail with a temporary error, as
+// EMFILE does.
+func failAccepts(n int) func(net.Listener) net.Listener {
+	return func(ln net.Listener) net.Listener {
+		l := &failingListener{Listener: ln}
+		l.left.Store(int64(n))
+		return l
+	}
+}
+
+type failingListener struct {
+	net.Listener
+	left atomic.Int64
+}
+
+type temporaryError struct{}
+
+func (temporaryError) Error() string   { return "accept: too many open files (injected)" }
+func (temporaryError) Timeout() bool   { return false }
+func (temporaryError) Temporary() bool { return true }
+
+func (l *failingListener) Accept() (net.Conn, error) {
+	if l.left.Add(-1) >= 0 {
+		return nil, &net.OpError{Op: "accept", Net: "tcp", Addr: l.Addr(), Err: temporaryError{}}
+	}
+	return l.Listener.Accept()
+}
+
+// testConn is a client connection.
+type testConn struct {
+	t    testing.TB
+	conn *net.TCPConn
+	r    *bufio.Reader
+}
+
+// dial connects to addr and reads HELLO.
+func dial(t testing.TB, addr string) *testConn {
+	t.Helper()
+	c := dialNoHello(t, addr)
+	if got, want := c.expect("HELLO"), strings.TrimSpace(string(wire.AppendHello(nil, DefaultOptions))); got != want {
+		t.Fatalf("first line %q, want %q", got, want)
+	}
+	return c
+}
+
+func dialNoHello(t testing.TB, addr string) *testConn {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return &testConn{t: t, conn: conn.(*net.TCPConn), r: bufio.NewReader(conn)}
+}
+
+// dialStalled connects to addr with a tiny receive buffer, reads HELLO and
+// then never reads again.
+func dialStalled(t testing.TB, addr string) *testConn {
+	t.Helper()
+	c := dial(t, addr)
+	c.conn.SetReadBuffer(4096)
+	return c
+}
+
+func (c *testConn) send(lines ...string) {
+	c.t.Helper()
+	if _, err := c.conn.Write([]byte(strings.Join(lines, ""))); err != nil {
+		c.t.Fatalf("send: %v", err)
+	}
+}
+
+// lineWithin reads one line, without its terminator, waiting at most d.
+func (c *testConn) lineWithin(d time.Duration) (string, error) {
+	c.conn.SetReadDeadline(time.Now().Add(d))
+	line, err := c.r.ReadString('\n')
+	if err != nil {
+		return line, err
+	}
+	return strings.TrimSuffix(line, "\n"), nil
+}
+
+// expectWithin reads lines until one that starts with prefix, skipping
+// pushed tallies (unless prefix is "TALLY"), waiting at most d in all.
+func (c *testConn) expectWithin(prefix string, d time.Duration) (string, error) {
+	deadline := time.Now().Add(d)
+	for {
+		line, err := c.lineWithin(time.Until(deadline))
+		if err != nil {
+			return line, err
+		}
+		if strings.HasPrefix(line, prefix) {
+			return line, nil
+		}
+		if !strings.HasPrefix(line, "TALLY ") {
+			return line, errors.New("unexpected line " + line)
+		}
+	}
+}
+
+func (c *testConn) expect(prefix string) string {
+	c.t.Helper()
+	line, err := c.expectWithin(prefix, bound)
+	if err != nil {
+		c.t.Fatalf("waiting for %s: got %q, %v", prefix, line, err)
+	}
+	return line
+}
+
+// expectEOF reads until the server closes the connection, failing on any
+// line other than a pushed tally.
+func (c *testConn) expectEOF() {
+	c.t.Helper()
+	if line, err := c.expectWithin("\x00", bound); !isEOF(err) {
+		c.t.Fatalf("waiting for the server to close: got %q, %v", line, err)
+	}
+}
+
+func isEOF(err error) bool {
+	return err != nil && !errors.Is(err, os.ErrDeadlineExceeded) && !strings.HasPrefix(err.Error(), "unexpected line")
+}
+
+func isTimeout(err error) bool { return errors.Is(err, os.ErrDeadlineExceeded) }
+
+// voter is a client that sends n votes for opt at once while it reads its
+// replies and the pushed tallies in the background.
+type voter struct {
+	c      *testConn
+	n      int
+	oks    atomic.Int64
+	mu     sync.Mutex
+	seqs   []uint64 // the OK seqs, in order
+	tallys []string // every TALLY line received, in order
+	done   chan struct{}
+	wg     sync.WaitGroup
+}
+
+// vote starts a voter; it stops reading once it has n OKs or the
+// connection fails, and is closed at cleanup.
+func vote(t testing.TB, addr string, n int, opt string) *voter {
+	t.Helper()
+	v := &voter{c: dial(t, addr), n: n, done: make(chan struct{})}
+	conn := v.c.conn
+	conn.SetReadDeadline(time.Time{})
+	v.wg.Add(2)
+	go func() {
+		defer v.wg.Done()
+		conn.Write(bytes.Repeat([]byte("VOTE "+opt+"\n"), n))
+	}()
+	go func() {
+		defer v.wg.Done()
+		defer close(v.done)
+		for v.oks.Load() < int64(n) {
+			line, err := v.c.r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			line = strings.TrimSuffix(line, "\n")
+			v.mu.Lock()
+			if m, err := wire.ParseMsg(line, DefaultOptions); err == nil && m.Kind == wire.MsgOK {
+				v.seqs = append(v.seqs, m.Seq)
+				v.oks.Add(1)
+			} else if strings.HasPrefix(line, "TALLY ") {
+				v.tallys = append(v.tallys, line)
+			}
+			v.mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		conn.Close()
+		v.wg.Wait()
+	})
+	return v
+}
+
+// wait waits, at most d, for the voter to stop reading and reports whether it
+// got all its OKs.
+func (v *voter) wait(d time.Duration) bool {
+	select {
+	case <-v.done:
+	case <-time.After(d):
+	}
+	return v.oks.Load() == int64(v.n)
+}
+
+// results returns copies of what the voter received.
+func (v *voter) results() (seqs []uint64, tallys []string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return slices.Clone(v.seqs), slices.Clone(v.tallys)
+}
+
+func caughtBy(m Mutant, props ...string) bool {
+	for _, p := range props {
+		if slices.Contains(m.Caught, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// queued returns the bytes an outbox-based sink holds for its client.
+func queued(sk sink) (n int, ok bool) {
+	var o *outbox
+	switch sk := sk.(type) {
+	case *outbox:
+		o = sk
+	case unbounded:
+		o = sk.outbox
+	case unguarded:
+		o = sk.outbox
+	default:
+		return 0, false
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.replies) + len(o.tally), true
+}

@@ -1,0 +1,14 @@
+package mutants
+
+import (
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+// The leaky-writer mutant's leaked goroutines end when its server stops, just
+// after Serve returns, so they need no exemption here: goleak retries for a
+// while before it reports. Its own test counts them while they leak.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
