@@ -177,7 +177,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 		}
 		s.full = false
 		k := s.chunk(min(len(p), space))
-		st.push(p[:k], s.readyAt())
+		st.push(p[:k], s.readyAt(), s.fx.frag > 0)
 		p, n = p[k:], n+k
 		st.cond.Broadcast() // data for the reader
 		if s.moved(k) {

@@ -24,7 +24,8 @@ type Listener struct {
 	fails   int // Accepts left to fail
 	paused  bool
 	holds   []*DialHold
-	count   uint64
+	count   uint64 // dials; in memory, connections
+	wcount  uint64 // wrapped: Accepts, numbered apart from dials so seeds replay
 	accepts atomic.Int64
 }
 
@@ -105,8 +106,8 @@ func (l *Listener) Accept() (net.Conn, error) {
 		}
 		l.cond.Wait()
 	}
-	l.count++
-	n := l.count
+	l.wcount++
+	n := l.wcount
 	l.mu.Unlock()
 	inner, err := l.inner.Accept()
 	if err != nil {

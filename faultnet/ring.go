@@ -46,8 +46,9 @@ func (b *ring) read(p []byte) int {
 func (b *ring) discard() { b.r, b.n = 0, 0 }
 
 // mark records when the bytes [start, end) of a stream become readable,
-// for latency.
+// for latency, and whether they are a fragment of a short write (split).
 type mark struct {
 	start, end int64
 	at         time.Time
+	split      bool
 }

@@ -28,18 +28,21 @@ func newStream(size int) *stream {
 // space is how many more bytes the writer may add.
 func (st *stream) space() int { return max(max(st.snd+st.rcv, 1)-st.len(), 0) }
 
-// push appends p, readable from ready on (zero: at once). Caller holds mu.
-func (st *stream) push(p []byte, ready time.Time) {
+// push appends p, readable from ready on (zero: at once). With split, p is
+// a fragment of a short write: no Read returns bytes on both sides of its
+// edges, so the reader sees the fragments as a TCP reader sees segments
+// that it reads as they arrive. Caller holds mu.
+func (st *stream) push(p []byte, ready time.Time, split bool) {
 	start := st.wrOff
 	st.write(p)
 	st.wrOff += int64(len(p))
-	if ready.IsZero() && len(st.marks) == 0 {
+	if ready.IsZero() && !split && len(st.marks) == 0 {
 		return
 	}
-	if n := len(st.marks); ready.IsZero() || (n > 0 && ready.Before(st.marks[n-1].at)) {
+	if n := len(st.marks); n > 0 && (ready.IsZero() || ready.Before(st.marks[n-1].at)) {
 		ready = st.marks[n-1].at // bytes never overtake
 	}
-	st.marks = append(st.marks, mark{start, st.wrOff, ready})
+	st.marks = append(st.marks, mark{start, st.wrOff, ready, split})
 }
 
 // readable returns how many bytes the reader may take at now, and when more
@@ -55,6 +58,12 @@ func (st *stream) readable(now time.Time) (n int, next time.Time) {
 	for _, m := range st.marks {
 		if m.at.After(now) {
 			return int(max(m.start, st.rdOff) - st.rdOff), m.at
+		}
+		if m.split {
+			if m.start > st.rdOff {
+				return int(m.start - st.rdOff), time.Time{}
+			}
+			return int(m.end - st.rdOff), time.Time{}
 		}
 	}
 	return st.len(), time.Time{}
