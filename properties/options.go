@@ -1,0 +1,136 @@
+package properties
+
+import (
+	"fmt"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+// An Option configures Run.
+type Option interface {
+	apply(*config)
+	fmt.Stringer
+}
+
+// Transport selects the network the server under test listens on.
+type Transport int
+
+const (
+	// InMemory is faultnet's in-memory network with small buffers: stalls
+	// happen after a few kilobytes and every fault is exact. The default.
+	InMemory Transport = iota
+	// LoopbackTCP is real TCP on 127.0.0.1, wrapped by faultnet, with kernel
+	// buffers shrunk so a stalled client blocks the server after tens of
+	// kilobytes. It exercises the server's real socket error paths.
+	LoopbackTCP
+)
+
+func (tr Transport) String() string {
+	if tr == LoopbackTCP {
+		return "LoopbackTCP"
+	}
+	return "InMemory"
+}
+
+type config struct {
+	props     []string
+	checks    int
+	bound     time.Duration
+	transport Transport
+	bufSize   int
+	maxSteps  int
+	adapter   *Adapter
+	floodSize int
+	leakOpts  []goleak.Option
+}
+
+// Defaults.
+const (
+	// DefaultBound is how long a healthy client waits for any answer before
+	// the server counts as stuck. A frozen server is infinitely slow, so a
+	// generous bound still tells right from wrong, and does not flake on a
+	// loaded machine.
+	DefaultBound = 2 * time.Second
+	// DefaultChecks is the number of scenarios per property (divided by 5
+	// under -short), unless -rapid.checks is given.
+	DefaultChecks = 20
+	// DefaultFloodBytes is how much a flooding client sends without reading
+	// before the server must have pushed back or evicted it.
+	DefaultFloodBytes = 2 << 20
+)
+
+func newConfig(opts []Option) config {
+	c := config{
+		props:     allProps(),
+		checks:    DefaultChecks,
+		bound:     DefaultBound,
+		bufSize:   8 << 10,
+		maxSteps:  12,
+		floodSize: DefaultFloodBytes,
+	}
+	for _, o := range opts {
+		o.apply(&c)
+	}
+	return c
+}
+
+type optionFunc struct {
+	f    func(*config)
+	desc string
+}
+
+func (o optionFunc) apply(c *config) { o.f(c) }
+func (o optionFunc) String() string  { return o.desc }
+
+func option(desc string, f func(*config)) Option { return optionFunc{f, desc} }
+
+// Properties restricts Run to the named properties: "progress",
+// "consistency", "isolation", "bounded", "halfclose", "leaks".
+func Properties(names ...string) Option {
+	return option(fmt.Sprintf("Properties(%q)", names), func(c *config) { c.props = names })
+}
+
+// Checks sets the number of scenarios each property tries (divided by 5
+// under -short). An explicit -rapid.checks flag wins.
+func Checks(n int) Option {
+	return option(fmt.Sprintf("Checks(%d)", n), func(c *config) { c.checks = max(n, 1) })
+}
+
+// Bound sets how long a healthy client waits for an answer before the
+// server counts as stuck (default DefaultBound). Keep it generous.
+func Bound(d time.Duration) Option {
+	return option(fmt.Sprintf("Bound(%v)", d), func(c *config) { c.bound = d })
+}
+
+// WithTransport selects the network (default InMemory).
+func WithTransport(tr Transport) Option {
+	return option(fmt.Sprintf("WithTransport(%v)", tr), func(c *config) { c.transport = tr })
+}
+
+// BufferSize sets the per-direction buffer of in-memory connections, and
+// the kernel buffers of loopback ones (default 8 KiB): how soon a client
+// that stops reading blocks the server's writes.
+func BufferSize(n int) Option {
+	return option(fmt.Sprintf("BufferSize(%d)", n), func(c *config) { c.bufSize = n })
+}
+
+// MaxSteps bounds the number of actions in one scenario (default 12).
+func MaxSteps(n int) Option {
+	return option(fmt.Sprintf("MaxSteps(%d)", n), func(c *config) { c.maxSteps = max(n, 1) })
+}
+
+// FloodBytes sets how many bytes of requests a client that never reads may
+// send before the server must have evicted it or stopped reading from it
+// (default DefaultFloodBytes). Set it above your server's per-client
+// buffer limits.
+func FloodBytes(n int) Option {
+	return option(fmt.Sprintf("FloodBytes(%d)", n), func(c *config) { c.floodSize = n })
+}
+
+// IgnoreGoroutines passes goleak options (such as
+// goleak.IgnoreTopFunction) to the leak checks, for goroutines the server
+// legitimately keeps after Serve returns (a package-level worker, say).
+func IgnoreGoroutines(opts ...goleak.Option) Option {
+	return option("IgnoreGoroutines(...)", func(c *config) { c.leakOpts = append(c.leakOpts, opts...) })
+}

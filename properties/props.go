@@ -1,0 +1,398 @@
+package properties
+
+import (
+	"fmt"
+	"maps"
+	"runtime"
+	"slices"
+	"time"
+
+	"go.uber.org/goleak"
+	"pgregory.net/rapid"
+
+	"github.com/stallproof/stallproof/server/wire"
+)
+
+// Property names, as subtests of Run and arguments of Properties.
+const (
+	propProgress    = "progress"
+	propConsistency = "consistency"
+	propIsolation   = "isolation"
+	propBounded     = "bounded"
+	propHalfClose   = "halfclose"
+	propLeaks       = "leaks"
+)
+
+func allProps() []string {
+	return []string{propProgress, propConsistency, propIsolation, propBounded, propHalfClose, propLeaks}
+}
+
+// property is one invariant and the scenarios that probe it.
+type property struct {
+	name  string
+	kinds []kind // kinds of client a scenario may start with or connect
+	ops   []op
+	// extra runs after the scenario, before the final audit (nil: none).
+	extra func(e *env)
+	// finish runs after the final audit (nil: none).
+	finish func(e *env)
+}
+
+var properties = map[string]property{
+	propProgress: {
+		name:  propProgress,
+		kinds: []kind{healthy, healthy, fragmenter, garbler, stalled, trickler, flooder, slowloris},
+		ops: []op{opVote, opVote, opVote, opQuery, opStall, opResume, opFlood, opAcceptErrors,
+			opConnect, opDisconnect, opReset, opGarbage, opParallel},
+	},
+	propConsistency: {
+		name:  propConsistency,
+		kinds: []kind{healthy, healthy, fragmenter, garbler, stalled, trickler},
+		ops:   []op{opVote, opVote, opParallel, opParallel, opQuery, opStall, opResume, opConnect, opDisconnect, opGarbage},
+	},
+	propIsolation: {
+		name:  propIsolation,
+		kinds: []kind{healthy, fragmenter},
+		ops:   []op{opVote, opQuery, opConnect},
+		extra: isolation,
+	},
+	propBounded: {
+		name:  propBounded,
+		kinds: []kind{healthy, stalled, flooder},
+		ops:   []op{opVote, opStall, opFlood, opConnect},
+		extra: bounded,
+	},
+	propHalfClose: {
+		name:  propHalfClose,
+		kinds: []kind{healthy, healthy, stalled},
+		ops:   []op{opVote, opHalfClose, opHalfClose, opReset, opParallel, opConnect},
+	},
+	propLeaks: {
+		name:   propLeaks,
+		kinds:  []kind{healthy, stalled, flooder, trickler, slowloris},
+		ops:    []op{opVote, opConnect, opDisconnect, opReset, opHalfClose, opStall, opFlood},
+		finish: leaks,
+	},
+}
+
+// check runs one scenario of p against serve and fails t if p is violated.
+func check(t *rapid.T, cfg *config, p property, serve ServeFunc) {
+	kinds := rapid.SliceOfN(rapid.SampledFrom(p.kinds), 1, 4).Draw(t, "clients")
+	kinds[0] = healthy // someone is always owed answers
+	acts := rapid.SliceOfN(actionGen(p.ops, p.kinds), 1, cfg.maxSteps).Draw(t, "actions")
+
+	e := newEnv(t, cfg, p.name, serve)
+	var leaksChecked bool
+	defer func() {
+		if !leaksChecked {
+			e.shutdown()
+		}
+		if v, ok := e.violated(p.name); ok {
+			t.Fatal(e.report(p.name, v))
+		}
+	}()
+	if p.name == propLeaks {
+		e.warmUp()
+	}
+	for _, k := range kinds {
+		e.connect(k)
+		if e.stuck() {
+			return
+		}
+	}
+	for _, a := range acts {
+		e.do(a)
+		if e.stuck() {
+			return
+		}
+	}
+	if p.extra != nil && !e.stuck() {
+		p.extra(e)
+	}
+	if e.stuck() || e.serveReturned() {
+		return
+	}
+	e.audit()
+	if p.finish != nil && !e.stuck() {
+		p.finish(e)
+		leaksChecked = true
+	}
+}
+
+// audit quiesces the scenario and checks the final state: a new client's
+// TALLY (the final tally) counts every acknowledged vote and no more votes
+// than were sent, and every client still owed answers has received exactly
+// that tally.
+func (e *env) audit() {
+	e.logf("audit")
+	// Clients that don't read may still have votes on the way: stop them, so
+	// the tally settles.
+	e.mu.Lock()
+	cs := slices.Clone(e.clients)
+	e.mu.Unlock()
+	for _, c := range cs {
+		if !c.kind.answers() && !c.closed {
+			c.closed = true
+			_ = c.conn.Close()
+		}
+	}
+	auditor := e.connect(healthy)
+	if auditor == nil || e.stuck() {
+		return
+	}
+	var final wire.Msg
+	auditStart := time.Now()
+	for first := true; ; first = false {
+		n := auditor.tallyCount()
+		if err := auditor.send("TALLY\n"); err != nil {
+			e.violate(propProgress, "auditor: %v", err)
+			return
+		}
+		m, ok := auditor.waitTallies(n + 1)
+		if !ok {
+			e.violate(propProgress, "auditor: TALLY not answered within %v", e.cfg.bound)
+			return
+		}
+		if !first && m.Seq == final.Seq {
+			break // stable: nothing new was counted
+		}
+		final = m
+		// Let the clients catch up to this tally, then ask again.
+		for _, c := range cs {
+			if owed(c) {
+				c.waitTally(final.Seq)
+			}
+		}
+		if time.Since(auditStart) > 5*e.cfg.bound {
+			e.violate(propProgress, "the tally kept moving after all voting stopped (now %d)", final.Seq)
+			return
+		}
+	}
+	e.logf("final tally: seq %d %v", final.Seq, final.Counts)
+	opts := e.options()
+	e.mu.Lock()
+	acked := e.ledger.perOption()
+	sent := maps.Clone(e.sent)
+	e.mu.Unlock()
+	for i, o := range opts {
+		if n := int(final.Counts[i]); n < acked[i] || n > sent[o] {
+			e.violate(propConsistency, "final tally %s=%d, but %d votes for it were acknowledged and %d sent", o, n, acked[i], sent[o])
+		}
+	}
+	for _, c := range cs {
+		if !owed(c) {
+			continue
+		}
+		got, ok := c.waitTally(final.Seq)
+		switch {
+		case !ok:
+			e.violate(propProgress, "%v never received the final tally %d (last: %d, lines %q)", c, final.Seq, got.Seq, c.lastLines())
+		case !slices.Equal(got.Counts, final.Counts) || got.Seq != final.Seq:
+			e.violate(propConsistency, "%v's last tally is %d %v, the final one %d %v", c, got.Seq, got.Counts, final.Seq, final.Counts)
+		}
+	}
+}
+
+// warmUp connects a client that votes and leaves before the scenario, so
+// that the goroutines a server starts once, lazily, are in the baseline of
+// the leak check.
+func (e *env) warmUp() {
+	c := e.connect(healthy)
+	if c == nil || e.stuck() {
+		return
+	}
+	e.vote(c, e.option(0))
+	c.closed = true
+	_ = c.conn.Close()
+	<-c.done
+	e.warm = goleak.IgnoreCurrent()
+	e.logf("warm-up done")
+}
+
+// leaks checks that goroutines return to the baseline once every client has
+// gone while the server still runs, and that a shutdown with stalled
+// clients connected ends within the bound and leaves no goroutine behind.
+func leaks(e *env) {
+	e.closeClients()
+	if err := findLeaks(e, e.warm); err != nil {
+		e.violate(propLeaks, "goroutines remain after every client left, while the server runs:\n%v", err)
+	}
+	// Shutdown with stalled clients whose buffers are full.
+	e.logf("shutdown with stalled clients")
+	var stuck []*client
+	for range 2 {
+		if c := e.connect(stalled); c != nil {
+			stuck = append(stuck, c)
+		}
+	}
+	if v := e.connect(healthy); v != nil && !e.stuck() {
+		for range 64 {
+			if e.vote(v, e.option(1)); e.stuck() {
+				break
+			}
+		}
+	}
+	e.cancel()
+	select {
+	case <-e.serveDone:
+	case <-afterBound(e):
+		e.violate(propLeaks, "Serve did not return within %v with stalled clients connected", e.cfg.bound)
+		e.closeClients()
+		return
+	}
+	if err := findLeaks(e, e.baseline, goleak.IgnoreAnyFunction(harnessPkg+"(*client).readLoop")); err != nil {
+		e.violate(propLeaks, "goroutines remain after Serve returned:\n%v", err)
+	}
+	e.closeClients()
+	_ = e.ln.Close()
+	_ = stuck
+}
+
+// findLeaks polls for goroutines newer than base, for up to the bound.
+func findLeaks(e *env, base goleak.Option, more ...goleak.Option) error {
+	opts := append([]goleak.Option{base}, e.cfg.leakOpts...)
+	opts = append(opts, more...)
+	deadline := time.Now().Add(e.cfg.bound)
+	for {
+		err := goleak.Find(opts...)
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+	}
+}
+
+// isolation compares healthy clients' acknowledgement latency without and
+// with stalled and flooding peers, measured in the same check.
+func isolation(e *env) {
+	const votes = 30
+	voter := e.connect(healthy)
+	if voter == nil || e.stuck() {
+		return
+	}
+	measure := func() time.Duration {
+		lat := make([]time.Duration, 0, votes)
+		for range votes {
+			start := time.Now()
+			if e.vote(voter, e.option(0)); e.stuck() {
+				return 0
+			}
+			lat = append(lat, time.Since(start))
+		}
+		slices.Sort(lat)
+		return lat[len(lat)/2]
+	}
+	calm := measure()
+	e.logf("median ack latency alone: %v", calm)
+	for range 4 {
+		c := e.connect(stalled)
+		if c != nil {
+			e.pipeline(c, e.option(1), 500)
+		}
+	}
+	if f := e.connect(flooder); f != nil {
+		e.pipeline(f, e.option(2), 2000)
+	}
+	// Let the stalled clients' buffers fill: pushes after each vote.
+	for range 50 {
+		if e.vote(voter, e.option(0)); e.stuck() {
+			return
+		}
+	}
+	busy := measure()
+	e.logf("median ack latency with 4 stalled clients and a flooder: %v", busy)
+	if limit := 20*calm + 50*time.Millisecond; busy > limit {
+		e.violate(propIsolation, "median ack latency %v with stalled peers, %v without (limit %v)", busy, calm, limit)
+	}
+}
+
+// bounded checks that the server's memory does not grow with the votes it
+// owes stalled clients, and that a client flooding requests without reading
+// replies is evicted or pushed back.
+func bounded(e *env) {
+	for range 3 {
+		e.connect(stalled)
+	}
+	pump := e.connect(healthy)
+	if pump == nil || e.stuck() {
+		return
+	}
+	pump.quiet = true // keep the harness's own memory flat while measuring
+	heap := func() uint64 {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	const batch, rounds = 500, 10
+	pumpVotes := func() bool {
+		for range rounds {
+			if err := pump.send(repeatVote(e.option(0), batch)); err != nil {
+				e.violate(propProgress, "%v could not send votes: %v", pump, err)
+				return false
+			}
+			e.noteSent(e.option(0), batch)
+			for range batch {
+				if !e.expectOK(pump, e.option(0)) {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	if !pumpVotes() {
+		return
+	}
+	before := heap()
+	if !pumpVotes() {
+		return
+	}
+	after := heap()
+	growth := int64(after) - int64(before)
+	e.logf("heap %d → %d bytes over %d votes with 3 stalled clients", before, after, batch*rounds)
+	// An unbounded queue holds a tally line per vote per stalled client:
+	// over 15,000 of them here, half a megabyte or more.
+	if limit := int64(256 << 10); growth > limit {
+		e.violate(propBounded, "heap grew by %d bytes while %d votes were pushed to 3 stalled clients (limit %d)", growth, batch*rounds, limit)
+	}
+	e.flood()
+}
+
+func repeatVote(opt string, n int) string {
+	b := make([]byte, 0, n*(len(opt)+6))
+	for range n {
+		b = append(b, "VOTE "...)
+		b = append(b, opt...)
+		b = append(b, '\n')
+	}
+	return string(b)
+}
+
+// flood sends FloodBytes of votes without reading a reply. The server must
+// stop reading (the write blocks: TCP backpressure) or close the connection;
+// a server that reads it all is queueing the replies without bound.
+func (e *env) flood() {
+	f := e.connect(flooder)
+	if f == nil {
+		return
+	}
+	opt := e.option(2)
+	chunk := []byte(repeatVote(opt, 1000))
+	sent := 0
+	for sent < e.cfg.floodSize {
+		// A write that makes no progress for a while means the server has
+		// stopped reading: pushed back. (A slow machine can only make this
+		// pass, never fail.)
+		_ = f.conn.SetWriteDeadline(time.Now().Add(250 * time.Millisecond))
+		n, err := f.conn.Write(chunk)
+		sent += n
+		e.noteSent(opt, n/(len(opt)+6))
+		if err != nil {
+			e.logf("flooder stopped after %d bytes: %v", sent, err)
+			return
+		}
+	}
+	e.violate(propBounded, "a client sent %d bytes of votes without reading any reply, and the server neither evicted it nor stopped reading", sent)
+}
+
+// String returns the property's name.
+func (p property) String() string { return fmt.Sprintf("property(%s)", p.name) }
