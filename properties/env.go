@@ -31,7 +31,7 @@ type env struct {
 	baseline  goleak.Option   // goroutines before the server started
 	before    map[string]bool // their IDs
 	warm      goleak.Option   // goroutines after a warm-up client came and went
-	stacks    string        // server goroutines when the first violation was seen
+	stacks    string          // server goroutines when the first violation was seen
 
 	mu         sync.Mutex
 	clients    []*client
