@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stallproof/stallproof/faultnet"
 	"github.com/stallproof/stallproof/server/wire"
 )
 
@@ -59,8 +60,8 @@ func serve(t testing.TB, s *Server, ln net.Listener) {
 	})
 }
 
-// startTCP starts a server for cfg on loopback TCP and returns it and its
-// address.
+// startTCP starts a server for cfg on plain loopback TCP and returns it and
+// its address.
 func startTCP(t testing.TB, cfg Config) (*Server, string) {
 	t.Helper()
 	s := newServer(t, cfg)
@@ -69,9 +70,89 @@ func startTCP(t testing.TB, cfg Config) (*Server, string) {
 	return s, ln.Addr().String()
 }
 
-// smallBufListener shrinks the kernel buffers of every accepted TCP
-// connection, so that a client that stops reading stalls the server's
-// writes after kilobytes instead of megabytes.
+// A transport is a network the server is tested over: faultnet's
+// in-memory network, or real loopback TCP wrapped by faultnet. Either way
+// every client conn is a *faultnet.Conn. Over TCP the server's send buffer
+// and the client's receive buffer are small, so that a client that stops
+// reading stalls the server's writes after kilobytes, not megabytes; the
+// other direction keeps its normal buffers (tiny buffers both ways make
+// loopback TCP crawl on zero-window probes).
+type transport struct {
+	name   string
+	listen func(t testing.TB) *faultnet.Listener
+	dialed func(c *faultnet.Conn) // adjusts a new client conn
+}
+
+const kernelBuf = 4096
+
+var transports = []transport{
+	{
+		name: "mem",
+		listen: func(t testing.TB) *faultnet.Listener {
+			return faultnet.Listen(faultnet.BufferSize(16 << 10))
+		},
+		dialed: func(*faultnet.Conn) {},
+	},
+	{
+		name: "tcp",
+		listen: func(t testing.TB) *faultnet.Listener {
+			return faultnet.WrapListener(smallBufListener{listenTCP(t), kernelBuf})
+		},
+		dialed: func(c *faultnet.Conn) { c.SetReadBuffer(kernelBuf) },
+	},
+}
+
+// forEachTransport runs f as a subtest per transport.
+func forEachTransport(t *testing.T, f func(t *testing.T, tr transport)) {
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) { f(t, tr) })
+	}
+}
+
+// env is a running server and the listener its clients dial.
+type env struct {
+	s  *Server
+	ln *faultnet.Listener
+	tr transport
+}
+
+// start runs a server for cfg over tr; setup, if not nil, may adjust the
+// server before it serves.
+func start(t testing.TB, tr transport, cfg Config, setup func(*Server)) *env {
+	t.Helper()
+	s := newServer(t, cfg)
+	if setup != nil {
+		setup(s)
+	}
+	ln := tr.listen(t)
+	serve(t, s, ln)
+	return &env{s: s, ln: ln, tr: tr}
+}
+
+// conn dials the server without reading anything.
+func (e *env) conn(t testing.TB) *faultnet.Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), bound)
+	defer cancel()
+	nc, err := e.ln.Dial(ctx)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	e.tr.dialed(nc)
+	return nc
+}
+
+// dial connects a client and reads HELLO and the initial TALLY.
+func (e *env) dial(t testing.TB) *client {
+	t.Helper()
+	c := newClient(t, e.conn(t))
+	c.hello()
+	return c
+}
+
+// smallBufListener shrinks the kernel send buffer of every accepted TCP
+// connection.
 type smallBufListener struct {
 	net.Listener
 	size int
@@ -81,7 +162,6 @@ func (l smallBufListener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if tc, ok := c.(*net.TCPConn); ok {
 		tc.SetWriteBuffer(l.size)
-		tc.SetReadBuffer(l.size)
 	}
 	return c, err
 }
@@ -130,16 +210,14 @@ type client struct {
 	lastTally wire.Msg
 }
 
-// dial connects to addr and reads HELLO and the initial TALLY.
-func dial(t testing.TB, addr string) *client {
+// dialTCP connects to addr over plain TCP.
+func dialTCP(t testing.TB, addr string) net.Conn {
 	t.Helper()
 	nc, err := net.DialTimeout("tcp", addr, bound)
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}
-	c := newClient(t, nc)
-	c.hello()
-	return c
+	return nc
 }
 
 func newClient(t testing.TB, nc net.Conn) *client {
@@ -258,7 +336,7 @@ func (c *client) expectEOF() []string {
 // closeWrite half-closes the client's side.
 func (c *client) closeWrite() {
 	c.t.Helper()
-	if err := c.nc.(*net.TCPConn).CloseWrite(); err != nil {
+	if err := c.nc.(interface{ CloseWrite() error }).CloseWrite(); err != nil {
 		c.t.Fatalf("CloseWrite: %v", err)
 	}
 }
