@@ -38,19 +38,21 @@ func ackOnly(s *server) {
 	s.query = func(c *client) {
 		c.sink.reply(wire.AppendErr(nil, wire.CodeBadRequest, "the ack-only server keeps no tally"))
 	}
-	s.readLoop = func(c *client) {
+	s.readLoop = func(c *client) error {
 		b := c.sink.(*buffered)
 		for {
-			if b.r.Buffered() == 0 && b.w.Flush() != nil {
-				return
+			if b.r.Buffered() == 0 {
+				if err := b.w.Flush(); err != nil {
+					return err
+				}
 			}
 			line, err := readLine(b.r)
 			if err != nil {
 				s.readFailed(c, err)
-				return
+				return err
 			}
 			if !s.dispatch(c, line) {
-				return
+				return nil
 			}
 		}
 	}

@@ -42,7 +42,7 @@ type server struct {
 	newSink     func(c *client) sink     // how lines reach the client
 	vote        func(c *client, opt int) // count, reply OK, push the new tally
 	query       func(c *client)          // reply to TALLY
-	readLoop    func(c *client)          // read and dispatch requests until the client is done
+	readLoop    func(c *client) error    // read and dispatch requests until the client is done
 	retryAccept func(err error) bool     // whether to retry after a temporary accept error
 }
 
@@ -196,19 +196,20 @@ func (s *server) handle(conn net.Conn) {
 	defer s.untrack(conn)
 	c := &client{conn: conn}
 	c.sink = s.newSink(c)
-	defer c.sink.finish()
 	if !c.sink.reply(s.hello) {
+		c.sink.finish()
 		return
 	}
 	s.cmu.Lock()
 	s.clients[c] = struct{}{}
 	s.cmu.Unlock()
-	defer func() {
-		s.cmu.Lock()
-		delete(s.clients, c)
-		s.cmu.Unlock()
-	}()
 	s.readLoop(c)
+	// Finish before unregistering, so that the tallies of the client's own
+	// last votes still reach it.
+	c.sink.finish()
+	s.cmu.Lock()
+	delete(s.clients, c)
+	s.cmu.Unlock()
 }
 
 // clientList is a copy of the registered clients, for pushing outside cmu.
@@ -225,7 +226,7 @@ func (s *server) clientList() []*client {
 // errLineTooLong is returned by readLine for a line over wire.MaxLine.
 var errLineTooLong = errors.New("line too long")
 
-func newLineReader(conn net.Conn) *bufio.Reader { return bufio.NewReaderSize(conn, wire.MaxLine) }
+func newLineReader(r io.Reader) *bufio.Reader { return bufio.NewReaderSize(r, wire.MaxLine) }
 
 // readLine returns the next complete line, terminator included, aliasing
 // r's buffer until the next call. An incomplete last line before EOF is
@@ -243,16 +244,17 @@ func readLine(r *bufio.Reader) ([]byte, error) {
 
 // readLines is the correct read loop: every complete line is answered, in
 // order, including those that arrived just before the client half-closed.
-func (s *server) readLines(c *client) {
+// It returns io.EOF when the input ends (or fails), nil after QUIT.
+func (s *server) readLines(c *client) error {
 	r := newLineReader(c.conn)
 	for {
 		line, err := readLine(r)
 		if err != nil {
 			s.readFailed(c, err)
-			return
+			return err
 		}
 		if !s.dispatch(c, line) {
-			return
+			return nil
 		}
 	}
 }

@@ -1,46 +1,24 @@
 package mutants
 
-import "bytes"
+import (
+	"errors"
+	"io"
+)
 
-// halfCloseDrop reads ahead: a reader goroutine splits the input into lines
-// and queues them on a channel while the connection's goroutine answers
-// them; the reader reports the end of the input on a second channel.
+// halfCloseDrop takes the end of a client's input to mean that the client
+// is gone, so it closes the connection at once.
 //
-// Bug: the answering loop selects on both channels and returns as soon as it
-// sees the end of the input, dropping the complete lines still queued. A
-// client that sends votes and then half-closes gets only some of them
-// counted and answered. Clients that stay connected are not affected.
+// Bug: a client that half-closes is still reading. The lines it sent just
+// before are counted, but their replies (and the latest tally) are still
+// queued for the writer when the connection is closed, so they are dropped:
+// votes sent before a half-close are not all answered. Clients that stay
+// connected, or QUIT, are not affected.
 func halfCloseDrop(s *server) {
-	s.readLoop = func(c *client) {
-		lines := make(chan []byte, 64)
-		hup := make(chan error, 1)
-		quit := make(chan struct{})
-		defer close(quit)
-		s.goroutine(func() {
-			r := newLineReader(c.conn)
-			for {
-				line, err := readLine(r)
-				if err != nil {
-					hup <- err
-					return
-				}
-				select {
-				case lines <- bytes.Clone(line):
-				case <-quit:
-					return
-				}
-			}
-		})
-		for {
-			select {
-			case err := <-hup:
-				s.readFailed(c, err)
-				return // with lines perhaps still queued: the bug
-			case line := <-lines:
-				if !s.dispatch(c, line) {
-					return
-				}
-			}
+	s.readLoop = func(c *client) error {
+		err := s.readLines(c)
+		if errors.Is(err, io.EOF) {
+			c.conn.Close() // without flushing: the bug
 		}
+		return err
 	}
 }

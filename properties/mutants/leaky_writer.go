@@ -21,6 +21,11 @@ func leakyWriter(s *server) {
 
 func leakedWriter(o *outbox, stop <-chan struct{}) {
 	var once sync.Once
+	finished := func() { // the client is done...
+		o.conn.Close()
+		close(o.dead)
+	}
+	defer once.Do(finished)
 	for {
 		select {
 		case <-stop:
@@ -28,10 +33,7 @@ func leakedWriter(o *outbox, stop <-chan struct{}) {
 		default:
 		}
 		if !o.writeNext(stop) {
-			once.Do(func() { // the client is done...
-				o.conn.Close()
-				close(o.dead)
-			})
+			once.Do(finished)
 			// ...but the loop goes on: the missing return is the bug.
 		}
 	}

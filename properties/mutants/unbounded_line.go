@@ -9,15 +9,15 @@ import "bufio"
 // them all: its memory grows without bound, and an over-long line is not
 // refused (ERR line-too-long, then close) but read whole and answered as a bad request.
 func unboundedLine(s *server) {
-	s.readLoop = func(c *client) {
+	s.readLoop = func(c *client) error {
 		r := bufio.NewReader(c.conn)
 		for {
 			line, err := r.ReadBytes('\n') // no limit: the bug
 			if err != nil {
-				return
+				return err
 			}
 			if !s.dispatch(c, line) {
-				return
+				return nil
 			}
 		}
 	}

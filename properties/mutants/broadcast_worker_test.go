@@ -1,0 +1,5 @@
+package mutants
+
+import "testing"
+
+func TestBroadcastWorkerFreezes(t *testing.T) { demoFreeze(t, "broadcast-worker") }

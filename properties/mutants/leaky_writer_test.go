@@ -1,0 +1,57 @@
+package mutants
+
+import (
+	"bytes"
+	"runtime"
+	"testing"
+	"time"
+)
+
+// TestLeakyWriterLeaks: after clients quit and see the server close their
+// connections, their writer goroutines are still there; they end only when
+// the server stops.
+func TestLeakyWriterLeaks(t *testing.T) {
+	m, _ := Lookup("leaky-writer")
+	r := start(t, m)
+	const n = 5
+	for range n {
+		c := dial(t, r.addr)
+		c.send("VOTE red\n", "QUIT\n")
+		c.expect("OK")
+		c.expect("BYE")
+		c.expectEOF()
+	}
+	if got := countGoroutines("mutants.leakedWriter"); got != n {
+		t.Fatalf("%d writers running after %d clients left, want %d (leaked)", got, n, n)
+	}
+	if err := r.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(bound); countGoroutines("mutants.leakedWriter") > 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("leaked writers still running after the server stopped")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// countGoroutines counts the goroutines with a frame whose function name
+// contains fn.
+func countGoroutines(fn string) int {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	count := 0
+	for _, g := range bytes.Split(buf, []byte("\n\n")) {
+		if bytes.Contains(g, []byte(fn+"(")) {
+			count++
+		}
+	}
+	return count
+}
