@@ -321,6 +321,7 @@ func TestBusy(t *testing.T) {
 		}
 		a.send("QUIT\n")
 		a.expectEOF()
+		a.nc.Close()
 		eventually(t, "client released", func() bool { return e.s.Stats().Connections == 1 })
 		e.dial(t).vote("red")
 	})

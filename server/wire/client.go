@@ -105,6 +105,9 @@ func parseTally(line, rest string, opts []string) (Msg, error) {
 			return Msg{}, fmt.Errorf("bad TALLY %q: count %q: %v", line, p, err)
 		}
 		m.Counts[i] = n
+		if sum+n < sum {
+			return Msg{}, fmt.Errorf("bad TALLY %q: counts overflow", line)
+		}
 		sum += n
 	}
 	if sum != seq {
