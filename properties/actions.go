@@ -41,6 +41,9 @@ type action struct {
 	text string
 }
 
+// GoString makes rapid print the action as a call too.
+func (a action) GoString() string { return a.String() }
+
 func (a action) String() string {
 	switch a.op {
 	case opVote:

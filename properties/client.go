@@ -47,7 +47,11 @@ type client struct {
 	closed  bool                // closed, reset or half-closed by the driver
 	lastAck uint64              // seq of this client's last OK
 	quiet   bool                // do not record acks (memory measurements)
+	seen    []wire.Msg          // tallies received, rechecked at the audit; guarded by mu
 }
+
+// maxSeen bounds the tallies a client keeps for the final recheck.
+const maxSeen = 4096
 
 const keepLines = 6
 
@@ -167,6 +171,9 @@ func (c *client) onTally(m wire.Msg) {
 	}
 	c.lastTally = m
 	c.tallies++
+	if !c.quiet && len(c.seen) < maxSeen {
+		c.seen = append(c.seen, m)
+	}
 	c.tallyCond.Broadcast()
 	c.mu.Unlock()
 	c.env.checkTally(c, m)

@@ -40,6 +40,7 @@ type env struct {
 	ledger     *ledger           // acknowledged votes; set with the options
 	violations map[string]string // property → first violation
 	trace      []string          // what the driver did, for the report
+	steps      int               // actions drawn for this scenario
 	serveErr   error
 	serveEnded bool
 }
@@ -90,6 +91,7 @@ func (e *env) violate(prop, format string, args ...any) {
 	_, seen := e.violations[prop]
 	if !seen {
 		e.violations[prop] = msg
+		e.cfg.noteViolation(prop)
 	}
 	capture := !seen && prop == e.prop && e.stacks == ""
 	e.mu.Unlock()
@@ -266,7 +268,8 @@ func (e *env) report(prop, violation string) string {
 	defer e.mu.Unlock()
 	var b strings.Builder
 	fmt.Fprintf(&b, "property %q violated: %s\n", prop, violation)
-	fmt.Fprintf(&b, "transport %v, bound %v\n", e.cfg.transport, e.cfg.bound)
+	fmt.Fprintf(&b, "transport %v, bound %v, scenario of %d steps; first violation after %.2fs\n",
+		e.cfg.transport, e.cfg.bound, e.steps, e.cfg.firstViolation(prop).Seconds())
 	b.WriteString("steps:\n")
 	for _, s := range e.trace {
 		fmt.Fprintf(&b, "  %s\n", s)

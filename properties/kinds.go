@@ -24,6 +24,9 @@ var kindNames = [...]string{"healthy", "fragmenter", "garbler", "stalled", "tric
 
 func (k kind) String() string { return kindNames[k] }
 
+// GoString makes rapid print the kind by name.
+func (k kind) GoString() string { return kindNames[k] }
+
 // answers reports whether clients of this kind read everything and so must
 // see every request answered within the bound.
 func (k kind) answers() bool { return k == healthy || k == fragmenter || k == garbler }

@@ -2,6 +2,7 @@ package properties
 
 import (
 	"fmt"
+	"sync"
 	"time"
 
 	"go.uber.org/goleak"
@@ -43,6 +44,35 @@ type config struct {
 	adapter   *Adapter
 	floodSize int
 	leakOpts  []goleak.Option
+
+	timing *timing
+}
+
+// timing records when each property first saw a violation.
+type timing struct {
+	mu      sync.Mutex
+	started time.Time                // when the current property began
+	first   map[string]time.Duration // property → time to its first violation
+}
+
+func (c *config) start() {
+	c.timing.mu.Lock()
+	c.timing.started = time.Now()
+	c.timing.mu.Unlock()
+}
+
+func (c *config) noteViolation(prop string) {
+	c.timing.mu.Lock()
+	defer c.timing.mu.Unlock()
+	if _, ok := c.timing.first[prop]; !ok {
+		c.timing.first[prop] = time.Since(c.timing.started)
+	}
+}
+
+func (c *config) firstViolation(prop string) time.Duration {
+	c.timing.mu.Lock()
+	defer c.timing.mu.Unlock()
+	return c.timing.first[prop]
 }
 
 // Defaults.
@@ -68,6 +98,7 @@ func newConfig(opts []Option) config {
 		bufSize:   8 << 10,
 		maxSteps:  12,
 		floodSize: DefaultFloodBytes,
+		timing:    &timing{first: map[string]time.Duration{}},
 	}
 	for _, o := range opts {
 		o.apply(&c)

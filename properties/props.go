@@ -3,8 +3,10 @@ package properties
 import (
 	"fmt"
 	"maps"
+	"os"
 	"runtime"
 	"slices"
+	"strings"
 	"time"
 
 	"go.uber.org/goleak"
@@ -44,11 +46,13 @@ var properties = map[string]property{
 		kinds: []kind{healthy, healthy, fragmenter, garbler, stalled, trickler, flooder, slowloris},
 		ops: []op{opVote, opVote, opVote, opQuery, opStall, opResume, opFlood, opAcceptErrors,
 			opConnect, opDisconnect, opReset, opGarbage, opParallel},
+		extra: pressure,
 	},
 	propConsistency: {
 		name:  propConsistency,
 		kinds: []kind{healthy, healthy, fragmenter, garbler, stalled, trickler},
 		ops:   []op{opVote, opVote, opParallel, opParallel, opQuery, opStall, opResume, opConnect, opDisconnect, opGarbage},
+		extra: burst,
 	},
 	propIsolation: {
 		name:  propIsolation,
@@ -82,10 +86,14 @@ func check(t *rapid.T, cfg *config, p property, serve ServeFunc) {
 	acts := rapid.SliceOfN(actionGen(p.ops, p.kinds), 1, cfg.maxSteps).Draw(t, "actions")
 
 	e := newEnv(t, cfg, p.name, serve)
+	e.steps = len(acts)
 	var leaksChecked bool
 	defer func() {
 		if !leaksChecked {
 			e.shutdown()
+		}
+		if debugTrace {
+			t.Log(e.report(p.name, "(trace)"))
 		}
 		if v, ok := e.violated(p.name); ok {
 			t.Fatal(e.report(p.name, v))
@@ -179,6 +187,15 @@ func (e *env) audit() {
 			e.violate(propConsistency, "final tally %s=%d, but %d votes for it were acknowledged and %d sent", o, n, acked[i], sent[o])
 		}
 	}
+	// Every tally any client received, against every acknowledged vote.
+	for _, c := range cs {
+		c.mu.Lock()
+		seen := slices.Clone(c.seen)
+		c.mu.Unlock()
+		for _, m := range seen {
+			e.checkTally(c, m)
+		}
+	}
 	for _, c := range cs {
 		if !owed(c) {
 			continue
@@ -189,6 +206,41 @@ func (e *env) audit() {
 			e.violate(propProgress, "%v never received the final tally %d (last: %d, lines %q)", c, final.Seq, got.Seq, c.lastLines())
 		case !slices.Equal(got.Counts, final.Counts) || got.Seq != final.Seq:
 			e.violate(propConsistency, "%v's last tally is %d %v, the final one %d %v", c, got.Seq, got.Counts, final.Seq, final.Counts)
+		}
+	}
+}
+
+// pressure ends a progress scenario with a stalled client connected and
+// enough concurrent votes to fill its buffer many times over: a server that
+// blocks on one client's Write freezes here, whatever the scenario before.
+func pressure(e *env) {
+	e.connect(stalled)
+	e.logf("pressure: a client stalls; every healthy client sends 200 votes at once, twice")
+	for range 2 {
+		if e.parallel(200); e.stuck() {
+			return
+		}
+	}
+}
+
+// burst makes at least four healthy clients vote concurrently, many times:
+// the interleavings where ordering and snapshot bugs show.
+func burst(e *env) {
+	e.mu.Lock()
+	n := 0
+	for _, c := range e.clients {
+		if owed(c) {
+			n++
+		}
+	}
+	e.mu.Unlock()
+	for ; n < 4; n++ {
+		e.connect(healthy)
+	}
+	e.logf("burst: every healthy client sends 100 votes at once, 4 times")
+	for range 4 {
+		if e.parallel(100); e.stuck() {
+			return
 		}
 	}
 }
@@ -355,6 +407,56 @@ func bounded(e *env) {
 		e.violate(propBounded, "heap grew by %d bytes while %d votes were pushed to 3 stalled clients (limit %d)", growth, batch*rounds, limit)
 	}
 	e.flood()
+	if e.cfg.adapter == nil {
+		e.floodLine()
+	}
+}
+
+// floodLine sends a line that goes on far past the protocol's 256-byte
+// limit. The server must answer ERR line-too-long while the line is still
+// coming: one that waits for the end of the line is buffering it without
+// bound.
+func (e *env) floodLine() {
+	c := e.connect(healthy)
+	if c == nil {
+		return
+	}
+	e.logf("%v sends a line that never ends", c)
+	chunk := []byte(strings.Repeat("x", 4096))
+	_ = c.conn.SetWriteDeadline(time.Now().Add(250 * time.Millisecond))
+	_, _ = c.conn.Write([]byte("VOTE "))
+	for range 16 { // 64 KiB: the server may read and drop it, or stop reading
+		if _, err := c.conn.Write(chunk); err != nil {
+			break
+		}
+	}
+	c.closed = true
+	m, err := c.await(e.ctx)
+	switch {
+	case err != nil:
+		e.violate(propBounded, "a line of 64 KiB and more, still unfinished, got no answer: %v", err)
+	case m.Kind != wire.MsgErr || m.Code != wire.CodeLineTooLong:
+		e.violate(propBounded, "a line of 64 KiB and more got %v %s, want ERR line-too-long", m.Kind, m.Code)
+	}
+}
+
+// pushedBack writes chunk until FloodBytes are sent, and reports whether
+// the server stopped reading or closed the connection first.
+func (e *env) pushedBack(c *client, chunk []byte) bool {
+	sent := 0
+	for sent < e.cfg.floodSize {
+		// A write that makes no progress for a while means the server has
+		// stopped reading: pushed back. (A slow machine can only make this
+		// pass, never fail.)
+		_ = c.conn.SetWriteDeadline(time.Now().Add(250 * time.Millisecond))
+		n, err := c.conn.Write(chunk)
+		sent += n
+		if err != nil {
+			e.logf("%v stopped after %d bytes: %v", c, sent, err)
+			return true
+		}
+	}
+	return false
 }
 
 func repeatVote(opt string, n int) string {
@@ -377,22 +479,17 @@ func (e *env) flood() {
 	}
 	opt := e.option(2)
 	chunk := []byte(repeatVote(opt, 1000))
-	sent := 0
-	for sent < e.cfg.floodSize {
-		// A write that makes no progress for a while means the server has
-		// stopped reading: pushed back. (A slow machine can only make this
-		// pass, never fail.)
-		_ = f.conn.SetWriteDeadline(time.Now().Add(250 * time.Millisecond))
-		n, err := f.conn.Write(chunk)
-		sent += n
-		e.noteSent(opt, n/(len(opt)+6))
-		if err != nil {
-			e.logf("flooder stopped after %d bytes: %v", sent, err)
-			return
-		}
+	before := f.conn.Stats().Written
+	pushed := e.pushedBack(f, chunk)
+	e.noteSent(opt, int(f.conn.Stats().Written-before)/(len(opt)+6))
+	if !pushed {
+		e.violate(propBounded, "a client sent %d bytes of votes without reading any reply, and the server neither evicted it nor stopped reading", e.cfg.floodSize)
 	}
-	e.violate(propBounded, "a client sent %d bytes of votes without reading any reply, and the server neither evicted it nor stopped reading", sent)
 }
 
 // String returns the property's name.
 func (p property) String() string { return fmt.Sprintf("property(%s)", p.name) }
+
+func init() { debugTrace = os.Getenv("STALLPROOF_TRACE") != "" }
+
+var debugTrace bool

@@ -66,6 +66,7 @@ func Run(t *testing.T, serve ServeFunc, opts ...Option) {
 			t.Run(name, func(t *testing.T) { t.Skipf("%s needs protocol v1; skipped with an Adapter", name) })
 			continue
 		}
+		cfg.start()
 		t.Run(name, rapid.MakeCheck(func(rt *rapid.T) {
 			check(rt, &cfg, p, serve)
 		}))

@@ -1,0 +1,122 @@
+package properties_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stallproof/stallproof/properties"
+	"github.com/stallproof/stallproof/properties/mutants"
+)
+
+// The mutant checks run the suite against each broken server in a child
+// process (this test binary, re-executed), so that a mutant's failures,
+// data races and leaked goroutines fail the child, not this run. The parent
+// asserts that the child failed, and which property caught the mutant.
+
+const mutantEnv = "STALLPROOF_MUTANT"
+
+// TestMutantChild is the child: it runs the suite against one mutant. It is
+// skipped unless STALLPROOF_MUTANT names one.
+func TestMutantChild(t *testing.T) {
+	name := os.Getenv(mutantEnv)
+	if name == "" {
+		t.Skip("runs only as a child of TestMutants")
+	}
+	m, ok := mutants.Lookup(name)
+	if !ok {
+		t.Fatalf("no mutant %q", name)
+	}
+	var opts []properties.Option
+	if props := os.Getenv(mutantEnv + "_PROPS"); props != "" {
+		opts = append(opts, properties.Properties(strings.Split(props, ",")...))
+	}
+	properties.Run(t, m.Serve, opts...)
+}
+
+var (
+	failRE   = regexp.MustCompile(`(?m)^\s*--- FAIL: TestMutantChild/(\w+)`)
+	detectRE = regexp.MustCompile(`first violation after ([0-9.]+s)`)
+	stepsRE  = regexp.MustCompile(`scenario of (\d+) steps`)
+)
+
+// caught runs the suite against mutant m in a child process and returns the
+// properties that failed ("race" for a data race), the time to the first
+// violation, and the length of the shrunk scenario.
+func caught(t *testing.T, m mutants.Mutant, props []string) (failed []string, detect string, steps string, out []byte) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	args := []string{"-test.run=^TestMutantChild$", "-test.v", "-rapid.nofailfile", "-rapid.shrinktime=10s"}
+	if testing.Short() {
+		args = append(args, "-test.short")
+	}
+	cmd := exec.CommandContext(ctx, os.Args[0], args...)
+	cmd.Env = append(os.Environ(), mutantEnv+"="+m.Name, mutantEnv+"_PROPS="+strings.Join(props, ","))
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		return nil, "", "", out
+	}
+	for _, sm := range failRE.FindAllSubmatch(out, -1) {
+		failed = append(failed, string(sm[1]))
+	}
+	if bytes.Contains(out, []byte("WARNING: DATA RACE")) {
+		failed = append(failed, mutants.Race)
+	}
+	if sm := detectRE.FindSubmatch(out); sm != nil {
+		detect = string(sm[1])
+	}
+	if sms := stepsRE.FindAllSubmatch(out, -1); sms != nil {
+		steps = string(sms[len(sms)-1][1])
+	}
+	return failed, detect, steps, out
+}
+
+// TestMutants proves that the suite catches every mutant, with the
+// property the mutant is meant to be caught by.
+func TestMutants(t *testing.T) {
+	if os.Getenv(mutantEnv) != "" {
+		t.Skip("in a child")
+	}
+	for _, m := range mutants.All() {
+		t.Run(m.Name, func(t *testing.T) {
+			t.Parallel()
+			props := []string{}
+			for _, p := range m.Caught {
+				if p == mutants.Leak {
+					p = "leaks"
+				}
+				if p != mutants.Race {
+					props = append(props, p)
+				}
+			}
+			if testing.Short() && len(props) > 1 {
+				props = props[:1]
+			}
+			failed, detect, steps, out := caught(t, m, props)
+			t.Logf("%s: caught by %v; first violation after %s; shrunk to %s steps", m.Name, failed, detect, steps)
+			if len(failed) == 0 {
+				t.Fatalf("the suite passed against mutant %s (%s):\n%s", m.Name, m.Bug, tail(out))
+			}
+			want := slices.Concat(props, []string{mutants.Race})
+			if !slices.ContainsFunc(failed, func(p string) bool { return slices.Contains(want, p) }) {
+				t.Errorf("mutant %s was caught by %v, want one of %v:\n%s", m.Name, failed, want, tail(out))
+			}
+		})
+	}
+}
+
+func tail(b []byte) string {
+	const n = 6000
+	if len(b) > n {
+		b = b[len(b)-n:]
+	}
+	return fmt.Sprintf("...%s", b)
+}
