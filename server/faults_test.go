@@ -112,7 +112,7 @@ func TestLineTimeout(t *testing.T) {
 // client are blocked: over the in-memory network, until their buffers are
 // full; over TCP, until offers to them have been conflated many times
 // (their writers are stuck).
-func fillStalled(t *testing.T, e *env, v *client, stalled []*client) {
+func fillStalled(t testing.TB, e *env, v *client, stalled []*client) {
 	t.Helper()
 	full := func() bool {
 		if e.tr.name == "mem" {
@@ -130,7 +130,7 @@ func fillStalled(t *testing.T, e *env, v *client, stalled []*client) {
 		if time.Now().After(deadline) {
 			t.Fatalf("stalled clients' buffers not full after %d votes", e.s.Stats().Seq)
 		}
-		v.vote(v.opts[3])
+		v.vote(v.opts[len(v.opts)-1])
 	}
 }
 

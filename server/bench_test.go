@@ -1,0 +1,297 @@
+package server
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stallproof/stallproof/faultnet"
+	"github.com/stallproof/stallproof/server/wire"
+)
+
+// BenchmarkVotePath is the work a connection's reader does per vote once
+// the line is in its buffer: parse, count under the tally lock, format OK,
+// queue the reply for the writer, wake the broadcaster. No network.
+// "one" flushes after every vote (a client waiting for each OK); "batch"
+// flushes once per 64 pipelined votes, as the reader does when a read
+// returns many lines.
+func BenchmarkVotePath(b *testing.B) {
+	for _, batch := range []int{1, maxBatchVotes} {
+		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
+			s := newServer(b, Config{})
+			c := newConn(s, nil)
+			line := []byte("VOTE green\n")
+			b.ReportAllocs()
+			n := 0
+			for b.Loop() {
+				c.handle(line)
+				if n++; n%batch == 0 {
+					c.flush()
+					c.mu.Lock()
+					c.out = c.out[:0]
+					c.mu.Unlock()
+				}
+			}
+			select {
+			case <-s.wake:
+			default:
+			}
+		})
+	}
+	b.Run("parallel", func(b *testing.B) {
+		s := newServer(b, Config{})
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			c := newConn(s, nil)
+			line := []byte("VOTE green\n")
+			for pb.Next() {
+				c.handle(line)
+				c.flush()
+				c.mu.Lock()
+				c.out = c.out[:0]
+				c.mu.Unlock()
+			}
+		})
+	})
+}
+
+// BenchmarkLockHold measures how long the tally lock is held.
+//
+// ns/op is one uncontended Lock, critical section, Unlock: an upper bound
+// on the hold time. Under "contended", every goroutine votes and the time
+// between acquiring and releasing the lock is measured with the monotonic
+// clock inside the lock (which adds one clock read to it); hold-ns/op is
+// its mean and max-hold-ns the longest seen.
+func BenchmarkLockHold(b *testing.B) {
+	vote := []uint8{1}
+	batch := make([]uint8, maxBatchVotes)
+	for _, tc := range []struct {
+		name string
+		opts int
+		f    func(t *tally, dst []uint64)
+	}{
+		{"vote", 3, func(t *tally, _ []uint64) { t.add(vote) }},
+		{"vote-batch-64", 3, func(t *tally, _ []uint64) { t.add(batch) }},
+		{"read-3-options", 3, func(t *tally, dst []uint64) { t.read(dst) }},
+		{"read-64-options", 64, func(t *tally, dst []uint64) { t.read(dst) }},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			t := newTally(tc.opts)
+			dst := make([]uint64, tc.opts)
+			b.ReportAllocs()
+			for b.Loop() {
+				tc.f(t, dst)
+			}
+		})
+	}
+	b.Run("contended", func(b *testing.B) {
+		t := newTally(3)
+		var mu sync.Mutex
+		var total, worst time.Duration
+		var ops int64
+		b.RunParallel(func(pb *testing.PB) {
+			var sum, max time.Duration
+			var n int64
+			for pb.Next() {
+				t.mu.Lock()
+				t0 := time.Now()
+				t.addLocked(vote)
+				d := time.Since(t0)
+				t.mu.Unlock()
+				sum += d
+				n++
+				if d > max {
+					max = d
+				}
+			}
+			mu.Lock()
+			total += sum
+			ops += n
+			if max > worst {
+				worst = max
+			}
+			mu.Unlock()
+		})
+		if ops > 0 {
+			b.ReportMetric(float64(total.Nanoseconds())/float64(ops), "hold-ns/op")
+			b.ReportMetric(float64(worst.Nanoseconds()), "max-hold-ns")
+		}
+	})
+}
+
+// BenchmarkVotes measures votes/s through real connections: 90 voting
+// clients, each waiting for its OK before the next vote, and 10 more
+// clients that only subscribe to tallies. With stalled=0 the 10 read
+// everything; with stalled=10 they never read, so the server's writes to
+// them block (WriteTimeout is longer than the run). The goal is that the
+// two figures are the same: stalled clients cost the others nothing.
+func BenchmarkVotes(b *testing.B) {
+	for _, tr := range transports {
+		for _, stalled := range []bool{false, true} {
+			name := fmt.Sprintf("%s/stalled=0", tr.name)
+			if stalled {
+				name = fmt.Sprintf("%s/stalled=10", tr.name)
+			}
+			b.Run(name, func(b *testing.B) { benchVotes(b, tr, 90, 10, stalled) })
+		}
+	}
+}
+
+func benchVotes(b *testing.B, tr transport, voters, watchers int, stalled bool) {
+	e := start(b, tr, Config{}, nil)
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	var stalledClients []*client
+	for range watchers {
+		c := e.dial(b)
+		if stalled {
+			stall(c)
+			stalledClients = append(stalledClients, c)
+			continue
+		}
+		wg.Go(func() {
+			buf := make([]byte, 4096)
+			for {
+				c.nc.SetReadDeadline(time.Now().Add(bound))
+				if _, err := c.nc.Read(buf); err != nil {
+					select {
+					case <-stop:
+					default:
+						b.Errorf("watcher: %v", err)
+					}
+					return
+				}
+			}
+		})
+	}
+	vs := make([]*client, voters)
+	for i := range vs {
+		vs[i] = e.dial(b)
+	}
+	if stalled {
+		fillStalled(b, e, vs[0], stalledClients) // their writers are blocked before timing starts
+	}
+	b.ResetTimer()
+	t0 := time.Now()
+	var vwg sync.WaitGroup
+	per := b.N/voters + 1
+	for i, c := range vs {
+		vwg.Go(func() {
+			br := bufio.NewReader(c.nc)
+			line := []byte("VOTE " + c.opts[i%len(c.opts)] + "\n")
+			for range per {
+				if _, err := c.nc.Write(line); err != nil {
+					b.Errorf("vote: %v", err)
+					return
+				}
+				for {
+					l, err := br.ReadSlice('\n')
+					if err != nil {
+						b.Errorf("read: %v", err)
+						return
+					}
+					if l[0] == 'O' {
+						break
+					}
+				}
+			}
+		})
+	}
+	vwg.Wait()
+	elapsed := time.Since(t0)
+	b.StopTimer()
+	b.ReportMetric(float64(per*voters)/elapsed.Seconds(), "votes/s")
+	st := e.s.Stats()
+	b.ReportMetric(float64(st.SnapshotsSent)/elapsed.Seconds(), "pushes/s")
+	close(stop)
+	e.s.Close()
+	wg.Wait()
+}
+
+// BenchmarkIdleConnMemory measures the memory one idle client costs the
+// server, with 10,000 clients connected over the in-memory network, each
+// having read its HELLO and tally: heap plus goroutine stacks after GC,
+// divided by the number of clients. B/conn includes both ends of the
+// in-memory connection; server-B/conn subtracts what 10,000 bare
+// connection pairs that carried the same bytes cost.
+func BenchmarkIdleConnMemory(b *testing.B) {
+	const n = 10_000
+	if testing.Short() {
+		b.Skip("10,000 connections")
+	}
+	var perConn, server float64
+	for b.Loop() {
+		bare := measure(func() func() {
+			ends := make([]*faultnet.Conn, 0, 2*n)
+			buf := make([]byte, 128)
+			hello := wire.AppendTally(wire.AppendHello(nil, DefaultOptions), 0, DefaultOptions, make([]uint64, 3))
+			for range n {
+				c, s := faultnet.Pipe()
+				s.Write(hello)
+				c.Read(buf)
+				ends = append(ends, c, s)
+			}
+			return func() {
+				for _, c := range ends {
+					c.Close()
+				}
+			}
+		})
+		full := measure(func() func() {
+			s := newServer(b, Config{})
+			ln := faultnet.Listen()
+			errc := make(chan error, 1)
+			go func() { errc <- s.Serve(context.Background(), ln) }()
+			conns := make([]*faultnet.Conn, 0, n)
+			buf := make([]byte, 128)
+			for range n {
+				c, err := ln.Dial(context.Background())
+				if err != nil {
+					b.Fatal(err)
+				}
+				got := 0
+				for got == 0 || buf[got-1] != '\n' || strings.Count(string(buf[:got]), "\n") < 2 {
+					k, err := c.Read(buf[got:])
+					if err != nil {
+						b.Fatal(err)
+					}
+					got += k
+				}
+				conns = append(conns, c)
+			}
+			return func() {
+				s.Close()
+				<-errc
+				for _, c := range conns {
+					c.Close()
+				}
+			}
+		})
+		perConn = full / n
+		server = (full - bare) / n
+	}
+	b.ReportMetric(perConn, "B/conn")
+	b.ReportMetric(server, "server-B/conn")
+}
+
+// measure returns how much heap and stack setup's state holds after GC;
+// setup returns the function that releases it.
+func measure(setup func() (release func())) float64 {
+	used := func() uint64 {
+		runtime.GC()
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc + m.StackInuse
+	}
+	before := used()
+	release := setup()
+	after := used()
+	release()
+	return float64(after) - float64(before)
+}
