@@ -297,3 +297,28 @@ func queued(sk sink) (n int, ok bool) {
 	defer o.mu.Unlock()
 	return len(o.replies) + len(o.tally), true
 }
+
+// untilSeen runs rounds of concurrent voters (one per option, each
+// pipelining votes) against r until seen reports the bug in what they
+// received, and fails t if it never does within twice the bound.
+func untilSeen(t *testing.T, r *running, seen func(vs []*voter) (string, bool)) {
+	t.Helper()
+	var all []*voter
+	for round, deadline := 1, time.Now().Add(2*bound); time.Now().Before(deadline); round++ {
+		var vs []*voter
+		for _, opt := range DefaultOptions {
+			vs = append(vs, vote(t, r.addr, 500, opt))
+		}
+		for i, v := range vs {
+			if !v.wait(bound) {
+				t.Fatalf("round %d: voter %d got %d of %d OKs", round, i, v.oks.Load(), v.n)
+			}
+		}
+		all = append(all, vs...)
+		if what, ok := seen(all); ok {
+			t.Logf("round %d: %s", round, what)
+			return
+		}
+	}
+	t.Fatal("the bug never showed")
+}
