@@ -186,7 +186,7 @@ func TestShutdownWithStalledClient(t *testing.T) {
 	forEach(t, []string{Race}, func(t *testing.T, m Mutant) {
 		r := start(t, m, smallBuffers)
 		dialStalled(t, r.addr)
-		vote(t, r.addr, 5000, "blue").wait(time.Second)
+		vote(t, r.addr, 5000, "blue").wait(500 * time.Millisecond) // enough to stall (or freeze)
 		if err := r.stop(t); err != nil {
 			t.Fatalf("Serve: %v", err)
 		}

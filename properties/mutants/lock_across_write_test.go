@@ -12,6 +12,7 @@ func TestLockAcrossWriteFreezes(t *testing.T) { demoFreeze(t, "lock-across-write
 // client's buffers, after which a healthy client's VOTE is not answered.
 // Then the server must still stop when cancelled.
 func demoFreeze(t *testing.T, name string) {
+	t.Parallel() // mostly waiting
 	m, _ := Lookup(name)
 	r := start(t, m, smallBuffers)
 	dialStalled(t, r.addr)
