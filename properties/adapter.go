@@ -1,5 +1,7 @@
 package properties
 
+import "slices"
+
 // Adapter lets Run drive a server that speaks its own line protocol rather
 // than protocol v1. The generic properties (progress, isolation, bounded,
 // leaks) then run with requests made by the adapter; the vote-specific ones
@@ -28,4 +30,16 @@ func (p property) generic() bool {
 		return true
 	}
 	return false
+}
+
+// genericKinds drops the kinds that speak protocol v1 on purpose.
+func genericKinds(ks []kind) []kind {
+	return slices.DeleteFunc(slices.Clone(ks), func(k kind) bool { return k == garbler })
+}
+
+// genericOps drops the steps that need protocol v1.
+func genericOps(ops []op) []op {
+	return slices.DeleteFunc(slices.Clone(ops), func(o op) bool {
+		return o == opQuery || o == opGarbage || o == opHalfClose
+	})
 }

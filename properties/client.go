@@ -47,6 +47,7 @@ type client struct {
 	closed  bool                // closed, reset or half-closed by the driver
 	lastAck uint64              // seq of this client's last OK
 	quiet   bool                // do not record acks (memory measurements)
+	nreq    int                 // requests made so far
 	seen    []wire.Msg          // tallies received, rechecked at the audit; guarded by mu
 }
 
@@ -78,6 +79,10 @@ func (c *client) readLoop() {
 		c.mu.Unlock()
 	}()
 	br := bufio.NewReaderSize(c.conn, 4096)
+	if a := c.env.cfg.adapter; a != nil {
+		c.readGeneric(br, a)
+		return
+	}
 	helloSeen := false
 	for {
 		line, err := readLine(br)
@@ -126,6 +131,48 @@ func (c *client) readLoop() {
 			default: // only a client that stopped reading falls this far behind
 			}
 		}
+	}
+}
+
+// readGeneric is readLoop for a server with its own protocol: the greeting,
+// then replies (queued in order) and pushes (counted).
+func (c *client) readGeneric(br *bufio.Reader, a *Adapter) {
+	fail := func(err error) {
+		c.mu.Lock()
+		c.readErr = err
+		c.mu.Unlock()
+	}
+	for range a.Greeting {
+		line, err := readLine(br)
+		if err != nil {
+			fail(err)
+			close(c.hello)
+			return
+		}
+		c.remember(line)
+	}
+	c.mu.Lock()
+	c.opts = []string{} // greeted
+	c.mu.Unlock()
+	close(c.hello)
+	for {
+		line, err := readLine(br)
+		if err != nil {
+			fail(err)
+			return
+		}
+		c.remember(line)
+		if a.IsReply(line) {
+			select {
+			case c.replies <- wire.Msg{Kind: wire.MsgOK, Text: line}:
+			default:
+			}
+			continue
+		}
+		c.mu.Lock()
+		c.tallies++
+		c.tallyCond.Broadcast()
+		c.mu.Unlock()
 	}
 }
 

@@ -81,9 +81,13 @@ var properties = map[string]property{
 
 // check runs one scenario of p against serve and fails t if p is violated.
 func check(t *rapid.T, cfg *config, p property, serve ServeFunc) {
-	kinds := rapid.SliceOfN(rapid.SampledFrom(p.kinds), 1, 4).Draw(t, "clients")
+	pk, pops := p.kinds, p.ops
+	if cfg.adapter != nil {
+		pk, pops = genericKinds(pk), genericOps(pops)
+	}
+	kinds := rapid.SliceOfN(rapid.SampledFrom(pk), 1, 4).Draw(t, "clients")
 	kinds[0] = healthy // someone is always owed answers
-	acts := rapid.SliceOfN(actionGen(p.ops, p.kinds), 1, cfg.maxSteps).Draw(t, "actions")
+	acts := rapid.SliceOfN(actionGen(pops, pk), 1, cfg.maxSteps).Draw(t, "actions")
 
 	e := newEnv(t, cfg, p.name, serve)
 	e.steps = len(acts)
@@ -120,7 +124,9 @@ func check(t *rapid.T, cfg *config, p property, serve ServeFunc) {
 	if e.stuck() || e.serveReturned() {
 		return
 	}
-	e.audit()
+	if cfg.adapter == nil {
+		e.audit()
+	}
 	if p.finish != nil && !e.stuck() {
 		p.finish(e)
 		leaksChecked = true
@@ -378,7 +384,7 @@ func bounded(e *env) {
 	const batch, rounds = 500, 10
 	pumpVotes := func() bool {
 		for range rounds {
-			if err := pump.send(repeatVote(e.option(0), batch)); err != nil {
+			if err := pump.send(e.requests(pump, e.option(0), batch)); err != nil {
 				e.violate(propProgress, "%v could not send votes: %v", pump, err)
 				return false
 			}
@@ -459,16 +465,6 @@ func (e *env) pushedBack(c *client, chunk []byte) bool {
 	return false
 }
 
-func repeatVote(opt string, n int) string {
-	b := make([]byte, 0, n*(len(opt)+6))
-	for range n {
-		b = append(b, "VOTE "...)
-		b = append(b, opt...)
-		b = append(b, '\n')
-	}
-	return string(b)
-}
-
 // flood sends FloodBytes of votes without reading a reply. The server must
 // stop reading (the write blocks: TCP backpressure) or close the connection;
 // a server that reads it all is queueing the replies without bound.
@@ -478,7 +474,7 @@ func (e *env) flood() {
 		return
 	}
 	opt := e.option(2)
-	chunk := []byte(repeatVote(opt, 1000))
+	chunk := []byte(e.requests(f, opt, 1000))
 	before := f.conn.Stats().Written
 	pushed := e.pushedBack(f, chunk)
 	e.noteSent(opt, int(f.conn.Stats().Written-before)/(len(opt)+6))

@@ -1,0 +1,31 @@
+package chat_test
+
+import (
+	"context"
+	"net"
+	"strings"
+	"testing"
+
+	"go.uber.org/goleak"
+
+	"github.com/stallproof/stallproof/examples/chat"
+	"github.com/stallproof/stallproof/properties"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// The chat server speaks its own protocol, so the suite reaches it through
+// an Adapter: what a request looks like, and which lines answer one.
+var adapter = properties.Adapter{
+	Greeting: 1, // WELCOME
+	Request: func(id, n int) string {
+		return "SAY hello from " + string(rune('a'+id%26)) + "\n"
+	},
+	IsReply: func(line string) bool { return strings.HasPrefix(line, "SENT ") },
+}
+
+func TestChatProperties(t *testing.T) {
+	properties.Run(t, func(ctx context.Context, ln net.Listener) error {
+		return chat.New().Serve(ctx, ln)
+	}, properties.WithAdapter(adapter), properties.Checks(10))
+}
