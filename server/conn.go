@@ -135,11 +135,12 @@ func (c *conn) close(why reason) {
 	c.out, c.box = nil, nil
 	c.cond.Broadcast()
 	c.mu.Unlock()
-	c.nc.Close()
 	if why != reasonNone {
+		// Counted before the client can see the close.
 		c.s.stats.count(why)
 		c.s.set.log.Warn("client closed", "reason", why.String(), "remote", c.remote())
 	}
+	c.nc.Close()
 }
 
 func (c *conn) remote() string {
@@ -433,11 +434,11 @@ func (c *conn) finish() {
 // tooLong answers a line longer than wire.MaxLine and closes: the framing
 // can no longer be trusted.
 func (c *conn) tooLong() {
+	c.s.stats.count(reasonLineTooLong)
+	c.s.set.log.Info("client closed", "reason", reasonLineTooLong.String(), "remote", c.remote())
 	c.flushVotes()
 	c.batch = append(c.batch, errLineTooLong...)
 	c.finish()
-	c.s.stats.count(reasonLineTooLong)
-	c.s.set.log.Info("client closed", "reason", reasonLineTooLong.String(), "remote", c.remote())
 	c.linger()
 }
 

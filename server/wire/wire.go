@@ -14,8 +14,15 @@ import (
 	"strconv"
 )
 
-// MaxLine is the longest line, terminator included, that either side may send.
+// MaxLine is the longest line, terminator included, that a client may send.
+// A server's HELLO and TALLY lines grow with its options and may be longer:
+// see MaxServerLine.
 const MaxLine = 256
+
+// MaxServerLine bounds the length of any line a server sends: a TALLY with
+// MaxOptions options of MaxOptionLen bytes, every count and the seq at 20
+// digits, terminator included.
+const MaxServerLine = len("TALLY ") + 20 + MaxOptions*(1+MaxOptionLen+1+20) + 1
 
 // Limits on the options a server offers.
 const (
