@@ -76,6 +76,8 @@ func (l *Listener) hold(ctx context.Context) error {
 			return opError("dial", nil, l.addr, h.err)
 		}
 		return nil
+	case <-l.done: // the listener closed while the dial was held
+		return opError("dial", nil, l.addr, errRefused)
 	case <-ctx.Done():
 		return opError("dial", nil, l.addr, ctx.Err())
 	}

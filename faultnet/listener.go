@@ -24,6 +24,7 @@ type Listener struct {
 	fails   int // Accepts left to fail
 	paused  bool
 	holds   []*DialHold
+	done    chan struct{} // closed by Close: releases held dials
 	count   uint64 // dials; in memory, connections
 	wcount  uint64 // wrapped: Accepts, numbered apart from dials so seeds replay
 	accepts atomic.Int64
@@ -38,7 +39,7 @@ var listenCount atomic.Uint64
 // connection it makes (BufferSize, Seed, ...); WithFaults applies to the
 // server ends.
 func Listen(opts ...Option) *Listener {
-	l := &Listener{cfg: newConfig(opts), addr: nextAddr()}
+	l := &Listener{cfg: newConfig(opts), addr: nextAddr(), done: make(chan struct{})}
 	l.cond.L = &l.mu
 	return l
 }
@@ -47,7 +48,7 @@ func Listen(opts ...Option) *Listener {
 // is wrapped (see Wrap) with opts, and Dial dials ln's address over the real
 // network, wrapped too.
 func WrapListener(ln net.Listener, opts ...Option) *Listener {
-	l := &Listener{cfg: newConfig(opts), addr: ln.Addr(), inner: ln}
+	l := &Listener{cfg: newConfig(opts), addr: ln.Addr(), inner: ln, done: make(chan struct{})}
 	l.cond.L = &l.mu
 	return l
 }
@@ -140,6 +141,7 @@ func (l *Listener) Close() error {
 		return opError("close", nil, l.addr, net.ErrClosed)
 	}
 	l.closed = true
+	close(l.done)
 	queue := l.queue
 	l.queue = nil
 	holds := l.holds
@@ -150,7 +152,7 @@ func (l *Listener) Close() error {
 		c.resetNow()
 	}
 	for _, h := range holds {
-		h.Fail(nil)
+		h.Fail(errRefused)
 	}
 	if l.inner != nil {
 		return l.inner.Close()
