@@ -25,8 +25,8 @@ type Listener struct {
 	paused  bool
 	holds   []*DialHold
 	done    chan struct{} // closed by Close: releases held dials
-	count   uint64 // dials; in memory, connections
-	wcount  uint64 // wrapped: Accepts, numbered apart from dials so seeds replay
+	count   uint64        // dials; in memory, connections
+	wcount  uint64        // wrapped: Accepts, numbered apart from dials so seeds replay
 	accepts atomic.Int64
 }
 
