@@ -306,3 +306,41 @@ func measure(setup func() (release func())) float64 {
 	release()
 	return float64(after) - float64(before)
 }
+
+// BenchmarkBroadcast is one broadcast to 10,000 idle clients: copy the
+// tally, format the snapshot, offer it to every mailbox. ns/client is the
+// cost per client. It bounds the broadcast rate (coalescing keeps the
+// vote path O(1) whatever it is).
+func BenchmarkBroadcast(b *testing.B) {
+	const n = 10_000
+	s := newServer(b, Config{})
+	for range n {
+		c := newConn(s, nil)
+		c.idx = len(s.conns)
+		s.conns = append(s.conns, c)
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.broadcastLoop(stop)
+	}()
+	vote := []uint8{0}
+	b.ReportAllocs()
+	for b.Loop() {
+		seq := s.tally.add(vote)
+		s.wakeBroadcaster()
+		for s.conns[n-1].lastSeq() < seq {
+			runtime.Gosched()
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/client")
+	close(stop)
+	<-done
+}
+
+func (c *conn) lastSeq() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.last
+}

@@ -404,6 +404,9 @@ func (c *conn) flush() bool {
 	}
 	c.mu.Unlock()
 	c.batch = c.batch[:0]
+	if cap(c.batch) > maxKeptBuf {
+		c.batch = nil
+	}
 	if over {
 		c.close(reasonQueueFull)
 		return false

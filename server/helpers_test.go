@@ -60,16 +60,6 @@ func serve(t testing.TB, s *Server, ln net.Listener) {
 	})
 }
 
-// startTCP starts a server for cfg on plain loopback TCP and returns it and
-// its address.
-func startTCP(t testing.TB, cfg Config) (*Server, string) {
-	t.Helper()
-	s := newServer(t, cfg)
-	ln := listenTCP(t)
-	serve(t, s, ln)
-	return s, ln.Addr().String()
-}
-
 // A transport is a network the server is tested over: faultnet's
 // in-memory network, or real loopback TCP wrapped by faultnet. Either way
 // every client conn is a *faultnet.Conn. Over TCP the server's send buffer
@@ -352,13 +342,6 @@ func eventually(t testing.TB, what string, cond func() bool) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-}
-
-func sumVotes(m map[string]uint64) (n uint64) {
-	for _, v := range m {
-		n += v
-	}
-	return n
 }
 
 func fmtLines(lines []string) string { return fmt.Sprintf("%q", lines) }

@@ -47,8 +47,9 @@ type Server struct {
 	// non-blocking mailbox offers only.
 	regMu    sync.RWMutex
 	conns    []*conn
-	shutting bool          // no new clients; guarded by regMu
-	idle     chan struct{} // closed when shutting and no client is left
+	refusing map[net.Conn]struct{} // clients being told "ERR busy"
+	shutting bool                  // no new clients; guarded by regMu
+	idle     chan struct{}         // closed when shutting and no client is left
 
 	// Lifecycle.
 	mu            sync.Mutex
@@ -76,15 +77,16 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		set:   set,
-		index: make(map[string]uint8, len(set.options)),
-		hello: wire.AppendHello(nil, set.options),
-		tally: newTally(len(set.options)),
-		wake:  make(chan struct{}, 1),
-		idle:  make(chan struct{}),
-		stop:  make(chan struct{}),
-		hard:  make(chan struct{}),
-		done:  make(chan struct{}),
+		set:      set,
+		index:    make(map[string]uint8, len(set.options)),
+		hello:    wire.AppendHello(nil, set.options),
+		tally:    newTally(len(set.options)),
+		wake:     make(chan struct{}, 1),
+		refusing: make(map[net.Conn]struct{}),
+		idle:     make(chan struct{}),
+		stop:     make(chan struct{}),
+		hard:     make(chan struct{}),
+		done:     make(chan struct{}),
 	}
 	for i, o := range set.options {
 		s.index[o] = uint8(i)
@@ -215,21 +217,26 @@ func (s *Server) refuse(nc net.Conn) {
 		nc.Close()
 		return
 	}
+	s.regMu.Lock()
+	s.refusing[nc] = struct{}{}
+	s.regMu.Unlock()
 	s.wg.Go(func() {
-		defer s.busyWriters.Add(-1)
-		defer nc.Close()
+		defer func() {
+			s.regMu.Lock()
+			delete(s.refusing, nc)
+			s.regMu.Unlock()
+			nc.Close()
+			s.busyWriters.Add(-1)
+		}()
 		nc.SetDeadline(time.Now().Add(busyTimeout))
 		if _, err := nc.Write(errBusy); err != nil {
 			return
 		}
+		// Read what the client sent until it closes, so that closing does
+		// not reset the connection before it reads ERR busy.
 		closeWrite(nc)
 		var buf [256]byte
 		for {
-			select {
-			case <-s.hard:
-				return
-			default:
-			}
 			if _, err := nc.Read(buf[:]); err != nil {
 				return
 			}
@@ -341,9 +348,16 @@ func (s *Server) waitClients() {
 	s.closeHard()
 	s.regMu.RLock()
 	conns := append([]*conn(nil), s.conns...)
+	refusing := make([]net.Conn, 0, len(s.refusing))
+	for nc := range s.refusing {
+		refusing = append(refusing, nc)
+	}
 	s.regMu.RUnlock()
 	for _, c := range conns {
 		c.close(reasonNone)
+	}
+	for _, nc := range refusing {
+		nc.Close()
 	}
 	<-s.idle
 }
