@@ -229,8 +229,9 @@ func pressure(e *env) {
 	}
 }
 
-// burst makes at least four healthy clients vote concurrently, many times:
-// the interleavings where ordering and snapshot bugs show.
+// burst makes at least four healthy clients vote concurrently, many times,
+// while another client asks for the tally over and over: the interleavings
+// where ordering and snapshot bugs show.
 func burst(e *env) {
 	e.mu.Lock()
 	n := 0
@@ -243,12 +244,32 @@ func burst(e *env) {
 	for ; n < 4; n++ {
 		e.connect(healthy)
 	}
-	e.logf("burst: every healthy client sends 100 votes at once, 4 times")
+	q := e.connect(healthy)
+	if q == nil || e.stuck() {
+		return
+	}
+	q.closed = true // not a voter: parallel leaves it out
+	e.logf("burst: every healthy client sends 100 votes at once, 4 times, while %v asks for the tally 100 times each time", q)
 	for range 4 {
-		if e.parallel(100); e.stuck() {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			before := q.tallyCount()
+			if err := q.send(strings.Repeat("TALLY\n", 100)); err != nil {
+				e.violate(propProgress, "%v could not send: %v", q, err)
+				return
+			}
+			if _, ok := q.waitTallies(before + 100); !ok {
+				e.violate(propProgress, "%v: 100 TALLY requests not all answered within %v", q, e.cfg.bound)
+			}
+		}()
+		e.parallel(100)
+		<-done
+		if e.stuck() {
 			return
 		}
 	}
+	q.closed = false
 }
 
 // warmUp connects a client that votes and leaves before the scenario, so
