@@ -72,6 +72,7 @@ func (b *buffered) reply(line []byte) bool {
 	_, err := b.w.Write(line)
 	return err == nil
 }
+func (b *buffered) last(line []byte)      { b.reply(line) }
 func (b *buffered) room() bool            { return true }
 func (b *buffered) answer(uint64, []byte) {}
 func (b *buffered) push(uint64, []byte)   {}

@@ -74,6 +74,9 @@ type viaWorker struct {
 
 func (v *viaWorker) answer(_ uint64, line []byte) { v.enqueue(broadcast{line: line, to: v.direct}) }
 
+// last goes through the worker too, after the tallies queued before it.
+func (v *viaWorker) last(line []byte) { v.enqueue(broadcast{line: line, to: v.direct}) }
+
 func (v *viaWorker) finish() {
 	flushed := make(chan struct{})
 	v.enqueue(broadcast{to: v.direct, flushed: flushed})

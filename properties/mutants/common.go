@@ -64,6 +64,10 @@ type sink interface {
 	// push offers the tally after a vote; it is called with the tally lock
 	// held (except where a mutant says otherwise).
 	push(seq uint64, line []byte)
+	// last sends the reply that ends the conversation (BYE, or ERR
+	// line-too-long); the client is already unregistered, and no tally may
+	// follow it.
+	last(line []byte)
 	// finish is called once the client sends nothing more: it sends what is
 	// queued, closes the connection and returns when the sink's goroutines
 	// have ended.
@@ -165,13 +169,7 @@ func (s *server) stopped() bool {
 }
 
 // goroutine runs f in a goroutine that Serve waits for.
-func (s *server) goroutine(f func()) {
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		f()
-	}()
-}
+func (s *server) goroutine(f func()) { s.wg.Go(f) }
 
 func (s *server) track(conn net.Conn) bool {
 	s.connMu.Lock()
@@ -205,11 +203,22 @@ func (s *server) handle(conn net.Conn) {
 	s.cmu.Unlock()
 	s.readLoop(c)
 	// Finish before unregistering, so that the tallies of the client's own
-	// last votes still reach it.
+	// last votes still reach it when it half-closes.
 	c.sink.finish()
+	s.unregister(c)
+}
+
+func (s *server) unregister(c *client) {
 	s.cmu.Lock()
 	delete(s.clients, c)
 	s.cmu.Unlock()
+}
+
+// end sends the reply that ends the conversation. The client is
+// unregistered first, so that no tally is pushed after it.
+func (s *server) end(c *client, line []byte) {
+	s.unregister(c)
+	c.sink.last(line)
 }
 
 // clientList is a copy of the registered clients, for pushing outside cmu.
@@ -263,7 +272,7 @@ func (s *server) readLines(c *client) error {
 // then closes); other errors end the connection silently.
 func (s *server) readFailed(c *client, err error) {
 	if errors.Is(err, errLineTooLong) {
-		c.sink.reply(wire.AppendErr(nil, wire.CodeLineTooLong, "a line is at most 256 bytes"))
+		s.end(c, wire.AppendErr(nil, wire.CodeLineTooLong, "a line is at most 256 bytes"))
 	}
 }
 
@@ -283,7 +292,7 @@ func (s *server) dispatch(c *client, line []byte) bool {
 	case wire.Tally:
 		s.query(c)
 	case wire.Quit:
-		c.sink.reply(wire.AppendBye(nil))
+		s.end(c, wire.AppendBye(nil))
 		return false
 	}
 	return true

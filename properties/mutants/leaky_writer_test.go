@@ -2,7 +2,7 @@ package mutants
 
 import (
 	"bytes"
-	"runtime"
+	"runtime/pprof"
 	"testing"
 	"time"
 )
@@ -38,17 +38,10 @@ func TestLeakyWriterLeaks(t *testing.T) {
 // countGoroutines counts the goroutines with a frame whose function name
 // contains fn.
 func countGoroutines(fn string) int {
-	buf := make([]byte, 1<<20)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
+	var buf bytes.Buffer
+	pprof.Lookup("goroutine").WriteTo(&buf, 2) // every stack, as in a panic
 	count := 0
-	for _, g := range bytes.Split(buf, []byte("\n\n")) {
+	for _, g := range bytes.Split(buf.Bytes(), []byte("\n\n")) {
 		if bytes.Contains(g, []byte(fn+"(")) {
 			count++
 		}

@@ -31,6 +31,7 @@ func (d *direct) write(line []byte) bool {
 }
 
 func (d *direct) reply(line []byte) bool       { return d.write(line) }
+func (d *direct) last(line []byte)             { d.write(line) }
 func (d *direct) room() bool                   { return true }
 func (d *direct) answer(_ uint64, line []byte) { d.write(line) } // under the tally lock: the bug
 func (d *direct) push(_ uint64, line []byte)   { d.write(line) } // under the tally lock: the bug

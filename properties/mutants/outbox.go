@@ -22,6 +22,7 @@ type outbox struct {
 	tally    []byte // the mailbox: the newest pushed tally not yet written
 	tallySeq uint64 // seq of the newest tally ever put in the mailbox
 	closing  bool   // write what is queued, then close
+	ended    bool   // the last reply is queued: no more tallies
 
 	buf []byte // the writer's: what it is writing
 
@@ -98,9 +99,22 @@ func (o *outbox) answer(seq uint64, line []byte) { o.enqueue(line, seq) }
 
 func (o *outbox) push(seq uint64, line []byte) {
 	o.mu.Lock()
-	if seq > o.tallySeq { // the version guard: never replace a newer tally
+	if seq > o.tallySeq && !o.ended { // the version guard: never replace a newer tally
 		o.tally, o.tallySeq = line, seq
 	}
+	o.mu.Unlock()
+	signal(o.wake)
+}
+
+// last queues the mailbox's tally, if newer than the replies', and then
+// line, so that the tally pushed before line is not written after it.
+func (o *outbox) last(line []byte) {
+	o.mu.Lock()
+	if o.tally != nil && o.tallySeq > o.maxSeq {
+		o.replies = append(o.replies, o.tally...)
+	}
+	o.replies = append(o.replies, line...)
+	o.tally, o.ended = nil, true
 	o.mu.Unlock()
 	signal(o.wake)
 }

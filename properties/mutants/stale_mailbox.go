@@ -37,7 +37,9 @@ type unguarded struct{ *outbox }
 
 func (u unguarded) push(seq uint64, line []byte) {
 	u.mu.Lock()
-	u.tally, u.tallySeq = line, seq // newer or not: the bug
+	if !u.ended {
+		u.tally, u.tallySeq = line, seq // newer or not: the bug
+	}
 	u.mu.Unlock()
 	signal(u.wake)
 }

@@ -1,6 +1,7 @@
 package mutants
 
 import (
+	"runtime"
 	"sync/atomic"
 
 	"github.com/stallproof/stallproof/server/wire"
@@ -12,12 +13,16 @@ import (
 // Bug: a snapshot loads seq, then each count, while other votes go on, so
 // its counts can include votes after its seq: a TALLY whose counts don't sum
 // to its seq. No data race (every access is atomic): only the consistency
-// property sees it.
+// property sees it. The runtime.Gosched between the loads stands for
+// anything that may delay a goroutine there (preemption, a busy machine): it
+// widens a window that is already there so that tests meet it within
+// seconds even when the machine is loaded.
 func tornSnapshot(s *server) {
 	var seq atomic.Uint64
 	counts := make([]atomic.Uint64, len(s.opts))
 	snapshot := func() (uint64, []byte) {
 		n := seq.Load()
+		runtime.Gosched()
 		c := make([]uint64, len(counts))
 		for i := range counts {
 			c[i] = counts[i].Load() // not the same instant as n: the bug

@@ -17,5 +17,6 @@ func unboundedQueue(s *server) {
 type unbounded struct{ *outbox }
 
 func (u unbounded) reply(line []byte) bool       { u.enqueue(line, 0); return true }
+func (u unbounded) last(line []byte)             { u.enqueue(line, 0) }
 func (u unbounded) room() bool                   { return true }
 func (u unbounded) push(seq uint64, line []byte) { u.enqueue(line, seq) }

@@ -1,0 +1,64 @@
+package mutants_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+
+	"github.com/stallproof/stallproof/properties/mutants"
+)
+
+// Each mutant, and the properties that should catch it.
+func Example() {
+	for _, m := range mutants.All() {
+		fmt.Printf("%-17s %v\n", m.Name, m.Caught)
+	}
+	// Output:
+	// lock-across-write [progress isolation]
+	// broadcast-worker  [progress isolation]
+	// unbounded-queue   [bounded]
+	// leaky-writer      [leak]
+	// racy-snapshot     [race consistency]
+	// stale-mailbox     [consistency]
+	// halfclose-drop    [halfclose]
+	// accept-quit       [progress]
+	// torn-snapshot     [consistency]
+	// seq-before-lock   [consistency]
+	// unbounded-line    [bounded]
+}
+
+// A mutant serves like any server: a healthy client sees nothing wrong.
+func ExampleMutant_ServeOptions() {
+	m, _ := mutants.Lookup("stale-mailbox")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- m.ServeOptions([]string{"yes", "no"})(ctx, ln) }()
+
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		panic(err)
+	}
+	r := bufio.NewReader(conn)
+	fmt.Fprint(conn, "VOTE yes\nQUIT\n")
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			break
+		}
+		fmt.Print(line)
+	}
+	conn.Close()
+	cancel()
+	fmt.Println("Serve:", <-done)
+	// Output:
+	// HELLO yes,no
+	// OK 1
+	// TALLY 1 yes=1 no=0
+	// BYE
+	// Serve: <nil>
+}
