@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -54,12 +55,17 @@ func caught(t *testing.T, m mutants.Mutant, props []string) (failed []string, de
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	args := []string{"-test.run=^TestMutantChild$", "-test.v", "-rapid.nofailfile", "-rapid.shrinktime=10s"}
+	shrink := os.Getenv("STALLPROOF_SHRINKTIME") // longer for the shrunk lengths in bench/results.md
+	if shrink == "" {
+		shrink = "5s"
+	}
+	args := []string{"-test.run=^TestMutantChild$", "-test.v", "-rapid.nofailfile", "-rapid.shrinktime=" + shrink}
 	if testing.Short() {
 		args = append(args, "-test.short")
 	}
 	cmd := exec.CommandContext(ctx, os.Args[0], args...)
 	cmd.Env = append(os.Environ(), mutantEnv+"="+m.Name, mutantEnv+"_PROPS="+strings.Join(props, ","))
+	cmd.WaitDelay = 5 * time.Second
 	out, err := cmd.CombinedOutput()
 	if err == nil {
 		return nil, "", "", out
@@ -97,11 +103,38 @@ func TestMutants(t *testing.T) {
 					props = append(props, p)
 				}
 			}
-			if testing.Short() && len(props) > 1 {
-				props = props[:1]
+			if len(props) > 1 {
+				props = props[:1] // the one meant to catch it; make soak runs them all
 			}
-			failed, detect, steps, out := caught(t, m, props)
-			t.Logf("%s: caught by %v; first violation after %s; shrunk to %s steps", m.Name, failed, detect, steps)
+			if os.Getenv("STALLPROOF_ALL_PROPS") != "" {
+				props = nil // every property
+			}
+			runs := 1
+			if n, err := strconv.Atoi(os.Getenv("STALLPROOF_MUTANT_RUNS")); err == nil && n > 1 {
+				runs = n
+			}
+			var (
+				failed      []string
+				detect      string
+				steps       string
+				out         []byte
+				detects     []time.Duration
+				stepsCounts []int
+			)
+			for range runs {
+				failed, detect, steps, out = caught(t, m, props)
+				if d, err := time.ParseDuration(detect); err == nil {
+					detects = append(detects, d)
+				}
+				if n, err := strconv.Atoi(steps); err == nil {
+					stepsCounts = append(stepsCounts, n)
+				}
+				if len(failed) == 0 {
+					break
+				}
+			}
+			t.Logf("%s: caught by %v; first violation after %s (median of %d runs: %v); shrunk to %s steps (median %v)",
+				m.Name, failed, detect, len(detects), median(detects), steps, median(stepsCounts))
 			if len(failed) == 0 {
 				t.Fatalf("the suite passed against mutant %s (%s):\n%s", m.Name, m.Bug, tail(out))
 			}
@@ -111,6 +144,15 @@ func TestMutants(t *testing.T) {
 			}
 		})
 	}
+}
+
+func median[T int | time.Duration](xs []T) T {
+	if len(xs) == 0 {
+		return 0
+	}
+	xs = slices.Clone(xs)
+	slices.Sort(xs)
+	return xs[len(xs)/2]
 }
 
 func tail(b []byte) string {
