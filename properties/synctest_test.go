@@ -1,0 +1,82 @@
+package properties_test
+
+import (
+	"bufio"
+	"context"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stallproof/stallproof/faultnet"
+	"github.com/stallproof/stallproof/server"
+)
+
+// TestEvictionInVirtualTime runs the reference server on faultnet's
+// in-memory network inside a testing/synctest bubble: the default 10 s
+// write timeout that evicts a stalled client passes in no real time.
+//
+// The trap, and why Run does not use bubbles for progress: the fake clock
+// advances only when every goroutine in the bubble is durably blocked, and a
+// goroutine waiting for a sync.Mutex is not. A server frozen with one
+// goroutine in Write and the others in Mutex.Lock therefore stops the clock:
+// the test would hang instead of failing. Bubbles suit timing properties of a
+// server that is known to stay live; Run measures liveness in real time.
+func TestEvictionInVirtualTime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv, err := server.New(server.Config{}) // WriteTimeout: the default 10 s
+		if err != nil {
+			t.Fatal(err)
+		}
+		ln := faultnet.Listen(faultnet.BufferSize(1 << 10))
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() { done <- srv.Serve(ctx, ln) }()
+
+		stalled, err := ln.Dial(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stalled.Inject(faultnet.StallReads())
+		voter, err := ln.Dial(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := bufio.NewReader(voter)
+		start := time.Now()
+		// Vote until the tallies pushed to the stalled client fill its
+		// 1 KiB buffer (conflation sends fewer tallies than votes): the
+		// server's write to it then blocks.
+		for i := 0; stalled.Stats().Unread < 1<<10; i++ {
+			if i == 100_000 {
+				t.Fatalf("the stalled client's buffer never filled: %+v", stalled.Stats())
+			}
+			if _, err := voter.Write([]byte("VOTE red\n")); err != nil {
+				t.Fatal(err)
+			}
+			for {
+				line, err := r.ReadString('\n')
+				if err != nil {
+					t.Fatal(err)
+				}
+				if line[:2] == "OK" {
+					break
+				}
+			}
+		}
+		synctest.Wait() // every goroutine is blocked: the stalled write among them
+		if ev := srv.Stats().Evictions.WriteTimeout; ev != 0 {
+			t.Fatalf("evicted before the write timeout: %d", ev)
+		}
+		time.Sleep(server.DefaultWriteTimeout + time.Second) // virtual: no real time passes
+		synctest.Wait()
+		if ev := srv.Stats().Evictions.WriteTimeout; ev != 1 {
+			t.Fatalf("after %v of a stalled write, %d write-timeout evictions, want 1", time.Since(start), ev)
+		}
+		stalled.Close()
+		voter.Close()
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+}
