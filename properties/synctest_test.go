@@ -44,9 +44,9 @@ func TestEvictionInVirtualTime(t *testing.T) {
 		r := bufio.NewReader(voter)
 		start := time.Now()
 		// Vote until the tallies pushed to the stalled client fill its
-		// 1 KiB buffer (conflation sends fewer tallies than votes): the
-		// server's write to it then blocks.
-		for i := 0; stalled.Stats().Unread < 1<<10; i++ {
+		// 1 KiB buffer and the server's write to it blocks (conflation sends
+		// fewer tallies than votes). The server's end logs the moment.
+		for i := 0; !bufferFull(stalled.Peer()); i++ {
 			if i == 100_000 {
 				t.Fatalf("the stalled client's buffer never filled: %+v", stalled.Stats())
 			}
@@ -79,4 +79,14 @@ func TestEvictionInVirtualTime(t *testing.T) {
 			t.Errorf("Serve: %v", err)
 		}
 	})
+}
+
+// bufferFull reports whether a Write on c has blocked on a full buffer.
+func bufferFull(c *faultnet.Conn) bool {
+	for _, e := range c.Events() {
+		if e.Kind == faultnet.EventBufferFull {
+			return true
+		}
+	}
+	return false
 }
