@@ -39,7 +39,7 @@ func TestStalledClientDoesNotFreezeOthers(t *testing.T) {
 
 	talker, r := dial()
 	talker.SetDeadline(time.Now().Add(10 * time.Second)) // generous: a frozen server never answers
-	for i := range 2000 { // far more than the stalled client's buffer holds
+	for i := range 2000 {                                // far more than the stalled client's buffer holds
 		if _, err := talker.Write([]byte("SAY hi\n")); err != nil {
 			t.Fatalf("write %d: %v", i, err)
 		}
