@@ -37,7 +37,6 @@ type client struct {
 	last      []string // the last lines received, for reports
 	lastTally wire.Msg
 	tallies   int
-	queries   int // TALLY requests sent, for telling replies from pushes
 	readErr   error
 	tallyCond *sync.Cond
 
@@ -297,12 +296,6 @@ func (c *client) lastLines() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]string(nil), c.last...)
-}
-
-func (c *client) lastTallySeq() uint64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.lastTally.Seq
 }
 
 func (c *client) tallyCount() int {

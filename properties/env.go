@@ -291,9 +291,6 @@ func (e *env) report(prop, violation string) string {
 	return b.String()
 }
 
-// deadline is the end of the bound from now.
-func (e *env) deadline() time.Time { return time.Now().Add(e.cfg.bound) }
-
 // afterBound returns a channel that fires once the bound has passed.
 func afterBound(e *env) <-chan time.Time { return time.After(e.cfg.bound) }
 

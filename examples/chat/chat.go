@@ -55,8 +55,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	for delay := time.Duration(0); ; {
 		conn, aerr := ln.Accept()
 		if aerr != nil {
-			var ne net.Error
-			if ctx.Err() == nil && errors.As(aerr, &ne) && ne.Temporary() { //nolint:staticcheck // EMFILE is only reported as Temporary
+			// EMFILE and ENFILE: back off and retry, never give up.
+			var te interface{ Temporary() bool }
+			if ctx.Err() == nil && errors.As(aerr, &te) && te.Temporary() {
 				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
 				select {
 				case <-time.After(delay):
