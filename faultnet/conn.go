@@ -235,7 +235,11 @@ func (c *Conn) Close() error {
 	c.log.add(EventClose, "", -1)
 	if c.inner != nil {
 		c.wakeAll()
-		return c.inner.Close()
+		err := c.inner.Close()
+		if c.reset.Load() {
+			err = nil // Reset closed the socket already; as after a received RST, Close succeeds
+		}
+		return err
 	}
 	in, out := c.in, c.out
 	in.mu.Lock()
