@@ -25,6 +25,7 @@ func Example() {
 	// accept-quit       [progress]
 	// torn-snapshot     [consistency]
 	// seq-before-lock   [consistency]
+	// serial-writes     [isolation progress]
 	// unbounded-line    [bounded]
 }
 

@@ -159,8 +159,8 @@ func TestTemporaryAcceptErrors(t *testing.T) {
 func TestStalledPeer(t *testing.T) {
 	forEach(t, []string{Progress, Race}, func(t *testing.T, m Mutant) {
 		r := start(t, m, smallBuffers)
-		dialStalled(t, r.addr)
-		const n = 5000 // ~150 KB of tallies for the stalled client: more than its buffers hold
+		stall(t, r.addr)
+		const n = 5000
 		if v := vote(t, r.addr, n, "red"); !v.wait(bound) {
 			t.Fatalf("a voter got %d of %d OKs", v.oks.Load(), n)
 		}
@@ -185,7 +185,7 @@ func TestStalledPeer(t *testing.T) {
 func TestShutdownWithStalledClient(t *testing.T) {
 	forEach(t, []string{Race}, func(t *testing.T, m Mutant) {
 		r := start(t, m, smallBuffers)
-		dialStalled(t, r.addr)
+		stall(t, r.addr)
 		vote(t, r.addr, 5000, "blue").wait(500 * time.Millisecond) // enough to stall (or freeze)
 		if err := r.stop(t); err != nil {
 			t.Fatalf("Serve: %v", err)

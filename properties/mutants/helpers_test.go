@@ -144,6 +144,14 @@ func dialStalled(t testing.TB, addr string) *testConn {
 	return c
 }
 
+// stall connects a client that never reads and asks for 2,000 tallies
+// (~70 KB of replies), enough to fill its buffers on a server that
+// accepted it through smallBuffers, whatever the server conflates.
+func stall(t testing.TB, addr string) {
+	t.Helper()
+	dialStalled(t, addr).send(strings.Repeat("TALLY\n", 2000))
+}
+
 func (c *testConn) send(lines ...string) {
 	c.t.Helper()
 	if _, err := c.conn.Write([]byte(strings.Join(lines, ""))); err != nil {

@@ -24,7 +24,8 @@ type outbox struct {
 	closing  bool   // write what is queued, then close
 	ended    bool   // the last reply is queued: no more tallies
 
-	buf []byte // the writer's: what it is writing
+	buf  []byte             // the writer's: what it is writing
+	send func([]byte) error // how the writer writes a batch; nil: conn.Write
 
 	wake chan struct{} // there is something to write
 	took chan struct{} // the writer took the queued replies
@@ -157,6 +158,9 @@ func (o *outbox) writeNext(stop <-chan struct{}) bool {
 	o.mu.Unlock()
 	signal(o.took)
 	if len(o.buf) > 0 {
+		if o.send != nil {
+			return o.send(o.buf) == nil && !closing
+		}
 		if _, err := o.conn.Write(o.buf); err != nil {
 			return false
 		}
