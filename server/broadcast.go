@@ -11,14 +11,17 @@ package server
 // the clients can take, and a vote never waits for a broadcast.
 
 // wakeBroadcaster tells the broadcaster that the tally changed. It never
-// blocks.
-func (s *Server) wakeBroadcaster() {
+// blocks. It reports whether it woke the broadcaster (rather than finding a
+// wake-up already on its way).
+func (s *Server) wakeBroadcaster() bool {
 	if s.wakePending.Load() || !s.wakePending.CompareAndSwap(false, true) {
-		return // a wake-up is already on its way
+		return false // a wake-up is already on its way
 	}
 	select {
 	case s.wake <- struct{}{}:
+		return true
 	default:
+		return false
 	}
 }
 
@@ -44,6 +47,7 @@ func (s *Server) broadcastLoop(stop <-chan struct{}) {
 		}
 		last = seq
 		snap := newSnapshot(seq, s.set.options, counts)
+		s.stats.broadcasts.Add(1)
 		var conflated uint64
 		s.regMu.RLock()
 		for _, c := range s.conns {

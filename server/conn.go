@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -60,6 +61,7 @@ type conn struct {
 	r, w  int
 	batch []byte  // replies formatted and not yet queued
 	votes []uint8 // votes parsed and not yet counted
+	yield bool    // the broadcaster was woken: yield after queuing replies
 	voteA [maxBatchVotes]uint8
 }
 
@@ -385,13 +387,24 @@ func (c *conn) flushVotes() {
 		c.batch = wire.AppendOK(c.batch, first+uint64(k))
 	}
 	c.votes = c.votes[:0]
-	c.s.wakeBroadcaster()
+	if c.s.wakeBroadcaster() {
+		c.yield = true
+	}
 }
 
 // flush counts pending votes and queues the batch of replies for the
 // writer. It reports false if the connection is finished or was evicted.
 func (c *conn) flush() bool {
 	c.flushVotes()
+	if c.yield {
+		// This reader just woke the broadcaster. Let it run now: when
+		// every client is busy, goroutines that wake each other in turn
+		// (reader, writer, client) can keep a P for a whole time slice,
+		// and a broadcaster waiting behind them would push a tally only
+		// a few times a second. Once per broadcast, not per vote.
+		defer runtime.Gosched()
+		c.yield = false
+	}
 	if len(c.batch) == 0 {
 		return true
 	}

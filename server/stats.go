@@ -43,6 +43,7 @@ type Stats struct {
 	Busy         uint64 // clients refused with "ERR busy" (MaxConns)
 	AcceptErrors uint64 // errors returned by the listener's Accept
 
+	Snapshots          uint64 // tallies broadcast: snapshots built and offered to every client
 	SnapshotsSent      uint64 // pushed TALLY lines written to clients
 	SnapshotsConflated uint64 // pushed tallies replaced by a newer one before they were written
 
@@ -65,7 +66,7 @@ type Closed struct {
 // counters are the server's live counters; all atomic.
 type counters struct {
 	accepted, busy, acceptErrors atomic.Uint64
-	sent, conflated              atomic.Uint64
+	sent, conflated, broadcasts  atomic.Uint64
 	writeTimeout, queueFull      atomic.Uint64
 	lineTooLong, lineTimeout     atomic.Uint64
 	conns                        atomic.Int64
@@ -101,6 +102,7 @@ func (s *Server) Stats() Stats {
 		Accepted:           c.accepted.Load(),
 		Busy:               c.busy.Load(),
 		AcceptErrors:       c.acceptErrors.Load(),
+		Snapshots:          c.broadcasts.Load(),
 		SnapshotsSent:      c.sent.Load(),
 		SnapshotsConflated: c.conflated.Load(),
 		Evictions: Evictions{
