@@ -32,7 +32,6 @@ type Listener struct {
 
 var _ net.Listener = (*Listener)(nil)
 
-
 // Listen returns an in-memory listener with a 127.0.0.1 address. Dial it with
 // its Dial or DialContext method. Options given here apply to every
 // connection it makes (BufferSize, Seed, ...); WithFaults applies to the
