@@ -1,0 +1,59 @@
+package server_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log"
+
+	"github.com/stallproof/stallproof/faultnet"
+	"github.com/stallproof/stallproof/server"
+	"github.com/stallproof/stallproof/server/wire"
+)
+
+// A server on faultnet's in-memory network, one client that votes twice
+// and half-closes, and a graceful shutdown. Pushed tallies interleave with
+// the replies at times that vary from run to run, so the example prints
+// the replies and the last tally, which is always the latest.
+func Example() {
+	srv, err := server.New(server.Config{}) // options red, green, blue
+	if err != nil {
+		log.Fatal(err)
+	}
+	ln := faultnet.Listen()
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(context.Background(), ln) }()
+
+	c, err := ln.Dial(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	io.WriteString(c, "VOTE red\nVOTE blue\nVOTE pink\n")
+	c.CloseWrite() // the server answers everything, sends the latest tally, and closes
+
+	var last string
+	sc := bufio.NewScanner(c)
+	for sc.Scan() {
+		m, err := wire.ParseMsg(sc.Text(), nil)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if m.Kind == wire.MsgTally {
+			last = sc.Text()
+			continue
+		}
+		fmt.Println(sc.Text())
+	}
+	fmt.Println(last)
+
+	srv.Shutdown(context.Background())
+	fmt.Println("Serve:", <-done)
+	// Output:
+	// HELLO red,green,blue
+	// OK 1
+	// OK 2
+	// ERR unknown-option no such option: pink
+	// TALLY 2 red=1 green=0 blue=1
+	// Serve: <nil>
+}
