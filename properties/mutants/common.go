@@ -15,7 +15,8 @@ import (
 // This file is the plumbing every mutant shares and none of them gets wrong:
 // the tally state, reading lines, dispatching requests, HELLO, the accept
 // loop and shutdown. A mutant is a server whose hooks replace one part of it
-// (see the fields under "hooks"); a nil hook is the correct behaviour.
+// (see the fields under "hooks"); newServer sets every hook to the correct
+// behaviour.
 
 // server is one running mutant.
 type server struct {
@@ -54,7 +55,7 @@ type client struct {
 
 // A sink delivers lines to one client, the way one design does it.
 type sink interface {
-	// reply sends one reply (HELLO, OK, ERR, BYE) after the earlier ones;
+	// reply sends one reply (HELLO, OK, ERR) after the earlier ones;
 	// it may wait for room. It reports false once the client is gone.
 	reply(line []byte) bool
 	// room waits until answer can hand a reply off without blocking.
