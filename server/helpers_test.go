@@ -194,6 +194,10 @@ type client struct {
 	br   *bufio.Reader
 	opts []string
 
+	// pushesOnly says the client never sends TALLY: every TALLY line after
+	// the first is a push, and pushed seqs strictly increase.
+	pushesOnly bool
+
 	tallySeq  uint64 // seq of the last TALLY line
 	sawTally  bool
 	lastOK    uint64
@@ -258,6 +262,9 @@ func (c *client) next() wire.Msg {
 	case wire.MsgTally:
 		if c.sawTally && m.Seq < c.tallySeq {
 			c.t.Fatalf("TALLY seq went back from %d to %d", c.tallySeq, m.Seq)
+		}
+		if c.pushesOnly && c.sawTally && m.Seq == c.tallySeq {
+			c.t.Fatalf("pushed TALLY %d twice", m.Seq)
 		}
 		c.tallySeq, c.sawTally, c.lastTally = m.Seq, true, m
 	case wire.MsgOK:

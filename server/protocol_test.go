@@ -162,6 +162,7 @@ func TestPushedTallies(t *testing.T) {
 	forEachTransport(t, func(t *testing.T, tr transport) {
 		e := start(t, tr, Config{}, nil)
 		watcher := e.dial(t)
+		watcher.pushesOnly = true
 		voters := make([]*client, 3)
 		for i := range voters {
 			voters[i] = e.dial(t)
