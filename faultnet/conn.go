@@ -119,7 +119,23 @@ func (c *Conn) Read(p []byte) (int, error) {
 				s.mu.Unlock()
 				return 0, io.EOF
 			}
+			lend := next.IsZero() && st.hand == nil && !s.slow.Load()
+			if lend {
+				st.hand = p
+			}
 			s.wait(next)
+			if lend {
+				n := st.handN
+				st.hand, st.handN = nil, 0
+				if n > 0 {
+					due := s.moved(n)
+					s.mu.Unlock()
+					if due {
+						s.fireDue()
+					}
+					return n, nil
+				}
+			}
 			continue
 		}
 		n := st.take(p[:s.chunk(min(len(p), avail))])
@@ -164,6 +180,16 @@ func (c *Conn) Write(p []byte) (int, error) {
 		}
 		if hold, until := s.gate(); hold {
 			s.wait(until)
+			continue
+		}
+		if st.handN < len(st.hand) && st.len() == 0 && len(st.marks) == 0 && !s.slow.Load() {
+			k := copy(st.hand[st.handN:], p)
+			st.handN += k
+			st.wrOff += int64(k)
+			st.rdOff += int64(k)
+			p, n = p[k:], n+k
+			s.moved(k)
+			st.cond.Broadcast() // the reader has its data
 			continue
 		}
 		space := st.space()

@@ -17,6 +17,13 @@ type stream struct {
 	eof          bool // the writer closed its write side: EOF after the data
 	rdClosed     bool // the reader closed its read side: writes fail
 	rst          bool // reset: both ends fail with ECONNRESET
+
+	// Direct hand-off: a Read waiting on an empty stream, with no fault on
+	// either side, lends its buffer; a Write copies straight into it, so
+	// the bytes are copied once instead of twice. hand is cleared only by
+	// the Read that set it; handN > 0 means it was filled.
+	hand  []byte
+	handN int
 }
 
 func newStream(size int) *stream {
