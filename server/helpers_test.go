@@ -297,9 +297,13 @@ func (c *client) vote(opt string) uint64 {
 	return m.Seq
 }
 
-// waitTally reads until a TALLY with seq >= seq arrives.
+// waitTally returns the first TALLY with seq >= seq: the last one read,
+// or the next to arrive.
 func (c *client) waitTally(seq uint64) wire.Msg {
 	c.t.Helper()
+	if c.sawTally && c.tallySeq >= seq {
+		return c.lastTally
+	}
 	for {
 		if m := c.next(); m.Kind == wire.MsgTally && m.Seq >= seq {
 			return m
