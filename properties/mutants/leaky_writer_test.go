@@ -21,7 +21,9 @@ func TestLeakyWriterLeaks(t *testing.T) {
 		c.expect("BYE")
 		c.expectEOF()
 	}
-	if got := countGoroutines("mutants.leakedWriter"); got != n {
+	// At least: the leaked writers of servers stopped by earlier tests may
+	// not have ended yet.
+	if got := countGoroutines("mutants.leakedWriter"); got < n {
 		t.Fatalf("%d writers running after %d clients left, want %d (leaked)", got, n, n)
 	}
 	if err := r.stop(t); err != nil {
