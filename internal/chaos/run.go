@@ -1,0 +1,293 @@
+package chaos
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/stallproof/stallproof/faultnet"
+	"github.com/stallproof/stallproof/internal/load"
+)
+
+// Defaults for a zero Config field: about 20 seconds in all.
+const (
+	DefaultHealthy    = 50
+	DefaultFaulty     = 4
+	DefaultFaults     = "stall,trickle,halfclose,reset"
+	DefaultFaultAt    = 3 * time.Second
+	DefaultFaultEvery = time.Second
+	DefaultDuration   = 18 * time.Second
+	DefaultRate       = 20.0 // votes/s per healthy client
+	DefaultKernelBuf  = 4096
+)
+
+// Config describes a chaos run. Zero fields take the defaults.
+type Config struct {
+	Designs []string // DefaultDesigns if empty
+
+	Healthy, Faulty     int
+	Faults              []load.Fault
+	FaultAt, FaultEvery time.Duration
+	Duration            time.Duration // of voting
+	Rate                float64       // votes/s per healthy client; < 0: as fast as answered
+	Seed                uint64
+	Interval            time.Duration // between samples and table refreshes; 1 s
+	StuckAfter          time.Duration // see load.Config; 2 s
+
+	// TCP runs each design on real loopback TCP (127.0.0.1, an ephemeral
+	// port) with the kernel's buffers cut to KernelBuffer bytes, instead
+	// of the in-memory network.
+	TCP          bool
+	KernelBuffer int
+	// BufferSize is the in-memory network's buffer per direction
+	// (faultnet.DefaultBufferSize, 64 KiB).
+	BufferSize int
+
+	// WriteTimeout is the reference server's (server.DefaultWriteTimeout).
+	WriteTimeout time.Duration
+	// StopWait bounds the wait for each design to stop at the end (5 s).
+	StopWait time.Duration
+
+	// Live, if set, gets the table every Interval; Redraw redraws it in
+	// place with ANSI escapes (for a terminal) instead of appending.
+	Live   io.Writer
+	Redraw bool
+}
+
+func (c Config) withDefaults() Config {
+	if len(c.Designs) == 0 {
+		c.Designs = DefaultDesigns
+	}
+	if c.Healthy <= 0 {
+		c.Healthy = DefaultHealthy
+	}
+	if c.Faulty < 0 {
+		c.Faulty = 0
+	}
+	if len(c.Faults) == 0 {
+		c.Faults, _ = load.ParseFaults(DefaultFaults)
+	}
+	if c.Duration <= 0 {
+		c.Duration = DefaultDuration
+	}
+	if c.Rate == 0 {
+		c.Rate = DefaultRate
+	}
+	if c.Rate < 0 {
+		c.Rate = 0
+	}
+	if c.Interval <= 0 {
+		c.Interval = time.Second
+	}
+	if c.StuckAfter <= 0 {
+		c.StuckAfter = load.DefaultStuckAfter
+	}
+	if c.KernelBuffer <= 0 {
+		c.KernelBuffer = DefaultKernelBuf
+	}
+	if c.BufferSize <= 0 {
+		c.BufferSize = faultnet.DefaultBufferSize
+	}
+	if c.StopWait <= 0 {
+		c.StopWait = defaultStopWait
+	}
+	return c
+}
+
+// Run runs every design at once, each on its own listener, each under the
+// same load (same clients, same seed, same fault schedule), for
+// cfg.Duration; then it stops them, each within cfg.StopWait, and returns
+// the report with a verdict per design. A design that does not stop is
+// reported (DesignReport.Stopped false) and left running.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	cfg = cfg.withDefaults()
+	designs, err := LookupDesigns(cfg.Designs)
+	if err != nil {
+		return nil, err
+	}
+	rep := newReport(cfg)
+	runs := make([]*designRun, len(designs))
+	for i, d := range designs {
+		runs[i] = &designRun{d: d, rep: &rep.Designs[i]}
+		rep.Designs[i].Name, rep.Designs[i].About = d.Name, d.About
+	}
+	defer func() {
+		for _, r := range runs {
+			r.stop(cfg.StopWait) // after an early error; a no-op otherwise
+		}
+	}()
+	for _, r := range runs {
+		if err := r.start(cfg); err != nil {
+			return nil, fmt.Errorf("%s: %w", r.d.Name, err)
+		}
+	}
+
+	var wg sync.WaitGroup
+	errs := make([]error, len(runs))
+	for i, r := range runs {
+		lcfg := load.Config{
+			Dial:       r.dial,
+			Healthy:    cfg.Healthy,
+			Faulty:     cfg.Faulty,
+			Faults:     cfg.Faults,
+			FaultAt:    cfg.FaultAt,
+			FaultEvery: cfg.FaultEvery,
+			Duration:   cfg.Duration,
+			Interval:   cfg.Interval,
+			Rate:       cfg.Rate,
+			StuckAfter: cfg.StuckAfter,
+			Seed:       cfg.Seed,
+			OnSample:   r.sampled,
+		}
+		wg.Go(func() {
+			labelled(loadLabel, r.d.Name, func() {
+				res, err := load.Run(ctx, lcfg)
+				r.mu.Lock()
+				r.rep.Result = res
+				r.mu.Unlock()
+				errs[i] = err
+			})
+		})
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+
+	live := &table{cfg: cfg, w: cfg.Live, redraw: cfg.Redraw}
+	tick := time.NewTicker(cfg.Interval)
+	defer tick.Stop()
+	for running := true; running; {
+		select {
+		case <-tick.C:
+		case <-done:
+			running = false
+		}
+		counts := goroutinesByLabel(designLabel)
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		for _, r := range runs {
+			r.mu.Lock()
+			r.goroutines = counts[r.d.Name]
+			r.mu.Unlock()
+		}
+		rep.HeapBytes = append(rep.HeapBytes, ms.HeapAlloc)
+		if running {
+			live.render(runs, ms.HeapAlloc)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	for _, r := range runs {
+		r.stop(cfg.StopWait)
+	}
+	counts := goroutinesAfterStop()
+	for _, r := range runs {
+		r.rep.GoroutinesAfterStop = counts[r.d.Name]
+		r.rep.judge(cfg)
+	}
+	return rep, nil
+}
+
+// goroutinesAfterStop counts the designs' goroutines once they have
+// stopped, giving goroutines that end just after Serve returns (as a
+// leaking design's may) up to a second to go.
+func goroutinesAfterStop() map[string]int {
+	deadline := time.Now().Add(time.Second)
+	for {
+		counts := goroutinesByLabel(designLabel)
+		if len(counts) == 0 || time.Now().After(deadline) {
+			return counts
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// designRun is one design running under load.
+type designRun struct {
+	d         Design
+	rep       *DesignReport
+	ln        net.Listener
+	dial      func(context.Context) (net.Conn, error)
+	evictions func() uint64
+	cancel    context.CancelFunc
+	served    chan error
+
+	mu         sync.Mutex
+	goroutines int         // the latest count
+	last       load.Sample // the latest sample
+	sampled1   bool
+}
+
+func (r *designRun) start(cfg Config) error {
+	serve, evictions, err := r.d.start(cfg)
+	if err != nil {
+		return err
+	}
+	r.evictions = evictions
+	if cfg.TCP {
+		ln, err := faultnet.ListenTCP("127.0.0.1:0", faultnet.KernelBuffers(cfg.KernelBuffer), faultnet.Name(r.d.Name))
+		if err != nil {
+			return err
+		}
+		r.ln, r.dial = ln, func(ctx context.Context) (net.Conn, error) { return ln.Dial(ctx) }
+	} else {
+		ln := faultnet.Listen(faultnet.BufferSize(cfg.BufferSize), faultnet.Name(r.d.Name))
+		r.ln, r.dial = ln, func(ctx context.Context) (net.Conn, error) { return ln.Dial(ctx) }
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	r.served = make(chan error, 1)
+	go labelled(designLabel, r.d.Name, func() { r.served <- serve(ctx, r.ln) })
+	return nil
+}
+
+// sampled records a sample of the design's load, with the design's
+// goroutines and evictions at that time.
+func (r *designRun) sampled(s load.Sample) {
+	ev := uint64(s.ServerClosed)
+	src := "clients"
+	if r.evictions != nil {
+		ev, src = r.evictions(), "server"
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.last, r.sampled1 = s, true
+	r.rep.Rows = append(r.rep.Rows, Row{
+		At:          s.At.Seconds(),
+		VotesPerSec: s.VotesPerSec,
+		P50:         s.P50.Seconds() * 1e3,
+		P99:         s.P99.Seconds() * 1e3,
+		Stuck:       s.Stuck,
+		Evictions:   ev,
+		Goroutines:  r.goroutines,
+	})
+	r.rep.Evictions, r.rep.EvictionsFrom = ev, src
+}
+
+// stop cancels the design's context and waits up to wait for its Serve to
+// return. It runs once.
+func (r *designRun) stop(wait time.Duration) {
+	if r.cancel == nil {
+		return
+	}
+	r.cancel()
+	r.cancel = nil
+	t0 := time.Now()
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case err := <-r.served:
+		r.rep.Stopped = true
+		if err != nil {
+			r.rep.StopError = err.Error()
+		}
+	case <-timer.C:
+		r.rep.StopError = fmt.Sprintf("did not stop within %v", wait)
+	}
+	r.rep.StopTime = time.Since(t0).Seconds()
+}
