@@ -5,7 +5,6 @@ import (
 	"io"
 	"strings"
 	"time"
-
 )
 
 // table prints the live table: a progress line, then a row per design.
@@ -115,4 +114,3 @@ func rateDesc(rate float64) string {
 	}
 	return fmt.Sprintf("%g votes/s each", rate)
 }
-
