@@ -84,3 +84,39 @@ func TestDefaultLineTimeoutVirtual(t *testing.T) {
 		}
 	})
 }
+
+// TestAcceptBackoffVirtual checks the accept loop's back-off on temporary
+// errors exactly, in virtual time: 5 ms doubling to at most 1 s, and back
+// to 5 ms after a success.
+func TestAcceptBackoffVirtual(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := newServer(t, Config{})
+		ln := faultnet.Listen()
+		e := &env{s: s, ln: ln, tr: transports[0]}
+		ln.FailAccepts(9)
+		t0 := time.Now()
+		errc := make(chan error, 1)
+		go func() { errc <- s.Serve(context.Background(), ln) }()
+
+		e.dial(t).vote("red")
+		// Errors at 0, 5, 15, 35, 75, 155, 315, 635 and 1275 ms; the
+		// delay after the ninth is capped at 1 s.
+		if got, want := time.Since(t0), 2275*time.Millisecond; got != want {
+			t.Fatalf("first client accepted after %v, want %v", got, want)
+		}
+		ln.FailAccepts(2)
+		synctest.Wait() // both errors taken: the loop sleeps 5 then 10 ms
+		t1 := time.Now()
+		e.dial(t).vote("green")
+		if got, want := time.Since(t1), 15*time.Millisecond; got > want {
+			t.Fatalf("second client accepted after %v: the back-off was not reset", got)
+		}
+		if n := s.Stats().AcceptErrors; n != 11 {
+			t.Fatalf("AcceptErrors = %d, want 11", n)
+		}
+		s.Close()
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+	})
+}
