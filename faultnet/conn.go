@@ -161,6 +161,10 @@ func (c *Conn) Write(p []byte) (int, error) {
 	n := 0
 	s.mu.Lock()
 	for {
+		if n > 0 && len(p) == 0 { // all written: no later event turns it into an error
+			s.mu.Unlock()
+			return n, nil
+		}
 		switch {
 		case c.closed.Load():
 			s.mu.Unlock()
