@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/stallproof/stallproof/faultnet"
@@ -45,7 +46,7 @@ type client struct {
 	tainted bool                // was stalled: no longer owed answers
 	closed  bool                // closed, reset or half-closed by the driver
 	lastAck uint64              // seq of this client's last OK
-	quiet   bool                // do not record acks (memory measurements)
+	quiet   atomic.Bool         // record no acks or tallies (memory measurements)
 	nreq    int                 // requests made so far
 	seen    []wire.Msg          // tallies received, rechecked at the audit; guarded by mu
 }
@@ -217,7 +218,7 @@ func (c *client) onTally(m wire.Msg) {
 	}
 	c.lastTally = m
 	c.tallies++
-	if !c.quiet && len(c.seen) < maxSeen {
+	if !c.quiet.Load() && len(c.seen) < maxSeen {
 		c.seen = append(c.seen, m)
 	}
 	c.tallyCond.Broadcast()

@@ -148,7 +148,7 @@ func (e *env) noteSent(opt string, n int) {
 
 // noteAck records an OK: seqs are unique across all clients.
 func (e *env) noteAck(c *client, seq uint64, opt string) {
-	if c.quiet {
+	if c.quiet.Load() {
 		return
 	}
 	e.mu.Lock()
