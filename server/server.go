@@ -359,8 +359,25 @@ func (s *Server) waitClients() {
 	for _, nc := range refusing {
 		nc.Close()
 	}
-	<-s.idle
+	// Closing a connection ends its goroutines at once, unless its
+	// net.Conn does not unblock Read and Write on Close: say so.
+	tick := time.NewTicker(stuckReport)
+	defer tick.Stop()
+	for {
+		select {
+		case <-s.idle:
+			return
+		case <-tick.C:
+			s.regMu.RLock()
+			n := len(s.conns)
+			s.regMu.RUnlock()
+			s.set.log.Error("shutdown: clients still running after their connections were closed", "clients", n)
+		}
+	}
 }
+
+// stuckReport is how often a shutdown that waits for closed clients says so.
+const stuckReport = 5 * time.Second
 
 // writeDeadline is the deadline for a write starting now.
 func (s *Server) writeDeadline() time.Time {
