@@ -426,7 +426,7 @@ func bounded(e *env) {
 		runtime.ReadMemStats(&ms)
 		return ms.HeapAlloc
 	}
-	const batch, rounds = 500, 10
+	const batch, rounds = 250, 10
 	pumpVotes := func() bool {
 		for range rounds {
 			if err := pump.send(e.requests(pump, e.option(0), batch)); err != nil {
@@ -453,7 +453,7 @@ func bounded(e *env) {
 	growth := int64(after) - int64(before)
 	e.logf("heap %d → %d bytes over %d votes with 3 stalled clients", before, after, batch*rounds)
 	// An unbounded queue holds a tally line per vote per stalled client:
-	// over 15,000 of them here, half a megabyte or more.
+	// 7,500 of them per measurement here, half a megabyte or more.
 	if limit := int64(256 << 10); growth > limit {
 		e.violate(propBounded, "heap grew by %d bytes while %d votes were pushed to 3 stalled clients (limit %d)", growth, batch*rounds, limit)
 	}
