@@ -62,6 +62,13 @@ func Designs() []Design {
 	return ds
 }
 
+// Start returns a fresh server of the design, ready to Serve once, and a
+// function that reads its evictions (nil if the design keeps no count).
+// writeTimeout is the reference server's (0: its default).
+func (d Design) Start(writeTimeout time.Duration) (serve func(context.Context, net.Listener) error, evictions func() uint64, err error) {
+	return d.start(Config{WriteTimeout: writeTimeout})
+}
+
 // LookupDesigns returns the designs named, in order.
 func LookupDesigns(names []string) ([]Design, error) {
 	all := Designs()

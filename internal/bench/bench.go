@@ -1,0 +1,270 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/stallproof/stallproof/faultnet"
+	"github.com/stallproof/stallproof/internal/chaos"
+	"github.com/stallproof/stallproof/internal/load"
+)
+
+// Config describes a benchmark run. Zero fields take defaults.
+type Config struct {
+	// Addr is a loopback TCP address of a protocol v1 server to load.
+	// Empty: run Design in this process.
+	Addr string
+	// Design is the design run in-process ("reference" by default; see
+	// chaos.Designs). TCP runs it on loopback TCP instead of in memory.
+	Design string
+	TCP    bool
+
+	Healthy, Faulty int          // voting clients; faulty subscribers (default 90 and 10)
+	Faults          []load.Fault // default: stall
+	FaultAt         time.Duration
+	Duration        time.Duration // measured, after Warmup (default 10 s)
+	Warmup          time.Duration // default 1 s
+	Rate            float64       // votes/s per healthy client; 0: as fast as answered
+	Seed            uint64
+	Interval        time.Duration // between samples (1 s)
+
+	WriteTimeout time.Duration // the reference server's (its default: 10 s)
+	KernelBuffer int           // TCP: kernel buffers, bytes (4096)
+	StopWait     time.Duration // bound on stopping an in-process design (5 s)
+
+	// Live, if set, gets a line per interval.
+	Live io.Writer
+}
+
+// Defaults.
+const (
+	DefaultHealthy  = 90
+	DefaultFaulty   = 10
+	DefaultDuration = 10 * time.Second
+	DefaultWarmup   = time.Second
+)
+
+// Result is what a benchmark run measured.
+type Result struct {
+	Target string      `json:"target"` // what was loaded
+	Load   load.Result `json:"load"`
+
+	// In-process runs only: the process's live heap after a forced GC at
+	// the sample that ends the warmup and at the last sample, while every
+	// client is connected (both ends of every connection and the load
+	// generator included); the heap at every sample (without a GC); the
+	// process's goroutines at the first two; the server's evictions, and whether the
+	// design stopped within StopWait.
+	InProcess       bool     `json:"in_process"`
+	HeapStart       uint64   `json:"heap_start"`
+	HeapEnd         uint64   `json:"heap_end"`
+	HeapSamples     []uint64 `json:"heap_samples"`
+	GoroutinesStart int      `json:"goroutines_start"`
+	GoroutinesEnd   int      `json:"goroutines_end"`
+	Evictions       uint64   `json:"evictions"`
+	EvictionsKnown  bool     `json:"evictions_known"`
+	Stopped         bool     `json:"stopped"`
+	StopError       string   `json:"stop_error,omitempty"`
+
+	Faulty int `json:"faulty"`
+}
+
+// HeapGrowthPerFaulty is the heap growth from the end of the warmup to the
+// end of the load, divided by the faulty clients (0 if none).
+func (r *Result) HeapGrowthPerFaulty() float64 {
+	if r.Faulty == 0 {
+		return 0
+	}
+	return (float64(r.HeapEnd) - float64(r.HeapStart)) / float64(r.Faulty)
+}
+
+func (c Config) withDefaults() Config {
+	if c.Design == "" {
+		c.Design = "reference"
+	}
+	if c.Healthy == 0 && c.Faulty == 0 {
+		c.Healthy, c.Faulty = DefaultHealthy, DefaultFaulty
+	}
+	if c.Duration <= 0 {
+		c.Duration = DefaultDuration
+	}
+	if c.Warmup < 0 {
+		c.Warmup = 0
+	}
+	if c.Interval <= 0 {
+		c.Interval = time.Second
+	}
+	if c.KernelBuffer <= 0 {
+		c.KernelBuffer = chaos.DefaultKernelBuf
+	}
+	if c.StopWait <= 0 {
+		c.StopWait = 5 * time.Second
+	}
+	return c
+}
+
+// CheckLoopback returns an error unless addr is host:port with host a
+// loopback IP address or "localhost": bench loads only this machine.
+func CheckLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("address %q: %v", addr, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("address %q is not a loopback address: bench only loads servers on this machine (127.0.0.0/8, ::1 or localhost)", addr)
+}
+
+// Run loads the target for cfg.Warmup + cfg.Duration and returns what it
+// measured. An in-process design is stopped before Run returns, within
+// cfg.StopWait (Result.Stopped says whether it did).
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	cfg = cfg.withDefaults()
+	res := &Result{Faulty: cfg.Faulty}
+	var dial func(context.Context) (net.Conn, error)
+	var evictions func() uint64
+	stop := func() {}
+	if cfg.Addr != "" {
+		if err := CheckLoopback(cfg.Addr); err != nil {
+			return nil, err
+		}
+		res.Target = cfg.Addr
+		kbuf := cfg.KernelBuffer
+		dial = func(ctx context.Context) (net.Conn, error) {
+			var d net.Dialer
+			c, err := d.DialContext(ctx, "tcp", cfg.Addr)
+			if err != nil {
+				return nil, err
+			}
+			_ = faultnet.ShrinkBuffers(c, kbuf) // so that a stalled client stalls the server soon
+			return faultnet.Wrap(c), nil
+		}
+	} else {
+		ds, err := chaos.LookupDesigns([]string{cfg.Design})
+		if err != nil {
+			return nil, err
+		}
+		serve, ev, err := ds[0].Start(cfg.WriteTimeout)
+		if err != nil {
+			return nil, err
+		}
+		evictions = ev
+		var ln *faultnet.Listener
+		res.Target = cfg.Design + " in-process, in memory"
+		if cfg.TCP {
+			ln, err = faultnet.ListenTCP("127.0.0.1:0", faultnet.KernelBuffers(cfg.KernelBuffer))
+			if err != nil {
+				return nil, err
+			}
+			res.Target = fmt.Sprintf("%s in-process, loopback TCP %s (kernel buffers %d B)", cfg.Design, ln.Addr(), cfg.KernelBuffer)
+		} else {
+			ln = faultnet.Listen()
+		}
+		dial = func(ctx context.Context) (net.Conn, error) { return ln.Dial(ctx) }
+		sctx, cancel := context.WithCancel(context.Background())
+		served := make(chan error, 1)
+		go func() { served <- serve(sctx, ln) }()
+		var once sync.Once
+		stop = func() {
+			once.Do(func() {
+				cancel()
+				t := time.NewTimer(cfg.StopWait)
+				defer t.Stop()
+				select {
+				case err := <-served:
+					res.Stopped = true
+					if err != nil {
+						res.StopError = err.Error()
+					}
+				case <-t.C:
+					res.StopError = fmt.Sprintf("did not stop within %v", cfg.StopWait)
+				}
+			})
+		}
+		res.InProcess = true
+	}
+	defer stop()
+
+	var mu sync.Mutex
+	warmed := cfg.Warmup == 0
+	if warmed && res.InProcess {
+		res.HeapStart, res.GoroutinesStart = heapAfterGC(), runtime.NumGoroutine()
+	}
+	lcfg := load.Config{
+		Dial:     dial,
+		Healthy:  cfg.Healthy,
+		Faulty:   cfg.Faulty,
+		Faults:   cfg.Faults,
+		FaultAt:  cfg.FaultAt,
+		Duration: cfg.Warmup + cfg.Duration,
+		Warmup:   cfg.Warmup,
+		Interval: cfg.Interval,
+		Rate:     cfg.Rate,
+		Seed:     cfg.Seed,
+		OnSample: func(s load.Sample) {
+			var heap uint64
+			if res.InProcess {
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
+				heap = ms.HeapAlloc
+				if !warmed && s.At >= cfg.Warmup {
+					// The same instant the load's totals start from.
+					warmed = true
+					res.HeapStart, res.GoroutinesStart = heapAfterGC(), runtime.NumGoroutine()
+				}
+				if s.At >= cfg.Warmup+cfg.Duration {
+					// The last sample: every client is still connected.
+					res.HeapEnd, res.GoroutinesEnd = heapAfterGC(), runtime.NumGoroutine()
+				}
+			}
+			mu.Lock()
+			res.HeapSamples = append(res.HeapSamples, heap)
+			mu.Unlock()
+			if cfg.Live != nil {
+				writeSample(cfg.Live, s, heap, res.InProcess)
+			}
+		},
+	}
+	if cfg.Live != nil {
+		fmt.Fprintf(cfg.Live, "%7s %10s %10s %9s %9s %9s %7s %9s\n", "t", "votes/s", "tallies/s", "ack p50", "ack p99", "ack max", "stuck", "heap MiB")
+	}
+	lr, err := load.Run(ctx, lcfg)
+	if err != nil {
+		return nil, err
+	}
+	res.Load = lr
+	if evictions != nil {
+		res.Evictions, res.EvictionsKnown = evictions(), true
+	}
+	stop()
+	if res.InProcess && !res.Stopped {
+		return res, errors.New(cfg.Design + ": " + res.StopError)
+	}
+	return res, nil
+}
+
+func heapAfterGC() uint64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
+}
+
+func writeSample(w io.Writer, s load.Sample, heap uint64, inProcess bool) {
+	h := "-"
+	if inProcess {
+		h = fmt.Sprintf("%.1f", float64(heap)/(1<<20))
+	}
+	fmt.Fprintf(w, "%6.1fs %10.0f %10.0f %9s %9s %9s %7d %9s\n", s.At.Seconds(), s.VotesPerSec, s.TalliesPerSec,
+		chaos.FormatLatency(s.P50), chaos.FormatLatency(s.P99), chaos.FormatLatency(s.Max), s.Stuck, h)
+}

@@ -1,0 +1,107 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stallproof/stallproof/server"
+)
+
+func TestCheckLoopback(t *testing.T) {
+	for _, addr := range []string{"127.0.0.1:9000", "127.1.2.3:1", "[::1]:9000", "localhost:9000"} {
+		if err := CheckLoopback(addr); err != nil {
+			t.Errorf("%s: %v", addr, err)
+		}
+	}
+	for _, addr := range []string{"10.0.0.1:9000", "0.0.0.0:9000", "example.com:80", ":9000", "127.0.0.1"} {
+		if err := CheckLoopback(addr); err == nil {
+			t.Errorf("%s: accepted", addr)
+		}
+	}
+	if _, err := Run(context.Background(), Config{Addr: "192.0.2.1:9000"}); err == nil || !strings.Contains(err.Error(), "loopback") {
+		t.Errorf("Run against a remote address: %v", err)
+	}
+}
+
+// TestRunInProcess: a short in-process run reports votes, latencies, heap,
+// goroutines and the server's evictions, and stops the server.
+func TestRunInProcess(t *testing.T) {
+	var live bytes.Buffer
+	res, err := Run(context.Background(), Config{
+		Healthy: 4, Faulty: 1,
+		Warmup: 200 * time.Millisecond, Duration: time.Second, Interval: 200 * time.Millisecond,
+		Live: &live,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Load.Votes == 0 || res.Load.Errors != 0 || !res.InProcess || !res.Stopped || !res.EvictionsKnown {
+		t.Errorf("result %+v", res)
+	}
+	if res.HeapStart == 0 || res.HeapEnd == 0 || res.GoroutinesEnd == 0 || len(res.HeapSamples) != len(res.Load.Samples) {
+		t.Errorf("heap %d → %d, goroutines %d, %d heap samples for %d samples", res.HeapStart, res.HeapEnd, res.GoroutinesEnd, len(res.HeapSamples), len(res.Load.Samples))
+	}
+	var out bytes.Buffer
+	res.Write(&out)
+	for _, want := range []string{"votes/s", "ack latency", "tallies/s", "evictions", "heap", "goroutines"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+	if !strings.Contains(live.String(), "votes/s") {
+		t.Errorf("live output:\n%s", live.String())
+	}
+}
+
+// TestRunAddr loads a server on a loopback address.
+func TestRunAddr(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := server.New(server.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	}()
+	res, err := Run(context.Background(), Config{
+		Addr: ln.Addr().String(), Healthy: 3, Faulty: 1,
+		Warmup: 100 * time.Millisecond, Duration: 500 * time.Millisecond, Interval: 100 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Load.Votes == 0 || res.InProcess || res.Load.Errors != 0 {
+		t.Errorf("result %+v", res)
+	}
+}
+
+// TestFrozenDesignEnds: a run against a design that freezes ends on time
+// and the design stops.
+func TestFrozenDesignEnds(t *testing.T) {
+	res, err := Run(context.Background(), Config{
+		Design: "lock-across-write", Healthy: 4, Faulty: 1,
+		Warmup: 100 * time.Millisecond, Duration: time.Second, Interval: 250 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Stopped {
+		t.Errorf("not stopped: %s", res.StopError)
+	}
+	if last := res.Load.Samples[len(res.Load.Samples)-1]; last.Votes != 0 {
+		t.Errorf("%d votes in the last interval of a frozen design", last.Votes)
+	}
+}
