@@ -20,7 +20,9 @@ func TestBenchSmoke(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	out, _ = capture(t, func() { code = run(context.Background(), []string{"bench", "-json", "-n", "2", "-k", "0", "-warmup", "0s", "-duration", "300ms"}) })
+	out, _ = capture(t, func() {
+		code = run(context.Background(), []string{"bench", "-json", "-n", "2", "-k", "0", "-warmup", "0s", "-duration", "300ms"})
+	})
 	if code != 0 || !strings.Contains(out, `"votes_per_sec"`) {
 		t.Errorf("-json: exit %d, output %s", code, out)
 	}
