@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"os"
@@ -25,7 +26,7 @@ func (c *conn) readLoop() {
 	for {
 		completed := false
 		for {
-			i := indexNL(c.rbuf[c.r:c.w])
+			i := bytes.IndexByte(c.rbuf[c.r:c.w], '\n')
 			if i < 0 {
 				break
 			}
@@ -75,15 +76,6 @@ func (c *conn) readLoop() {
 		n, readErr = c.nc.Read(c.rbuf[c.w:])
 		c.w += n
 	}
-}
-
-func indexNL(b []byte) int {
-	for i, ch := range b {
-		if ch == '\n' {
-			return i
-		}
-	}
-	return -1
 }
 
 func (c *conn) readFailed(err error, partial bool) {
