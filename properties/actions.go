@@ -226,6 +226,9 @@ func (e *env) vote(c *client, opt string) {
 func (e *env) expectOK(c *client, opt string) bool {
 	m, err := c.await(e.ctx)
 	switch {
+	case err != nil && e.cfg.adapter != nil:
+		e.violate(propProgress, "%v: request not answered: %v", c, err)
+		return false
 	case err != nil:
 		e.violate(propProgress, "%v: VOTE %s not answered: %v", c, opt, err)
 		return false
