@@ -53,7 +53,7 @@ bench:
 
 ## soak: many more property checks than the default run.
 soak:
-	$(GO) test -race -count=1 -timeout 60m ./properties/... -rapid.checks=2000
+	STALLPROOF_ALL_PROPS=1 $(GO) test -race -count=1 -timeout 70m ./properties/... ./examples/... -rapid.checks=1000
 
 ## chaos: the demo (the README's first command).
 chaos:
