@@ -188,3 +188,43 @@ func TestSynctestAfterTimeAndListener(t *testing.T) {
 		}
 	})
 }
+
+func TestSynctestAfterTimeRemoved(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, s := memoryPair(t)
+		inj := c.Inject(faultnet.AfterTime(time.Second, faultnet.Reset()))
+		time.Sleep(999 * time.Millisecond)
+		inj.Remove()
+		time.Sleep(time.Hour)
+		if inj.Fired() {
+			t.Fatal("removed schedule fired")
+		}
+		c.Write([]byte("ok"))
+		if got := readN(t, s, 2); string(got) != "ok" {
+			t.Fatalf("read %q", got)
+		}
+	})
+}
+
+func TestSynctestDeadlineExtendedWhileBlocked(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, _ := memoryPair(t)
+		start := time.Now()
+		c.SetReadDeadline(start.Add(time.Second))
+		r := readAsync(c, make([]byte, 1))
+		synctest.Wait()
+		c.SetReadDeadline(start.Add(time.Hour))
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		select {
+		case got := <-r:
+			t.Fatalf("Read returned %d, %v after the old deadline", got.n, got.err)
+		default:
+		}
+		got := <-r
+		wantTimeout(t, got.err)
+		if el := time.Since(start); el != time.Hour {
+			t.Errorf("timed out at %v, want the new deadline, 1h", el)
+		}
+	})
+}
