@@ -99,9 +99,10 @@ func TestEventsOnWrappedConn(t *testing.T) {
 	c.Close()
 	readN(t, s, 3)
 	var kinds []string
+	name := regexp.MustCompile(`^api#\d+/client$`)
 	for _, e := range c.Events() {
 		kinds = append(kinds, e.Kind.String())
-		if ok, _ := regexp.MatchString(`^api#\d+/client$`, e.Conn); !ok {
+		if !name.MatchString(e.Conn) {
 			t.Errorf("event conn %q", e.Conn)
 		}
 	}

@@ -117,7 +117,8 @@ func Example_acceptErrors() {
 	for range 3 {
 		c, err := ln.Accept()
 		var ne net.Error
-		if errors.As(err, &ne) && ne.Temporary() { //nolint:staticcheck // what servers test
+		//lint:ignore SA1019 Temporary is what servers test to survive EMFILE.
+		if errors.As(err, &ne) && ne.Temporary() {
 			fmt.Println("temporary:", errors.Is(err, syscall.EMFILE))
 			continue
 		}
