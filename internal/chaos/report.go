@@ -118,7 +118,7 @@ const (
 // first fault.
 const (
 	frozenBelow   = 0.10 // an interval under this has (almost) no votes
-	degradedBelow = 0.80 // a median after the fault under this is degraded
+	degradedBelow = 0.50 // a median after the fault under this is degraded
 )
 
 // judge gives the verdict from the samples:
@@ -128,8 +128,12 @@ const (
 //     intervals that ended before the fault), for two intervals or more,
 //     and healthy clients are stuck at the end.
 //   - DEGRADED: not frozen, but the median votes/s after the first fault is
-//     under 80 % of the median before, or a healthy client was stuck or
-//     lost at some point.
+//     under half the median before, or a healthy client was stuck or lost
+//     at some point.
+//
+// The thresholds are loose on purpose: the designs share a machine that
+// may be busy with other work, and what the verdict must tell apart is a
+// design that stops from one that keeps answering.
 //   - LIVE: otherwise.
 //
 // With no fault, or no interval that ended before it, the rate to compare

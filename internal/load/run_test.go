@@ -90,15 +90,18 @@ func TestReferenceWithEveryFault(t *testing.T) {
 }
 
 // TestEvictionSeen: the load sees the server close a stalled client, which
-// never reads the FIN.
+// never reads the FIN. The clients vote at a pace, so that every vote
+// pushes a tally to the stalled client and its 1 KiB buffer fills within
+// a few dozen votes.
 func TestEvictionSeen(t *testing.T) {
-	ln := faultnet.Listen(faultnet.BufferSize(4096))
+	ln := faultnet.Listen(faultnet.BufferSize(1024))
 	serve(t, ln, reference(t, server.Config{WriteTimeout: 200 * time.Millisecond}))
 	res, err := load.Run(context.Background(), load.Config{
 		Dial:     dialer(ln),
 		Healthy:  2,
 		Faulty:   2,
 		Faults:   []load.Fault{load.Stall, load.HalfClose},
+		Rate:     100,
 		Duration: 3 * time.Second,
 		Interval: 500 * time.Millisecond,
 	})
