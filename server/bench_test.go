@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -344,4 +345,114 @@ func (c *conn) lastSeq() uint64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.last
+}
+
+// BenchmarkStalledRatio puts the two cases of BenchmarkVotes side by side
+// in one run: two servers, each with 90 voting clients and 10 subscribers
+// that read (healthy) or never read (stalled), measured in alternating
+// rounds of 50 ms, so that both see the same machine. It reports the votes/s
+// of each and their ratio, stalled ÷ healthy (goal ≥ 0.95).
+func BenchmarkStalledRatio(b *testing.B) {
+	for _, tr := range transports {
+		b.Run(tr.name, func(b *testing.B) {
+			healthy := newRig(b, tr, 90, 10, false)
+			stalled := newRig(b, tr, 90, 10, true)
+			var hv, sv int64
+			var ht, st time.Duration
+			for b.Loop() {
+				n, d := healthy.round(b, 50*time.Millisecond)
+				hv, ht = hv+n, ht+d
+				n, d = stalled.round(b, 50*time.Millisecond)
+				sv, st = sv+n, st+d
+			}
+			h, s := float64(hv)/ht.Seconds(), float64(sv)/st.Seconds()
+			b.ReportMetric(h, "healthy-votes/s")
+			b.ReportMetric(s, "stalled-votes/s")
+			b.ReportMetric(s/h, "ratio")
+			healthy.close()
+			stalled.close()
+		})
+	}
+}
+
+// rig is a server with voting clients and subscribers, for benchmarks.
+type rig struct {
+	e      *env
+	voters []*client
+	stop   chan struct{}
+	wg     sync.WaitGroup
+}
+
+func newRig(b *testing.B, tr transport, voters, subscribers int, stalled bool) *rig {
+	r := &rig{e: start(b, tr, Config{}, nil), stop: make(chan struct{})}
+	var stalledClients []*client
+	for range subscribers {
+		c := r.e.dial(b)
+		if stalled {
+			stall(c)
+			stalledClients = append(stalledClients, c)
+			continue
+		}
+		r.wg.Go(func() {
+			buf := make([]byte, 4096)
+			for {
+				if _, err := c.nc.Read(buf); err != nil {
+					select {
+					case <-r.stop:
+					default:
+						b.Errorf("subscriber: %v", err)
+					}
+					return
+				}
+			}
+		})
+	}
+	for range voters {
+		r.voters = append(r.voters, r.e.dial(b))
+	}
+	if stalled {
+		fillStalled(b, r.e, r.voters[0], stalledClients)
+	}
+	return r
+}
+
+// round has every voter vote, each waiting for its OK, for d; it returns
+// the votes acknowledged and the time taken.
+func (r *rig) round(b *testing.B, d time.Duration) (int64, time.Duration) {
+	var total atomic.Int64
+	var wg sync.WaitGroup
+	t0 := time.Now()
+	deadline := t0.Add(d)
+	for i, c := range r.voters {
+		wg.Go(func() {
+			line := []byte("VOTE " + c.opts[i%len(c.opts)] + "\n")
+			n := int64(0)
+			for time.Now().Before(deadline) {
+				if _, err := c.nc.Write(line); err != nil {
+					b.Errorf("vote: %v", err)
+					return
+				}
+				for {
+					l, err := c.br.ReadSlice('\n')
+					if err != nil {
+						b.Errorf("read: %v", err)
+						return
+					}
+					if l[0] == 'O' {
+						break
+					}
+				}
+				n++
+			}
+			total.Add(n)
+		})
+	}
+	wg.Wait()
+	return total.Load(), time.Since(t0)
+}
+
+func (r *rig) close() {
+	close(r.stop)
+	r.e.s.Close()
+	r.wg.Wait()
 }
