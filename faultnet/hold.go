@@ -31,6 +31,11 @@ func (l *Listener) HoldDials() *DialHold {
 // if ctx ended first.
 func (h *DialHold) Wait(ctx context.Context) bool {
 	select {
+	case <-h.arrived: // a held dial wins over an ended ctx
+		return true
+	default:
+	}
+	select {
 	case <-h.arrived:
 		return true
 	case <-ctx.Done():
