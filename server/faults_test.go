@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -423,5 +424,42 @@ func TestCloseBeforeServe(t *testing.T) {
 	defer ln.Close()
 	if err := s.Serve(context.Background(), ln); !errors.Is(err, ErrServerClosed) {
 		t.Fatalf("Serve after Close = %v", err)
+	}
+}
+
+// TestStalledClientsMemoryBounded checks that the server's memory does not
+// grow with the tallies that stalled clients never read: each holds at most
+// one pending snapshot. A server that queued every tally for them would
+// hold broadcasts × 5 × 2.3 KB (logged), tens of megabytes here.
+func TestStalledClientsMemoryBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("thousands of votes")
+	}
+	e := start(t, transports[0], Config{Options: longOptions()}, nil)
+	stalled := make([]*client, 5)
+	for i := range stalled {
+		stalled[i] = e.dial(t)
+		stall(stalled[i])
+	}
+	v := e.dial(t)
+	fillStalled(t, e, v, stalled)
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	before := heap()
+	b0 := e.s.Stats().Snapshots
+	for range 20_000 {
+		v.vote(v.opts[5])
+	}
+	after := heap()
+	broadcasts := e.s.Stats().Snapshots - b0
+	naive := broadcasts * uint64(len(stalled)) * uint64(len(v.lastTally.Counts)*36)
+	t.Logf("%d broadcasts while 5 clients were stalled; heap %d -> %d bytes (queueing them all: ~%d MB)",
+		broadcasts, before, after, naive>>20)
+	if after > before+2<<20 {
+		t.Fatalf("heap grew by %d bytes over %d broadcasts", after-before, broadcasts)
 	}
 }
