@@ -35,12 +35,13 @@
 //
 // Anything else is answered "ERR <code> <text>", and the connection stays
 // open: code "unknown-option" for a VOTE of a well-formed name that is not
-// an option, "bad-request" for every other line (text says why). Three
+// an option, "bad-request" for every other line (text says why). Two
 // errors are followed by a close instead: "ERR line-too-long" for a line
-// over 256 bytes (the framing can no longer be trusted), "ERR busy" to a
-// client over the connection limit, right after it connects (no HELLO).
+// over 256 bytes (the framing can no longer be trusted), and "ERR busy" to
+// a client over the connection limit, right after it connects (no HELLO).
 // While the server shuts down, every request but QUIT is answered
-// "ERR shutting-down".
+// "ERR shutting-down"; the server then sends each client its queued
+// replies and the latest tally, and closes it.
 //
 // The server pushes tallies at any time between replies:
 //
