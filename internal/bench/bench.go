@@ -61,16 +61,21 @@ type Result struct {
 	// generator included); the heap at every sample (without a GC); the
 	// process's goroutines at the first two; the server's evictions, and whether the
 	// design stopped within StopWait.
-	InProcess       bool     `json:"in_process"`
-	HeapStart       uint64   `json:"heap_start"`
-	HeapEnd         uint64   `json:"heap_end"`
-	HeapSamples     []uint64 `json:"heap_samples"`
-	GoroutinesStart int      `json:"goroutines_start"`
-	GoroutinesEnd   int      `json:"goroutines_end"`
-	Evictions       uint64   `json:"evictions"`
-	EvictionsKnown  bool     `json:"evictions_known"`
-	Stopped         bool     `json:"stopped"`
-	StopError       string   `json:"stop_error,omitempty"`
+	InProcess   bool     `json:"in_process"`
+	HeapStart   uint64   `json:"heap_start"`
+	HeapEnd     uint64   `json:"heap_end"`
+	HeapSamples []uint64 `json:"heap_samples"`
+	// In memory: the bytes the server has written that its clients have
+	// not read, held in the in-memory network's buffers (on the heap; on
+	// real TCP the kernel holds them), at the same two instants.
+	NetBufferedStart int64  `json:"net_buffered_start"`
+	NetBufferedEnd   int64  `json:"net_buffered_end"`
+	GoroutinesStart  int    `json:"goroutines_start"`
+	GoroutinesEnd    int    `json:"goroutines_end"`
+	Evictions        uint64 `json:"evictions"`
+	EvictionsKnown   bool   `json:"evictions_known"`
+	Stopped          bool   `json:"stopped"`
+	StopError        string `json:"stop_error,omitempty"`
 
 	Faulty int `json:"faulty"`
 }
@@ -82,6 +87,17 @@ func (r *Result) HeapGrowthPerFaulty() float64 {
 		return 0
 	}
 	return (float64(r.HeapEnd) - float64(r.HeapStart)) / float64(r.Faulty)
+}
+
+// NetGrowthPerFaulty is the part of HeapGrowthPerFaulty that is bytes
+// queued in the in-memory network's buffers (each at most its buffer size,
+// 64 KiB, per connection): what a stalled client costs the kernel, not the
+// server, on real TCP.
+func (r *Result) NetGrowthPerFaulty() float64 {
+	if r.Faulty == 0 {
+		return 0
+	}
+	return float64(r.NetBufferedEnd-r.NetBufferedStart) / float64(r.Faulty)
 }
 
 func (c Config) withDefaults() Config {
@@ -131,6 +147,19 @@ func CheckLoopback(addr string) error {
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	cfg = cfg.withDefaults()
 	res := &Result{Faulty: cfg.Faulty}
+	var accepted struct {
+		sync.Mutex
+		conns []*faultnet.Conn // server ends, in memory
+	}
+	netBuffered := func() int64 {
+		accepted.Lock()
+		defer accepted.Unlock()
+		var n int64
+		for _, c := range accepted.conns {
+			n += c.Stats().Unsent
+		}
+		return n
+	}
 	var dial func(context.Context) (net.Conn, error)
 	var evictions func() uint64
 	stop := func() {}
@@ -168,7 +197,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			}
 			res.Target = fmt.Sprintf("%s in-process, loopback TCP %s (kernel buffers %d B)", cfg.Design, ln.Addr(), cfg.KernelBuffer)
 		} else {
-			ln = faultnet.Listen()
+			ln = faultnet.Listen(faultnet.OnAccept(func(c *faultnet.Conn) {
+				accepted.Lock()
+				accepted.conns = append(accepted.conns, c)
+				accepted.Unlock()
+			}))
 		}
 		dial = func(ctx context.Context) (net.Conn, error) { return ln.Dial(ctx) }
 		sctx, cancel := context.WithCancel(context.Background())
@@ -195,10 +228,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	defer stop()
 
-	var mu sync.Mutex
 	warmed := cfg.Warmup == 0
 	if warmed && res.InProcess {
 		res.HeapStart, res.GoroutinesStart = heapAfterGC(), runtime.NumGoroutine()
+		res.NetBufferedStart = netBuffered()
 	}
 	lcfg := load.Config{
 		Dial:     dial,
@@ -221,15 +254,15 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 					// The same instant the load's totals start from.
 					warmed = true
 					res.HeapStart, res.GoroutinesStart = heapAfterGC(), runtime.NumGoroutine()
+					res.NetBufferedStart = netBuffered()
 				}
 				if s.At >= cfg.Warmup+cfg.Duration {
 					// The last sample: every client is still connected.
 					res.HeapEnd, res.GoroutinesEnd = heapAfterGC(), runtime.NumGoroutine()
+					res.NetBufferedEnd = netBuffered()
 				}
 			}
-			mu.Lock()
 			res.HeapSamples = append(res.HeapSamples, heap)
-			mu.Unlock()
 			if cfg.Live != nil {
 				writeSample(cfg.Live, s, heap, res.InProcess)
 			}

@@ -36,6 +36,14 @@ func (r *Result) Write(w io.Writer) {
 			fmt.Fprintf(w, ": %+.0f B per faulty client", r.HeapGrowthPerFaulty())
 		}
 		fmt.Fprintln(w)
+		if r.NetBufferedStart != 0 || r.NetBufferedEnd != 0 {
+			fmt.Fprintf(w, "              of which in-memory network buffers: %.2f → %.2f MiB", mib(uint64(r.NetBufferedStart)), mib(uint64(r.NetBufferedEnd)))
+			if r.Faulty > 0 {
+				fmt.Fprintf(w, ", %+.0f B per faulty client; the rest %+.0f B per faulty client",
+					r.NetGrowthPerFaulty(), r.HeapGrowthPerFaulty()-r.NetGrowthPerFaulty())
+			}
+			fmt.Fprintln(w)
+		}
 		fmt.Fprintf(w, "goroutines    %d after the warmup, %d at the end (whole process)\n", r.GoroutinesStart, r.GoroutinesEnd)
 	}
 	if l.Errors > 0 {

@@ -220,7 +220,7 @@ type designRun struct {
 	mu         sync.Mutex
 	goroutines int         // the latest count
 	last       load.Sample // the latest sample
-	sampled1   bool
+	hasSample  bool
 }
 
 func (r *designRun) start(cfg Config) error {
@@ -256,7 +256,7 @@ func (r *designRun) sampled(s load.Sample) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.last, r.sampled1 = s, true
+	r.last, r.hasSample = s, true
 	r.rep.Rows = append(r.rep.Rows, Row{
 		At:          s.At.Seconds(),
 		VotesPerSec: s.VotesPerSec,

@@ -37,7 +37,7 @@ func (t *table) render(runs []*designRun, heap uint64) {
 	fmt.Fprintf(&b, "%-20s %9s %9s %9s %9s %8s %11s\n", "design", "votes/s", "ack p50", "ack p99", "stuck", "evicted", "goroutines")
 	for _, r := range runs {
 		r.mu.Lock()
-		s, ok, g := r.last, r.sampled1, r.goroutines
+		s, ok, g := r.last, r.hasSample, r.goroutines
 		ev := r.rep.Evictions
 		src := r.rep.EvictionsFrom
 		r.mu.Unlock()
