@@ -356,12 +356,7 @@ func (e *env) garbage(c *client, line string) {
 
 // waitDone waits for the server to close c's connection.
 func (e *env) waitDone(c *client) bool {
-	select {
-	case <-c.done:
-		return true
-	case <-afterBound(e):
-		return false
-	}
+	return e.within(c.done)
 }
 
 // requests returns n requests from c, one after another: n votes for opt

@@ -235,22 +235,26 @@ func (c *client) send(line string) error {
 
 // await returns the next reply, or an error once the bound has passed.
 func (c *client) await(ctx context.Context) (wire.Msg, error) {
-	t := time.NewTimer(c.env.cfg.bound)
-	defer t.Stop()
-	select {
-	case m := <-c.replies:
-		return m, nil
-	case <-c.done:
+	b := c.env.newBound()
+	defer b.stop()
+	for {
 		select {
 		case m := <-c.replies:
 			return m, nil
-		default:
+		case <-c.done:
+			select {
+			case m := <-c.replies:
+				return m, nil
+			default:
+			}
+			return wire.Msg{}, fmt.Errorf("connection ended: %v", c.err())
+		case <-b.C():
+			if b.expired() {
+				return wire.Msg{}, errStuck
+			}
+		case <-ctx.Done():
+			return wire.Msg{}, ctx.Err()
 		}
-		return wire.Msg{}, fmt.Errorf("connection ended: %v", c.err())
-	case <-t.C:
-		return wire.Msg{}, errStuck
-	case <-ctx.Done():
-		return wire.Msg{}, ctx.Err()
 	}
 }
 
@@ -274,17 +278,27 @@ func (c *client) waitTallies(n int) (wire.Msg, bool) {
 
 // waitFor waits, within the bound, until cond holds; cond runs with c.mu held.
 func (c *client) waitFor(cond func() bool) (wire.Msg, bool) {
-	deadline := time.Now().Add(c.env.cfg.bound)
-	stop := time.AfterFunc(c.env.cfg.bound, func() {
-		c.mu.Lock()
-		c.tallyCond.Broadcast()
-		c.mu.Unlock()
-	})
-	defer stop.Stop()
+	b := c.env.newBound()
+	defer b.stop()
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() { // wake the waiter when the bound may have passed
+		for {
+			select {
+			case <-stop:
+				return
+			case <-b.C():
+				b.expired() // re-arms unless the bound has passed
+				c.mu.Lock()
+				c.tallyCond.Broadcast()
+				c.mu.Unlock()
+			}
+		}
+	}()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for !cond() {
-		if c.readErr != nil || !time.Now().Before(deadline) {
+		if c.readErr != nil || b.left() <= 0 {
 			return c.lastTally, false
 		}
 		c.tallyCond.Wait()

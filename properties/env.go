@@ -24,14 +24,15 @@ type env struct {
 	serve ServeFunc
 	start time.Time
 
-	ln        *faultnet.Listener
-	ctx       context.Context
-	cancel    context.CancelFunc
-	serveDone chan error
-	baseline  goleak.Option   // goroutines before the server started
-	before    map[string]bool // their IDs
-	warm      goleak.Option   // goroutines after a warm-up client came and went
-	stacks    string          // server goroutines when the first violation was seen
+	ln       *faultnet.Listener
+	ctx      context.Context
+	cancel   context.CancelFunc
+	serveEnd chan struct{}   // closed when Serve returns
+	lag      *lagMonitor     // time stolen from the harness, added to its waits
+	baseline goleak.Option   // goroutines before the server started
+	before   map[string]bool // their IDs
+	warm     goleak.Option   // goroutines after a warm-up client came and went
+	stacks   string          // server goroutines when the first violation was seen
 
 	mu         sync.Mutex
 	clients    []*client
@@ -50,8 +51,9 @@ func newEnv(t *rapid.T, cfg *config, prop string, serve ServeFunc) *env {
 		t: t, cfg: cfg, prop: prop, serve: serve, start: time.Now(),
 		sent:       map[string]int{},
 		violations: map[string]string{},
-		serveDone:  make(chan error, 1),
+		serveEnd:   make(chan struct{}),
 	}
+	e.lag = startLagMonitor()
 	e.baseline = goleak.IgnoreCurrent()
 	e.before = goroutineIDs()
 	switch cfg.transport {
@@ -70,7 +72,7 @@ func newEnv(t *rapid.T, cfg *config, prop string, serve ServeFunc) *env {
 		e.mu.Lock()
 		e.serveErr, e.serveEnded = err, true
 		e.mu.Unlock()
-		e.serveDone <- err
+		close(e.serveEnd)
 	}()
 	return e
 }
@@ -215,11 +217,7 @@ func (e *env) dial(k kind) (*client, error) {
 // awaitHello waits for a client's HELLO; a missing one is a progress
 // violation.
 func (e *env) awaitHello(c *client) bool {
-	t := time.NewTimer(e.cfg.bound)
-	defer t.Stop()
-	select {
-	case <-c.hello:
-	case <-t.C:
+	if !e.within(c.hello) {
 		e.violate(propProgress, "%v got no HELLO within %v", c, e.cfg.bound)
 		return false
 	}
@@ -236,11 +234,7 @@ func (e *env) awaitHello(c *client) bool {
 // Serve to return; then it closes every client.
 func (e *env) shutdown() {
 	e.cancel()
-	t := time.NewTimer(e.cfg.bound)
-	defer t.Stop()
-	select {
-	case <-e.serveDone:
-	case <-t.C:
+	if !e.within(e.serveEnd) {
 		e.violate(propLeaks, "Serve did not return within %v of its context's end", e.cfg.bound)
 	}
 	e.closeClients()
@@ -291,8 +285,21 @@ func (e *env) report(prop, violation string) string {
 	return b.String()
 }
 
-// afterBound returns a channel that fires once the bound has passed.
-func afterBound(e *env) <-chan time.Time { return time.After(e.cfg.bound) }
+// within waits for ch to be closed, within the bound.
+func (e *env) within(ch <-chan struct{}) bool {
+	b := e.newBound()
+	defer b.stop()
+	for {
+		select {
+		case <-ch:
+			return true
+		case <-b.C():
+			if b.expired() {
+				return false
+			}
+		}
+	}
+}
 
 // serveReturned reports whether Serve has returned; before the harness
 // ended its context, that is a progress violation (an accept loop that gave

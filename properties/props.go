@@ -96,6 +96,7 @@ func check(t *rapid.T, cfg *config, p property, serve ServeFunc) {
 		if !leaksChecked {
 			e.shutdown()
 		}
+		e.lag.close()
 		if debugTrace {
 			t.Log(e.report(p.name, "(trace)"))
 		}
@@ -312,9 +313,7 @@ func leaks(e *env) {
 		}
 	}
 	e.cancel()
-	select {
-	case <-e.serveDone:
-	case <-afterBound(e):
+	if !e.within(e.serveEnd) {
 		e.violate(propLeaks, "Serve did not return within %v with stalled clients connected", e.cfg.bound)
 		e.closeClients()
 		return
