@@ -184,3 +184,31 @@ func TestNoAllocsOnFastPath(t *testing.T) {
 		})
 	}
 }
+
+// nullConn reads and writes nothing, instantly: what is left of a
+// benchmark through it is the wrapper's own cost.
+type nullConn struct{ net.Conn }
+
+func (nullConn) Read(p []byte) (int, error)  { return len(p), nil }
+func (nullConn) Write(p []byte) (int, error) { return len(p), nil }
+func (nullConn) LocalAddr() net.Addr         { return &net.TCPAddr{} }
+func (nullConn) RemoteAddr() net.Addr        { return &net.TCPAddr{} }
+func (nullConn) Close() error                { return nil }
+
+// BenchmarkWrapOverhead measures the cost Wrap adds to a Write+Read with no
+// fault active, apart from any real I/O (whose noise hides it on loopback).
+func BenchmarkWrapOverhead(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		c    net.Conn
+	}{{"raw", nullConn{}}, {"wrapped", faultnet.Wrap(nullConn{})}} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			buf := make([]byte, 64)
+			for range b.N {
+				tc.c.Write(buf)
+				tc.c.Read(buf)
+			}
+		})
+	}
+}
