@@ -186,7 +186,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 			s.wait(until)
 			continue
 		}
-		if st.handN < len(st.hand) && st.len() == 0 && len(st.marks) == 0 && !s.slow.Load() {
+		if st.handN < len(st.hand) && st.len() == 0 && len(st.marks) == 0 && !s.slow.Load() && !c.peer.rd.slow.Load() {
 			k := copy(st.hand[st.handN:], p)
 			st.handN += k
 			st.wrOff += int64(k)

@@ -721,3 +721,22 @@ func TestFaultStrings(t *testing.T) {
 		}
 	}
 }
+
+func TestStallInjectedWhileReadWaits(t *testing.T) {
+	forEach(t, func(t *testing.T, tr transport) {
+		c, s := tr.pair(t)
+		r := readAsync(s, make([]byte, 100))
+		stillBlocked(t, r, "Read with nothing to read")
+		inj := s.Inject(faultnet.StallReads())
+		c.Write([]byte("x"))
+		if tr.memory {
+			// In memory the stall takes hold of the waiting Read; a wrapped
+			// Read already waiting in the kernel returns what arrives.
+			stillBlocked(t, r, "Read stalled while it waited")
+		}
+		inj.Remove()
+		if got := await(t, r); got.n != 1 || got.err != nil {
+			t.Fatalf("Read = %d, %v", got.n, got.err)
+		}
+	})
+}
