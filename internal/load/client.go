@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -176,6 +177,15 @@ func (c *client) vote(rng *rand.Rand, gap time.Duration, maxVotes int, end <-cha
 			return
 		case <-end:
 			return
+		}
+		if gap == 0 {
+			// A closed loop over the in-memory network is a chain of
+			// goroutine hand-offs (voter, server reader, server writer,
+			// client reader, voter) that Go's scheduler runs back to back
+			// on one P, starving the goroutines queued behind them (the
+			// server's broadcaster, the sampler, other clients) for
+			// seconds. Yielding after each answer breaks the chain.
+			runtime.Gosched()
 		}
 	}
 }
