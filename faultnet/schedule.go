@@ -65,8 +65,10 @@ func AfterRead(n int64, f Fault) Fault {
 
 // AfterWritten injects f once this end has written n more bytes, counted from
 // the moment of injection. A Write spanning the n-th byte is cut there: f
-// takes effect, then the Write goes on under it. AfterWritten(n, Reset())
-// is a data limit: exactly n bytes get through.
+// takes effect, then the Write goes on under it. AfterWritten(n, CloseWrite())
+// is a data limit: the peer reads exactly n bytes, then io.EOF. With Reset()
+// the Write stops at exactly n bytes too, but, as in TCP, the reset may
+// discard those the peer has not read yet.
 func AfterWritten(n int64, f Fault) Fault {
 	return afterBytes(fmt.Sprintf("AfterWritten(%d, %v)", n, f), false, n, f)
 }
