@@ -152,7 +152,8 @@ func (c *Conn) Read(p []byte) (int, error) {
 // Write writes data, subject to the faults on this end's writes. It blocks
 // while the peer's unread bytes fill the direction's buffer, as a TCP write
 // blocks on a zero window. A Write that fails part way returns the number of
-// bytes the peer can read.
+// bytes it buffered: all of them reach the peer after a timeout or a
+// CloseWrite, while a reset drops whatever was in flight, as TCP's does.
 func (c *Conn) Write(p []byte) (int, error) {
 	if c.inner != nil {
 		return c.wrappedWrite(p)

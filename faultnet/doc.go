@@ -72,8 +72,10 @@
 //     Close, io.EOF after the peer's FIN, and timeouts that satisfy both
 //     net.Error.Timeout and errors.Is(err, os.ErrDeadlineExceeded). Test them
 //     with errors.Is, as for real sockets.
-//   - A Write that fails part way returns the number of bytes the peer can
-//     read; a Write that times out returns what it buffered first.
+//   - A Write that fails part way returns the number of bytes it buffered,
+//     never more: after a timeout the peer can read exactly those; a reset
+//     drops what was in flight, as TCP's does. The exact data limit is
+//     AfterWritten(n, CloseWrite()): the peer reads n bytes, then io.EOF.
 //   - Deadlines apply to blocked and stalled calls alike, and may be changed
 //     while a call is blocked. All methods are safe for concurrent use, and
 //     Close unblocks every call.

@@ -91,8 +91,9 @@ func Name(name string) Option {
 	return option(fmt.Sprintf("Name(%q)", name), func(c *config) { c.name = name })
 }
 
-// WithFaults injects faults into a connection as it is created. Given to a
-// Listener, it applies to the server end of every accepted connection.
+// WithFaults injects faults into a connection as it is created: given to
+// Wrap, into the wrapped connection; to Pipe, into the client end; to a
+// Listener, into the server end of every accepted connection.
 func WithFaults(faults ...Fault) Option {
 	return option(fmt.Sprintf("WithFaults%v", faults), func(c *config) {
 		c.faults = append(c.faults[:len(c.faults):len(c.faults)], faults...)
