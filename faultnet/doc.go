@@ -58,7 +58,9 @@
 //	AfterTime(d, f)            f, after d
 //	OnTrigger(t, f)            f, when the test calls t.Fire()
 //
-// A data limit is AfterWritten(n, Reset()) or AfterWritten(n, Close()).
+// A data limit is AfterWritten(n, CloseWrite()) (the peer reads exactly n
+// bytes, then io.EOF) or AfterWritten(n, Reset()) (cut at n, in-flight
+// bytes lost).
 //
 // Listener faults: FailAccepts(k) makes the next k Accepts fail with a
 // Temporary EMFILE error; PauseAccept stops accepting while dials still
