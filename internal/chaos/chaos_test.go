@@ -173,3 +173,23 @@ func TestLookupDesigns(t *testing.T) {
 		t.Errorf("defaults: %v, %v", ds, err)
 	}
 }
+
+// TestRunInterrupted: a cancelled context ends the run early, and the
+// report says so.
+func TestRunInterrupted(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	t0 := time.Now()
+	rep, err := Run(ctx, Config{Designs: []string{"reference"}, Healthy: 2, Faulty: 1, Duration: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Interrupted || time.Since(t0) > 30*time.Second {
+		t.Errorf("interrupted %v after %v", rep.Interrupted, time.Since(t0))
+	}
+	var sum bytes.Buffer
+	WriteSummary(&sum, rep)
+	if !strings.Contains(sum.String(), "interrupted") {
+		t.Errorf("summary does not say the run was interrupted:\n%s", sum.String())
+	}
+}

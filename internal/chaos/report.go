@@ -36,6 +36,10 @@ type Report struct {
 	// "stallproof bench -design NAME" for one design's heap).
 	HeapBytes []uint64 `json:"heap_bytes"`
 
+	// Interrupted is set when the run was stopped early (its context was
+	// done): the verdicts cover only what ran.
+	Interrupted bool `json:"interrupted,omitempty"`
+
 	Designs []DesignReport `json:"designs"`
 }
 

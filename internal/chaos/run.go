@@ -182,6 +182,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	rep.Interrupted = ctx.Err() != nil
 	for _, r := range runs {
 		r.stop(cfg.StopWait)
 	}

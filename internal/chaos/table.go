@@ -93,6 +93,9 @@ func WriteSummary(w io.Writer, rep *Report) {
 		fmt.Fprintf(w, "%-20s %9d %9.0f %9s %10s  %s\n", d.Name, res.Votes, res.VotesPerSec,
 			FormatLatency(res.Latency.P99), d.Verdict, d.Detail)
 	}
+	if rep.Interrupted {
+		fmt.Fprintln(w, "warning: the run was interrupted; the verdicts cover only what ran (a design may freeze a few seconds after a stall)")
+	}
 	for _, d := range rep.Designs {
 		if !d.Stopped {
 			fmt.Fprintf(w, "warning: %s %s; %d of its goroutines remain\n", d.Name, d.StopError, d.GoroutinesAfterStop)
