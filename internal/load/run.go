@@ -59,7 +59,7 @@ type Config struct {
 	// vote is stuck.
 	StuckAfter time.Duration
 	// ConnectTimeout bounds the time to connect every client and read
-	// their HELLOs.
+	// their HELLOs. Default: DefaultConnectTimeout plus 1 ms per client.
 	ConnectTimeout time.Duration
 
 	// Seed chooses the options voted for and when each client's first
@@ -92,7 +92,7 @@ func (cfg Config) withDefaults() (Config, error) {
 		cfg.StuckAfter = DefaultStuckAfter
 	}
 	if cfg.ConnectTimeout <= 0 {
-		cfg.ConnectTimeout = DefaultConnectTimeout
+		cfg.ConnectTimeout = DefaultConnectTimeout + time.Duration(cfg.Healthy+cfg.Faulty)*time.Millisecond
 	}
 	if cfg.MaxVotes <= 0 {
 		cfg.MaxVotes = DefaultMaxVotes
