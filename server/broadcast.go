@@ -1,5 +1,7 @@
 package server
 
+import "time"
+
 // Broadcasting tallies.
 //
 // The vote path does O(1) work to announce a vote: it sets a flag and, if
@@ -29,11 +31,26 @@ func (s *Server) wakeBroadcaster() bool {
 func (s *Server) broadcastLoop(stop <-chan struct{}) {
 	counts := make([]uint64, len(s.set.options))
 	var last uint64
+	var lastAt time.Time
+	pace := time.NewTimer(time.Hour)
+	pace.Stop()
+	defer pace.Stop()
 	for {
 		select {
 		case <-s.wake:
 		case <-stop:
 			return
+		}
+		// Pacing: at most one broadcast per interval. The wake-up flag stays
+		// set while we wait, so the votes counted meanwhile send no token
+		// and join this broadcast.
+		if wait := s.set.pace - time.Since(lastAt); s.set.pace > 0 && wait > 0 {
+			pace.Reset(wait)
+			select {
+			case <-pace.C:
+			case <-stop:
+				return
+			}
 		}
 		// Clear the flag before reading the tally: a vote counted after
 		// this point sends a new token, so none is missed.
@@ -45,7 +62,7 @@ func (s *Server) broadcastLoop(stop <-chan struct{}) {
 		if !ok {
 			continue
 		}
-		last = seq
+		last, lastAt = seq, time.Now()
 		snap := newSnapshot(seq, s.set.options, counts)
 		s.stats.broadcasts.Add(1)
 		var conflated uint64

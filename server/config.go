@@ -16,6 +16,8 @@ const (
 	DefaultLineTimeout   = 30 * time.Second
 	DefaultMaxReplyBytes = 256 << 10
 	DefaultDrainTimeout  = 1 * time.Second
+
+	DefaultBroadcastInterval = 5 * time.Millisecond
 )
 
 // DefaultOptions are the options offered when Config.Options is empty.
@@ -53,6 +55,15 @@ type Config struct {
 	// Default DefaultDrainTimeout.
 	DrainTimeout time.Duration
 
+	// BroadcastInterval is the least time between two pushed tallies:
+	// votes counted meanwhile are coalesced into the next one. A vote after
+	// a quiet spell is pushed at once; under load, each client receives at
+	// most one tally per interval, so the broadcast costs clients × (1 s /
+	// interval) writes a second however fast votes come. Default
+	// DefaultBroadcastInterval (5 ms); negative means no pacing: a tally
+	// after every change, as fast as the broadcaster runs.
+	BroadcastInterval time.Duration
+
 	// Logger receives the server's structured logs: evictions (once per
 	// client), accept errors, refused connections. Nil discards them: a
 	// library does not write to the process's default logger unasked.
@@ -67,6 +78,7 @@ type settings struct {
 	lineTimeout   time.Duration
 	maxReplyBytes int
 	drainTimeout  time.Duration
+	pace          time.Duration // 0: no pacing
 	log           *slog.Logger
 }
 
@@ -78,6 +90,7 @@ func (c Config) settings() (settings, error) {
 		lineTimeout:   c.LineTimeout,
 		maxReplyBytes: c.MaxReplyBytes,
 		drainTimeout:  c.DrainTimeout,
+		pace:          c.BroadcastInterval,
 		log:           c.Logger,
 	}
 	if len(s.options) == 0 {
@@ -100,6 +113,12 @@ func (c Config) settings() (settings, error) {
 	}
 	if s.drainTimeout <= 0 {
 		s.drainTimeout = DefaultDrainTimeout
+	}
+	switch {
+	case s.pace == 0:
+		s.pace = DefaultBroadcastInterval
+	case s.pace < 0:
+		s.pace = 0
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

@@ -100,7 +100,10 @@
 // snapshot shared by all clients, and offers it to each client's one-slot
 // mailbox, which keeps only a snapshot with a newer seq than anything the
 // client was sent or has queued. Votes counted while it offers coalesce
-// into its next snapshot. So the vote path is O(1) whatever the number of
+// into its next snapshot, and it broadcasts at most once per
+// Config.BroadcastInterval (5 ms): a vote after a quiet spell is pushed at
+// once, and under load the broadcast costs clients × 200 writes a second
+// however fast votes come. So the vote path is O(1) whatever the number of
 // clients, a stalled client costs O(1) memory (one pointer), and a
 // snapshot can never overwrite a newer one.
 //
