@@ -87,7 +87,7 @@ func check(t *rapid.T, cfg *config, p property, serve ServeFunc) {
 	}
 	kinds := rapid.SliceOfN(rapid.SampledFrom(pk), 1, 4).Draw(t, "clients")
 	kinds[0] = healthy // someone is always owed answers
-	acts := rapid.SliceOfN(actionGen(pops, pk), 1, cfg.maxSteps).Draw(t, "actions")
+	acts := rapid.SliceOfN(actionGen(pops, pk), 0, cfg.maxSteps).Draw(t, "actions")
 
 	e := newEnv(t, cfg, p.name, serve)
 	e.steps = len(acts)
