@@ -12,6 +12,7 @@ import (
 	"go.uber.org/goleak"
 	"pgregory.net/rapid"
 
+	"github.com/stallproof/stallproof/faultnet"
 	"github.com/stallproof/stallproof/server/wire"
 )
 
@@ -70,6 +71,7 @@ var properties = map[string]property{
 		name:  propHalfClose,
 		kinds: []kind{healthy, healthy, stalled},
 		ops:   []op{opVote, opHalfClose, opHalfClose, opReset, opParallel, opConnect},
+		extra: partings,
 	},
 	propLeaks: {
 		name:   propLeaks,
@@ -122,13 +124,13 @@ func check(t *rapid.T, cfg *config, p property, serve ServeFunc) {
 	if p.extra != nil && !e.stuck() {
 		p.extra(e)
 	}
-	if e.stuck() || e.serveReturned() {
-		return
-	}
-	if cfg.adapter == nil {
+	if !e.stuck() && !e.serveReturned() && cfg.adapter == nil {
 		e.audit()
 	}
-	if p.finish != nil && !e.stuck() {
+	if p.finish != nil && !e.serveReturned() {
+		// Even after another property's violation: a server that stopped
+		// pushing tallies may leak goroutines too, and this is the
+		// property under test.
 		p.finish(e)
 		leaksChecked = true
 	}
@@ -289,21 +291,40 @@ func (e *env) warmUp() {
 	e.logf("warm-up done")
 }
 
+// partings makes clients leave in each way a client can: one half-closes
+// after its votes, one resets after its votes were acknowledged. Every
+// check sees both, whatever the scenario drew.
+func partings(e *env) {
+	e.logf("partings: a client half-closes after 10 votes; another resets after 3 acknowledged votes")
+	if c := e.connect(healthy); c != nil && !e.stuck() {
+		e.halfClose(c, 10)
+	}
+	if c := e.connect(healthy); c != nil && !e.stuck() {
+		for range 3 {
+			if e.vote(c, e.option(1)); e.stuck() {
+				return
+			}
+		}
+		c.closed = true
+		c.conn.Inject(faultnet.Reset())
+	}
+}
+
 // leaks checks that goroutines return to the baseline once every client has
 // gone while the server still runs, and that a shutdown with stalled
 // clients connected ends within the bound and leaves no goroutine behind.
 func leaks(e *env) {
+	if !e.stuck() {
+		partings(e)
+	}
 	e.closeClients()
 	if err := findLeaks(e, e.warm); err != nil {
 		e.violate(propLeaks, "goroutines remain after every client left, while the server runs:\n%v", err)
 	}
 	// Shutdown with stalled clients whose buffers are full.
 	e.logf("shutdown with stalled clients")
-	var stuck []*client
 	for range 2 {
-		if c := e.connect(stalled); c != nil {
-			stuck = append(stuck, c)
-		}
+		e.connect(stalled)
 	}
 	if v := e.connect(healthy); v != nil && !e.stuck() {
 		for range 64 {
@@ -323,7 +344,6 @@ func leaks(e *env) {
 	}
 	e.closeClients()
 	_ = e.ln.Close()
-	_ = stuck
 }
 
 // findLeaks polls for goroutines newer than base, for up to the bound.
