@@ -73,17 +73,16 @@ func (c *Conn) innerErr(op string, err error) error {
 // wrappedCheck returns the error an operation on a wrapped side meets
 // before it reaches the socket. Caller holds s.mu.
 func (c *Conn) wrappedCheck(s *side) error {
-	op := opError
 	switch {
 	case c.closed.Load():
-		return op(s.op, c.local, c.remote, net.ErrClosed)
+		return opError(s.op, c.local, c.remote, net.ErrClosed)
 	case c.reset.Load():
 		if s.op == "read" {
 			return c.readErr(errReadReset)
 		}
 		return c.writeErr(errWriteReset)
 	case s.expired():
-		return op(s.op, c.local, c.remote, os.ErrDeadlineExceeded)
+		return opError(s.op, c.local, c.remote, os.ErrDeadlineExceeded)
 	}
 	return nil
 }

@@ -15,9 +15,9 @@ import (
 	"github.com/stallproof/stallproof/server/wire"
 )
 
-// maxServerLine bounds the lines a client accepts from the server: TALLY
-// lines grow with the number of options.
-const maxServerLine = 8 << 10
+// adapterMaxLine bounds the lines a client accepts from a server with its
+// own protocol; protocol v1 lines are bounded by wire.MaxServerLine.
+const adapterMaxLine = 64 << 10
 
 // client is one protocol v1 client of the harness. A reader goroutine parses
 // every line the server sends: replies (OK, ERR, BYE) go to a queue in
@@ -85,7 +85,7 @@ func (c *client) readLoop() {
 	}
 	helloSeen := false
 	for {
-		line, err := readLine(br)
+		line, err := readLine(br, wire.MaxServerLine)
 		if err != nil {
 			c.mu.Lock()
 			c.readErr = err
@@ -143,7 +143,7 @@ func (c *client) readGeneric(br *bufio.Reader, a *Adapter) {
 		c.mu.Unlock()
 	}
 	for range a.Greeting {
-		line, err := readLine(br)
+		line, err := readLine(br, adapterMaxLine)
 		if err != nil {
 			fail(err)
 			close(c.hello)
@@ -156,7 +156,7 @@ func (c *client) readGeneric(br *bufio.Reader, a *Adapter) {
 	c.mu.Unlock()
 	close(c.hello)
 	for {
-		line, err := readLine(br)
+		line, err := readLine(br, adapterMaxLine)
 		if err != nil {
 			fail(err)
 			return
@@ -176,13 +176,13 @@ func (c *client) readGeneric(br *bufio.Reader, a *Adapter) {
 	}
 }
 
-func readLine(br *bufio.Reader) (string, error) {
+func readLine(br *bufio.Reader, limit int) (string, error) {
 	var sb strings.Builder
 	for {
 		frag, err := br.ReadSlice('\n')
 		sb.Write(frag)
-		if sb.Len() > maxServerLine {
-			return "", fmt.Errorf("server line longer than %d bytes", maxServerLine)
+		if sb.Len() > limit {
+			return "", fmt.Errorf("server line longer than %d bytes", limit)
 		}
 		if err == nil {
 			return sb.String(), nil

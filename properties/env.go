@@ -124,14 +124,14 @@ func (e *env) stuck() bool {
 // later one agrees.
 func (e *env) learnOptions(opts []string, c *client) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.opts == nil {
+	first := e.opts
+	if first == nil {
 		e.opts = opts
 		e.ledger = newLedger(len(opts))
-		return
 	}
-	if !slices.Equal(e.opts, opts) {
-		go e.violate(propConsistency, "%v got HELLO %v, others %v", c, opts, e.opts)
+	e.mu.Unlock()
+	if first != nil && !slices.Equal(first, opts) {
+		e.violate(propConsistency, "%v got HELLO %v, others %v", c, opts, first)
 	}
 }
 

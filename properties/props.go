@@ -550,6 +550,6 @@ func (e *env) flood() {
 // String returns the property's name.
 func (p property) String() string { return fmt.Sprintf("property(%s)", p.name) }
 
-func init() { debugTrace = os.Getenv("STALLPROOF_TRACE") != "" }
-
-var debugTrace bool
+// debugTrace, set by STALLPROOF_TRACE=1, logs every check's report, passing
+// ones too (rapid shows them with -rapid.v): for seeing what a scenario did.
+var debugTrace = os.Getenv("STALLPROOF_TRACE") != ""
