@@ -52,6 +52,7 @@
 // and the faults fired on its connection, and the server's goroutines at
 // the moment of the violation, grouped by where they wait: for the classic
 // freeze, one in faultnet.(*Conn).Write and the rest in sync.(*Mutex).Lock.
+// To see passing scenarios too, run with STALLPROOF_TRACE=1 and -rapid.v.
 //
 // # Proof that it catches bugs
 //
