@@ -9,7 +9,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/stallproof/stallproof/faultnet"
-	"github.com/stallproof/stallproof/server/wire"
+	"github.com/stallproof/stallproof/wire"
 )
 
 // op is one kind of step in a scenario.

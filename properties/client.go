@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/stallproof/stallproof/faultnet"
-	"github.com/stallproof/stallproof/server/wire"
+	"github.com/stallproof/stallproof/wire"
 )
 
 // adapterMaxLine bounds the lines a client accepts from a server with its

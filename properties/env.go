@@ -12,7 +12,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/stallproof/stallproof/faultnet"
-	"github.com/stallproof/stallproof/server/wire"
+	"github.com/stallproof/stallproof/wire"
 )
 
 // env is the world of one check: a server under test on a fresh listener,

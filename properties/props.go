@@ -13,7 +13,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/stallproof/stallproof/faultnet"
-	"github.com/stallproof/stallproof/server/wire"
+	"github.com/stallproof/stallproof/wire"
 )
 
 // Property names, as subtests of Run and arguments of Properties.

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/stallproof/stallproof/faultnet"
-	"github.com/stallproof/stallproof/server/wire"
+	"github.com/stallproof/stallproof/wire"
 )
 
 // BenchmarkVotePath is the work a connection's reader does per vote once

@@ -5,7 +5,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/stallproof/stallproof/server/wire"
+	"github.com/stallproof/stallproof/wire"
 )
 
 // Defaults for the zero Config. Every limit and timeout has a real value:

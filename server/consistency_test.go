@@ -6,7 +6,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/stallproof/stallproof/server/wire"
+	"github.com/stallproof/stallproof/wire"
 )
 
 // TestConsistency runs many clients voting concurrently, pipelined, and

@@ -9,7 +9,7 @@ import (
 
 	"github.com/stallproof/stallproof/faultnet"
 	"github.com/stallproof/stallproof/server"
-	"github.com/stallproof/stallproof/server/wire"
+	"github.com/stallproof/stallproof/wire"
 )
 
 // A server on faultnet's in-memory network, one client that votes twice

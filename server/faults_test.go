@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/stallproof/stallproof/faultnet"
-	"github.com/stallproof/stallproof/server/wire"
+	"github.com/stallproof/stallproof/wire"
 )
 
 // longOptions are 64 options of 32 bytes: every TALLY line is kilobytes

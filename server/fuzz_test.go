@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stallproof/stallproof/server/wire"
+	"github.com/stallproof/stallproof/wire"
 )
 
 // Seeds shared by the fuzz targets; more are committed under

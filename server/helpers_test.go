@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/stallproof/stallproof/faultnet"
-	"github.com/stallproof/stallproof/server/wire"
+	"github.com/stallproof/stallproof/wire"
 )
 
 // bound is the liveness bound of every wait in these tests: generous,

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stallproof/stallproof/server/wire"
+	"github.com/stallproof/stallproof/wire"
 )
 
 // model returns, byte for byte, what a server with pushes switched off

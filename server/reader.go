@@ -8,7 +8,7 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/stallproof/stallproof/server/wire"
+	"github.com/stallproof/stallproof/wire"
 )
 
 // readLoop is the reader goroutine. It frames lines in its buffer,

@@ -9,7 +9,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/stallproof/stallproof/server/wire"
+	"github.com/stallproof/stallproof/wire"
 )
 
 // ErrServerClosed is returned by Serve once Shutdown or Close was called,

@@ -3,7 +3,7 @@ package server
 import (
 	"sync"
 
-	"github.com/stallproof/stallproof/server/wire"
+	"github.com/stallproof/stallproof/wire"
 )
 
 // tally is the shared state: one count per option and the seq of the last

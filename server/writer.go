@@ -5,7 +5,7 @@ import (
 	"net"
 	"os"
 
-	"github.com/stallproof/stallproof/server/wire"
+	"github.com/stallproof/stallproof/wire"
 )
 
 // writeLoop is the writer goroutine. It takes everything the reader queued

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/stallproof/stallproof/faultnet"
-	"github.com/stallproof/stallproof/server/wire"
+	"github.com/stallproof/stallproof/wire"
 )
 
 // epoch is the process's time origin: clients store instants as

@@ -33,5 +33,5 @@
 // the true value and at most 3.125 % above it.
 //
 // The package imports only the standard library, faultnet (to inject the
-// faults) and server/wire.
+// faults) and package wire.
 package load

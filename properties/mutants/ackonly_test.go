@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stallproof/stallproof/server/wire"
+	"github.com/stallproof/stallproof/wire"
 )
 
 func TestAckOnly(t *testing.T) {

@@ -1,6 +1,6 @@
 package mutants
 
-import "github.com/stallproof/stallproof/server/wire"
+import "github.com/stallproof/stallproof/wire"
 
 // broadcastWorker is the seed's "fix" for lockAcrossWrite: the vote path no
 // longer writes; it sends the new tally to one broadcast worker goroutine,

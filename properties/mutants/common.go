@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/stallproof/stallproof/server/wire"
+	"github.com/stallproof/stallproof/wire"
 )
 
 // This file is the plumbing every mutant shares and none of them gets wrong:

@@ -1,5 +1,5 @@
 // Package mutants is a corpus of deliberately broken voting servers: each
-// speaks protocol v1 (package server/wire) correctly except for one named
+// speaks protocol v1 (package wire) correctly except for one named
 // bug, so that a property suite can prove it catches that bug, and which
 // property catches it.
 //

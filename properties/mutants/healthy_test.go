@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stallproof/stallproof/server/wire"
+	"github.com/stallproof/stallproof/wire"
 )
 
 // The tests in this file prove that every mutant is a working protocol v1

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stallproof/stallproof/server/wire"
+	"github.com/stallproof/stallproof/wire"
 )
 
 // bound is the generous liveness bound: a frozen server is infinitely slow.

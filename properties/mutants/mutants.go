@@ -5,7 +5,7 @@ import (
 	"net"
 	"slices"
 
-	"github.com/stallproof/stallproof/server/wire"
+	"github.com/stallproof/stallproof/wire"
 )
 
 // DefaultOptions are the options a mutant offers in HELLO when it runs

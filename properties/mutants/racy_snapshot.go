@@ -1,6 +1,6 @@
 package mutants
 
-import "github.com/stallproof/stallproof/server/wire"
+import "github.com/stallproof/stallproof/wire"
 
 // racySnapshot counts the vote under the lock but formats the tally to push
 // after unlocking, "to keep the lock short".

@@ -3,7 +3,7 @@ package mutants
 import (
 	"sync/atomic"
 
-	"github.com/stallproof/stallproof/server/wire"
+	"github.com/stallproof/stallproof/wire"
 )
 
 // seqBeforeLock hands out seqs from an atomic counter, taken before the vote

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/stallproof/stallproof/server/wire"
+	"github.com/stallproof/stallproof/wire"
 )
 
 // TestSeqBeforeLockMiscounts: with one client per option voting at once,

@@ -3,7 +3,7 @@ package mutants
 import (
 	"runtime"
 
-	"github.com/stallproof/stallproof/server/wire"
+	"github.com/stallproof/stallproof/wire"
 )
 
 // staleMailbox keeps the lock short and each client's memory O(1): the vote

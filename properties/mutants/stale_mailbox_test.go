@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/stallproof/stallproof/server/wire"
+	"github.com/stallproof/stallproof/wire"
 )
 
 // TestStaleMailboxGoesBackwards: with clients voting at once, some client

@@ -3,7 +3,7 @@ package mutants
 import (
 	"testing"
 
-	"github.com/stallproof/stallproof/server/wire"
+	"github.com/stallproof/stallproof/wire"
 )
 
 // TestTornSnapshotTears: with clients voting at once, some pushed tally's

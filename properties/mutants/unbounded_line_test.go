@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stallproof/stallproof/server/wire"
+	"github.com/stallproof/stallproof/wire"
 )
 
 // TestUnboundedLineBuffers: a 1 MiB line is read whole and answered, where

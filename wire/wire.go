@@ -1,10 +1,3 @@
-// Package wire is protocol v1 of the stallproof voting server: the request
-// parser the server uses, the reply formatters, and a parser for the lines a
-// server sends, for clients and test harnesses.
-//
-// The protocol itself is documented in package server. Everything here is
-// pure (no I/O) and allocation-conscious: the Append functions write into a
-// caller's buffer so a server can format replies without garbage.
 package wire
 
 import (
