@@ -45,6 +45,8 @@ func streamHeaders(w http.ResponseWriter, r *http.Request) bool {
 
 func subscribedEvent(id uint64) string { return fmt.Sprintf("event: subscribed\ndata: %d\n\n", id) }
 
-func messageEvent(seq uint64, msg []byte) string { return fmt.Sprintf("id: %d\ndata: %s\n\n", seq, msg) }
+func messageEvent(seq uint64, msg []byte) string {
+	return fmt.Sprintf("id: %d\ndata: %s\n\n", seq, msg)
+}
 
 const droppedEvent = "event: dropped\ndata: slow consumer\n\n"
