@@ -3,6 +3,7 @@ module github.com/stallproof/stallproof/examples
 go 1.26.0
 
 require (
+	github.com/gorilla/websocket v1.5.3
 	github.com/stallproof/stallproof v0.0.0
 	go.uber.org/goleak v1.3.0
 )
