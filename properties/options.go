@@ -35,15 +35,18 @@ func (tr Transport) String() string {
 }
 
 type config struct {
-	props     []string
-	checks    int
-	bound     time.Duration
-	transport Transport
-	bufSize   int
-	maxSteps  int
-	adapter   *Adapter
-	floodSize int
-	leakOpts  []goleak.Option
+	props          []string
+	checks         int
+	bound          time.Duration
+	transport      Transport
+	bufSize        int
+	maxSteps       int
+	adapter        *Adapter
+	proto          Protocol
+	policy         SlowConsumerPolicy
+	heapPerStalled int
+	floodSize      int
+	leakOpts       []goleak.Option
 
 	timing *timing
 }
