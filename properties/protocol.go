@@ -200,7 +200,7 @@ func (p Protocol) validate() error {
 			return fmt.Errorf("properties: Protocol %q has two Roles named %q", p.Name, r.Name)
 		}
 		seen[r.Name] = true
-		requests = requests || r.Request != nil || (p.Connect != nil && (r.Publishes || !r.Subscribes))
+		requests = requests || p.v1 || r.Request != nil || (p.Connect != nil && (r.Publishes || !r.Subscribes))
 	}
 	if !requests {
 		return fmt.Errorf("properties: no Role of Protocol %q makes requests: nothing would be checked", p.Name)
