@@ -46,4 +46,3 @@ func (a Adapter) Protocol() Protocol {
 func WithAdapter(a Adapter) Option {
 	return option("WithAdapter(...)", func(c *config) { c.proto = a.Protocol() })
 }
-

@@ -51,10 +51,10 @@ type client struct {
 
 	// driver state, used by the driver goroutine only
 	stall   []*faultnet.Injection // StallReads on each connection, while stalled
-	tainted bool                // was stalled: no longer owed answers
-	closed  bool                // closed, reset or half-closed by the driver
-	quiet   atomic.Bool         // record nothing (memory measurements)
-	nreq    int                 // requests made so far
+	tainted bool                  // was stalled: no longer owed answers
+	closed  bool                  // closed, reset or half-closed by the driver
+	quiet   atomic.Bool           // record nothing (memory measurements)
+	nreq    int                   // requests made so far
 
 	v1 v1Client // what protocol v1 knows of this client
 }
