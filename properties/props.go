@@ -120,8 +120,14 @@ func check(t *rapid.T, cfg *config, p property, serve ServeFunc) {
 	}
 	steps := rapid.IntRange(0, cfg.maxSteps).Draw(t, "steps")
 	e.steps = steps
-	for range steps {
+	for i := range steps {
 		if e.do(e.drawAction(t, ops, kinds)); e.stuck() {
+			// Draw the steps left, unrun, so that a fail file holds a
+			// whole scenario: replayed against a server that does not
+			// stop here, it still has every step to run.
+			for range steps - i - 1 {
+				e.drawAction(t, ops, kinds)
+			}
 			return
 		}
 	}
