@@ -22,13 +22,15 @@
 // fills its connection's buffers; the next Write to it blocks, with the lock
 // held, and every publisher and every other subscriber waits behind it.
 //
-// Serve never does I/O under its lock. Each client has one writer goroutine
-// fed by a queue of at most [QueueLen] lines; a publish only queues, without
-// blocking, and a subscriber whose queue is full is disconnected (a slow
-// consumer, as NATS calls it), as is one whose writes stay blocked for
-// [WriteTimeout]. A client's own replies wait for room in its queue instead,
-// so a client that sends without reading its replies is simply no longer
-// read: TCP pushes back on it.
+// Serve never does I/O under its lock. As in NATS, each client has one
+// writer goroutine that takes the client's pending bytes, at most
+// [MaxPending], and writes them with no lock held; a publish only appends
+// to each subscriber's pending bytes, without blocking, and a subscriber
+// whose pending bytes would pass MaxPending is disconnected (a slow
+// consumer), as is one whose writes stay blocked for [WriteTimeout]. A
+// client's own replies wait for room instead, so a client that sends
+// without reading its replies is simply no longer read: TCP pushes back on
+// it.
 package pubsub
 
 import "time"
@@ -38,9 +40,9 @@ const (
 	// MaxLine is the longest line a client may send, "\n" included; a
 	// longer one gets "ERR line too long" and the connection is closed.
 	MaxLine = 1024
-	// QueueLen is how many lines Serve queues for one client; a subscriber
-	// with a full queue is disconnected.
-	QueueLen = 256
+	// MaxPending is how many bytes Serve holds for one client that has not
+	// read them yet; a subscriber that would pass it is disconnected.
+	MaxPending = 256 << 10
 	// WriteTimeout is how long one write to a client may block before
 	// Serve disconnects it.
 	WriteTimeout = 5 * time.Second

@@ -31,17 +31,23 @@ type server struct {
 }
 
 // client is one connection: a reader goroutine, and a writer goroutine
-// that alone writes to conn, fed by out.
+// that alone writes to conn what the others append to pending.
 type client struct {
 	conn   net.Conn
-	out    chan string
-	gone   chan struct{} // closed by close
-	once   sync.Once
 	topics []string // guarded by server.mu
+
+	pmu     sync.Mutex
+	room    *sync.Cond // signalled when the writer takes pending
+	pending []byte     // lines waiting for the writer, at most MaxPending bytes
+	wake    chan struct{}
+	gone    chan struct{} // closed by close
+	once    sync.Once
+	closing bool // the writer closes c once pending is written
 }
 
 func (s *server) start(conn net.Conn) {
-	c := &client{conn: conn, out: make(chan string, QueueLen), gone: make(chan struct{})}
+	c := &client{conn: conn, wake: make(chan struct{}, 1), gone: make(chan struct{})}
+	c.room = sync.NewCond(&c.pmu)
 	s.mu.Lock()
 	s.clients[c] = struct{}{}
 	s.mu.Unlock()
@@ -50,22 +56,49 @@ func (s *server) start(conn net.Conn) {
 	go s.write(c)
 }
 
-// reply queues the answer to c's own request, waiting while c's queue is
-// full: a client that does not read its replies stops being read.
+// reply queues the answer to c's own request, waiting while c's pending
+// lines fill MaxPending: a client that does not read its replies stops
+// being read, and TCP pushes back on it.
 func (c *client) reply(line string) {
+	c.pmu.Lock()
+	for len(c.pending) > 0 && len(c.pending)+len(line)+1 > MaxPending && !c.isGone() {
+		c.room.Wait()
+	}
+	c.pending = append(append(c.pending, line...), '\n')
+	c.pmu.Unlock()
+	c.signal()
+}
+
+// push queues a published line for c without ever blocking; a client
+// whose pending lines would pass MaxPending is a slow consumer, and is
+// closed.
+func (c *client) push(line string) {
+	c.pmu.Lock()
+	full := len(c.pending)+len(line)+1 > MaxPending
+	if !full {
+		c.pending = append(append(c.pending, line...), '\n')
+	}
+	c.pmu.Unlock()
+	if full {
+		c.close()
+		return
+	}
+	c.signal()
+}
+
+func (c *client) signal() {
 	select {
-	case c.out <- line:
-	case <-c.gone:
+	case c.wake <- struct{}{}:
+	default:
 	}
 }
 
-// push queues a published line for c without ever blocking; a full queue
-// disconnects c.
-func (c *client) push(line string) {
+func (c *client) isGone() bool {
 	select {
-	case c.out <- line:
+	case <-c.gone:
+		return true
 	default:
-		c.close()
+		return false
 	}
 }
 
@@ -73,6 +106,9 @@ func (c *client) close() {
 	c.once.Do(func() {
 		close(c.gone)
 		c.conn.Close()
+		c.pmu.Lock()
+		c.room.Broadcast()
+		c.pmu.Unlock()
 	})
 }
 
@@ -113,20 +149,12 @@ func (s *server) read(c *client) {
 	}
 	if sc.Err() == bufio.ErrTooLong {
 		c.reply("ERR line too long")
-		c.finish()
+		c.pmu.Lock()
+		c.closing = true
+		c.pmu.Unlock()
+		c.signal()
+		<-c.gone // the writer closes c once the ERR is written
 	}
-}
-
-// finish closes c once its writer has sent what is queued, or after
-// WriteTimeout.
-func (c *client) finish() {
-	t := time.AfterFunc(WriteTimeout, c.close)
-	select {
-	case c.out <- "": // the writer closes c when it reaches this
-	case <-c.gone:
-	}
-	<-c.gone
-	t.Stop()
 }
 
 // drop forgets c and closes it.
@@ -143,36 +171,30 @@ func (s *server) drop(c *client) {
 	c.close()
 }
 
-// write sends c's queued lines, batching what is queued into one write,
-// until c is closed or a write fails or blocks for WriteTimeout.
+// write takes what is pending and writes it, with no lock held, until c
+// is closed or a write fails or blocks for WriteTimeout.
 func (s *server) write(c *client) {
 	defer s.wg.Done()
-	bw := bufio.NewWriter(c.conn)
+	defer c.close()
+	var buf []byte
 	for {
-		var line string
 		select {
 		case <-c.gone:
 			return
-		case line = <-c.out:
+		case <-c.wake:
 		}
-		for more := true; more; {
-			if line == "" { // from finish: flush, then close
-				c.conn.SetWriteDeadline(time.Now().Add(WriteTimeout))
-				bw.Flush()
-				c.close()
+		c.pmu.Lock()
+		buf, c.pending = c.pending, buf[:0]
+		closing := c.closing
+		c.room.Broadcast()
+		c.pmu.Unlock()
+		if len(buf) > 0 {
+			c.conn.SetWriteDeadline(time.Now().Add(WriteTimeout))
+			if _, err := c.conn.Write(buf); err != nil {
 				return
 			}
-			bw.WriteString(line)
-			bw.WriteByte('\n')
-			select {
-			case line = <-c.out:
-			default:
-				more = false
-			}
 		}
-		c.conn.SetWriteDeadline(time.Now().Add(WriteTimeout))
-		if bw.Flush() != nil {
-			c.close()
+		if closing {
 			return
 		}
 	}

@@ -60,9 +60,9 @@ func TestProtocol(t *testing.T) {
 }
 
 // stalledScenario connects a subscriber that never reads after its SUB, a
-// healthy subscriber and a publisher, and publishes n messages of about 100
-// bytes, far more than the stalled subscriber's buffers and queue hold. It
-// returns how many publishes were answered within the bound before the
+// healthy subscriber and a publisher, and publishes n messages of about 500
+// bytes, far more than the stalled subscriber's buffers and pending bytes
+// hold. It returns how many publishes were answered within the bound before the
 // first that was not (n if all were), and the error of that one.
 func stalledScenario(t *testing.T, serve servetest.ServeFunc, n int) (answered int, stalled, healthy *lineClient, err error) {
 	srv := servetest.Start(t, serve, 4<<10)
@@ -106,7 +106,7 @@ func stalledScenario(t *testing.T, serve servetest.ServeFunc, n int) (answered i
 	return n, stalled, healthy, nil
 }
 
-func payload(i int) string { return fmt.Sprintf("%05d-%s", i, strings.Repeat("p", 90)) }
+func payload(i int) string { return fmt.Sprintf("%05d-%s", i, strings.Repeat("p", 500)) }
 
 // TestStalledSubscriberIsDisconnected: with Serve, a subscriber that stops
 // reading costs the others nothing: every publish is answered, the healthy
