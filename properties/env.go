@@ -101,6 +101,9 @@ func (e *env) logf(format string, args ...any) {
 // server's goroutines are captured at once, while they are still stuck.
 func (e *env) violate(prop, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
+	if why := e.serveEndedEarly(); why != "" && prop == propProgress && !strings.HasPrefix(msg, "Serve returned") {
+		msg = why + "; and so " + msg // the cause first
+	}
 	e.mu.Lock()
 	_, seen := e.violations[prop]
 	capture := len(e.violations) == 0
@@ -301,17 +304,33 @@ func (e *env) within(ch <-chan struct{}) bool {
 // ended its context, that is a progress violation (an accept loop that gave
 // up, a server that failed to start), with Serve's error verbatim.
 func (e *env) serveReturned() bool {
-	e.mu.Lock()
-	ended, err := e.serveEnded, e.serveErr
-	e.mu.Unlock()
-	if ended && e.ctx.Err() == nil {
-		if err != nil {
-			e.violate(propProgress, "Serve returned while its context was live, with error: %v", err)
-		} else {
-			e.violate(propProgress, "Serve returned while its context was live, with a nil error")
-		}
+	if why := e.serveEndedEarly(); why != "" {
+		e.violate(propProgress, "%s", why)
+		return true
 	}
-	return ended
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.serveEnded
+}
+
+// serveEndedEarly says how Serve returned while its context was live, or
+// "" if it did not.
+func (e *env) serveEndedEarly() string {
+	select {
+	case <-e.serveEnd:
+	default:
+		return ""
+	}
+	e.mu.Lock()
+	err := e.serveErr
+	e.mu.Unlock()
+	if e.ctx.Err() != nil {
+		return ""
+	}
+	if err != nil {
+		return fmt.Sprintf("Serve returned while its context was live, with error: %v", err)
+	}
+	return "Serve returned while its context was live, with a nil error"
 }
 
 // requestDesc says what a request was, in the protocol's words.
