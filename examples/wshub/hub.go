@@ -17,6 +17,7 @@ import (
 // returns once all its goroutines have ended.
 func Serve(ctx context.Context, ln net.Listener) error {
 	h := &hub{
+		conns:      map[*websocket.Conn]struct{}{},
 		clients:    map[*client]struct{}{},
 		register:   make(chan *client),
 		unregister: make(chan *client),
@@ -27,9 +28,21 @@ func Serve(ctx context.Context, ln net.Listener) error {
 	go h.run()
 	mux := http.NewServeMux()
 	mux.HandleFunc("/ws", h.serveWS)
-	err := httpserve.Serve(ctx, ln, mux, func() { close(h.done) })
+	err := httpserve.Serve(ctx, ln, mux, h.stop)
 	h.wg.Wait()
 	return err
+}
+
+// stop ends run and closes every connection, those of dropped clients
+// whose writer is still blocked included.
+func (h *hub) stop() {
+	close(h.done)
+	h.connsMu.Lock()
+	defer h.connsMu.Unlock()
+	h.stopped = true
+	for conn := range h.conns {
+		conn.Close()
+	}
 }
 
 // hub owns the set of clients: only run touches it.
@@ -40,6 +53,10 @@ type hub struct {
 	broadcast  chan []byte
 	done       chan struct{} // closed when Serve stops
 	wg         sync.WaitGroup
+
+	connsMu sync.Mutex
+	conns   map[*websocket.Conn]struct{} // every open connection, for stop
+	stopped bool
 }
 
 // client is one connection: readPump reads it, writePump alone writes it.
@@ -55,12 +72,20 @@ func (h *hub) serveWS(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // Upgrade has answered with an HTTP error
 	}
+	h.connsMu.Lock()
+	if h.stopped {
+		h.connsMu.Unlock()
+		conn.Close()
+		return
+	}
+	h.conns[conn] = struct{}{}
+	h.connsMu.Unlock()
 	conn.SetReadLimit(MaxMessage)
 	c := &client{conn: conn, send: make(chan []byte, QueueLen)}
 	select {
 	case h.register <- c:
 	case <-h.done:
-		conn.Close()
+		h.forget(conn)
 		return
 	}
 	h.wg.Add(2)
@@ -95,11 +120,18 @@ func (h *hub) run() {
 			for c := range h.clients {
 				delete(h.clients, c)
 				close(c.send)
-				c.conn.Close() // unblocks a write to a client that does not read
 			}
 			return
 		}
 	}
+}
+
+// forget closes conn and forgets it.
+func (h *hub) forget(conn *websocket.Conn) {
+	conn.Close()
+	h.connsMu.Lock()
+	delete(h.conns, conn)
+	h.connsMu.Unlock()
 }
 
 // readPump hands each message from c to the hub, until c's connection
@@ -111,7 +143,7 @@ func (h *hub) readPump(c *client) {
 		case h.unregister <- c:
 		case <-h.done:
 		}
-		c.conn.Close()
+		h.forget(c.conn)
 	}()
 	for {
 		_, msg, err := c.conn.ReadMessage()
