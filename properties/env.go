@@ -222,7 +222,7 @@ func (e *env) connectLib(ctx context.Context, c *client) error {
 		case r := <-ch:
 			if r.err != nil {
 				c.finish()
-				return fmt.Errorf("Connect: %w", r.err)
+				return fmt.Errorf("the protocol's Connect: %w", r.err)
 			}
 			c.lib = r.cl
 			c.markGreeted()
@@ -237,7 +237,7 @@ func (e *env) connectLib(ctx context.Context, c *client) error {
 				}
 			}()
 			c.finish()
-			return fmt.Errorf("Connect did not return within %v", e.bound)
+			return fmt.Errorf("the protocol's Connect did not return within %v", e.bound)
 		}
 	}
 }

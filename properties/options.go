@@ -82,8 +82,10 @@ func (c *config) noteViolation(under, prop, msg string) {
 	if _, ok := c.run.first[under]; !ok {
 		c.run.first[under] = time.Since(c.run.started)
 	}
+	if prop == propProgress || prop == propDelivery {
+		c.run.liveness[under] = true // a wait that ran out: shrink with a probe bound
+	}
 	if prop == propProgress {
-		c.run.liveness[under] = true
 		if c.run.frozen == "" {
 			c.run.frozen = fmt.Sprintf("%s (seen while checking %s)", msg, under)
 		}
