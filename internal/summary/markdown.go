@@ -99,7 +99,7 @@ func (s *Summary) Write(w io.Writer, opts Options) error {
 			rows = append(rows, Row{Test: f.name, Property: f.rep.Property, Result: report.Fail, Violation: f.rep.Violation, Report: f.name})
 		}
 	}
-	slices.SortStableFunc(rows, func(a, b Row) int { return rank(b.Result) - rank(a.Result) })
+	slices.SortStableFunc(rows, func(a, b Row) int { return okRank(a) - okRank(b) })
 
 	title := opts.Title
 	if title == "" {
@@ -107,7 +107,7 @@ func (s *Summary) Write(w io.Writer, opts Options) error {
 	}
 	failing := 0
 	for _, r := range rows {
-		if r.Result == report.Fail {
+		if !r.OK() {
 			failing++
 		}
 	}
@@ -118,7 +118,7 @@ func (s *Summary) Write(w io.Writer, opts Options) error {
 	case failing == 0 && len(s.Failures) == 0:
 		fmt.Fprintf(&b, "## %s: no property verdicts found\n\n%d tests passed, %d failed.\n\n", title, s.Passed, s.Failed)
 	default:
-		fmt.Fprintf(&b, "## %s: %d of %d properties failed", title, failing, len(rows))
+		fmt.Fprintf(&b, "## %s: %d of %d property verdicts not as expected", title, failing, len(rows))
 		if len(s.Failures) > 0 {
 			fmt.Fprintf(&b, ", %d other failing tests", len(s.Failures))
 		}
@@ -141,7 +141,7 @@ func (s *Summary) Write(w io.Writer, opts Options) error {
 			} else if len(r.Shards) == 1 {
 				checks += " (shard " + r.Shards[0] + ")"
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", test, cell(r.Property), verdictCell(r.Result), checks,
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", test, cell(r.Property), verdictCell(r), checks,
 				cell(truncate(r.Violation, 300)), timelineCell(r, reports, opts.ArtifactURL))
 		}
 		b.WriteString("\n")
@@ -168,14 +168,26 @@ func (s *Summary) Write(w io.Writer, opts Options) error {
 	return err
 }
 
-func verdictCell(result string) string {
-	switch result {
-	case report.Fail:
+// okRank sorts the rows that are not as expected first.
+func okRank(r Row) int {
+	if r.OK() {
+		return 1
+	}
+	return 0
+}
+
+func verdictCell(r Row) string {
+	switch {
+	case r.Expect == report.Fail && r.Result == report.Fail:
+		return "✅ FAIL (caught, as expected)"
+	case r.Expect != "" && !r.OK():
+		return fmt.Sprintf("❌ %s (expected %s)", r.Result, r.Expect)
+	case r.Result == report.Fail:
 		return "❌ FAIL"
-	case report.Pass:
+	case r.Result == report.Pass:
 		return "✅ PASS"
 	}
-	return "⏭ " + result
+	return "⏭ " + r.Result
 }
 
 func timelineCell(r Row, reports []*found, artifactURL string) string {

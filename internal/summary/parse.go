@@ -25,6 +25,7 @@ type Row struct {
 	Test      string // the test that printed the verdict: "TestReference/progress"
 	Property  string
 	Result    string // report.Pass, report.Fail or report.Skip: FAIL if any run failed
+	Expect    string // what the runs expect, if not a pass: report.Fail for a mutant
 	Checks    int    // checks over every run
 	Runs      int    // verdicts merged into the row
 	Shards    []string
@@ -156,7 +157,7 @@ func (s *Summary) merge(k testKey, v report.Verdict) {
 		return r.Package == k.pkg && r.Test == k.test && r.Property == v.Property
 	})
 	if i < 0 {
-		s.Rows = append(s.Rows, Row{Package: k.pkg, Test: k.test, Property: v.Property, Result: v.Result})
+		s.Rows = append(s.Rows, Row{Package: k.pkg, Test: k.test, Property: v.Property, Result: v.Result, Expect: v.Expect})
 		i = len(s.Rows) - 1
 	}
 	r := &s.Rows[i]
@@ -172,6 +173,9 @@ func (s *Summary) merge(k testKey, v report.Verdict) {
 		r.Violation, r.Report = v.Violation, v.Report
 	}
 }
+
+// OK reports whether the row's result is what its runs expect.
+func (r Row) OK() bool { return report.Verdict{Result: r.Result, Expect: r.Expect}.OK() }
 
 // rank orders results for merging: any failure fails the row; a row
 // passes if any run passed and none failed.

@@ -80,7 +80,7 @@ func TestSummaryFromGoTest(t *testing.T) {
 	}
 	got := md.String()
 	for _, want := range []string{
-		"## stallproof: 1 of 2 properties failed, 1 other failing tests",
+		"## stallproof: 1 of 2 property verdicts not as expected, 1 other failing tests",
 		"| `fake` TestReference/progress | progress | ❌ FAIL | 4 | c0 healthy · voter got no reply to VOTE yes within 2s \\| xxx",
 		"[timeline](https://example.com/a/1) `TestReference_progress/timeline.svg` |",
 		"| `fake` TestReference/leaks | leaks | ✅ PASS | 20 |",
@@ -200,5 +200,36 @@ func TestText(t *testing.T) {
 	}
 	if want := "=== RUN   T\n--- PASS: T\nplain line\n"; out.String() != want {
 		t.Errorf("got %q, want %q", out.String(), want)
+	}
+}
+
+// A mutant's run expects a failure: caught is good, not caught is bad.
+func TestSummaryExpectedFailures(t *testing.T) {
+	var s summary.Summary
+	caught := report.Verdict{Property: "progress", Result: report.Fail, Expect: report.Fail, Violation: "frozen"}
+	missed := report.Verdict{Property: "consistency", Result: report.Pass, Expect: report.Fail}
+	stream := jsonLines(
+		event{"output", "m/properties", "TestMutants/lock_across_write", report.FormatVerdict(caught) + "\n"},
+		event{"pass", "m/properties", "TestMutants/lock_across_write", ""},
+		event{"output", "m/properties", "TestMutants/stale_mailbox", report.FormatVerdict(missed) + "\n"},
+		event{"fail", "m/properties", "TestMutants/stale_mailbox", ""},
+	)
+	if err := s.Add(strings.NewReader(stream), "mutants.json"); err != nil {
+		t.Fatal(err)
+	}
+	var md bytes.Buffer
+	_ = s.Write(&md, summary.Options{})
+	got := md.String()
+	for _, want := range []string{
+		"1 of 2 property verdicts not as expected",
+		"| `properties` TestMutants/stale_mailbox | consistency | ❌ PASS (expected FAIL) |",
+		"| `properties` TestMutants/lock_across_write | progress | ✅ FAIL (caught, as expected) |",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("summary lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Index(got, "stale_mailbox") > strings.Index(got, "lock_across_write") {
+		t.Errorf("the unexpected verdict is not listed first:\n%s", got)
 	}
 }

@@ -28,12 +28,22 @@ type Verdict struct {
 	Seed      uint64 // rapid's seed of the failing check, or the run's base seed; 0 if unknown
 	Shard     string // "i/n" when the run was one shard of a soak; "" if not sharded
 	Report    string // the report's directory, when one was written
+	Expect    string // the result the run expects, when not Pass: Fail for a mutant the property must catch
 	Violation string // the violation, for a failure
+}
+
+// OK reports whether the verdict is what the run expects: a pass, a skip,
+// or the failure of a run that expects one (a mutant caught).
+func (v Verdict) OK() bool {
+	if v.Expect != "" {
+		return v.Result == v.Expect
+	}
+	return v.Result != Fail
 }
 
 // FormatVerdict formats v as one line:
 //
-//	stallproof: verdict property=NAME result=PASS|FAIL|SKIP [checks=N] [seed=N] [shard=I/N] [report=DIR] [violation=TEXT]
+//	stallproof: verdict property=NAME result=PASS|FAIL|SKIP [checks=N] [seed=N] [shard=I/N] [report=DIR] [expect=FAIL] [violation=TEXT]
 //
 // Keys come in that order, each once; the optional ones are left out when
 // zero. A value is written bare when it is made only of letters, digits
@@ -64,6 +74,9 @@ func FormatVerdict(v Verdict) string {
 	}
 	if v.Report != "" {
 		kv("report", v.Report)
+	}
+	if v.Expect != "" {
+		kv("expect", v.Expect)
 	}
 	if v.Violation != "" {
 		kv("violation", v.Violation)
@@ -136,6 +149,8 @@ func ParseVerdict(line string) (v Verdict, ok bool, err error) {
 			v.Shard = val
 		case "report":
 			v.Report = val
+		case "expect":
+			v.Expect = val
 		case "violation":
 			v.Violation = val
 		}
@@ -145,6 +160,8 @@ func ParseVerdict(line string) (v Verdict, ok bool, err error) {
 		return Verdict{}, true, errors.New("verdict: no property")
 	case v.Result != Pass && v.Result != Fail && v.Result != Skip:
 		return Verdict{}, true, fmt.Errorf("verdict: result=%q, want PASS, FAIL or SKIP", v.Result)
+	case v.Expect != "" && v.Expect != Pass && v.Expect != Fail:
+		return Verdict{}, true, fmt.Errorf("verdict: expect=%q, want PASS or FAIL", v.Expect)
 	}
 	return v, true, nil
 }

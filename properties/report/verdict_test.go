@@ -15,6 +15,7 @@ func TestVerdictRoundTrip(t *testing.T) {
 			Violation: "c0 healthy · voter got no reply to \"VOTE yes\" within 2s\nsecond line\twith a tab"},
 		{Property: "halfclose", Result: report.Skip, Violation: "needs protocol v1; skipped with an Adapter"},
 		{Property: "x", Result: report.Fail, Violation: `a=b c="d" stallproof: verdict property=y result=PASS`},
+		{Property: "progress", Result: report.Fail, Expect: report.Fail, Violation: "caught"},
 	} {
 		line := report.FormatVerdict(v)
 		if strings.ContainsAny(line, "\n\r") {
@@ -64,6 +65,7 @@ func TestParseVerdictRejects(t *testing.T) {
 		`stallproof: verdict property=p result=FAIL violation="unterminated`,
 		"stallproof: verdict property=p result=PASS property=q",
 		"stallproof: verdict property=p result=PASS junk",
+		"stallproof: verdict property=p result=FAIL expect=SKIP",
 	} {
 		if _, ok, err := report.ParseVerdict(line); !ok || err == nil {
 			t.Errorf("ParseVerdict(%q): ok=%v err=%v, want an error", line, ok, err)
@@ -73,5 +75,22 @@ func TestParseVerdictRejects(t *testing.T) {
 	v, ok, err := report.ParseVerdict("stallproof: verdict property=p result=PASS future=1 also=\"x y\"")
 	if !ok || err != nil || v.Property != "p" {
 		t.Errorf("unknown keys: %+v %v %v", v, ok, err)
+	}
+}
+
+func TestVerdictOK(t *testing.T) {
+	for _, tc := range []struct {
+		v    report.Verdict
+		want bool
+	}{
+		{report.Verdict{Result: report.Pass}, true},
+		{report.Verdict{Result: report.Skip}, true},
+		{report.Verdict{Result: report.Fail}, false},
+		{report.Verdict{Result: report.Fail, Expect: report.Fail}, true},
+		{report.Verdict{Result: report.Pass, Expect: report.Fail}, false},
+	} {
+		if got := tc.v.OK(); got != tc.want {
+			t.Errorf("%+v.OK() = %v", tc.v, got)
+		}
 	}
 }
