@@ -35,7 +35,7 @@ func TestMutantChild(t *testing.T) {
 	if !ok {
 		t.Fatalf("no mutant %q", name)
 	}
-	var opts []properties.Option
+	opts := []properties.Option{properties.RunAll()}
 	if props := os.Getenv(mutantEnv + "_PROPS"); props != "" {
 		opts = append(opts, properties.Properties(strings.Split(props, ",")...))
 	}
@@ -94,6 +94,8 @@ func TestMutants(t *testing.T) {
 	for _, m := range mutants.All() {
 		t.Run(m.Name, func(t *testing.T) {
 			t.Parallel()
+			// Every property in the Caught list must fail, each on its own
+			// merits: the child runs them all (RunAll).
 			props := []string{}
 			for _, p := range m.Caught {
 				if p == mutants.Leak {
@@ -102,9 +104,6 @@ func TestMutants(t *testing.T) {
 				if p != mutants.Race {
 					props = append(props, p)
 				}
-			}
-			if len(props) > 1 {
-				props = props[:1] // the one meant to catch it; make soak runs them all
 			}
 			if os.Getenv("STALLPROOF_ALL_PROPS") != "" {
 				props = nil // every property
@@ -138,9 +137,13 @@ func TestMutants(t *testing.T) {
 			if len(failed) == 0 {
 				t.Fatalf("the suite passed against mutant %s (%s):\n%s", m.Name, m.Bug, tail(out))
 			}
-			want := slices.Concat(props, []string{mutants.Race})
-			if !slices.ContainsFunc(failed, func(p string) bool { return slices.Contains(want, p) }) {
-				t.Errorf("mutant %s was caught by %v, want one of %v:\n%s", m.Name, failed, want, tail(out))
+			for _, p := range props {
+				if !slices.Contains(failed, p) {
+					t.Errorf("mutant %s: property %s passed; every property in its Caught list %v must fail (failed: %v):\n%s", m.Name, p, m.Caught, failed, tail(out))
+				}
+			}
+			if slices.Contains(failed, mutants.Race) && !slices.Contains(m.Caught, mutants.Race) {
+				t.Errorf("mutant %s: a data race was reported, but its Caught list %v does not name one:\n%s", m.Name, m.Caught, tail(out))
 			}
 		})
 	}

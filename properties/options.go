@@ -35,44 +35,102 @@ func (tr Transport) String() string {
 }
 
 type config struct {
-	props     []string
-	checks    int
-	bound     time.Duration
-	transport Transport
-	bufSize   int
-	maxSteps  int
-	adapter   *Adapter
-	floodSize int
-	leakOpts  []goleak.Option
+	props          []string
+	checks         int
+	bound          time.Duration
+	transport      Transport
+	bufSize        int
+	maxSteps       int
+	proto          Protocol
+	policy         SlowConsumerPolicy
+	heapPerStalled int
+	floodSize      int
+	leakOpts       []goleak.Option
+	runAll         bool
 
-	timing *timing
+	run *runState
 }
 
-// timing records when each property first saw a violation.
-type timing struct {
-	mu      sync.Mutex
-	started time.Time                // when the current property began
-	first   map[string]time.Duration // property → time to its first violation
+// runState is what one Run has seen so far, across its properties.
+type runState struct {
+	mu       sync.Mutex
+	started  time.Time                // when the current property began
+	first    map[string]time.Duration // property → time to its first violation
+	liveness map[string]bool          // property whose checks saw the server stop answering
+	frozen   string                   // the first such violation of the Run, and where
+	failed   map[string]failure       // property → its first failed check
+}
+
+// failure is one failed check.
+type failure struct {
+	prop, msg, report string
 }
 
 func (c *config) start() {
-	c.timing.mu.Lock()
-	c.timing.started = time.Now()
-	c.timing.mu.Unlock()
+	c.run.mu.Lock()
+	c.run.started = time.Now()
+	c.run.mu.Unlock()
 }
 
-func (c *config) noteViolation(prop string) {
-	c.timing.mu.Lock()
-	defer c.timing.mu.Unlock()
-	if _, ok := c.timing.first[prop]; !ok {
-		c.timing.first[prop] = time.Since(c.timing.started)
+// noteViolation records a violation of prop seen while checking property
+// under. One of progress means the server stopped answering: later checks
+// of under are shrink attempts, run with a probe bound, and, unless
+// RunAll, the Run's remaining properties are not run.
+func (c *config) noteViolation(under, prop, msg string) {
+	c.run.mu.Lock()
+	defer c.run.mu.Unlock()
+	if _, ok := c.run.first[under]; !ok {
+		c.run.first[under] = time.Since(c.run.started)
+	}
+	if prop == propProgress {
+		c.run.liveness[under] = true
+		if c.run.frozen == "" {
+			c.run.frozen = fmt.Sprintf("%s (seen while checking %s)", msg, under)
+		}
 	}
 }
 
-func (c *config) firstViolation(prop string) time.Duration {
-	c.timing.mu.Lock()
-	defer c.timing.mu.Unlock()
-	return c.timing.first[prop]
+func (c *config) noteFailure(under, prop, msg, report string) {
+	c.run.mu.Lock()
+	defer c.run.mu.Unlock()
+	if _, ok := c.run.failed[under]; !ok {
+		c.run.failed[under] = failure{prop, msg, report}
+	}
+}
+
+func (c *config) firstFailure(under string) (failure, bool) {
+	c.run.mu.Lock()
+	defer c.run.mu.Unlock()
+	f, ok := c.run.failed[under]
+	return f, ok
+}
+
+// sinceStart returns the time from the start of property under to its
+// first violation.
+func (c *config) sinceStart(under string) time.Duration {
+	c.run.mu.Lock()
+	defer c.run.mu.Unlock()
+	return c.run.first[under]
+}
+
+func (c *config) frozen() string {
+	c.run.mu.Lock()
+	defer c.run.mu.Unlock()
+	return c.run.frozen
+}
+
+// boundFor is the bound for a check of property under: the configured
+// one, or, once a check of under has seen the server stop answering, a
+// probe bound a quarter as long (at least 250 ms), so that shrinking a
+// freeze does not cost the full bound per attempt. The lag monitor still
+// extends it by any time stolen from the harness.
+func (c *config) boundFor(under string) time.Duration {
+	c.run.mu.Lock()
+	defer c.run.mu.Unlock()
+	if c.run.liveness[under] {
+		return min(c.bound, max(c.bound/4, 250*time.Millisecond))
+	}
+	return c.bound
 }
 
 // Defaults.
@@ -98,7 +156,10 @@ func newConfig(opts []Option) config {
 		bufSize:   8 << 10,
 		maxSteps:  12,
 		floodSize: DefaultFloodBytes,
-		timing:    &timing{first: map[string]time.Duration{}},
+		proto:     ProtocolV1(),
+		run: &runState{
+			first: map[string]time.Duration{}, liveness: map[string]bool{}, failed: map[string]failure{},
+		},
 	}
 	for _, o := range opts {
 		o.apply(&c)
@@ -117,7 +178,7 @@ func (o optionFunc) String() string  { return o.desc }
 func option(desc string, f func(*config)) Option { return optionFunc{f, desc} }
 
 // Properties restricts Run to the named properties: "progress",
-// "consistency", "isolation", "bounded", "halfclose", "leaks".
+// "delivery", "consistency", "isolation", "bounded", "halfclose", "leaks".
 func Properties(names ...string) Option {
 	return option(fmt.Sprintf("Properties(%q)", names), func(c *config) { c.props = names })
 }
@@ -164,4 +225,12 @@ func FloodBytes(n int) Option {
 // legitimately keeps after Serve returns (a package-level worker, say).
 func IgnoreGoroutines(opts ...goleak.Option) Option {
 	return option("IgnoreGoroutines(...)", func(c *config) { c.leakOpts = append(c.leakOpts, opts...) })
+}
+
+// RunAll runs every property even after one found that the server stops
+// answering. By default the rest of the Run then fails at once, each
+// property with that violation as its cause: a frozen server would only
+// make every later check wait out its bound.
+func RunAll() Option {
+	return option("RunAll()", func(c *config) { c.runAll = true })
 }

@@ -26,7 +26,7 @@ func Example() {
 	// accept-quit       [progress]
 	// torn-snapshot     [consistency]
 	// seq-before-lock   [consistency]
-	// serial-writes     [isolation progress]
+	// serial-writes     [isolation]
 	// unbounded-line    [bounded]
 }
 
