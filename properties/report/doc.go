@@ -65,6 +65,9 @@
 //	goroutines          the server's goroutines at the violation, grouped by where
 //	                    they wait; "" if not captured
 //
+// [SpansFromEvents] derives a client's Spans from its Events: a stall from
+// its injection to its removal, say.
+//
 // # The timeline
 //
 // [Report.WriteTimeline] draws timeline.svg, 800 pixels wide so that it

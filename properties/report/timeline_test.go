@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stallproof/stallproof/properties/report"
 )
@@ -167,5 +168,26 @@ func TestTimelineEmptyReport(t *testing.T) {
 	s := parseSVG(t, b.Bytes())
 	if len(s.lanes) != 0 || len(s.violations) != 1 {
 		t.Errorf("empty report: %d lanes, %d violation lines", len(s.lanes), len(s.violations))
+	}
+}
+
+// A big scenario still draws a well-formed picture with a lane per client.
+func TestTimelineLarge(t *testing.T) {
+	r := &report.Report{Property: "progress", Violation: strings.Repeat("long violation text ", 60), ViolationAt: 5 * time.Second}
+	for i := range 40 {
+		c := report.Client{ID: i, Kind: "healthy", Role: "voter"}
+		for j := range 300 {
+			c.Marks = append(c.Marks, report.Mark{At: time.Duration(j) * 10 * time.Millisecond, Kind: []string{report.MarkRequest, report.MarkReply, report.MarkPush, report.MarkError}[j%4]})
+		}
+		c.Spans = []report.Span{{From: time.Second, To: report.Unlifted, Kind: "stall"}, {From: 2 * time.Second, To: time.Second, Kind: "backwards"}}
+		r.Clients = append(r.Clients, c)
+		r.Steps = append(r.Steps, report.Step{At: time.Duration(i) * 100 * time.Millisecond, Text: "step"})
+	}
+	var b bytes.Buffer
+	if err := r.WriteTimeline(&b); err != nil {
+		t.Fatal(err)
+	}
+	if s := parseSVG(t, b.Bytes()); len(s.lanes) != 40 || len(s.violations) != 1 {
+		t.Errorf("%d lanes, %d violation lines", len(s.lanes), len(s.violations))
 	}
 }
