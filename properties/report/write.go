@@ -41,13 +41,11 @@ func (r *Report) WriteDir(dir string, failFile string) error {
 	if err := r.WriteTimeline(&svg); err != nil {
 		return fmt.Errorf("report: drawing %s: %w", TimelineFile, err)
 	}
-	files := []struct {
+	type file struct {
 		name string
 		data []byte
-	}{
-		{JSONFile, append(js, '\n')},
-		{TimelineFile, svg.Bytes()},
 	}
+	files := []file{{JSONFile, append(js, '\n')}, {TimelineFile, svg.Bytes()}}
 	copyName := ""
 	if failFile != "" {
 		data, err := os.ReadFile(failFile)
@@ -55,15 +53,9 @@ func (r *Report) WriteDir(dir string, failFile string) error {
 			return fmt.Errorf("report: copying the fail file: %w", err)
 		}
 		copyName = filepath.Base(failFile)
-		files = append(files, struct {
-			name string
-			data []byte
-		}{copyName, append(r.failHeader(copyName), data...)})
+		files = append(files, file{copyName, append(r.failHeader(copyName), data...)})
 	}
-	files = append(files, struct {
-		name string
-		data []byte
-	}{ReadmeFile, r.readme(copyName)})
+	files = append(files, file{ReadmeFile, r.readme(copyName)})
 	for _, f := range files {
 		if err := os.WriteFile(filepath.Join(dir, f.name), f.data, 0o644); err != nil {
 			return fmt.Errorf("report: %w", err)
