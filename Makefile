@@ -41,11 +41,13 @@ $(BIN)/lintaction: tools/go.mod tools/go.sum tools/cmd/lintaction/main.go
 
 ## actionlint: the workflows; action.yml's steps and the README's "Use it in
 ## CI" snippet in a scratch repository using the action by path
-## (tools/cmd/lintaction). Scripts are shellchecked when shellcheck is on
-## the PATH (it is on GitHub's runners).
+## (tools/cmd/lintaction); the action's script files. Scripts are
+## shellchecked when shellcheck is on the PATH (it is on GitHub's runners).
 actionlint: $(BIN)/actionlint $(BIN)/lintaction
 	$(BIN)/actionlint .github/workflows/*.yml
 	$(BIN)/lintaction -action action.yml -readme README.md
+	@if command -v shellcheck >/dev/null; then shellcheck internal/action/*.sh; \
+	else echo "shellcheck not on the PATH: internal/action/*.sh not checked"; fi
 
 ## cover: coverage profile and per-function summary.
 cover:

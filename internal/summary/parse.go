@@ -13,10 +13,11 @@ import (
 
 // event is one line of go test -json (cmd/test2json).
 type event struct {
-	Action  string
-	Package string
-	Test    string
-	Output  string
+	Action     string
+	Package    string
+	ImportPath string // of build-output and build-fail events, which have no Package
+	Test       string
+	Output     string
 }
 
 // Row is one property of one test, over every run merged into it.
@@ -73,7 +74,12 @@ func (s *Summary) Add(r io.Reader, source string) error {
 			s.Problems = append(s.Problems, fmt.Sprintf("%s:%d: not go test -json: %.120s", source, lineNo, line))
 			continue
 		}
-		k := testKey{ev.Package, ev.Test}
+		pkg := ev.Package
+		if pkg == "" {
+			// "example.com/m/pkg [example.com/m/pkg.test]"
+			pkg, _, _ = strings.Cut(ev.ImportPath, " ")
+		}
+		k := testKey{pkg, ev.Test}
 		switch ev.Action {
 		case "output", "build-output":
 			b := out[k]
@@ -86,7 +92,7 @@ func (s *Summary) Add(r io.Reader, source string) error {
 		case "pass", "fail", "skip":
 			result[k] = ev.Action
 		case "build-fail":
-			result[testKey{ev.Package, ""}] = "fail"
+			result[testKey{pkg, ""}] = "fail"
 		}
 	}
 	if err := sc.Err(); err != nil {

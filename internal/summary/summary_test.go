@@ -233,3 +233,24 @@ func TestSummaryExpectedFailures(t *testing.T) {
 		t.Errorf("the unexpected verdict is not listed first:\n%s", got)
 	}
 }
+
+// A build failure is listed under its package, with the compiler's output.
+func TestSummaryBuildFailure(t *testing.T) {
+	in := `{"ImportPath":"m/pkg [m/pkg.test]","Action":"build-output","Output":"# m/pkg [m/pkg.test]\n"}
+{"ImportPath":"m/pkg [m/pkg.test]","Action":"build-output","Output":"pkg/x_test.go:4:2: \"flag\" imported and not used\n"}
+{"ImportPath":"m/pkg [m/pkg.test]","Action":"build-fail"}
+{"Action":"start","Package":"m/pkg"}
+{"Action":"output","Package":"m/pkg","Output":"FAIL\tm/pkg [build failed]\n"}
+{"Action":"fail","Package":"m/pkg","Elapsed":0,"FailedBuild":"m/pkg [m/pkg.test]"}
+`
+	var s summary.Summary
+	if err := s.Add(strings.NewReader(in), "build.json"); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Failures) != 1 || s.Failures[0].Package != "m/pkg" || !strings.Contains(s.Failures[0].Output, "imported and not used") {
+		t.Errorf("failures %+v, want m/pkg with the compiler's output", s.Failures)
+	}
+	if len(s.Problems) != 0 {
+		t.Errorf("problems %q", s.Problems)
+	}
+}
