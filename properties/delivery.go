@@ -99,9 +99,9 @@ func (d Delivery) owes(n int) string {
 func (e *env) resumed(st, p *client) {
 	e.logf("delivery: %v resumes reading; it must catch up or be told it was dropped", st)
 	st.resume()
-	drained := func() bool {
+	drained := func() bool { // over TCP it cannot be seen: do not wait
 		for _, conn := range st.connections() {
-			if conn.Peer() == nil || conn.Stats().Unread > 0 {
+			if conn.Peer() != nil && conn.Stats().Unread > 0 {
 				return false
 			}
 		}
