@@ -94,3 +94,21 @@ func TestVerdictOK(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseVerdict: any line parses without a panic, and a verdict that
+// parses formats back to a line that parses to the same verdict.
+func FuzzParseVerdict(f *testing.F) {
+	f.Add(`    run.go:9: stallproof: verdict property=progress result=FAIL checks=4 seed=1 shard=1/4 report=r expect=FAIL violation="a \"b\"\n"`)
+	f.Add("stallproof: verdict property=p result=PASS x=")
+	f.Add(`stallproof: verdict property="" result=SKIP`)
+	f.Fuzz(func(t *testing.T, line string) {
+		v, ok, err := report.ParseVerdict(line)
+		if !ok || err != nil {
+			return
+		}
+		again, ok, err := report.ParseVerdict(report.FormatVerdict(v))
+		if !ok || err != nil || again != v {
+			t.Errorf("%q parsed as %+v, which formats to %q, which parses as %+v, %v", line, v, report.FormatVerdict(v), again, err)
+		}
+	})
+}
