@@ -77,7 +77,8 @@
 // requests as ticks above its line, replies below, pushes as dots, errors
 // as crosses, faults in force as shaded bands and fault events as
 // diamonds; the violation as a red vertical line; milliseconds on the
-// axis; the replay command at the bottom. docs/timeline-example.svg is the
+// axis, a long idle stretch shortened to a labelled break so that the burst
+// before it gets the width; the replay command at the bottom. docs/timeline-example.svg is the
 // lock-across-write freeze drawn this way.
 //
 // # Verdict lines

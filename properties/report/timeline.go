@@ -46,7 +46,10 @@ const (
 // requests are ticks above the line, replies ticks below, pushes dots,
 // errors crosses, faults in force shaded bands and fault events small
 // diamonds; the violation as a red vertical line with its time; a time
-// axis in milliseconds; and the replay command. Every mark carries its
+// axis in milliseconds, where a long stretch with nothing in it (the bound
+// running out on a frozen server) is drawn shortened, as a grey band
+// labelled with its length and a break in the axis; and the replay
+// command. Every mark carries its
 // text as a tooltip (<title>). The output is SVG 1.1 with no scripts or
 // external resources, and depends only on the report: the same report
 // draws the same bytes.
@@ -60,36 +63,37 @@ type drawing struct {
 	r    *Report
 	b    strings.Builder
 	tMax time.Duration // right edge of the plot
+	sc   scale
 }
 
 func newDrawing(r *Report) *drawing {
-	end := r.ViolationAt
+	points := []time.Duration{r.ViolationAt}
 	for _, s := range r.Steps {
-		end = max(end, s.At)
+		points = append(points, s.At)
 	}
 	for _, c := range r.Clients {
 		for _, m := range c.Marks {
-			end = max(end, m.At)
+			points = append(points, m.At)
 		}
 		for _, e := range c.Events {
-			end = max(end, e.At)
+			points = append(points, e.At)
 		}
 		for _, s := range c.Spans {
-			end = max(end, s.From, s.To)
+			points = append(points, s.From, s.To)
 		}
 	}
+	end := slices.Max(points)
 	// Room after the last thing drawn, and a round number at the edge.
 	step := niceStep(ms(end+end/20) / 8)
 	tMax := time.Duration(math.Ceil(ms(end+end/20)/step) * step * float64(time.Millisecond))
 	if tMax <= 0 {
 		tMax = time.Millisecond
 	}
-	return &drawing{r: r, tMax: tMax}
+	return &drawing{r: r, tMax: tMax, sc: newScale(points, tMax, tlPlotX, tlPlotW)}
 }
 
 func (d *drawing) x(t time.Duration) float64 {
-	t = min(max(t, 0), d.tMax)
-	return tlPlotX + tlPlotW*float64(t)/float64(d.tMax)
+	return d.sc.x(min(max(t, 0), d.tMax))
 }
 
 func (d *drawing) printf(format string, args ...any) { fmt.Fprintf(&d.b, format, args...) }
@@ -225,32 +229,36 @@ func laneLabel(c Client) string {
 	return s
 }
 
+// grid draws the ticks' lines across the lanes, and the breaks in the
+// time axis as grey bands.
 func (d *drawing) grid(top, bottom int) {
-	for _, t := range d.ticks() {
+	for _, t := range d.sc.ticks() {
 		x := d.x(fromMS(t))
 		d.printf(`<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#dddddd"/>`+"\n", x, top, x, bottom)
+	}
+	for _, g := range d.sc.breaks() {
+		d.printf(`<rect class="break" x="%.1f" y="%d" width="%.1f" height="%d" fill="#e8e8e8" fill-opacity="0.7"><title>%s ms with nothing new, drawn shortened</title></rect>`+"\n",
+			g.x0, top, g.x1-g.x0, bottom-top, fmtMS(g.to-g.from))
+		d.printf(`<text x="%.1f" y="%d" text-anchor="middle" font-size="10" fill="%s">+%s ms</text>`+"\n", (g.x0+g.x1)/2, top+11, colMuted, fmtMS(g.to-g.from))
 	}
 }
 
 func (d *drawing) axis(y int) {
 	d.printf(`<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#333333"/>`+"\n", tlPlotX, y, tlPlotX+tlPlotW, y)
-	for _, t := range d.ticks() {
+	for _, t := range d.sc.ticks() {
 		x := d.x(fromMS(t))
 		d.printf(`<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#333333"/>`+"\n", x, y, x, y+4)
 		d.printf(`<text x="%.1f" y="%d" text-anchor="middle" font-size="11" fill="%s">%s</text>`+"\n", x, y+16, colText, fmtG(t))
 	}
-	d.printf(`<text x="%d" y="%d" text-anchor="middle" font-size="11" fill="%s">ms since the check started</text>`+"\n", tlPlotX+tlPlotW/2, y+32, colMuted)
-}
-
-// ticks returns the times of the axis's ticks, in ms: round numbers from
-// 0 to the right edge.
-func (d *drawing) ticks() []float64 {
-	step := niceStep(ms(d.tMax) / 8)
-	var ts []float64
-	for i := 0; float64(i)*step <= ms(d.tMax)+step/100; i++ {
-		ts = append(ts, math.Round(float64(i)*step*1e6)/1e6)
+	// A break: the axis cut by two slanted strokes, and how long it is.
+	for _, g := range d.sc.breaks() {
+		mid := (g.x0 + g.x1) / 2
+		d.printf(`<rect x="%.1f" y="%d" width="8" height="6" fill="#ffffff"/>`+"\n", mid-4, y-3)
+		for _, dx := range []float64{-4, 2} {
+			d.printf(`<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#333333"/>`+"\n", mid+dx, y+5, mid+dx+3, y-5)
+		}
 	}
-	return ts
+	d.printf(`<text x="%d" y="%d" text-anchor="middle" font-size="11" fill="%s">ms since the check started</text>`+"\n", tlPlotX+tlPlotW/2, y+32, colMuted)
 }
 
 // steps draws the scenario's steps as ticks numbered where there is
@@ -307,12 +315,13 @@ func (d *drawing) client(c Client, y int) {
 		}
 		d.printf(`<rect x="%.1f" y="%.1f" width="%.1f" height="%d" fill="%s" fill-opacity="0.28" stroke="%s" stroke-opacity="0.8"><title>%s</title></rect>`+"\n",
 			x1, float64(y)+3, max(x2-x1, 1.5), tlLaneH-6, colSpan, colSpan, esc(title))
-		label := s.Kind + " " + s.Text
+		label := s.Kind // the fault itself is in the tooltip
 		if s.To < 0 {
 			label += ", never lifted →"
 		}
+		// At the span's end: its start is where the fault's events are.
 		if x2-x1 > float64(len([]rune(label)))*5.4+10 {
-			d.printf(`<text x="%.1f" y="%.1f" font-size="10" text-anchor="middle" fill="#8a4a00">%s</text>`+"\n", (x1+x2)/2, float64(y)+16, esc(label))
+			d.printf(`<text x="%.1f" y="%.1f" font-size="10" text-anchor="end" fill="#8a4a00">%s</text>`+"\n", x2-5, float64(y)+16, esc(label))
 		}
 	}
 	for _, m := range c.Marks {
