@@ -40,6 +40,7 @@ type env struct {
 	mu         sync.Mutex
 	clients    []*client
 	violations map[string]string // property → first violation
+	classes    map[string]string // property → its first violation's format: what kind of violation
 	order      []string          // properties in the order of their first violation
 	violatedAt time.Duration
 	trace      []string // what the driver did, for the report
@@ -60,6 +61,7 @@ func newEnv(t *rapid.T, cfg *config, prop string, serve ServeFunc) *env {
 	e := &env{
 		t: t, cfg: cfg, proto: cfg.proto, prop: prop, serve: serve, start: time.Now(), bound: cfg.boundFor(prop),
 		violations: map[string]string{},
+		classes:    map[string]string{},
 		serveEnd:   make(chan struct{}),
 	}
 	if e.proto.v1 {
@@ -109,6 +111,7 @@ func (e *env) violate(prop, format string, args ...any) {
 	capture := len(e.violations) == 0
 	if !seen {
 		e.violations[prop] = msg
+		e.classes[prop] = violationClass(format)
 		e.order = append(e.order, prop)
 		if capture {
 			e.violatedAt = time.Since(e.start)
@@ -219,7 +222,7 @@ func (e *env) connectLib(ctx context.Context, c *client) error {
 		case r := <-ch:
 			if r.err != nil {
 				c.finish()
-				return fmt.Errorf("Connect: %w", r.err)
+				return fmt.Errorf("the protocol's Connect: %w", r.err)
 			}
 			c.lib = r.cl
 			c.markGreeted()
@@ -234,7 +237,7 @@ func (e *env) connectLib(ctx context.Context, c *client) error {
 				}
 			}()
 			c.finish()
-			return fmt.Errorf("Connect did not return within %v", e.bound)
+			return fmt.Errorf("the protocol's Connect did not return within %v", e.bound)
 		}
 	}
 }
@@ -261,9 +264,16 @@ func (e *env) awaitGreeting(c *client) bool {
 }
 
 // shutdown cancels the server's context and waits, within the bound, for
-// Serve to return; then it closes every client.
+// Serve to return; then it closes every client. After a violation the
+// clients are closed first: a server frozen on a client's Write is set
+// free by the close, and a shrink attempt does not wait out the bound
+// again (the leaks property checks a shutdown with clients connected on
+// its own).
 func (e *env) shutdown() {
 	e.cancel()
+	if e.stuck() {
+		e.closeClients()
+	}
 	if !e.within(e.serveEnd) {
 		e.violate(propLeaks, "Serve did not return within %v of its context's end", e.bound)
 	}
@@ -340,4 +350,36 @@ func requestDesc(b []byte) string {
 		s = s[:57] + "..."
 	}
 	return fmt.Sprintf("%q", s)
+}
+
+// violationClass turns a violation's format into a stable description of
+// its kind, with every value left out: "%v: request %s not answered: %v"
+// becomes "…: request … not answered: …". A failed check's error is that
+// class, never the values: rapid shrinks only while a smaller scenario
+// fails with the very same error, and seqs, timings and client numbers
+// change from one run to the next.
+func violationClass(format string) string {
+	var b strings.Builder
+	for i := 0; i < len(format); i++ {
+		if format[i] != '%' || i+1 == len(format) {
+			b.WriteByte(format[i])
+			continue
+		}
+		i++
+		if format[i] == '%' {
+			b.WriteByte('%')
+			continue
+		}
+		for i < len(format) && !strings.ContainsRune("vsqdxXfgeTtbcUop", rune(format[i])) {
+			i++ // flags and widths
+		}
+		b.WriteString("…")
+	}
+	return b.String()
+}
+
+func (e *env) class(prop string) string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.classes[prop]
 }

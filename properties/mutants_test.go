@@ -35,9 +35,11 @@ func TestMutantChild(t *testing.T) {
 	if !ok {
 		t.Fatalf("no mutant %q", name)
 	}
-	opts := []properties.Option{properties.RunAll()}
+	// With a list of properties, each runs on its own merits (RunAll);
+	// without one, the Run is the default a user gets.
+	var opts []properties.Option
 	if props := os.Getenv(mutantEnv + "_PROPS"); props != "" {
-		opts = append(opts, properties.Properties(strings.Split(props, ",")...))
+		opts = append(opts, properties.RunAll(), properties.Properties(strings.Split(props, ",")...))
 	}
 	properties.Run(t, m.Serve, opts...)
 }
@@ -120,8 +122,11 @@ func TestMutants(t *testing.T) {
 				detects     []time.Duration
 				stepsCounts []int
 			)
+			var walls []time.Duration
 			for range runs {
+				start := time.Now()
 				failed, detect, steps, out = caught(t, m, props)
+				walls = append(walls, time.Since(start))
 				if d, err := time.ParseDuration(detect); err == nil {
 					detects = append(detects, d)
 				}
@@ -132,8 +137,8 @@ func TestMutants(t *testing.T) {
 					break
 				}
 			}
-			t.Logf("%s: caught by %v; first violation after %s (median of %d runs: %v); shrunk to %s steps (median %v)",
-				m.Name, failed, detect, len(detects), median(detects), steps, median(stepsCounts))
+			t.Logf("%s: caught by %v; first violation after %s (median of %d runs: %v); shrunk to %s steps (median %v); whole Run %v (median %v)",
+				m.Name, failed, detect, len(detects), median(detects), steps, median(stepsCounts), walls[len(walls)-1].Round(time.Millisecond), median(walls).Round(time.Millisecond))
 			if len(failed) == 0 {
 				t.Fatalf("the suite passed against mutant %s (%s):\n%s", m.Name, m.Bug, tail(out))
 			}

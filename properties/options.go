@@ -82,8 +82,10 @@ func (c *config) noteViolation(under, prop, msg string) {
 	if _, ok := c.run.first[under]; !ok {
 		c.run.first[under] = time.Since(c.run.started)
 	}
+	if prop == propProgress || prop == propDelivery {
+		c.run.liveness[under] = true // a wait that ran out: shrink with a probe bound
+	}
 	if prop == propProgress {
-		c.run.liveness[under] = true
 		if c.run.frozen == "" {
 			c.run.frozen = fmt.Sprintf("%s (seen while checking %s)", msg, under)
 		}
@@ -121,14 +123,14 @@ func (c *config) frozen() string {
 
 // boundFor is the bound for a check of property under: the configured
 // one, or, once a check of under has seen the server stop answering, a
-// probe bound a quarter as long (at least 250 ms), so that shrinking a
+// probe bound an eighth as long (at least 200 ms), so that shrinking a
 // freeze does not cost the full bound per attempt. The lag monitor still
 // extends it by any time stolen from the harness.
 func (c *config) boundFor(under string) time.Duration {
 	c.run.mu.Lock()
 	defer c.run.mu.Unlock()
 	if c.run.liveness[under] {
-		return min(c.bound, max(c.bound/4, 250*time.Millisecond))
+		return min(c.bound, max(c.bound/8, 200*time.Millisecond))
 	}
 	return c.bound
 }

@@ -152,11 +152,12 @@ func (e *env) verdict(p property) {
 		t.Log(e.report(p.name, "(trace)"))
 	}
 	if v, ok := e.violated(p.name); ok {
-		e.fail(p.name, v)
+		e.fail(p.name, v, e.class(p.name))
 		return
 	}
 	if prop, v, ok := e.firstViolation(); ok {
-		e.fail(prop, fmt.Sprintf("%s could not be checked: the scenario was cut short by a %s violation: %s", p.name, prop, v))
+		e.fail(prop, fmt.Sprintf("%s could not be checked: the scenario was cut short by a %s violation: %s", p.name, prop, v),
+			fmt.Sprintf("cut short by %s: %s", prop, e.class(prop)))
 		return
 	}
 	e.mu.Lock()
@@ -167,17 +168,20 @@ func (e *env) verdict(p property) {
 		pushes += c.pushCount()
 	}
 	if answered == 0 && pushes == 0 {
-		e.fail(p.name, "the check exercised nothing: no request was answered and no push delivered")
+		const nothing = "the check exercised nothing: no request was answered and no push delivered"
+		e.fail(p.name, nothing, nothing)
 	}
 }
 
 // fail reports a failed check: the whole report is logged (rapid prints it
-// once, for the shrunk scenario) and the failure itself is one line.
-func (e *env) fail(prop, msg string) {
+// once, for the shrunk scenario), and the check fails with the class of
+// the violation, which stays the same from run to run so that rapid can
+// shrink it.
+func (e *env) fail(prop, msg, class string) {
 	rep := e.report(prop, msg)
 	e.cfg.noteFailure(e.prop, prop, msg, rep)
 	e.t.Log(rep)
-	e.t.Fatalf("%s: %s", e.prop, firstLine(msg))
+	e.t.Fatalf("%s violated: %s", e.prop, class)
 }
 
 func firstLine(s string) string {
@@ -195,14 +199,20 @@ func (e *env) clientList() []*client {
 	return slices.Clone(e.clients)
 }
 
-// pressure ends a progress scenario with a stalled subscriber connected
-// and enough concurrent requests to fill its buffer many times over: a
-// server that blocks on one client's Write freezes here, whatever the
+// pressure ends a progress scenario with a burst of accept errors, then a
+// stalled subscriber connected and enough concurrent requests to fill its
+// buffer many times over: an accept loop that gives up on EMFILE, or a
+// server that blocks on one client's Write, fails here whatever the
 // scenario before.
 func pressure(e *env) {
 	role := e.subscriber()
 	if role == nil {
 		role = e.requester()
+	}
+	e.logf("pressure: the next 3 Accepts fail with EMFILE; a client connects")
+	e.ln.FailAccepts(3)
+	if e.connect(healthy, e.requester()); e.stuck() {
+		return
 	}
 	if e.connect(stalled, role); e.stuck() {
 		return

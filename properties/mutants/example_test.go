@@ -27,6 +27,7 @@ func Example() {
 	// torn-snapshot     [consistency]
 	// seq-before-lock   [consistency]
 	// serial-writes     [isolation]
+	// forgotten-subscriber [delivery]
 	// unbounded-line    [bounded]
 }
 
