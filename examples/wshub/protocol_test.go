@@ -108,6 +108,12 @@ func (m *member) Request(ctx context.Context, n int) error {
 	}
 }
 
+// Done is closed when the connection has ended: the hub dropped the member
+// (a close message 1008, "slow consumer") or closed it. The suite's
+// Client interface has no way yet to ask for this; see the examples'
+// README.
+func (m *member) Done() <-chan struct{} { return m.ended }
+
 func (m *member) Close() error {
 	err := m.conn.Close()
 	<-m.ended

@@ -14,7 +14,7 @@ import (
 
 // Grace is how long Serve lets requests in flight finish after its context
 // ends, before it closes their connections.
-const Grace = time.Second
+const Grace = 200 * time.Millisecond
 
 // Serve serves h on ln until ctx ends, then calls stop, which must make the
 // long-lived handlers (event streams) return; shuts the server down, giving
