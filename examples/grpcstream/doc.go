@@ -39,6 +39,9 @@ import "time"
 
 // Limits of Serve.
 const (
+	// MaxMessage is the largest message, in bytes of its encoding, that
+	// either version accepts from a publisher.
+	MaxMessage = 4096
 	// QueueLen is how many messages Serve queues for one stream before it
 	// drops the stream.
 	QueueLen = 256

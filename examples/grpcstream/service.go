@@ -54,7 +54,7 @@ var serviceDesc = grpc.ServiceDesc{
 // serve runs b on ln until ctx ends, then stops the gRPC server, which
 // closes every connection, and returns once every handler has returned.
 func serve(ctx context.Context, ln net.Listener, b broker, opts ...grpc.ServerOption) error {
-	s := grpc.NewServer(append(opts, grpc.WaitForHandlers(true))...)
+	s := grpc.NewServer(append(opts, grpc.WaitForHandlers(true), grpc.MaxRecvMsgSize(MaxMessage))...)
 	s.RegisterService(&serviceDesc, b)
 	errc := make(chan error, 1)
 	go func() { errc <- s.Serve(ln) }()

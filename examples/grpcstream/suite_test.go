@@ -3,17 +3,21 @@ package grpcstream_test
 import (
 	"testing"
 
-	"github.com/stallproof/stallproof/examples/internal/suitetest"
 	"github.com/stallproof/stallproof/examples/grpcstream"
+	"github.com/stallproof/stallproof/examples/internal/suitetest"
 	"github.com/stallproof/stallproof/properties"
 )
 
-// policy declares what Serve does with a subscriber whose connection
-// stops reading: keepalive closes it within KeepaliveTime plus
-// KeepaliveTimeout of its last sign of life (and its stream is dropped,
-// sooner, once its queue of QueueLen messages is full).
+// policy declares what Serve does with a subscriber that stops reading:
+// it queues at most QueueLen messages of at most MaxMessage bytes for its
+// stream, then drops the stream (Drop); gRPC itself holds up to the
+// stream's 64 KiB write quota and 64 KiB flow-control window more. (Its
+// keepalive also closes a connection that has read nothing for
+// KeepaliveTime plus KeepaliveTimeout; declaring that as Evict holds too,
+// but the suite then waits out the 5 s in every check of bounded.)
 var policy = []properties.Option{
-	properties.SlowConsumers(properties.Evict(grpcstream.KeepaliveTime + grpcstream.KeepaliveTimeout)),
+	properties.SlowConsumers(properties.Drop(grpcstream.QueueLen * grpcstream.MaxMessage)),
+	properties.HeapPerStalledClient(128 << 10),
 }
 
 // TestSuite runs the whole suite against Serve, which must pass.

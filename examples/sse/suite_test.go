@@ -8,11 +8,14 @@ import (
 	"github.com/stallproof/stallproof/properties"
 )
 
-// policy declares what Serve does with a subscriber that stops reading: it
-// drops it once its queue of QueueLen events is full, or once a write has
-// blocked for WriteTimeout, and the connection closes.
+// policy declares what Serve does with a subscriber that stops reading:
+// it queues at most QueueLen events of at most MaxMessage bytes (and an
+// event's framing) for it, then drops it and closes the connection (Drop).
+// (It also drops a subscriber whose write has blocked for WriteTimeout;
+// declaring that as Evict(WriteTimeout) holds too, but the suite then
+// waits out the 5 s in every check of bounded.)
 var policy = []properties.Option{
-	properties.SlowConsumers(properties.Evict(sse.WriteTimeout)),
+	properties.SlowConsumers(properties.Drop(sse.QueueLen * (sse.MaxMessage + 64))),
 }
 
 // TestSuite runs the whole suite against Serve, which must pass.
