@@ -48,6 +48,7 @@ type client struct {
 	greetedAt  time.Time
 	greetErr   string // what came instead of the greeting, if anything
 	stalledAt  time.Duration
+	dialedAt   time.Duration // since the check began: faultnet's event times count from here
 
 	// driver state, used by the driver goroutine only
 	stall   []*faultnet.Injection // StallReads on each connection, while stalled
@@ -85,6 +86,7 @@ func newClient(e *env, id int, k kind, role *Role) *client {
 		done:    make(chan struct{}),
 	}
 	c.cond = sync.NewCond(&c.mu)
+	c.dialedAt = time.Since(e.start)
 	return c
 }
 

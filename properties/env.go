@@ -43,12 +43,18 @@ type env struct {
 	classes    map[string]string // property → its first violation's format: what kind of violation
 	order      []string          // properties in the order of their first violation
 	violatedAt time.Duration
-	trace      []string // what the driver did, for the report
-	steps      int      // actions drawn for this scenario
+	trace      []traceStep // what the driver did, for the report
+	steps      int         // actions drawn for this scenario
 	serveErr   error
 	serveEnded bool
 	answered   int // requests answered, over all clients
 	pubs       []publish
+}
+
+// traceStep is one step of the scenario, as the report shows it.
+type traceStep struct {
+	at   time.Duration
+	text string
 }
 
 // publish is one answered request of a role that publishes.
@@ -94,7 +100,7 @@ func newEnv(t *rapid.T, cfg *config, prop string, serve ServeFunc) *env {
 // logf records a step of the scenario.
 func (e *env) logf(format string, args ...any) {
 	e.mu.Lock()
-	e.trace = append(e.trace, fmt.Sprintf("%6.3fs ", time.Since(e.start).Seconds())+fmt.Sprintf(format, args...))
+	e.trace = append(e.trace, traceStep{time.Since(e.start), fmt.Sprintf(format, args...)})
 	e.mu.Unlock()
 }
 

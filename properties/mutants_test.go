@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -67,6 +68,9 @@ func caught(t *testing.T, m mutants.Mutant, props []string) (failed []string, de
 	}
 	cmd := exec.CommandContext(ctx, os.Args[0], args...)
 	cmd.Env = append(os.Environ(), mutantEnv+"="+m.Name, mutantEnv+"_PROPS="+strings.Join(props, ","))
+	if base := os.Getenv("STALLPROOF_REPORT_DIR"); base != "" { // a directory per mutant: the children's tests share names
+		cmd.Env = append(cmd.Env, "STALLPROOF_REPORT_DIR="+filepath.Join(base, "mutant-"+m.Name))
+	}
 	cmd.WaitDelay = 5 * time.Second
 	out, err := cmd.CombinedOutput()
 	if err == nil {

@@ -2,10 +2,13 @@ package properties
 
 import (
 	"fmt"
+	"os"
 	"sync"
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/stallproof/stallproof/properties/report"
 )
 
 // An Option configures Run.
@@ -47,6 +50,7 @@ type config struct {
 	floodSize      int
 	leakOpts       []goleak.Option
 	runAll         bool
+	reportDir      string
 
 	run *runState
 }
@@ -64,6 +68,7 @@ type runState struct {
 // failure is one failed check.
 type failure struct {
 	prop, msg, report string
+	data              *report.Report
 }
 
 func (c *config) start() {
@@ -92,12 +97,19 @@ func (c *config) noteViolation(under, prop, msg string) {
 	}
 }
 
-func (c *config) noteFailure(under, prop, msg, report string) {
+// noteFailure records a failed check of property under. The first is
+// kept for what the harness saw (rapid may call a failure it cannot
+// reproduce "flaky"); the data of the last, the shrunk one rapid replays
+// at the end, is what the report files show.
+func (c *config) noteFailure(under string, f failure) {
 	c.run.mu.Lock()
 	defer c.run.mu.Unlock()
-	if _, ok := c.run.failed[under]; !ok {
-		c.run.failed[under] = failure{prop, msg, report}
+	first, ok := c.run.failed[under]
+	if !ok {
+		first = f
 	}
+	first.data = f.data
+	c.run.failed[under] = first
 }
 
 func (c *config) firstFailure(under string) (failure, bool) {
@@ -159,6 +171,7 @@ func newConfig(opts []Option) config {
 		maxSteps:  12,
 		floodSize: DefaultFloodBytes,
 		proto:     ProtocolV1(),
+		reportDir: os.Getenv("STALLPROOF_REPORT_DIR"),
 		run: &runState{
 			first: map[string]time.Duration{}, liveness: map[string]bool{}, failed: map[string]failure{},
 		},
@@ -235,4 +248,12 @@ func IgnoreGoroutines(opts ...goleak.Option) Option {
 // make every later check wait out its bound.
 func RunAll() Option {
 	return option("RunAll()", func(c *config) { c.runAll = true })
+}
+
+// ReportDir makes every failing property write its report as files under
+// dir (report.json, timeline.svg and a copy of rapid's fail file; see
+// package [report]), in a directory named after the test. The environment
+// variable STALLPROOF_REPORT_DIR does the same, for CI.
+func ReportDir(dir string) Option {
+	return option(fmt.Sprintf("ReportDir(%q)", dir), func(c *config) { c.reportDir = dir })
 }

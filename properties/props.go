@@ -179,7 +179,7 @@ func (e *env) verdict(p property) {
 // shrink it.
 func (e *env) fail(prop, msg, class string) {
 	rep := e.report(prop, msg)
-	e.cfg.noteFailure(e.prop, prop, msg, rep)
+	e.cfg.noteFailure(e.prop, failure{prop: prop, msg: msg, report: rep, data: e.reportData(prop, msg)})
 	e.t.Log(rep)
 	e.t.Fatalf("%s violated: %s", e.prop, class)
 }

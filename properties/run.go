@@ -3,13 +3,17 @@ package properties
 import (
 	"context"
 	"flag"
+	"fmt"
 	"net"
 	"os"
+	"regexp"
 	"strconv"
 	"testing"
 	"time"
 
 	"pgregory.net/rapid"
+
+	"github.com/stallproof/stallproof/properties/report"
 )
 
 // ServeFunc runs a server on ln until ctx is done, and returns only after
@@ -71,6 +75,14 @@ func Run(t *testing.T, serve ServeFunc, opts ...Option) {
 	}
 	defer setFlag("rapid.checks", "RAPID_CHECKS", strconv.Itoa(cfg.checks))()
 	defer setFlag("rapid.shrinktime", "RAPID_SHRINKTIME", DefaultShrinkTime.String())()
+	restore, shard, err := applyShard()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer restore()
+	if shard != "" {
+		t.Log(shard)
+	}
 	for _, name := range cfg.props {
 		p, ok := properties[name]
 		if !ok {
@@ -78,31 +90,76 @@ func Run(t *testing.T, serve ServeFunc, opts ...Option) {
 		}
 		switch {
 		case p.v1 && !cfg.proto.v1:
-			t.Run(name, func(t *testing.T) {
-				t.Skipf("%s knows the votes of protocol v1; skipped for %s", name, cfg.proto.Name)
-			})
+			skip(t, name, fmt.Sprintf("%s knows the votes of protocol v1; skipped for %s", name, cfg.proto.Name))
 			continue
 		case name == propDelivery && !cfg.proto.pubsub():
-			t.Run(name, func(t *testing.T) {
-				t.Skipf("no role of %s both is pushed to and has a role that publishes: nothing to deliver", cfg.proto.Name)
-			})
+			skip(t, name, fmt.Sprintf("no role of %s is pushed to while another publishes: nothing to deliver", cfg.proto.Name))
 			continue
 		}
 		if frozen := cfg.frozen(); frozen != "" && !cfg.runAll {
 			t.Run(name, func(t *testing.T) {
-				t.Fatalf("%s: not run: the server stopped answering: %s (RunAll() runs every property regardless)", name, frozen)
+				msg := fmt.Sprintf("not run: the server stopped answering: %s (RunAll() runs every property regardless)", frozen)
+				t.Log(report.FormatVerdict(report.Verdict{Property: name, Result: report.Fail, Violation: msg}))
+				t.Fatalf("%s: %s", name, msg)
 			})
 			continue
 		}
 		cfg.start()
 		t.Run(name, func(t *testing.T) {
 			start := time.Now()
+			defer func() { cfg.verdict(t, name, time.Since(start)) }() // rapid ends a failed test with FailNow
 			rapid.Check(t, func(rt *rapid.T) { check(rt, &cfg, p, serve) })
-			if f, ok := cfg.firstFailure(name); ok && t.Failed() {
-				t.Logf("%s: first failure after %.2fs; the harness saw: %s", name, time.Since(start).Seconds(), firstLine(f.msg))
-			}
 		})
 	}
+}
+
+// skip skips property name with why, and says so in a verdict line.
+func skip(t *testing.T, name, why string) {
+	t.Run(name, func(t *testing.T) {
+		t.Log(report.FormatVerdict(report.Verdict{Property: name, Result: report.Skip, Violation: why}))
+		t.Skip(why)
+	})
+}
+
+// verdict prints property name's verdict line and, for a failure, what the
+// harness saw first and, with a report directory, writes the report files.
+func (c *config) verdict(t *testing.T, name string, took time.Duration) {
+	v := report.Verdict{Property: name, Result: report.Pass, Checks: c.checksRun(), Shard: os.Getenv(shardEnv)}
+	f, failed := c.firstFailure(name)
+	if t.Failed() {
+		v.Result = report.Fail
+		if failed {
+			v.Violation = firstLine(f.msg)
+			t.Logf("%s: first failure after %.2fs; the harness saw: %s", name, took.Seconds(), firstLine(f.msg))
+		}
+		if failed && c.reportDir != "" && f.data != nil {
+			dir := report.DirFor(c.reportDir, t.Name())
+			ff := report.FailFile(t.Name())
+			f.data.Replay = fmt.Sprintf("go test -run '^%s$'", regexp.QuoteMeta(t.Name()))
+			if ff != "" {
+				f.data.Replay += " -rapid.failfile=" + ff
+			}
+			if err := f.data.WriteDir(dir, ff); err != nil {
+				t.Logf("writing the report: %v", err)
+			} else {
+				v.Report = dir
+			}
+		}
+	}
+	t.Log(report.FormatVerdict(v))
+}
+
+// checksRun is the number of checks rapid was asked for.
+func (c *config) checksRun() int {
+	if f := flag.Lookup("rapid.checks"); f != nil {
+		if n, err := strconv.Atoi(f.Value.String()); err == nil {
+			if testing.Short() {
+				n /= 5
+			}
+			return n
+		}
+	}
+	return c.checks
 }
 
 // DefaultShrinkTime is how long rapid may shrink a failure, unless

@@ -19,7 +19,7 @@ import (
 // votes sent before a half-close.
 func ProtocolV1() Protocol {
 	return Protocol{
-		Name:       "protocol v1",
+		Name:       "stallproof v1",
 		Roles:      []Role{{Name: "voter", Publishes: true, Subscribes: true}},
 		MaxMessage: wire.MaxServerLine,
 		// The first line: HELLO, or ERR busy in its place.
