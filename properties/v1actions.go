@@ -130,6 +130,7 @@ func (e *env) audit() {
 	}
 	var final wire.Msg
 	auditStart := time.Now()
+settle:
 	for first := true; ; first = false {
 		n := auditor.tallyCount()
 		if err := auditor.send([]byte("TALLY\n"), 0); err != nil {
@@ -142,6 +143,17 @@ func (e *env) audit() {
 			return
 		}
 		if !first && m.Seq == final.Seq {
+			// Stable, unless a client has seen a newer tally meanwhile
+			// (votes read from a closed flooder may still be counted).
+			for _, c := range cs {
+				if owed(c) && c.lastTally().Seq > final.Seq {
+					if time.Since(auditStart) > 5*e.bound {
+						e.violate(propConsistency, "TALLY answers %d while %v has already seen tally %d", final.Seq, c, c.lastTally().Seq)
+						return
+					}
+					continue settle
+				}
+			}
 			break // stable: nothing new was counted
 		}
 		final = m
