@@ -397,3 +397,21 @@ func (c *client) resume() {
 	}
 	c.stall = nil
 }
+
+// errDropped is what a library client that the server dropped has seen.
+var errDropped = errors.New("the client library says the server ended the connection")
+
+// watchDropped marks a library client ended once the library says the
+// server dropped it (its Done channel closed), as a reader marks an EOF.
+func (c *client) watchDropped(done <-chan struct{}) {
+	select {
+	case <-done:
+		c.mu.Lock()
+		if c.readErr == nil {
+			c.readErr = errDropped
+		}
+		c.cond.Broadcast()
+		c.mu.Unlock()
+	case <-c.done:
+	}
+}

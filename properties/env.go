@@ -232,6 +232,9 @@ func (e *env) connectLib(ctx context.Context, c *client) error {
 			}
 			c.lib = r.cl
 			c.markGreeted()
+			if d, ok := r.cl.(interface{ Done() <-chan struct{} }); ok {
+				go c.watchDropped(d.Done())
+			}
 			return nil
 		case <-b.C():
 			if !b.expired() {

@@ -173,6 +173,15 @@ type Client interface {
 	Close() error
 }
 
+// A Client may also have a method
+//
+//	Done() <-chan struct{}
+//
+// whose channel is closed once the server has ended the client's
+// connection or subscription (a slow-consumer eviction, a close frame, a
+// stream ended with an error). The delivery property then counts a
+// stalled subscriber that was dropped as told, rather than silently stuck.
+
 // WithProtocol runs the suite over protocol p instead of protocol v1. The
 // generic properties (progress, delivery, isolation, bounded, leaks) run;
 // consistency and halfclose, which know the votes of protocol v1, are
