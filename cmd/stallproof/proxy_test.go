@@ -295,7 +295,7 @@ func TestProxyCommandAndControlAPI(t *testing.T) {
 			t.Errorf("%s %s %s: %d %s; want %d and %s", tc.method, tc.path, tc.body, st.status, st.body, tc.status, tc.want)
 		}
 		var e map[string]string
-		if (json.Unmarshal([]byte(st.body), &e) != nil || e["error"] == "") {
+		if json.Unmarshal([]byte(st.body), &e) != nil || e["error"] == "" {
 			t.Errorf("%s %s: %s is not a JSON error", tc.method, tc.path, st.body)
 		}
 	}
