@@ -187,10 +187,19 @@ func (p *Proxy) serve(c net.Conn) {
 		r.apply(pc)
 	}
 	p.logf("%v: connection %d from %v", p, id, c.RemoteAddr())
-	err = Splice(pc.client, pc.upstream).Wait()
+	// The splice's last goroutine cleans up: no goroutine waits for it.
+	p.wg.Add(1)
+	startSplice(pc.client, pc.upstream, func(s *Spliced) {
+		defer p.wg.Done()
+		p.ended(pc, s.Wait())
+	})
+}
+
+// ended forgets a connection whose splice has ended.
+func (p *Proxy) ended(pc *ProxyConn, err error) {
 	p.mu.Lock()
-	delete(p.conns, id)
-	rules = slices.Clone(p.rules)
+	delete(p.conns, pc.id)
+	rules := slices.Clone(p.rules)
 	p.mu.Unlock()
 	for _, r := range rules {
 		r.forget(pc)
@@ -198,9 +207,9 @@ func (p *Proxy) serve(c net.Conn) {
 	close(pc.done)
 	st := pc.Stats()
 	if err != nil {
-		p.logf("%v: connection %d closed after %d bytes up, %d down: %v", p, id, st.Up, st.Down, err)
+		p.logf("%v: connection %d closed after %d bytes up, %d down: %v", p, pc.id, st.Up, st.Down, err)
 	} else {
-		p.logf("%v: connection %d closed after %d bytes up, %d down", p, id, st.Up, st.Down)
+		p.logf("%v: connection %d closed after %d bytes up, %d down", p, pc.id, st.Up, st.Down)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 )
 
@@ -54,29 +55,41 @@ var spliceBufs = sync.Pool{New: func() any { b := make([]byte, spliceBufSize); r
 // While a direction whose source is a TCP socket (or a *Conn wrapping one)
 // waits for data, it holds no buffer, so an idle splice costs little more
 // than its two goroutines.
-func Splice(a, b net.Conn) *Spliced {
-	s := &Spliced{done: make(chan struct{})}
+func Splice(a, b net.Conn) *Spliced { return startSplice(a, b, nil) }
+
+// startSplice starts a splice; onDone, if not nil, runs once it has ended,
+// on the goroutine of the direction that ended last, so that a caller need
+// not keep a goroutine waiting.
+func startSplice(a, b net.Conn, onDone func(*Spliced)) *Spliced {
+	s := &Spliced{done: make(chan struct{}), onDone: onDone}
 	s.ends[0].c, s.ends[1].c = a, b
-	s.wg.Add(2)
+	s.pending.Store(2)
 	go s.pump(0, 1)
 	go s.pump(1, 0)
-	go func() {
-		s.wg.Wait()
-		close(s.done)
-	}()
 	return s
 }
 
 // Spliced is a running Splice.
 type Spliced struct {
-	ends [2]spliceEnd
-	wg   sync.WaitGroup
-	done chan struct{}
+	ends    [2]spliceEnd
+	pending atomic.Int32 // directions still running
+	done    chan struct{}
+	onDone  func(*Spliced)
 
 	mu    sync.Mutex
 	err   error // the first error worth reporting
 	eofs  int   // directions that ended with io.EOF
 	local bool  // Close was called
+}
+
+// finish marks one direction as ended.
+func (s *Spliced) finish() {
+	if s.pending.Add(-1) == 0 {
+		close(s.done)
+		if s.onDone != nil {
+			s.onDone(s)
+		}
+	}
 }
 
 // Wait blocks until both directions have ended and both connections are
@@ -146,7 +159,7 @@ func isReset(err error) bool {
 
 // pump copies end from to end to until either fails or from reaches EOF.
 func (s *Spliced) pump(from, to int) {
-	defer s.wg.Done()
+	defer s.finish()
 	src, dst := s.ends[from].c, s.ends[to].c
 	r := newIdleReader(src)
 	defer r.release()
