@@ -217,23 +217,25 @@ func (s *Spliced) halfClose(i int) {
 // while the connection has nothing to read, when it can tell (see
 // waitReadable).
 type idleReader struct {
-	c   net.Conn
-	raw syscall.RawConn // nil: keep the buffer
-	buf *[]byte
+	c    net.Conn
+	wait *readWaiter // nil: keep the buffer
+	buf  *[]byte
+	full bool // the last read filled the buffer: more is likely waiting
 }
 
 func newIdleReader(c net.Conn) *idleReader {
-	return &idleReader{c: c, raw: rawConnOf(c)}
+	r := &idleReader{c: c}
+	if raw := rawConnOf(c); raw != nil {
+		r.wait = newReadWaiter(raw, r.release)
+	}
+	return r
 }
 
 // read returns the next bytes read from the connection, valid until the
 // next call.
 func (r *idleReader) read() ([]byte, error) {
-	if r.raw != nil {
-		// A closed socket (err) is met again, and reported as the wrapper
-		// reports it, by the Read below; a socket error is not, since the
-		// peek consumed it.
-		if errno, _ := waitReadable(r.raw, r.release); errno != 0 {
+	if r.wait != nil && !r.full {
+		if errno := r.wait.wait(); errno != 0 {
 			return nil, &net.OpError{Op: "read", Net: "tcp", Source: r.c.LocalAddr(), Addr: r.c.RemoteAddr(),
 				Err: os.NewSyscallError("read", errno)}
 		}
@@ -242,6 +244,7 @@ func (r *idleReader) read() ([]byte, error) {
 		r.buf = spliceBufs.Get().(*[]byte)
 	}
 	n, err := r.c.Read(*r.buf)
+	r.full = n == len(*r.buf)
 	return (*r.buf)[:n], err
 }
 

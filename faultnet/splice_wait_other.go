@@ -6,4 +6,8 @@ import "syscall"
 
 const canWaitReadable = false
 
-func waitReadable(syscall.RawConn, func()) (syscall.Errno, error) { return 0, nil }
+type readWaiter struct{}
+
+func newReadWaiter(syscall.RawConn, func()) *readWaiter { return &readWaiter{} }
+
+func (*readWaiter) wait() syscall.Errno { return 0 }
