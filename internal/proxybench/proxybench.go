@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"runtime/metrics"
 	"sync"
 	"testing"
 	"time"
@@ -208,28 +209,42 @@ func Throughput(b *testing.B, k Kind, size int) {
 	}
 }
 
-// memInUse returns the heap in use plus the goroutine stacks, after a GC.
-func memInUse() uint64 {
+// liveHeap returns the live heap after a GC.
+func liveHeap() uint64 {
 	runtime.GC()
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	return ms.HeapAlloc + ms.StackInuse
+	return ms.HeapAlloc
+}
+
+// stackStart returns the size of a new goroutine's stack.
+func stackStart() float64 {
+	s := []metrics.Sample{{Name: "/gc/stack/starting-size:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 2048
+	}
+	return float64(s[0].Value.Uint64())
 }
 
 // IdleConnBytes opens n connections through k to an upstream that keeps
-// them idle, and reports as "B/conn" the growth of heap plus goroutine
-// stacks per connection, in this process: the test's client and the
-// upstream's server ends included, so the proxy's own cost is the
-// difference from Direct.
+// them idle (no goroutine of its own), and reports per connection, in this
+// process: "heap-B/conn", the growth of the live heap; "goroutines/conn";
+// and "B/conn", the heap plus a starting-size stack (2 KiB) for each new
+// goroutine. Stacks are counted by goroutine because an exited goroutine's
+// stack is cached for reuse, so StackInuse undercounts from one iteration
+// to the next; a goroutine whose stack grew costs more than counted. The
+// test's client and the upstream's server ends are included, so the
+// proxy's own cost is the difference from Direct.
 func IdleConnBytes(b *testing.B, k Kind, n int) {
 	up := NewUpstream(b, nil)
 	r := k.Start(b, up.Addr())
-	var sum float64
+	var heap, gs float64
 	b.ResetTimer()
 	for range b.N {
 		b.StopTimer()
-		before := memInUse()
+		before, g0 := liveHeap(), runtime.NumGoroutine()
 		b.StartTimer()
 		conns := make([]net.Conn, 0, n)
 		for range n {
@@ -244,14 +259,18 @@ func IdleConnBytes(b *testing.B, k Kind, n int) {
 		// the upstream first, then registers and splices).
 		time.Sleep(100 * time.Millisecond) // settling before a measurement, not synchronisation
 		b.StopTimer()
-		after := memInUse()
-		sum += float64(after-before) / float64(n)
+		after, g1 := liveHeap(), runtime.NumGoroutine()
+		heap += float64(after-before) / float64(n)
+		gs += float64(g1-g0) / float64(n)
 		for _, c := range conns {
 			c.Close()
 		}
 		b.StartTimer()
 	}
-	b.ReportMetric(sum/float64(b.N), "B/conn")
+	heap, gs = heap/float64(b.N), gs/float64(b.N)
+	b.ReportMetric(heap, "heap-B/conn")
+	b.ReportMetric(gs, "goroutines/conn")
+	b.ReportMetric(heap+gs*stackStart(), "B/conn")
 }
 
 // noProgress is how long a Write must make no progress for the server to
