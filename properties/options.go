@@ -48,9 +48,11 @@ type config struct {
 	policy         SlowConsumerPolicy
 	heapPerStalled int
 	floodSize      int
+	floodSet       bool
 	leakOpts       []goleak.Option
 	runAll         bool
 	reportDir      string
+	target         *target // nil: Run's listener
 
 	run *runState
 }
@@ -160,6 +162,9 @@ const (
 	// DefaultFloodBytes is how much a flooding client sends without reading
 	// before the server must have pushed back or evicted it.
 	DefaultFloodBytes = 2 << 20
+	// DefaultFloodBytesAddr is DefaultFloodBytes for RunAddr, whose
+	// server's own socket buffers (not the suite's) absorb megabytes.
+	DefaultFloodBytesAddr = 16 << 20
 )
 
 func newConfig(opts []Option) config {
@@ -232,7 +237,7 @@ func MaxSteps(n int) Option {
 // (default DefaultFloodBytes). Set it above your server's per-client
 // buffer limits.
 func FloodBytes(n int) Option {
-	return option(fmt.Sprintf("FloodBytes(%d)", n), func(c *config) { c.floodSize = n })
+	return option(fmt.Sprintf("FloodBytes(%d)", n), func(c *config) { c.floodSize, c.floodSet = n, true })
 }
 
 // IgnoreGoroutines passes goleak options (such as

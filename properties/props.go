@@ -96,6 +96,12 @@ var properties = map[string]property{
 func check(t *rapid.T, cfg *config, p property, serve ServeFunc) {
 	e := newEnv(t, cfg, p.name, serve)
 	kinds, ops := kindsFor(&e.proto, p.kinds), opsFor(&e.proto, p.ops)
+	if !e.target.listens() {
+		ops = slices.DeleteFunc(ops, func(o op) bool { return o == opAcceptErrors })
+	}
+	if e.target != nil && e.target.addr == "" && e.target.dial != nil {
+		ops = slices.DeleteFunc(ops, func(o op) bool { return o == opHalfClose })
+	}
 	var finished bool
 	defer func() {
 		if !finished {
@@ -209,10 +215,11 @@ func pressure(e *env) {
 	if role == nil {
 		role = e.requester()
 	}
-	e.logf("pressure: the next 3 Accepts fail with EMFILE; a client connects")
-	e.ln.FailAccepts(3)
-	if e.connect(healthy, e.requester()); e.stuck() {
-		return
+	if e.failAccepts(3) {
+		e.logf("pressure: the next 3 Accepts fail with EMFILE; a client connects")
+		if e.connect(healthy, e.requester()); e.stuck() {
+			return
+		}
 	}
 	if e.connect(stalled, role); e.stuck() {
 		return

@@ -16,7 +16,7 @@ func (e *env) report(prop, violation string) string {
 	defer e.mu.Unlock()
 	var b strings.Builder
 	fmt.Fprintf(&b, "property %q violated: %s\n", prop, violation)
-	fmt.Fprintf(&b, "protocol %s, transport %v, bound %v", e.proto.Name, e.cfg.transport, e.bound)
+	fmt.Fprintf(&b, "protocol %s, %s, bound %v", e.proto.Name, e.transportDesc(), e.bound)
 	if e.bound != e.cfg.bound {
 		fmt.Fprintf(&b, " (a probe bound while shrinking; the first failure was at %v)", e.cfg.bound)
 	}
@@ -66,6 +66,9 @@ func (e *env) reportData(prop, violation string) *report.Report {
 		ViolationAt:    e.violatedAt,
 		Goroutines:     e.stacks,
 	}
+	if !e.target.listens() {
+		r.Transport = "spliced to " + e.target.String()
+	}
 	for _, s := range e.trace {
 		r.Steps = append(r.Steps, report.Step{At: s.at, Text: s.text})
 	}
@@ -91,4 +94,12 @@ func (e *env) reportData(prop, violation string) *report.Report {
 		r.ViolationAt = r.Steps[len(r.Steps)-1].At
 	}
 	return r
+}
+
+// transportDesc names the network the clients used.
+func (e *env) transportDesc() string {
+	if !e.target.listens() {
+		return "spliced to " + e.target.String()
+	}
+	return "transport " + e.cfg.transport.String()
 }

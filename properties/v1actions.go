@@ -176,7 +176,7 @@ settle:
 	sent := maps.Clone(v.sent)
 	v.mu.Unlock()
 	for i, o := range opts {
-		if n := int(final.Counts[i]); n < acked[i] || n > sent[o] {
+		if n := int(final.Counts[i]); v.fresh && (n < acked[i] || n > sent[o]) {
 			e.violate(propConsistency, "final tally %s=%d, but %d votes for it were acknowledged and %d sent", o, n, acked[i], sent[o])
 		}
 	}
