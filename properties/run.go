@@ -89,6 +89,7 @@ func run(t *testing.T, serve ServeFunc, tg *target, opts []Option) {
 	}
 	defer setFlag("rapid.checks", "RAPID_CHECKS", strconv.Itoa(cfg.checks))()
 	defer setFlag("rapid.shrinktime", "RAPID_SHRINKTIME", DefaultShrinkTime.String())()
+	failedOnce := false
 	restore, shard, err := applyShard()
 	if err != nil {
 		t.Fatal(err)
@@ -125,11 +126,17 @@ func run(t *testing.T, serve ServeFunc, tg *target, opts []Option) {
 			continue
 		}
 		cfg.start()
-		t.Run(name, func(t *testing.T) {
+		if failedOnce {
+			// One shrunk failure is what a reader needs first; the later
+			// ones often share its cause, and shrink for less.
+			defer setFlag("rapid.shrinktime", "RAPID_SHRINKTIME", LaterShrinkTime.String())()
+		}
+		passed := t.Run(name, func(t *testing.T) {
 			start := time.Now()
 			defer func() { cfg.verdict(t, name, time.Since(start)) }() // rapid ends a failed test with FailNow
 			rapid.Check(t, func(rt *rapid.T) { check(rt, &cfg, p, serve) })
 		})
+		failedOnce = failedOnce || !passed
 	}
 }
 
@@ -185,6 +192,10 @@ func (c *config) checksRun() int {
 // DefaultShrinkTime is how long rapid may shrink a failure, unless
 // -rapid.shrinktime or RAPID_SHRINKTIME says otherwise.
 const DefaultShrinkTime = 8 * time.Second
+
+// LaterShrinkTime is how long rapid may shrink the failures of a Run after
+// its first, unless -rapid.shrinktime or RAPID_SHRINKTIME says otherwise.
+const LaterShrinkTime = 2 * time.Second
 
 // setFlag sets one of rapid's flags for the duration of Run, unless the
 // user gave it on the command line or in its environment variable.
