@@ -65,6 +65,19 @@ type runState struct {
 	liveness map[string]bool          // property whose checks saw the server stop answering
 	frozen   string                   // the first such violation of the Run, and where
 	failed   map[string]failure       // property → its first failed check
+	deep     map[string]bool          // property → its deep push was done
+}
+
+// firstDeepPush reports, once per property, that this check is to push
+// megabytes through a stalled client.
+func (c *config) firstDeepPush(under string) bool {
+	c.run.mu.Lock()
+	defer c.run.mu.Unlock()
+	if c.run.deep[under] {
+		return false
+	}
+	c.run.deep[under] = true
+	return true
 }
 
 // failure is one failed check.
@@ -178,7 +191,7 @@ func newConfig(opts []Option) config {
 		proto:     ProtocolV1(),
 		reportDir: os.Getenv("STALLPROOF_REPORT_DIR"),
 		run: &runState{
-			first: map[string]time.Duration{}, liveness: map[string]bool{}, failed: map[string]failure{},
+			first: map[string]time.Duration{}, liveness: map[string]bool{}, failed: map[string]failure{}, deep: map[string]bool{},
 		},
 	}
 	for _, o := range opts {
