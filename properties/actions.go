@@ -214,8 +214,9 @@ func (e *env) do(a action) {
 			e.pipeline(c, 0, a.n)
 		}
 	case opAcceptErrors:
-		e.ln.FailAccepts(a.n)
-		e.connect(healthy, e.requester())
+		if e.failAccepts(a.n) {
+			e.connect(healthy, e.requester())
+		}
 	case opConnect:
 		e.connect(a.kind, e.roleNamed(a.role))
 	case opDisconnect:

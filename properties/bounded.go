@@ -45,6 +45,11 @@ func bounded(e *env) {
 	if !pumpRequests() {
 		return
 	}
+	if !e.target.inProcess() {
+		e.logf("heap measurement skipped: %v runs in another process", e.target)
+		e.afterHeap(stalledCs)
+		return
+	}
 	before := heap()
 	if !pumpRequests() {
 		return
@@ -63,6 +68,12 @@ func bounded(e *env) {
 			growth, batch*rounds, len(stalledCs), limit, e.cfg.policy)
 		return
 	}
+	e.afterHeap(stalledCs)
+}
+
+// afterHeap is the rest of bounded: the declared eviction, a flooder, an
+// endless line.
+func (e *env) afterHeap(stalledCs []*client) {
 	if e.cfg.policy.action == evict {
 		e.checkEvicted(stalledCs)
 	}

@@ -48,6 +48,7 @@ type client struct {
 	greetedAt  time.Time
 	greetErr   string // what came instead of the greeting, if anything
 	stalledAt  time.Duration
+	dialedAt   time.Duration // since the check began: faultnet's event times count from here
 
 	// driver state, used by the driver goroutine only
 	stall   []*faultnet.Injection // StallReads on each connection, while stalled
@@ -85,6 +86,7 @@ func newClient(e *env, id int, k kind, role *Role) *client {
 		done:    make(chan struct{}),
 	}
 	c.cond = sync.NewCond(&c.mu)
+	c.dialedAt = time.Since(e.start)
 	return c
 }
 
@@ -394,4 +396,22 @@ func (c *client) resume() {
 		in.Remove()
 	}
 	c.stall = nil
+}
+
+// errDropped is what a library client that the server dropped has seen.
+var errDropped = errors.New("the client library says the server ended the connection")
+
+// watchDropped marks a library client ended once the library says the
+// server dropped it (its Done channel closed), as a reader marks an EOF.
+func (c *client) watchDropped(done <-chan struct{}) {
+	select {
+	case <-done:
+		c.mu.Lock()
+		if c.readErr == nil {
+			c.readErr = errDropped
+		}
+		c.cond.Broadcast()
+		c.mu.Unlock()
+	case <-c.done:
+	}
 }

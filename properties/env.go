@@ -27,6 +27,9 @@ type env struct {
 	bound time.Duration // cfg.bound, or a shorter probe bound while shrinking
 	v1    *v1State      // protocol v1 only
 
+	target  *target // nil: the suite's listener, served by serve
+	splices splices
+
 	ln       *faultnet.Listener
 	ctx      context.Context
 	cancel   context.CancelFunc
@@ -43,12 +46,18 @@ type env struct {
 	classes    map[string]string // property → its first violation's format: what kind of violation
 	order      []string          // properties in the order of their first violation
 	violatedAt time.Duration
-	trace      []string // what the driver did, for the report
-	steps      int      // actions drawn for this scenario
+	trace      []traceStep // what the driver did, for the report
+	steps      int         // actions drawn for this scenario
 	serveErr   error
 	serveEnded bool
 	answered   int // requests answered, over all clients
 	pubs       []publish
+}
+
+// traceStep is one step of the scenario, as the report shows it.
+type traceStep struct {
+	at   time.Duration
+	text string
 }
 
 // publish is one answered request of a role that publishes.
@@ -70,6 +79,15 @@ func newEnv(t *rapid.T, cfg *config, prop string, serve ServeFunc) *env {
 	e.lag = startLagMonitor()
 	e.baseline = goleak.IgnoreCurrent()
 	e.before = goroutineIDs()
+	e.target = cfg.target
+	e.ctx, e.cancel = context.WithCancel(context.Background())
+	if !e.target.listens() {
+		go func() { // no Serve to return: it "returns" when the suite is done
+			<-e.ctx.Done()
+			close(e.serveEnd)
+		}()
+		return e
+	}
 	switch cfg.transport {
 	case LoopbackTCP:
 		ln, err := faultnet.ListenTCP("127.0.0.1:0", faultnet.KernelBuffers(cfg.bufSize), faultnet.Name("tcp"))
@@ -80,7 +98,6 @@ func newEnv(t *rapid.T, cfg *config, prop string, serve ServeFunc) *env {
 	default:
 		e.ln = faultnet.Listen(faultnet.BufferSize(cfg.bufSize), faultnet.Name("mem"))
 	}
-	e.ctx, e.cancel = context.WithCancel(context.Background())
 	go func() {
 		err := e.serve(e.ctx, e.ln)
 		e.mu.Lock()
@@ -94,7 +111,7 @@ func newEnv(t *rapid.T, cfg *config, prop string, serve ServeFunc) *env {
 // logf records a step of the scenario.
 func (e *env) logf(format string, args ...any) {
 	e.mu.Lock()
-	e.trace = append(e.trace, fmt.Sprintf("%6.3fs ", time.Since(e.start).Seconds())+fmt.Sprintf(format, args...))
+	e.trace = append(e.trace, traceStep{time.Since(e.start), fmt.Sprintf(format, args...)})
 	e.mu.Unlock()
 }
 
@@ -158,7 +175,29 @@ func (e *env) stuck() bool {
 
 // dialConn makes one connection to the server under test.
 func (e *env) dialConn(ctx context.Context) (*faultnet.Conn, error) {
+	if !e.target.listens() {
+		return e.dialSpliced(ctx)
+	}
 	return e.ln.Dial(ctx)
+}
+
+// failAccepts makes the next n Accepts fail with EMFILE, when the suite
+// owns the listener; it reports whether it could.
+func (e *env) failAccepts(n int) bool {
+	if !e.target.listens() {
+		e.logf("acceptErrors(%d) skipped: %v has no listener of the suite's", n, e.target)
+		return false
+	}
+	e.ln.FailAccepts(n)
+	return true
+}
+
+// closeListener closes the suite's listener and ends every splice.
+func (e *env) closeListener() {
+	if e.ln != nil {
+		_ = e.ln.Close()
+	}
+	e.closeSplices()
 }
 
 // dial connects a new client of kind k and role r, writes its hello and
@@ -226,6 +265,9 @@ func (e *env) connectLib(ctx context.Context, c *client) error {
 			}
 			c.lib = r.cl
 			c.markGreeted()
+			if d, ok := r.cl.(interface{ Done() <-chan struct{} }); ok {
+				go c.watchDropped(d.Done())
+			}
 			return nil
 		case <-b.C():
 			if !b.expired() {
@@ -278,7 +320,7 @@ func (e *env) shutdown() {
 		e.violate(propLeaks, "Serve did not return within %v of its context's end", e.bound)
 	}
 	e.closeClients()
-	_ = e.ln.Close()
+	e.closeListener()
 }
 
 // closeClients closes every client and waits for their readers.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -41,7 +42,14 @@ func TestMutantChild(t *testing.T) {
 	if props := os.Getenv(mutantEnv + "_PROPS"); props != "" {
 		opts = append(opts, properties.RunAll(), properties.Properties(strings.Split(props, ",")...))
 	}
-	properties.Run(t, m.Serve, opts...)
+	switch os.Getenv(mutantEnv + "_TARGET") {
+	case "dial":
+		properties.RunDial(t, pipeServer(t, m.Serve), opts...)
+	case "addr":
+		properties.RunAddr(t, tcpServer(t, m.Serve), opts...)
+	default:
+		properties.Run(t, m.Serve, opts...)
+	}
 }
 
 var (
@@ -67,6 +75,9 @@ func caught(t *testing.T, m mutants.Mutant, props []string) (failed []string, de
 	}
 	cmd := exec.CommandContext(ctx, os.Args[0], args...)
 	cmd.Env = append(os.Environ(), mutantEnv+"="+m.Name, mutantEnv+"_PROPS="+strings.Join(props, ","))
+	if base := os.Getenv("STALLPROOF_REPORT_DIR"); base != "" { // a directory per mutant: the children's tests share names
+		cmd.Env = append(cmd.Env, "STALLPROOF_REPORT_DIR="+filepath.Join(base, "mutant-"+m.Name))
+	}
 	cmd.WaitDelay = 5 * time.Second
 	out, err := cmd.CombinedOutput()
 	if err == nil {

@@ -2,10 +2,13 @@ package properties
 
 import (
 	"fmt"
+	"os"
 	"sync"
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/stallproof/stallproof/properties/report"
 )
 
 // An Option configures Run.
@@ -45,8 +48,11 @@ type config struct {
 	policy         SlowConsumerPolicy
 	heapPerStalled int
 	floodSize      int
+	floodSet       bool
 	leakOpts       []goleak.Option
 	runAll         bool
+	reportDir      string
+	target         *target // nil: Run's listener
 
 	run *runState
 }
@@ -59,11 +65,25 @@ type runState struct {
 	liveness map[string]bool          // property whose checks saw the server stop answering
 	frozen   string                   // the first such violation of the Run, and where
 	failed   map[string]failure       // property → its first failed check
+	deep     map[string]bool          // property → its deep push was done
+}
+
+// firstDeepPush reports, once per property, that this check is to push
+// megabytes through a stalled client.
+func (c *config) firstDeepPush(under string) bool {
+	c.run.mu.Lock()
+	defer c.run.mu.Unlock()
+	if c.run.deep[under] {
+		return false
+	}
+	c.run.deep[under] = true
+	return true
 }
 
 // failure is one failed check.
 type failure struct {
 	prop, msg, report string
+	data              *report.Report
 }
 
 func (c *config) start() {
@@ -92,12 +112,19 @@ func (c *config) noteViolation(under, prop, msg string) {
 	}
 }
 
-func (c *config) noteFailure(under, prop, msg, report string) {
+// noteFailure records a failed check of property under. The first is
+// kept for what the harness saw (rapid may call a failure it cannot
+// reproduce "flaky"); the data of the last, the shrunk one rapid replays
+// at the end, is what the report files show.
+func (c *config) noteFailure(under string, f failure) {
 	c.run.mu.Lock()
 	defer c.run.mu.Unlock()
-	if _, ok := c.run.failed[under]; !ok {
-		c.run.failed[under] = failure{prop, msg, report}
+	first, ok := c.run.failed[under]
+	if !ok {
+		first = f
 	}
+	first.data = f.data
+	c.run.failed[under] = first
 }
 
 func (c *config) firstFailure(under string) (failure, bool) {
@@ -148,6 +175,9 @@ const (
 	// DefaultFloodBytes is how much a flooding client sends without reading
 	// before the server must have pushed back or evicted it.
 	DefaultFloodBytes = 2 << 20
+	// DefaultFloodBytesAddr is DefaultFloodBytes for RunAddr, whose
+	// server's own socket buffers (not the suite's) absorb megabytes.
+	DefaultFloodBytesAddr = 16 << 20
 )
 
 func newConfig(opts []Option) config {
@@ -159,8 +189,9 @@ func newConfig(opts []Option) config {
 		maxSteps:  12,
 		floodSize: DefaultFloodBytes,
 		proto:     ProtocolV1(),
+		reportDir: os.Getenv("STALLPROOF_REPORT_DIR"),
 		run: &runState{
-			first: map[string]time.Duration{}, liveness: map[string]bool{}, failed: map[string]failure{},
+			first: map[string]time.Duration{}, liveness: map[string]bool{}, failed: map[string]failure{}, deep: map[string]bool{},
 		},
 	}
 	for _, o := range opts {
@@ -219,7 +250,7 @@ func MaxSteps(n int) Option {
 // (default DefaultFloodBytes). Set it above your server's per-client
 // buffer limits.
 func FloodBytes(n int) Option {
-	return option(fmt.Sprintf("FloodBytes(%d)", n), func(c *config) { c.floodSize = n })
+	return option(fmt.Sprintf("FloodBytes(%d)", n), func(c *config) { c.floodSize, c.floodSet = n, true })
 }
 
 // IgnoreGoroutines passes goleak options (such as
@@ -235,4 +266,12 @@ func IgnoreGoroutines(opts ...goleak.Option) Option {
 // make every later check wait out its bound.
 func RunAll() Option {
 	return option("RunAll()", func(c *config) { c.runAll = true })
+}
+
+// ReportDir makes every failing property write its report as files under
+// dir (report.json, timeline.svg and a copy of rapid's fail file; see
+// package [report]), in a directory named after the test. The environment
+// variable STALLPROOF_REPORT_DIR does the same, for CI.
+func ReportDir(dir string) Option {
+	return option(fmt.Sprintf("ReportDir(%q)", dir), func(c *config) { c.reportDir = dir })
 }

@@ -96,6 +96,12 @@ var properties = map[string]property{
 func check(t *rapid.T, cfg *config, p property, serve ServeFunc) {
 	e := newEnv(t, cfg, p.name, serve)
 	kinds, ops := kindsFor(&e.proto, p.kinds), opsFor(&e.proto, p.ops)
+	if !e.target.listens() {
+		ops = slices.DeleteFunc(ops, func(o op) bool { return o == opAcceptErrors })
+	}
+	if e.target != nil && e.target.addr == "" && e.target.dial != nil {
+		ops = slices.DeleteFunc(ops, func(o op) bool { return o == opHalfClose })
+	}
 	var finished bool
 	defer func() {
 		if !finished {
@@ -179,7 +185,7 @@ func (e *env) verdict(p property) {
 // shrink it.
 func (e *env) fail(prop, msg, class string) {
 	rep := e.report(prop, msg)
-	e.cfg.noteFailure(e.prop, prop, msg, rep)
+	e.cfg.noteFailure(e.prop, failure{prop: prop, msg: msg, report: rep, data: e.reportData(prop, msg)})
 	e.t.Log(rep)
 	e.t.Fatalf("%s violated: %s", e.prop, class)
 }
@@ -209,10 +215,11 @@ func pressure(e *env) {
 	if role == nil {
 		role = e.requester()
 	}
-	e.logf("pressure: the next 3 Accepts fail with EMFILE; a client connects")
-	e.ln.FailAccepts(3)
-	if e.connect(healthy, e.requester()); e.stuck() {
-		return
+	if e.failAccepts(3) {
+		e.logf("pressure: the next 3 Accepts fail with EMFILE; a client connects")
+		if e.connect(healthy, e.requester()); e.stuck() {
+			return
+		}
 	}
 	if e.connect(stalled, role); e.stuck() {
 		return
@@ -224,12 +231,41 @@ func pressure(e *env) {
 	if !owedRequester {
 		e.connect(healthy, e.requester())
 	}
-	e.logf("pressure: a client stalls; every healthy client sends 200 requests at once, twice")
-	for range 2 {
+	// Twice at least; and, for a server behind a splice, until the stalled
+	// client has been owed more than the kernels between it and the server
+	// can hold (what a healthy client read meanwhile), within limits.
+	budget, limit := int64(2*e.cfg.bufSize), e.bound
+	if e.target != nil && e.target.addr != "" && e.cfg.firstDeepPush(e.prop) {
+		// A server in another process keeps its own kernel send buffer,
+		// which Linux grows to 4 MiB: past that, its Write blocks. The
+		// first check of each property pushes that much, for up to 5
+		// bounds; the others, as much as in memory.
+		budget, limit = 5<<20, 5*e.bound
+	}
+	e.logf("pressure: a client stalls; every healthy client sends 200 requests at once, twice, and until %d bytes were pushed to a healthy client", budget)
+	read0 := e.healthyRead()
+	until := time.Now().Add(limit)
+	for i := 0; i < 2 || (e.healthyRead()-read0 < budget && i < 1000 && time.Now().Before(until)); i++ {
 		if e.parallel(200); e.stuck() {
 			return
 		}
 	}
+}
+
+// healthyRead returns the most bytes any owed client has read.
+func (e *env) healthyRead() int64 {
+	var most int64
+	for _, c := range e.clientList() {
+		if !owed(c) {
+			continue
+		}
+		var n int64
+		for _, conn := range c.connections() {
+			n += conn.Stats().Read
+		}
+		most = max(most, n)
+	}
+	return most
 }
 
 // warmUp connects a client that makes a request and leaves before the

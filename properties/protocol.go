@@ -163,6 +163,15 @@ type ClientInfo struct {
 
 // A Client is one client made by a Protocol's Connect with your own client
 // library.
+//
+// A Client may also have a method
+//
+//	Done() <-chan struct{}
+//
+// whose channel is closed once the server has ended the client's
+// connection or subscription (a slow-consumer eviction, a close frame, a
+// stream ended with an error). The delivery property then counts a
+// stalled subscriber that was dropped as told, rather than silently stuck.
 type Client interface {
 	// Request makes the n-th request (from 0) of this client and returns
 	// once it is answered, or with ctx's error once ctx ends. An answer

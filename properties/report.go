@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/stallproof/stallproof/faultnet"
+	"github.com/stallproof/stallproof/properties/report"
 )
 
 // report formats everything a failure needs, in the protocol's words: the
@@ -15,7 +16,7 @@ func (e *env) report(prop, violation string) string {
 	defer e.mu.Unlock()
 	var b strings.Builder
 	fmt.Fprintf(&b, "property %q violated: %s\n", prop, violation)
-	fmt.Fprintf(&b, "protocol %s, transport %v, bound %v", e.proto.Name, e.cfg.transport, e.bound)
+	fmt.Fprintf(&b, "protocol %s, %s, bound %v", e.proto.Name, e.transportDesc(), e.bound)
 	if e.bound != e.cfg.bound {
 		fmt.Fprintf(&b, " (a probe bound while shrinking; the first failure was at %v)", e.cfg.bound)
 	}
@@ -23,7 +24,7 @@ func (e *env) report(prop, violation string) string {
 		e.steps, e.cfg.sinceStart(e.prop).Seconds(), e.violatedAt.Seconds())
 	b.WriteString("steps:\n")
 	for _, s := range e.trace {
-		fmt.Fprintf(&b, "  %s\n", s)
+		fmt.Fprintf(&b, "  %6.3fs %s\n", s.at.Seconds(), s.text)
 	}
 	b.WriteString("clients:\n")
 	for _, c := range e.clients {
@@ -48,4 +49,57 @@ func (e *env) report(prop, violation string) string {
 		b.WriteString(e.stacks)
 	}
 	return b.String()
+}
+
+// reportData is the report as data, for the files a failure leaves in
+// STALLPROOF_REPORT_DIR (package report): the same facts as the text.
+func (e *env) reportData(prop, violation string) *report.Report {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	r := &report.Report{
+		Property:       prop,
+		Violation:      violation,
+		Protocol:       e.proto.Name,
+		Transport:      e.cfg.transport.String(),
+		Bound:          e.bound,
+		FirstViolation: e.cfg.sinceStart(e.prop),
+		ViolationAt:    e.violatedAt,
+		Goroutines:     e.stacks,
+	}
+	if !e.target.listens() {
+		r.Transport = "spliced to " + e.target.String()
+	}
+	for _, s := range e.trace {
+		r.Steps = append(r.Steps, report.Step{At: s.at, Text: s.text})
+	}
+	for _, c := range e.clients {
+		rc := report.Client{ID: c.id, Kind: c.kind.String(), Role: c.role.Name, Last: c.lastLines()}
+		for _, conn := range c.connections() {
+			st := conn.Stats()
+			rc.Wrote += st.Written
+			rc.Read += st.Read
+			for _, ev := range conn.Events() {
+				rc.Events = append(rc.Events, report.Event{At: c.dialedAt + ev.At, Kind: ev.Kind.String(), Text: ev.Detail})
+			}
+		}
+		rc.Spans = report.SpansFromEvents(rc.Events)
+		c.mu.Lock()
+		for _, m := range c.marks {
+			rc.Marks = append(rc.Marks, report.Mark{At: m.at, Kind: m.kind, Text: m.text})
+		}
+		c.mu.Unlock()
+		r.Clients = append(r.Clients, rc)
+	}
+	if r.ViolationAt == 0 && len(r.Steps) > 0 {
+		r.ViolationAt = r.Steps[len(r.Steps)-1].At
+	}
+	return r
+}
+
+// transportDesc names the network the clients used.
+func (e *env) transportDesc() string {
+	if !e.target.listens() {
+		return "spliced to " + e.target.String()
+	}
+	return "transport " + e.cfg.transport.String()
 }

@@ -3,13 +3,17 @@ package properties
 import (
 	"context"
 	"flag"
+	"fmt"
 	"net"
 	"os"
+	"regexp"
 	"strconv"
 	"testing"
 	"time"
 
 	"pgregory.net/rapid"
+
+	"github.com/stallproof/stallproof/properties/report"
 )
 
 // ServeFunc runs a server on ln until ctx is done, and returns only after
@@ -65,12 +69,35 @@ type ServeFunc func(ctx context.Context, ln net.Listener) error
 // goroutine in the process.
 func Run(t *testing.T, serve ServeFunc, opts ...Option) {
 	t.Helper()
+	run(goTest{t}, serve, nil, opts)
+}
+
+// run is Run, RunDial and RunAddr: serve on the suite's listener, or
+// reach the target.
+func run(t suiteT, serve ServeFunc, tg *target, opts []Option) {
+	t.Helper()
 	cfg := newConfig(opts)
+	cfg.target = tg
+	if tg != nil && tg.addr != "" && !cfg.floodSet {
+		// A server in its own process keeps its own socket buffers: on
+		// Linux loopback they absorb up to ~4 MiB of replies before its
+		// Write blocks and it stops reading.
+		cfg.floodSize = max(cfg.floodSize, DefaultFloodBytesAddr)
+	}
 	if err := cfg.proto.validate(); err != nil {
 		t.Fatal(err)
 	}
 	defer setFlag("rapid.checks", "RAPID_CHECKS", strconv.Itoa(cfg.checks))()
 	defer setFlag("rapid.shrinktime", "RAPID_SHRINKTIME", DefaultShrinkTime.String())()
+	failedOnce := false
+	restore, shard, err := applyShard()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer restore()
+	if shard != "" {
+		t.Log(shard)
+	}
 	for _, name := range cfg.props {
 		p, ok := properties[name]
 		if !ok {
@@ -78,36 +105,102 @@ func Run(t *testing.T, serve ServeFunc, opts ...Option) {
 		}
 		switch {
 		case p.v1 && !cfg.proto.v1:
-			t.Run(name, func(t *testing.T) {
-				t.Skipf("%s knows the votes of protocol v1; skipped for %s", name, cfg.proto.Name)
-			})
+			skip(t, name, fmt.Sprintf("%s knows the votes of protocol v1; skipped for %s", name, cfg.proto.Name))
+			continue
+		case name == propLeaks && !tg.inProcess():
+			skip(t, name, fmt.Sprintf("%v runs in another process: its goroutines cannot be seen", tg))
+			continue
+		case name == propHalfClose && tg != nil && tg.addr == "":
+			skip(t, name, fmt.Sprintf("%v may hand out connections that cannot half-close (net.Pipe cannot): use RunAddr or Run", tg))
 			continue
 		case name == propDelivery && !cfg.proto.pubsub():
-			t.Run(name, func(t *testing.T) {
-				t.Skipf("no role of %s both is pushed to and has a role that publishes: nothing to deliver", cfg.proto.Name)
-			})
+			skip(t, name, fmt.Sprintf("no role of %s is pushed to while another publishes: nothing to deliver", cfg.proto.Name))
 			continue
 		}
 		if frozen := cfg.frozen(); frozen != "" && !cfg.runAll {
-			t.Run(name, func(t *testing.T) {
-				t.Fatalf("%s: not run: the server stopped answering: %s (RunAll() runs every property regardless)", name, frozen)
+			t.run(name, func(t suiteT) {
+				msg := fmt.Sprintf("not run: the server stopped answering: %s (RunAll() runs every property regardless)", frozen)
+				v := report.Verdict{Property: name, Result: report.Fail, Violation: msg}
+				t.Log(report.FormatVerdict(v))
+				t.verdict(v)
+				t.Fatalf("%s: %s", name, msg)
 			})
 			continue
 		}
 		cfg.start()
-		t.Run(name, func(t *testing.T) {
+		if failedOnce {
+			// One shrunk failure is what a reader needs first; the later
+			// ones often share its cause, and shrink for less.
+			defer setFlag("rapid.shrinktime", "RAPID_SHRINKTIME", LaterShrinkTime.String())()
+		}
+		passed := t.run(name, func(t suiteT) {
 			start := time.Now()
+			defer func() { cfg.verdict(t, name, time.Since(start)) }() // rapid ends a failed test with FailNow
 			rapid.Check(t, func(rt *rapid.T) { check(rt, &cfg, p, serve) })
-			if f, ok := cfg.firstFailure(name); ok && t.Failed() {
-				t.Logf("%s: first failure after %.2fs; the harness saw: %s", name, time.Since(start).Seconds(), firstLine(f.msg))
-			}
 		})
+		failedOnce = failedOnce || !passed
 	}
+}
+
+// skip skips property name with why, and says so in a verdict line.
+func skip(t suiteT, name, why string) {
+	t.run(name, func(t suiteT) {
+		v := report.Verdict{Property: name, Result: report.Skip, Violation: why}
+		t.Log(report.FormatVerdict(v))
+		t.verdict(v)
+		t.Skip(why)
+	})
+}
+
+// verdict prints property name's verdict line and, for a failure, what the
+// harness saw first and, with a report directory, writes the report files.
+func (c *config) verdict(t suiteT, name string, took time.Duration) {
+	v := report.Verdict{Property: name, Result: report.Pass, Checks: c.checksRun(), Shard: os.Getenv(shardEnv)}
+	f, failed := c.firstFailure(name)
+	if t.Failed() {
+		v.Result = report.Fail
+		if failed {
+			v.Violation = firstLine(f.msg)
+			t.Logf("%s: first failure after %.2fs; the harness saw: %s", name, took.Seconds(), firstLine(f.msg))
+		}
+		if failed && c.reportDir != "" && f.data != nil {
+			dir := report.DirFor(c.reportDir, t.Name())
+			ff := report.FailFile(t.Name())
+			f.data.Replay = fmt.Sprintf("go test -run '^%s$'", regexp.QuoteMeta(t.Name()))
+			if ff != "" {
+				f.data.Replay += " -rapid.failfile=" + ff
+			}
+			if err := f.data.WriteDir(dir, ff); err != nil {
+				t.Logf("writing the report: %v", err)
+			} else {
+				v.Report = dir
+			}
+		}
+	}
+	t.Log(report.FormatVerdict(v))
+	t.verdict(v)
+}
+
+// checksRun is the number of checks rapid was asked for.
+func (c *config) checksRun() int {
+	if f := flag.Lookup("rapid.checks"); f != nil {
+		if n, err := strconv.Atoi(f.Value.String()); err == nil {
+			if testing.Short() {
+				n /= 5
+			}
+			return n
+		}
+	}
+	return c.checks
 }
 
 // DefaultShrinkTime is how long rapid may shrink a failure, unless
 // -rapid.shrinktime or RAPID_SHRINKTIME says otherwise.
 const DefaultShrinkTime = 8 * time.Second
+
+// LaterShrinkTime is how long rapid may shrink the failures of a Run after
+// its first, unless -rapid.shrinktime or RAPID_SHRINKTIME says otherwise.
+const LaterShrinkTime = 2 * time.Second
 
 // setFlag sets one of rapid's flags for the duration of Run, unless the
 // user gave it on the command line or in its environment variable.

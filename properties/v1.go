@@ -19,7 +19,7 @@ import (
 // votes sent before a half-close.
 func ProtocolV1() Protocol {
 	return Protocol{
-		Name:       "protocol v1",
+		Name:       "stallproof v1",
 		Roles:      []Role{{Name: "voter", Publishes: true, Subscribes: true}},
 		MaxMessage: wire.MaxServerLine,
 		// The first line: HELLO, or ERR busy in its place.
@@ -46,6 +46,13 @@ func classifyV1(_ string, msg []byte) Class {
 // v1State is what the harness knows of the votes in one check.
 type v1State struct {
 	e *env
+	// fresh: the server started with this check, so every vote it counts
+	// is one of the check's, and tallies can be checked exactly. A server
+	// that RunDial or RunAddr reaches keeps its tally from check to check:
+	// then seqs must still be unique, tallies never go back and every
+	// healthy client ends on the final tally, but counts are not compared
+	// with the check's own votes.
+	fresh bool
 
 	mu     sync.Mutex
 	opts   []string       // the options of the first HELLO
@@ -67,7 +74,9 @@ type v1Client struct {
 // maxSeen bounds the tallies a client keeps for the final recheck.
 const maxSeen = 4096
 
-func newV1State(e *env) *v1State { return &v1State{e: e, sent: map[string]int{}} }
+func newV1State(e *env) *v1State {
+	return &v1State{e: e, sent: map[string]int{}, fresh: e.cfg.target.listens()}
+}
 
 // onGreeting reads HELLO, or notes what came instead (ERR busy).
 func (v *v1State) onGreeting(c *client, msg []byte) {
@@ -197,7 +206,7 @@ func (v *v1State) noteAck(c *client, seq uint64, opt string) {
 func (v *v1State) checkTally(c *client, m wire.Msg) {
 	v.mu.Lock()
 	opts, l := v.opts, v.ledger
-	if l == nil || len(m.Counts) != len(opts) {
+	if l == nil || len(m.Counts) != len(opts) || !v.fresh {
 		v.mu.Unlock()
 		return
 	}
