@@ -81,7 +81,7 @@ func connectGRPC(ctx context.Context, dial properties.DialFunc, info properties.
 		for {
 			msg, err := sub.Recv()
 			if err != nil {
-				return // a ResourceExhausted "slow consumer" cannot be told to the suite
+				return // ResourceExhausted "slow consumer", say: Done tells the suite
 			}
 			onPush([]byte(msg))
 		}
@@ -100,8 +100,8 @@ var filler = strings.Repeat("x", 1000)
 
 // Done is closed when a subscriber's stream has ended (ResourceExhausted
 // for a dropped slow consumer, Unavailable for a closed connection); never
-// for a publisher. The suite's Client interface has no way yet to ask for
-// this; see the examples' README.
+// for a publisher. The suite reads it: a dropped subscriber counts as
+// told.
 func (c *grpcClient) Done() <-chan struct{} { return c.ended }
 
 func (c *grpcClient) Close() error {

@@ -73,7 +73,7 @@ func connectSSE(ctx context.Context, dial properties.DialFunc, info properties.C
 			if err != nil {
 				return
 			}
-			if name == "" { // a message; "dropped" cannot be told to the suite
+			if name == "" { // a message; after "dropped" the stream ends, and Done tells the suite
 				onPush([]byte(data))
 			}
 		}
@@ -119,9 +119,8 @@ func (c *sseClient) Request(ctx context.Context, n int) error {
 }
 
 // Done is closed when a subscriber's stream has ended (after an "event:
-// dropped", or the server's close); never for a publisher. The suite's
-// Client interface has no way yet to ask for this; see the examples'
-// README.
+// dropped", or the server's close); never for a publisher. The suite reads
+// it: a dropped subscriber counts as told.
 func (c *sseClient) Done() <-chan struct{} { return c.ended }
 
 func (c *sseClient) Close() error {

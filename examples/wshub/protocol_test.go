@@ -109,9 +109,8 @@ func (m *member) Request(ctx context.Context, n int) error {
 }
 
 // Done is closed when the connection has ended: the hub dropped the member
-// (a close message 1008, "slow consumer") or closed it. The suite's
-// Client interface has no way yet to ask for this; see the examples'
-// README.
+// (a close message 1008, "slow consumer") or closed it. The suite reads
+// it: a dropped subscriber counts as told.
 func (m *member) Done() <-chan struct{} { return m.ended }
 
 func (m *member) Close() error {
