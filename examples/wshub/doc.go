@@ -32,11 +32,13 @@ import "time"
 // Limits of Serve.
 const (
 	// MaxMessage is the longest message a client may send; a longer one
-	// closes its connection.
-	MaxMessage = 4096
+	// closes its connection. (512, as in gorilla's chat example.)
+	MaxMessage = 512
 	// QueueLen is how many messages Serve queues for one client before it
-	// drops the client.
-	QueueLen = 256
+	// drops the client. The chat example's 256 was too few: with a burst of
+	// publishes, the suite's delivery property saw healthy clients, reading
+	// in small pieces, dropped as slow consumers.
+	QueueLen = 4096
 	// WriteTimeout is how long one write to a client may block before
 	// Serve drops it.
 	WriteTimeout = 5 * time.Second

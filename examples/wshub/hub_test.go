@@ -87,7 +87,7 @@ func stalledScenario(t *testing.T, serve servetest.ServeFunc, n int) (echoed int
 // costs the others nothing, and once it reads again it finds a prefix of
 // the messages and then the end of its connection.
 func TestStalledClientIsDropped(t *testing.T) {
-	const n = 1500
+	const n = 2*wshub.QueueLen + 1000
 	echoed, stalled, err := stalledScenario(t, wshub.Serve, n)
 	if echoed != n {
 		t.Fatalf("message %d of %d did not come back: %v", echoed, n, err)
