@@ -209,6 +209,34 @@ func Throughput(b *testing.B, k Kind, size int) {
 	}
 }
 
+// ThroughputShrunk is Throughput over direct loopback with the kernel
+// buffers of both sockets shrunk to kernelBuf bytes.
+func ThroughputShrunk(b *testing.B, kernelBuf, size int) {
+	up := NewUpstream(b, nil)
+	c := dial(b, up.Addr())
+	s := up.Accepted(b)
+	faultnet.ShrinkBuffers(c, kernelBuf)
+	faultnet.ShrinkBuffers(s, kernelBuf)
+	total := int64(b.N) * int64(size)
+	done := make(chan error, 1)
+	b.SetBytes(int64(size))
+	b.ResetTimer()
+	go func() {
+		_, err := io.CopyN(io.Discard, s, total)
+		done <- err
+	}()
+	msg := make([]byte, size)
+	c.SetDeadline(time.Now().Add(5 * time.Minute))
+	for range b.N {
+		if _, err := c.Write(msg); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
+}
+
 // liveHeap returns the live heap after a GC.
 func liveHeap() uint64 {
 	runtime.GC()
