@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -396,6 +397,11 @@ func TestProxyCloseLeavesNoGoroutine(t *testing.T) {
 		case <-time.After(liveness):
 			t.Fatal("Close still waiting")
 		}
+		// Close waited: none of the proxy's goroutines is left, at once
+		// (goleak below would give stragglers time to finish).
+		if g := proxyGoroutines(); g != "" {
+			t.Errorf("after Close returned, a proxy goroutine is still running:\n%s", g)
+		}
 		if err := p.Close(); !errors.Is(err, net.ErrClosed) {
 			t.Errorf("second Close = %v, want net.ErrClosed", err)
 		}
@@ -404,4 +410,17 @@ func TestProxyCloseLeavesNoGoroutine(t *testing.T) {
 		}
 		await(t, w)
 	}()
+}
+
+// proxyGoroutines returns the stack of a goroutine running the proxy's or
+// a splice's code, or "".
+func proxyGoroutines() string {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, "faultnet.(*Proxy).") || strings.Contains(g, "faultnet.(*Spliced).") {
+			return g
+		}
+	}
+	return ""
 }
