@@ -266,6 +266,24 @@ func (p *Proxy) Close() error {
 		_ = pc.client.Close()
 		_ = pc.upstream.Close()
 	}
+	// Every blocking call of the proxy's goroutines is on a connection or
+	// listener closed above, so this wait is short; if it is not, say what
+	// is stuck, once.
+	warned := make(chan struct{})
+	t := time.AfterFunc(closeWarnAfter, func() {
+		defer close(warned)
+		var names []string
+		for _, pc := range p.Conns() {
+			names = append(names, pc.String())
+		}
+		p.logf("%v: Close has waited %v for connections %v and the accept loop", p, closeWarnAfter, names)
+	})
 	p.wg.Wait()
+	if !t.Stop() {
+		<-warned
+	}
 	return err
 }
+
+// closeWarnAfter is how long Close waits before it logs what it waits for.
+const closeWarnAfter = 5 * time.Second

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -140,7 +139,7 @@ func TestProxyEchoAndStats(t *testing.T) {
 	// The client can read bytes before the proxy's Write that sent them
 	// has returned and counted them.
 	st := pc.Stats()
-	for deadline := time.Now().Add(liveness); st.Down < int64(len(want)) && time.Now().Before(deadline); st = pc.Stats() {
+	for deadline := time.Now().Add(liveness); (st.Up < int64(len(want)) || st.Down < int64(len(want))) && time.Now().Before(deadline); st = pc.Stats() {
 		time.Sleep(time.Millisecond) // polling a counter
 	}
 	if st.ID != 1 || st.Up != int64(len(want)) || st.Down != int64(len(want)) || st.ClientAddr != c.LocalAddr().String() {
@@ -387,6 +386,7 @@ func TestProxyCloseLeavesNoGoroutine(t *testing.T) {
 		w := writeAsync(s, make([]byte, 8<<20))
 		stillBlocked(t, w, "a write to a stalled client")
 		liveConn(t, p, 3)
+		pcs := p.Conns()
 		done := make(chan error, 1)
 		go func() { done <- p.Close() }()
 		select {
@@ -397,10 +397,17 @@ func TestProxyCloseLeavesNoGoroutine(t *testing.T) {
 		case <-time.After(liveness):
 			t.Fatal("Close still waiting")
 		}
-		// Close waited: none of the proxy's goroutines is left, at once
-		// (goleak below would give stragglers time to finish).
-		if g := proxyGoroutines(); g != "" {
-			t.Errorf("after Close returned, a proxy goroutine is still running:\n%s", g)
+		// Close waited for every connection to end (goleak below would give
+		// stragglers time to finish, so check at once).
+		for _, pc := range pcs {
+			select {
+			case <-pc.Done():
+			default:
+				t.Errorf("Close returned before %v ended", pc)
+			}
+		}
+		if n := len(p.Conns()); n != 0 {
+			t.Errorf("after Close the proxy lists %d connections", n)
 		}
 		if err := p.Close(); !errors.Is(err, net.ErrClosed) {
 			t.Errorf("second Close = %v, want net.ErrClosed", err)
@@ -410,17 +417,4 @@ func TestProxyCloseLeavesNoGoroutine(t *testing.T) {
 		}
 		await(t, w)
 	}()
-}
-
-// proxyGoroutines returns the stack of a goroutine running the proxy's or
-// a splice's code, or "".
-func proxyGoroutines() string {
-	buf := make([]byte, 1<<20)
-	buf = buf[:runtime.Stack(buf, true)]
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, "faultnet.(*Proxy).") || strings.Contains(g, "faultnet.(*Spliced).") {
-			return g
-		}
-	}
-	return ""
 }
