@@ -199,9 +199,14 @@ func (s *server) handle(conn net.Conn) {
 		c.sink.finish()
 		return
 	}
+	// Registered and sent the current tally under the tally lock, as
+	// protocol v1 wants it after HELLO: no push can fall between the two.
+	s.mu.Lock()
 	s.cmu.Lock()
 	s.clients[c] = struct{}{}
 	s.cmu.Unlock()
+	c.sink.answer(s.snapshot())
+	s.mu.Unlock()
 	s.readLoop(c)
 	// Finish before unregistering, so that the tallies of the client's own
 	// last votes still reach it when it half-closes.
