@@ -74,7 +74,11 @@ func NewProxy(listen, upstream string, opts ...ProxyOption) (*Proxy, error) {
 		return nil, err
 	}
 	cfg := newProxyConfig(opts)
-	ln, err := net.Listen("tcp", listen)
+	var lc net.ListenConfig
+	if cfg.kernelBufs > 0 {
+		lc.Control = presetBuffers(cfg.kernelBufs) // accepted sockets inherit them
+	}
+	ln, err := lc.Listen(context.Background(), "tcp", listen)
 	if err != nil {
 		return nil, fmt.Errorf("faultnet: proxy: %w", err)
 	}
@@ -156,10 +160,12 @@ func (p *Proxy) serve(c net.Conn) {
 	p.nextID++
 	id := p.nextID
 	p.mu.Unlock()
-	if p.cfg.kernelBufs > 0 {
-		_ = ShrinkBuffers(c, p.cfg.kernelBufs)
-	}
 	d := net.Dialer{Timeout: p.cfg.dialTimeout}
+	if p.cfg.kernelBufs > 0 {
+		if d.Control = presetBuffers(p.cfg.kernelBufs); d.Control == nil {
+			_ = ShrinkBuffers(c, p.cfg.kernelBufs) // too late for the window scale, but smaller
+		}
+	}
 	uc, err := d.DialContext(p.ctx, "tcp", p.upstream)
 	if err != nil {
 		p.dialErrors.Add(1)
