@@ -11,12 +11,14 @@ import (
 // leg the program on the other side is stopped after tens of KiB, as by a
 // zero window, rather than after the megabytes loopback sockets buffer.
 //
-// Smaller is not better: on Linux loopback, whose segments are up to 64 KiB,
-// buffers of 8 KiB or less make bulk transfers crawl (measured at 32 KiB
-// writes: 0.05 MB/s at 4 KiB, 0.16 MB/s at 8 KiB, 1.7 GB/s at 16 KiB,
-// 2.5 GB/s at 32 KiB; BenchmarkLoopbackShrunk), because the receive window
-// never reaches one segment. A server's own send buffer, which the proxy
-// cannot shrink, holds far more anyway (up to tcp_wmem's maximum, 4 MiB).
+// The proxy sets them before each connection is made (on the listening
+// socket, whose accepted sockets inherit them, and before dialing), so the
+// window scale fits them. Shrunk after the handshake instead, as
+// ShrinkBuffers does, 8 KiB or less leaves the window below one loopback
+// segment (64 KiB) and bulk transfers crawl (BenchmarkLoopbackShrunk).
+// Smaller buffers also cost throughput, and the server's own send buffer,
+// which the proxy cannot shrink, holds far more anyway (up to tcp_wmem's
+// maximum, 4 MiB on Linux).
 const DefaultProxyKernelBuffer = 32 << 10
 
 // DefaultProxyDialTimeout bounds the proxy's dial to its upstream.
