@@ -274,7 +274,7 @@ func (e *env) connect(k kind, r *Role) *client {
 		e.violate(propProgress, "%v could not connect: %v", c, err)
 		return nil
 	}
-	if e.proto.Greeted != nil && c.lib == nil {
+	if e.proto.greets(r) {
 		if k.answers() || e.proto.v1 {
 			if !e.awaitGreeting(c) {
 				return nil

@@ -130,7 +130,7 @@ func (c *client) readLoop() {
 	sc.Buffer(make([]byte, 0, 4096), p.maxMessage())
 	sc.Split(p.split())
 	n := 0
-	greeting := p.Greeted != nil
+	greeting := p.greets(c.role)
 	if !greeting {
 		c.markGreeted()
 	}
