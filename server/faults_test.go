@@ -369,9 +369,11 @@ func TestShutdownContextExpires(t *testing.T) {
 func TestShuttingDownReplies(t *testing.T) {
 	e := start(t, transports[0], Config{}, nil)
 	c := e.dial(t)
-	// As beginShutdown does, without closing anyone.
+	// As beginShutdown does, without closing anyone; undone before the
+	// cleanup's Close, which would otherwise see a shutdown already begun.
 	e.s.drainDeadline.Store(time.Now().Add(bound).UnixNano())
-	e.s.stopping.Store(true)
+	e.s.quitting.Store(true)
+	t.Cleanup(func() { e.s.quitting.Store(false) })
 	c.send("VOTE red\n")
 	if m := c.reply(); m.Kind != wire.MsgErr || m.Code != wire.CodeShuttingDown {
 		t.Fatalf("got %+v, want ERR shutting-down", m)

@@ -32,17 +32,19 @@ const (
 	CodeShuttingDown  = "shutting-down"
 )
 
-// Kind is the kind of a client request.
-type Kind uint8
+// RequestKind is the kind of a line sent by a client; [MsgKind] is the
+// kind of a line sent by a server.
+type RequestKind uint8
 
 // Request kinds.
 const (
-	Vote  Kind = iota + 1 // VOTE <option>
-	Tally                 // TALLY
-	Quit                  // QUIT
+	Vote  RequestKind = iota + 1 // VOTE <option>
+	Tally                        // TALLY
+	Quit                         // QUIT
 )
 
-func (k Kind) String() string {
+// String returns the request's verb: "VOTE", "TALLY" or "QUIT".
+func (k RequestKind) String() string {
 	switch k {
 	case Vote:
 		return "VOTE"
@@ -51,12 +53,12 @@ func (k Kind) String() string {
 	case Quit:
 		return "QUIT"
 	}
-	return "Kind(" + strconv.Itoa(int(k)) + ")"
+	return "RequestKind(" + strconv.Itoa(int(k)) + ")"
 }
 
 // Request is one parsed client line.
 type Request struct {
-	Kind   Kind
+	Kind   RequestKind
 	Option []byte // for Vote: the option's name, aliasing the parsed line
 }
 

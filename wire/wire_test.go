@@ -10,7 +10,7 @@ import (
 func TestParseRequest(t *testing.T) {
 	for _, tc := range []struct {
 		line string
-		kind Kind
+		kind RequestKind
 		opt  string
 	}{
 		{"VOTE red\n", Vote, "red"},

@@ -1,8 +1,17 @@
-// Command stallproof runs the stallproof tools: the reference voting server
-// and, as they are added, the other subcommands.
+// Command stallproof runs the stallproof tools: the reference voting
+// server, a side-by-side chaos demo of server designs under faulty clients,
+// and a load benchmark for any protocol v1 server on this machine.
 //
-//	stallproof serve [flags]     run the reference voting server
-//	stallproof help [command]    show help
+//	stallproof chaos [flags]     run the reference server and broken designs side by
+//	                             side while clients stall, trickle, half-close or reset
+//	stallproof bench [flags]     load a protocol v1 server (in-process, or on a loopback
+//	                             address) and report votes/s, latency and heap
+//	stallproof serve [flags]     run the reference voting server on a TCP address
+//	stallproof help [command]    show this list, or a command's flags
+//
+// Every command prints its flags with -h. A usage error exits with status
+// 2 and a message that starts with "stallproof <command>:" and names the
+// flag at fault; a failure exits with status 1.
 //
 // A subcommand lives in its own file and registers itself with one line:
 //

@@ -6,7 +6,8 @@ import (
 	"strings"
 )
 
-// MsgKind is the kind of a line sent by a server.
+// MsgKind is the kind of a line sent by a server; [RequestKind] is the
+// kind of a line sent by a client.
 type MsgKind uint8
 
 // Server line kinds.
@@ -18,6 +19,7 @@ const (
 	MsgBye                      // BYE
 )
 
+// String returns the line's verb: "HELLO", "OK", "TALLY", "ERR" or "BYE".
 func (k MsgKind) String() string {
 	switch k {
 	case MsgHello:
