@@ -79,13 +79,13 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		set:      set,
-		index:    make(map[string]uint8, len(set.options)),
-		hello:    wire.AppendHello(nil, set.options),
-		tally:    newTally(len(set.options)),
-		wake:     make(chan struct{}, 1),
-		refusing: make(map[net.Conn]struct{}),
-		idle:     make(chan struct{}),
+		set:       set,
+		index:     make(map[string]uint8, len(set.options)),
+		hello:     wire.AppendHello(nil, set.options),
+		tally:     newTally(len(set.options)),
+		wake:      make(chan struct{}, 1),
+		refusing:  make(map[net.Conn]struct{}),
+		idle:      make(chan struct{}),
 		quit:      make(chan struct{}),
 		abort:     make(chan struct{}),
 		serveDone: make(chan struct{}),
