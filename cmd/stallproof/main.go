@@ -79,7 +79,7 @@ func run(ctx context.Context, args []string) int {
 	name, rest := args[0], args[1:]
 	switch name {
 	case "help", "-h", "-help", "--help":
-		if len(rest) > 0 {
+		if len(rest) > 0 && rest[0] != "help" {
 			if c, ok := lookup(rest[0]); ok {
 				c.run(ctx, []string{"-h"})
 				return 0

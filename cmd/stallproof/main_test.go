@@ -42,11 +42,16 @@ func TestHelpAndUsage(t *testing.T) {
 		{[]string{"-h"}, 0, "Commands:"},
 		{[]string{"help", "serve"}, 0, "-addr"},
 		{[]string{"help", "nope"}, 2, "unknown command"},
+		{[]string{"help", "help"}, 0, "Commands:"},
+		{[]string{"help", "chaos"}, 0, "-rate"},
+		{[]string{"help", "bench"}, 0, "-addr"},
 		{[]string{"nope"}, 2, "unknown command"},
 		{[]string{"serve", "-nope"}, 2, "flag provided but not defined"},
 		{[]string{"serve", "extra"}, 2, "unexpected arguments"},
-		{[]string{"serve", "-options", "Red"}, 2, "-options"},
-		{[]string{"serve", "-log-level", "loud"}, 2, "-log-level"},
+		{[]string{"serve", "-options", "Red"}, 2, "stallproof serve: -options: "},
+		{[]string{"serve", "-log-level", "loud"}, 2, "stallproof serve: -log-level: "},
+		{[]string{"serve", "-addr", "127.0.0.1:0", "-metrics", "nope"}, 1, "stallproof serve: -metrics: "},
+		{[]string{"serve", "-addr", "nope"}, 1, "stallproof serve: -addr: "},
 		{[]string{"serve", "-h"}, 0, "-write-timeout"},
 	} {
 		var code int

@@ -37,7 +37,7 @@ func runServe(ctx context.Context, args []string) error {
 	}
 	log, err := newLogger(*logLevel, *logFormat)
 	if err != nil {
-		fmt.Fprintln(stderr, err)
+		fmt.Fprintf(stderr, "stallproof serve: %v\n", err)
 		return errUsage
 	}
 	srv, err := server.New(server.Config{
@@ -50,19 +50,18 @@ func runServe(ctx context.Context, args []string) error {
 		Logger:        log,
 	})
 	if err != nil {
-		fmt.Fprintf(stderr, "-options: %v\n", err)
-		return errUsage
+		return flagError(fs, "-options", "%v", err)
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
-		return err
+		return fmt.Errorf("-addr: %w", err)
 	}
 
 	if *metrics != "" {
 		stopMetrics, err := serveMetrics(*metrics, srv, log)
 		if err != nil {
 			ln.Close()
-			return err
+			return fmt.Errorf("-metrics: %w", err)
 		}
 		defer stopMetrics()
 	}

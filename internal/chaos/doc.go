@@ -4,7 +4,7 @@
 // which designs stay live.
 //
 // [Run] starts every design in [Config].Designs ([DefaultDesigns]: reference,
-// lock-across-write, broadcast-worker; see Designs for the others) on its
+// lock-across-write, broadcast-worker; package [designs] lists the others) on its
 // own listener: the in-memory faultnet network by default, or loopback TCP
 // with small kernel buffers (Config.TCP). Each gets its own [load.Run] with
 // the same configuration and seed: Config.Healthy clients voting at
@@ -17,8 +17,8 @@
 //
 // # Attribution in one process
 //
-// Goroutines are counted per design exactly, with profiler labels (see
-// goroutines.go). Heap cannot be split that way: the Go heap profile
+// Goroutines are counted per design exactly, with the profiler label
+// that package [harness] puts on each design's goroutines. Heap cannot be split that way: the Go heap profile
 // carries no labels. The report gives the process's heap over time, once,
 // and "stallproof bench -design NAME" measures one design's heap and
 // goroutines alone in a process. Evictions are the server's own count when

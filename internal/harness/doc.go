@@ -1,0 +1,19 @@
+// Package harness runs a server under test in this process: it starts it
+// on a listener, stops it within a bound, and, when it does not stop, says
+// what is stuck, as net/http/httptest's Server.Close logs the connections
+// it waits for.
+//
+// [Start] runs a [ServeFunc] (a server's Serve method, or any function of
+// that shape) in a goroutine labelled with the server's name; every
+// goroutine the server starts inherits the label, so [Server.Stop] can name
+// the goroutines still running when the bound passes (a [StuckError]) and
+// [GoroutinesByLabel] can count each server's goroutines while several run
+// side by side. [StartT] does the same for a test and stops the server at
+// its cleanup. [Listen] makes the listener: faultnet's in-memory network,
+// or loopback TCP with small kernel buffers ([Network]). [HeapAfterGC]
+// reads the live heap after a forced GC.
+//
+// The tests of package server, internal/load, internal/bench and the
+// chaos and bench commands use it; it imports only the standard library
+// and package [faultnet].
+package harness
