@@ -5,15 +5,21 @@ import (
 	"io"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
 
 	"github.com/stallproof/stallproof/faultnet"
 )
 
 // TestFaultsFlippedUnderTraffic switches faults on and off from several
 // goroutines while data flows both ways. Whatever the interleaving, once
-// every fault is off all bytes arrive, in order, and nothing hangs.
+// every fault is off all bytes arrive, in order, and nothing hangs. The
+// faults must have met the traffic: bytes moved on a connection while a
+// fault was on it, and a byte-count fault fired, or the test proved
+// nothing.
 func TestFaultsFlippedUnderTraffic(t *testing.T) {
 	forEach(t, func(t *testing.T, tr transport) {
 		c, s := tr.pair(t, faultnet.BufferSize(512), faultnet.Seed(1))
@@ -29,6 +35,10 @@ func TestFaultsFlippedUnderTraffic(t *testing.T) {
 		}
 		const size = 64 << 10
 		stop := make(chan struct{})
+		var met, fired atomic.Int64 // injections that saw bytes move; that fired
+		enough := make(chan struct{})
+		var enoughOnce sync.Once
+		moved := func(c *faultnet.Conn) int64 { st := c.Stats(); return st.Read + st.Written }
 		var flippers sync.WaitGroup
 		for g := range 4 {
 			flippers.Add(1)
@@ -42,10 +52,19 @@ func TestFaultsFlippedUnderTraffic(t *testing.T) {
 					default:
 					}
 					conn := []*faultnet.Conn{c, s}[rnd.IntN(2)]
+					before := moved(conn)
 					inj := conn.Inject(faults[rnd.IntN(len(faults))]())
-					_ = conn.Stats()
 					time.Sleep(time.Duration(rnd.IntN(200)) * time.Microsecond) // lets traffic meet the fault
 					inj.Remove()
+					if moved(conn) > before {
+						met.Add(1)
+					}
+					if inj.Fired() {
+						fired.Add(1)
+					}
+					if met.Load() >= 20 && fired.Load() >= 1 {
+						enoughOnce.Do(func() { close(enough) })
+					}
 				}
 			}()
 		}
@@ -67,9 +86,15 @@ func TestFaultsFlippedUnderTraffic(t *testing.T) {
 		}
 		w1, r1 := pump(c, s)
 		w2, r2 := pump(s, c)
-		time.Sleep(50 * time.Millisecond) // traffic under flipping faults
+		// Flip until enough faults have met the traffic (or the bound).
+		select {
+		case <-enough:
+		case <-time.After(liveness):
+		}
 		close(stop)
 		flippers.Wait()
+		assert.GreaterOrEqual(t, met.Load(), int64(20), "injections during which bytes moved")
+		assert.GreaterOrEqual(t, fired.Load(), int64(1), "AfterRead faults that fired")
 		deadline := time.After(liveness)
 		for _, ch := range []chan error{w1, w2} {
 			select {

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/stallproof/stallproof/faultnet"
 )
 
@@ -324,7 +326,9 @@ func TestHoldDials(t *testing.T) {
 			}()
 			ctx, cancel := context.WithTimeout(context.Background(), liveness)
 			defer cancel()
-			h.Wait(ctx)
+			// Without a held dial, Close would refuse a dial not yet made
+			// and the check below would prove nothing about holds.
+			require.True(t, h.Wait(ctx), "no dial held within %v", liveness)
 			ln.Close()
 			wantErrno(t, <-done, "dial", syscall.ECONNREFUSED)
 		})
