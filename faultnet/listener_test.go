@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/stallproof/stallproof/faultnet"
@@ -133,10 +134,10 @@ func TestFailAccepts(t *testing.T) {
 		for i := range 3 {
 			_, err := ln.Accept()
 			var ne net.Error
+			require.ErrorAs(t, err, &ne, "Accept %d", i)
 			//lint:ignore SA1019 Temporary is what servers test for EMFILE.
-			if !errors.As(err, &ne) || !ne.Temporary() || !errors.Is(err, syscall.EMFILE) {
-				t.Fatalf("Accept %d = %v, want a Temporary EMFILE error", i, err)
-			}
+			require.True(t, ne.Temporary(), "Accept %d: %v is not Temporary", i, err)
+			require.ErrorIs(t, err, syscall.EMFILE, "Accept %d", i)
 		}
 		s := awaitAccept(t, acceptAsync(ln))
 		c.Write([]byte("x"))
@@ -405,7 +406,5 @@ func TestListenerSeedsReplay(t *testing.T) {
 		}
 		return out
 	}
-	if a, b := sizes(), sizes(); !equalInts(a, b) {
-		t.Errorf("listener runs differ:\n%v\n%v", a, b)
-	}
+	assert.Equal(t, sizes(), sizes(), "read sizes of two listener runs with the same seed")
 }
