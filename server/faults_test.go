@@ -148,11 +148,7 @@ func stall(c *client) *faultnet.Injection {
 func TestStalledClientDoesNotStopOthers(t *testing.T) {
 	forEachTransport(t, func(t *testing.T, tr transport) {
 		e := start(t, tr, Config{Options: longOptions()}, nil)
-		stalled := make([]*client, 3)
-		for i := range stalled {
-			stalled[i] = e.dial(t)
-			stall(stalled[i])
-		}
+		stalled := stalledClients(t, e, 3)
 		voters := make([]*client, 4)
 		for i := range voters {
 			voters[i] = e.dial(t)
@@ -213,13 +209,7 @@ func TestEvictWriteTimeout(t *testing.T) {
 		c := e.dial(t)
 		stall(c)
 		v := e.dial(t)
-		deadline := time.Now().Add(bound)
-		for e.s.Stats().Evictions.WriteTimeout == 0 {
-			if time.Now().After(deadline) {
-				t.Fatalf("stalled client not evicted within %v", bound)
-			}
-			v.vote(v.opts[1])
-		}
+		voteUntil(t, v, v.opts[1], "stalled client evicted", func() bool { return e.s.Stats().Evictions.WriteTimeout > 0 })
 		st := e.s.Stats()
 		if st.Evictions.WriteTimeout != 1 || st.Evictions.QueueFull != 0 {
 			t.Fatalf("evictions %+v, want one write-timeout", st.Evictions)
@@ -327,11 +317,7 @@ func TestBusy(t *testing.T) {
 func TestShutdownWithStalledClients(t *testing.T) {
 	forEachTransport(t, func(t *testing.T, tr transport) {
 		e := start(t, tr, Config{Options: longOptions(), DrainTimeout: 200 * time.Millisecond}, nil)
-		stalled := make([]*client, 5)
-		for i := range stalled {
-			stalled[i] = e.dial(t)
-			stall(stalled[i])
-		}
+		stalled := stalledClients(t, e, 5)
 		healthy := e.dial(t)
 		fillStalled(t, e, healthy, stalled)
 		ctx, cancel := context.WithTimeout(context.Background(), bound)
@@ -446,11 +432,7 @@ func TestStalledClientsMemoryBounded(t *testing.T) {
 	}
 	const limit = 2 << 20 // bytes of heap growth allowed
 	e := start(t, transports[0], Config{Options: longOptions()}, nil)
-	stalled := make([]*client, 5)
-	for i := range stalled {
-		stalled[i] = e.dial(t)
-		stall(stalled[i])
-	}
+	stalled := stalledClients(t, e, 5)
 	v := e.dial(t)
 	fillStalled(t, e, v, stalled)
 	line := len(wire.AppendTally(nil, e.s.Stats().Seq, v.opts, v.lastTally.Counts))

@@ -135,6 +135,30 @@ func (e *env) dial(t testing.TB) *client {
 	return c
 }
 
+// stalledClients dials n clients that stop reading at once.
+func stalledClients(t testing.TB, e *env, n int) []*client {
+	t.Helper()
+	cs := make([]*client, n)
+	for i := range cs {
+		cs[i] = e.dial(t)
+		stall(cs[i])
+	}
+	return cs
+}
+
+// voteUntil makes v vote for opt until cond holds, failing the test with
+// what if it does not within the bound.
+func voteUntil(t testing.TB, v *client, opt, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(bound)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v", what, bound)
+		}
+		v.vote(opt)
+	}
+}
+
 // failingListener fails its first Accept with err, then accepts from the
 // inner listener: a permanent accept error (faultnet's FailAccepts
 // injects only temporary ones).

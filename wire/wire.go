@@ -43,18 +43,10 @@ const (
 	Quit                         // QUIT
 )
 
+var requestVerbs = [...]string{Vote: "VOTE", Tally: "TALLY", Quit: "QUIT"}
+
 // String returns the request's verb: "VOTE", "TALLY" or "QUIT".
-func (k RequestKind) String() string {
-	switch k {
-	case Vote:
-		return "VOTE"
-	case Tally:
-		return "TALLY"
-	case Quit:
-		return "QUIT"
-	}
-	return "RequestKind(" + strconv.Itoa(int(k)) + ")"
-}
+func (k RequestKind) String() string { return verb(requestVerbs[:], int(k), "RequestKind") }
 
 // Request is one parsed client line.
 type Request struct {

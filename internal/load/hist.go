@@ -85,27 +85,14 @@ func (h *Hist) Sub(o *Hist) {
 // therefore never below the true quantile and at most 3.125 % above it
 // (exact below 64 ns). An empty histogram returns 0.
 func (h *Hist) Quantile(q float64) time.Duration {
-	if h.n == 0 {
-		return 0
-	}
-	// The small epsilon keeps 0.99·100 from rounding up to 100.
-	rank := uint64(math.Ceil(q*float64(h.n) - 1e-9))
-	rank = min(max(rank, 1), h.n)
-	var seen uint64
-	for i, c := range h.counts {
-		seen += c
-		if seen >= rank {
-			_, hi := bucketRange(i)
-			return time.Duration(hi)
-		}
-	}
-	return 0 // unreachable: the counts sum to n
+	v, _ := h.quantileBound(nil, q)
+	return v
 }
 
 // quantileBound returns h's q-quantile (see Quantile) and whether it is
-// a censored value: one of those in censored (a part of h), each only a
-// lower bound of the true value (an unanswered vote's wait so far). Within
-// a bucket the uncensored values rank first.
+// a censored value: one of those in censored (a part of h, or nil), each
+// only a lower bound of the true value (an unanswered vote's wait so far).
+// Within a bucket the uncensored values rank first.
 func (h *Hist) quantileBound(censored *Hist, q float64) (v time.Duration, atLeast bool) {
 	if h.n == 0 {
 		return 0, false
@@ -117,7 +104,7 @@ func (h *Hist) quantileBound(censored *Hist, q float64) (v time.Duration, atLeas
 		seen += c
 		if seen >= rank {
 			_, hi := bucketRange(i)
-			return time.Duration(hi), seen-censored.counts[i] < rank
+			return time.Duration(hi), censored != nil && seen-censored.counts[i] < rank
 		}
 	}
 	return 0, false // unreachable: the counts sum to n
