@@ -162,10 +162,16 @@ func await(t testing.TB, ch <-chan ioResult) ioResult {
 // stillBlocked asserts that nothing arrives on ch for a short while.
 func stillBlocked(t testing.TB, ch <-chan ioResult, what string) {
 	t.Helper()
+	stillBlockedFor(t, ch, what, blockWait)
+}
+
+// stillBlockedFor asserts that nothing arrives on ch for d.
+func stillBlockedFor(t testing.TB, ch <-chan ioResult, what string, d time.Duration) {
+	t.Helper()
 	select {
 	case r := <-ch:
 		t.Fatalf("%s returned (%d, %v), want it blocked", what, r.n, r.err)
-	case <-time.After(blockWait):
+	case <-time.After(d):
 	}
 }
 

@@ -263,24 +263,30 @@ func TestCloseUnblocksAccept(t *testing.T) {
 	})
 }
 
+// heldDial arms a hold, dials ln in a goroutine, and waits until the hold
+// has caught the dial; done gets the dial's error.
+func heldDial(t *testing.T, ln *faultnet.Listener) (h *faultnet.DialHold, done chan error) {
+	t.Helper()
+	h = ln.HoldDials()
+	done = make(chan error, 1)
+	go func() {
+		c, err := ln.Dial(context.Background())
+		if err == nil {
+			c.Close()
+		}
+		done <- err
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), liveness)
+	defer cancel()
+	require.True(t, h.Wait(ctx), "no dial held within %v", liveness)
+	return h, done
+}
+
 func TestHoldDials(t *testing.T) {
 	forEachListener(t, func(t *testing.T, lt listenerTransport) {
 		t.Run("resume", func(t *testing.T) {
 			ln := lt.listen(t)
-			h := ln.HoldDials()
-			done := make(chan error, 1)
-			go func() {
-				c, err := ln.Dial(context.Background())
-				if err == nil {
-					c.Close()
-				}
-				done <- err
-			}()
-			ctx, cancel := context.WithTimeout(context.Background(), liveness)
-			defer cancel()
-			if !h.Wait(ctx) {
-				t.Fatal("no dial held")
-			}
+			h, done := heldDial(t, ln)
 			select {
 			case err := <-done:
 				t.Fatalf("held dial returned %v", err)
@@ -316,20 +322,10 @@ func TestHoldDials(t *testing.T) {
 		})
 		t.Run("listener close refuses a held dial", func(t *testing.T) {
 			ln := lt.listen(t)
-			h := ln.HoldDials()
-			done := make(chan error, 1)
-			go func() {
-				c, err := ln.Dial(context.Background())
-				if err == nil {
-					c.Close()
-				}
-				done <- err
-			}()
-			ctx, cancel := context.WithTimeout(context.Background(), liveness)
-			defer cancel()
-			// Without a held dial, Close would refuse a dial not yet made
-			// and the check below would prove nothing about holds.
-			require.True(t, h.Wait(ctx), "no dial held within %v", liveness)
+			// heldDial fails the test unless the dial is held: otherwise
+			// Close would refuse a dial not yet made, which proves nothing
+			// about holds.
+			_, done := heldDial(t, ln)
 			ln.Close()
 			wantErrno(t, <-done, "dial", syscall.ECONNREFUSED)
 		})
