@@ -125,8 +125,18 @@ func TestFrozenServerEnds(t *testing.T) {
 	if res.Stuck != 3 {
 		t.Errorf("%d healthy clients stuck at the end, want all 3; samples %+v", res.Stuck, res.Samples)
 	}
-	if last := res.Samples[len(res.Samples)-1]; last.Votes != 0 {
+	last := res.Samples[len(res.Samples)-1]
+	if last.Votes != 0 {
 		t.Errorf("%d votes in the last interval, want 0", last.Votes)
+	}
+	// The votes never answered are in the latency: the p99 is their wait
+	// so far, a lower bound, not the latency of the votes before the freeze.
+	if last.Unanswered != 3 || !last.P99AtLeast || last.P99 < 300*time.Millisecond {
+		t.Errorf("last interval: %d unanswered, p99 %v (lower bound: %v); want 3, over the stuck bound, a lower bound",
+			last.Unanswered, last.P99, last.P99AtLeast)
+	}
+	if !res.Latency.MaxAtLeast || res.Latency.Unanswered != 3 {
+		t.Errorf("run: max %v (lower bound: %v), %d unanswered", res.Latency.Max, res.Latency.MaxAtLeast, res.Latency.Unanswered)
 	}
 }
 
