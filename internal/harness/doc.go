@@ -13,7 +13,10 @@
 // or loopback TCP with small kernel buffers ([Network]). [HeapAfterGC]
 // reads the live heap after a forced GC.
 //
-// The tests of package server, internal/load, internal/bench and the
-// chaos and bench commands use it; it imports only the standard library
-// and package [faultnet].
+// The tests of package server, internal/load and internal/bench, and the
+// chaos and bench commands use it; the property engine (package
+// properties) and the mutants' tests can too: [Server.Done] and
+// [Server.Err] let a caller wait for Serve beside other things, and a
+// [StuckError] names what did not stop. It imports only the standard
+// library and package [faultnet].
 package harness

@@ -44,7 +44,8 @@ type Server struct {
 	ln          net.Listener
 	cancel      context.CancelFunc
 	closeFn     func()
-	served      chan error
+	done        chan struct{} // closed when Serve has returned
+	serveErr    error         // what Serve returned; read after done
 
 	once     sync.Once
 	stopped  bool
@@ -66,9 +67,26 @@ func Start(serve ServeFunc, ln net.Listener, cfg Config) *Server {
 		label = fmt.Sprintf("%s#%d", name, serial.Add(1))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Server{name: name, label: label, ln: ln, cancel: cancel, closeFn: cfg.Close, served: make(chan error, 1)}
-	go Labelled(ServerLabel, label, func() { s.served <- serve(ctx, ln) })
+	s := &Server{name: name, label: label, ln: ln, cancel: cancel, closeFn: cfg.Close, done: make(chan struct{})}
+	go Labelled(ServerLabel, label, func() {
+		defer close(s.done)
+		s.serveErr = serve(ctx, ln)
+	})
 	return s
+}
+
+// Done returns a channel closed when Serve has returned, for a caller
+// that waits on it beside other things; Err then says what it returned.
+func (s *Server) Done() <-chan struct{} { return s.done }
+
+// Err returns what Serve returned, once Done is closed; nil before.
+func (s *Server) Err() error {
+	select {
+	case <-s.done:
+		return s.serveErr
+	default:
+		return nil
+	}
 }
 
 // Listener returns the listener the server serves on.
@@ -102,7 +120,8 @@ func (s *Server) Stop(wait time.Duration) error {
 		timer := time.NewTimer(wait)
 		defer timer.Stop()
 		select {
-		case s.err = <-s.served:
+		case <-s.done:
+			s.err = s.serveErr
 			select {
 			case <-closed:
 				s.stopped = true

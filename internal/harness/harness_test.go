@@ -85,7 +85,10 @@ func TestStop(t *testing.T) {
 func TestStopReturnsServeError(t *testing.T) {
 	boom := errors.New("boom")
 	s := Start(func(ctx context.Context, ln net.Listener) error { <-ctx.Done(); return boom }, faultnet.Listen(), Config{})
+	assert.NoError(t, s.Err(), "before Serve returns")
 	assert.ErrorIs(t, s.Stop(0), boom)
+	<-s.Done()
+	assert.ErrorIs(t, s.Err(), boom)
 	ok, _ := s.Stopped()
 	assert.True(t, ok, "a Serve that returned an error did stop")
 }
