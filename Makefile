@@ -5,7 +5,7 @@ FUZZTIME ?= 30s
 BENCHTIME ?= 1s
 BENCHCOUNT ?= 6
 
-.PHONY: all test test-short lint vet fmt-check staticcheck cover fuzz bench soak chaos serve clean
+.PHONY: all test test-short lint vet fmt-check staticcheck actionlint cover fuzz bench soak chaos serve clean
 
 all: lint test
 
@@ -17,8 +17,8 @@ test:
 test-short:
 	$(GO) test -race -short ./...
 
-## lint: go vet, gofmt and staticcheck (pinned in tools/go.mod).
-lint: vet fmt-check staticcheck
+## lint: go vet, gofmt, staticcheck and actionlint (pinned in tools/go.mod).
+lint: vet fmt-check staticcheck actionlint
 
 vet:
 	$(GO) vet ./...
@@ -32,6 +32,22 @@ $(BIN)/staticcheck: tools/go.mod tools/go.sum
 
 staticcheck: $(BIN)/staticcheck
 	$(BIN)/staticcheck ./...
+
+$(BIN)/actionlint: tools/go.mod tools/go.sum
+	cd tools && GOBIN=$(BIN) $(GO) install github.com/rhysd/actionlint/cmd/actionlint
+
+$(BIN)/lintaction: tools/go.mod tools/go.sum tools/cmd/lintaction/main.go
+	cd tools && GOBIN=$(BIN) $(GO) install ./cmd/lintaction
+
+## actionlint: the workflows; action.yml's steps and the README's "Use it in
+## CI" snippet in a scratch repository using the action by path
+## (tools/cmd/lintaction); the action's script files. Scripts are
+## shellchecked when shellcheck is on the PATH (it is on GitHub's runners).
+actionlint: $(BIN)/actionlint $(BIN)/lintaction
+	$(BIN)/actionlint .github/workflows/*.yml
+	$(BIN)/lintaction -action action.yml -readme README.md
+	@if command -v shellcheck >/dev/null; then shellcheck internal/action/*.sh; \
+	else echo "shellcheck not on the PATH: internal/action/*.sh not checked"; fi
 
 ## cover: coverage profile and per-function summary.
 cover:

@@ -28,6 +28,13 @@
 // tens of kilobytes instead of megabytes. With no fault active a wrapped
 // Read or Write costs one atomic load more than the raw call.
 //
+// Servers that a test cannot hand a listener (another process, another
+// language) are reached through [Splice], which joins a faultnet connection
+// to a real one with back-pressure, half-close and reset passed through, or
+// through a [Proxy] ([NewProxy]), which does the same for every connection a
+// real client makes to a loopback address, with faults per connection or for
+// every new one.
+//
 // Every connection end is a *[Conn]. Faults are switched on with [Conn.Inject]
 // and off with [Injection.Remove], at any time, from any goroutine.
 //

@@ -1,6 +1,8 @@
 package properties
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"strings"
 	"sync"
@@ -9,35 +11,36 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/stallproof/stallproof/faultnet"
-	"github.com/stallproof/stallproof/wire"
 )
 
 // op is one kind of step in a scenario.
 type op int
 
 const (
-	opVote         op = iota // a client votes and, if it reads, waits for OK
-	opQuery                  // a client asks for the tally
-	opParallel               // every healthy client sends n votes at once
+	opRequest      op = iota // a client makes a request and, if it reads, waits for the answer
+	opParallel               // every healthy client sends n requests at once
 	opStall                  // a client stops reading
 	opResume                 // a stalled client reads again
-	opFlood                  // a client sends n votes without reading
+	opFlood                  // a client sends n requests without reading
 	opAcceptErrors           // the next n Accepts fail with EMFILE, then a client connects
-	opConnect                // a new client of some kind connects
+	opConnect                // a new client of some kind and role connects
 	opDisconnect             // a client closes
 	opReset                  // a client's connection is reset
-	opHalfClose              // a client sends n votes, then closes its write side
-	opGarbage                // a client sends a malformed line
+	opQuery                  // protocol v1: a client asks for the tally
+	opHalfClose              // protocol v1: a client sends n votes, then closes its write side
+	opGarbage                // protocol v1: a client sends a malformed line
 )
 
-// action is one drawn step. It prints as a call, so a shrunk scenario reads
-// as a story.
+// action is one drawn step. The client it names is drawn among the
+// clients that exist when it runs, so "c2" in a shrunk scenario is client
+// 2 of the report. It prints as a call, so a shrunk scenario reads as a
+// story.
 type action struct {
 	op   op
-	c    int // client, modulo the number of clients
+	c    int
 	n    int
-	opt  int // option, modulo the number of options
 	kind kind
+	role string
 	text string
 }
 
@@ -46,21 +49,24 @@ func (a action) GoString() string { return a.String() }
 
 func (a action) String() string {
 	switch a.op {
-	case opVote:
-		return fmt.Sprintf("vote(c%d, opt%d)", a.c, a.opt)
+	case opRequest:
+		return fmt.Sprintf("request(c%d)", a.c)
 	case opQuery:
 		return fmt.Sprintf("query(c%d)", a.c)
 	case opParallel:
-		return fmt.Sprintf("parallel(%d votes each)", a.n)
+		return fmt.Sprintf("parallel(%d requests each)", a.n)
 	case opStall:
 		return fmt.Sprintf("stall(c%d)", a.c)
 	case opResume:
 		return fmt.Sprintf("resume(c%d)", a.c)
 	case opFlood:
-		return fmt.Sprintf("flood(c%d, %d votes)", a.c, a.n)
+		return fmt.Sprintf("flood(c%d, %d requests)", a.c, a.n)
 	case opAcceptErrors:
 		return fmt.Sprintf("acceptErrors(%d)", a.n)
 	case opConnect:
+		if a.role != "" {
+			return fmt.Sprintf("connect(%v %s)", a.kind, a.role)
+		}
 		return fmt.Sprintf("connect(%v)", a.kind)
 	case opDisconnect:
 		return fmt.Sprintf("disconnect(c%d)", a.c)
@@ -74,54 +80,103 @@ func (a action) String() string {
 	return fmt.Sprintf("op%d", a.op)
 }
 
-// garbage lines: each must get an ERR and leave the connection open.
+// garbage lines of protocol v1: each must get an ERR and leave the
+// connection open.
 var garbage = []string{
 	"", "VOTE", "VOTE ", "vote red", "VOTE Red", "VOTE no-such-option", "VOTE a b",
 	"TALLY now", "QUIT!", "HELLO", "\x00\x01\x02", "VOTE " + strings.Repeat("x", 33), "OK 1",
 }
 
-// actionGen draws steps from ops.
-func actionGen(ops []op, kinds []kind) *rapid.Generator[action] {
+// opsFor drops the steps a protocol or target cannot take.
+func opsFor(p *Protocol, ops []op) []op {
+	var out []op
+	for _, o := range ops {
+		switch {
+		case (o == opQuery || o == opHalfClose || o == opGarbage) && !p.v1:
+		case o == opFlood && p.Connect != nil:
+		default:
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// drawAction draws the next step among the clients that exist now.
+func (e *env) drawAction(t *rapid.T, ops []op, kinds []kind) action {
+	e.mu.Lock()
+	n := len(e.clients)
+	e.mu.Unlock()
 	return rapid.Custom(func(t *rapid.T) action {
 		a := action{op: rapid.SampledFrom(ops).Draw(t, "op")}
+		client := func() int { return rapid.IntRange(0, max(n-1, 0)).Draw(t, "client") }
 		switch a.op {
-		case opVote:
-			a.c = rapid.IntRange(0, 7).Draw(t, "client")
-			a.opt = rapid.IntRange(0, 3).Draw(t, "option")
+		case opRequest:
+			a.c = client()
+			a.n = rapid.IntRange(0, 3).Draw(t, "variant")
 		case opQuery, opStall, opResume, opDisconnect, opReset:
-			a.c = rapid.IntRange(0, 7).Draw(t, "client")
+			a.c = client()
 		case opParallel:
-			a.n = rapid.IntRange(1, 20).Draw(t, "votes each")
+			a.n = rapid.IntRange(1, 20).Draw(t, "requests each")
 		case opFlood:
-			a.c = rapid.IntRange(0, 7).Draw(t, "client")
-			a.n = rapid.IntRange(1, 2000).Draw(t, "votes")
+			a.c = client()
+			a.n = rapid.IntRange(1, 2000).Draw(t, "requests")
 		case opAcceptErrors:
 			a.n = rapid.IntRange(1, 5).Draw(t, "errors")
 		case opConnect:
 			a.kind = rapid.SampledFrom(kinds).Draw(t, "kind")
+			a.role = e.drawRole(t)
 		case opHalfClose:
-			a.c = rapid.IntRange(0, 7).Draw(t, "client")
+			a.c = client()
 			a.n = rapid.IntRange(0, 10).Draw(t, "votes")
 		case opGarbage:
-			a.c = rapid.IntRange(0, 7).Draw(t, "client")
+			a.c = client()
 			a.text = rapid.SampledFrom(garbage).Draw(t, "line")
 		}
 		return a
-	})
+	}).Draw(t, "step")
+}
+
+// drawRole draws a role name; "" when the protocol has one role.
+func (e *env) drawRole(t *rapid.T) string {
+	if len(e.proto.Roles) == 1 {
+		return ""
+	}
+	return rapid.SampledFrom(e.proto.Roles).Draw(t, "role").Name
+}
+
+// roleNamed returns the role of that name, or the first.
+func (e *env) roleNamed(name string) *Role {
+	for i := range e.proto.Roles {
+		if e.proto.Roles[i].Name == name {
+			return &e.proto.Roles[i]
+		}
+	}
+	return &e.proto.Roles[0]
 }
 
 // pick returns the client an action names, or nil if there is none.
 func (e *env) pick(i int) *client {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if len(e.clients) == 0 {
+	if i < 0 || i >= len(e.clients) {
 		return nil
 	}
-	return e.clients[i%len(e.clients)]
+	return e.clients[i]
 }
 
 // owed reports whether c must answer within the bound.
 func owed(c *client) bool { return c.kind.answers() && !c.tainted && !c.closed }
+
+// makesRequests reports whether clients of role r make requests.
+func (e *env) makesRequests(r *Role) bool {
+	switch {
+	case e.proto.v1:
+		return true
+	case e.proto.Connect != nil:
+		return r.Publishes || !r.Subscribes
+	}
+	return r.Request != nil
+}
 
 // do runs one step.
 func (e *env) do(a action) {
@@ -131,16 +186,14 @@ func (e *env) do(a action) {
 	e.logf("%v", a)
 	c := e.pick(a.c)
 	switch a.op {
-	case opVote:
-		if c == nil || c.closed {
-			return
+	case opRequest:
+		switch {
+		case c == nil || c.closed:
+		case owed(c):
+			e.request(c, a.n)
+		case c.kind.answers() || c.kind == flooder || c.kind == stalled || c.kind == trickler:
+			e.pipeline(c, a.n, 1)
 		}
-		opt := e.option(a.opt)
-		if !owed(c) {
-			e.pipeline(c, opt, 1)
-			return
-		}
-		e.vote(c, opt)
 	case opQuery:
 		if c != nil && owed(c) {
 			e.query(c)
@@ -149,32 +202,32 @@ func (e *env) do(a action) {
 		e.parallel(a.n)
 	case opStall:
 		if c != nil && !c.closed && c.stall == nil {
-			c.stall = c.conn.Inject(faultnet.StallReads())
+			c.stallReads()
 			c.tainted = true
 		}
 	case opResume:
 		if c != nil && c.stall != nil {
-			c.stall.Remove()
-			c.stall = nil
+			c.resume()
 		}
 	case opFlood:
 		if c != nil && !c.closed && !c.kind.answers() {
-			e.pipeline(c, e.option(a.opt), a.n)
+			e.pipeline(c, 0, a.n)
 		}
 	case opAcceptErrors:
-		e.ln.FailAccepts(a.n)
-		e.connect(healthy)
+		if e.failAccepts(a.n) {
+			e.connect(healthy, e.requester())
+		}
 	case opConnect:
-		e.connect(a.kind)
+		e.connect(a.kind, e.roleNamed(a.role))
 	case opDisconnect:
 		if c != nil && !c.closed {
 			c.closed = true
-			_ = c.conn.Close()
+			c.close()
 		}
 	case opReset:
 		if c != nil && !c.closed {
 			c.closed = true
-			c.conn.Inject(faultnet.Reset())
+			c.inject(faultnet.Reset())
 		}
 	case opHalfClose:
 		if c != nil && owed(c) {
@@ -187,189 +240,241 @@ func (e *env) do(a action) {
 	}
 }
 
-func (e *env) option(i int) string {
-	opts := e.options()
-	if len(opts) == 0 {
-		return "none"
+// requester returns a role that makes requests, publishing ones first.
+func (e *env) requester() *Role {
+	for i := range e.proto.Roles {
+		if r := &e.proto.Roles[i]; r.Publishes && e.makesRequests(r) {
+			return r
+		}
 	}
-	return opts[i%len(opts)]
+	for i := range e.proto.Roles {
+		if r := &e.proto.Roles[i]; e.makesRequests(r) {
+			return r
+		}
+	}
+	return &e.proto.Roles[0]
 }
 
-// connect dials a new client; one that reads must get HELLO in time.
-func (e *env) connect(k kind) *client {
-	c, err := e.dial(k)
+// subscriber returns a role that subscribes, or nil.
+func (e *env) subscriber() *Role {
+	for i := range e.proto.Roles {
+		if r := &e.proto.Roles[i]; r.Subscribes {
+			return r
+		}
+	}
+	return nil
+}
+
+// connect dials a new client; one that reads must be greeted in time.
+// Every client waits for its greeting before its kind's faults apply: a
+// stalled subscriber is subscribed.
+func (e *env) connect(k kind, r *Role) *client {
+	c, err := e.dial(k, r)
 	if err != nil {
-		e.violate(propProgress, "dial: %v", err)
+		e.violate(propProgress, "%v could not connect: %v", c, err)
 		return nil
 	}
-	if k.answers() {
-		e.awaitHello(c)
+	if e.proto.Greeted != nil && c.lib == nil {
+		if k.answers() || e.proto.v1 {
+			if !e.awaitGreeting(c) {
+				return nil
+			}
+		} else if !e.within(c.greeted) || !c.isGreeted() {
+			// A client that will not read is greeted before it stalls;
+			// a server that does not greet it is noted, not failed: its
+			// healthy peers show whether that matters.
+			e.logf("%v was not greeted; it goes on regardless", c)
+		}
+	}
+	if k.stalls() {
+		c.stallReads()
+	} else {
+		k.faults(c)
 	}
 	if k == slowloris {
-		line := e.requests(c, e.option(0), 1)
-		_ = c.send(line[:len(line)/2])
+		if req := e.nextRequest(c, 0); len(req) > 1 {
+			_ = c.send(req[:len(req)/2], 0)
+		}
 	}
 	return c
 }
 
-// vote sends one vote and waits for its OK.
-func (e *env) vote(c *client, opt string) {
-	if err := c.send(e.requests(c, opt, 1)); err != nil {
-		e.violate(propProgress, "%v could not send a request: %v", c, err)
-		return
+// nextRequest returns c's next request (variant i, for protocol v1), or
+// nil if its role makes none.
+func (e *env) nextRequest(c *client, i int) []byte {
+	switch {
+	case e.v1 != nil:
+		c.nreq++
+		return e.v1.request(i)
+	case c.role.Request != nil:
+		req := c.role.Request(c.id, c.nreq)
+		c.nreq++
+		return req
 	}
-	e.noteSent(opt, 1)
-	e.expectOK(c, opt)
+	return nil
 }
 
-// expectOK waits for the reply to a vote.
-func (e *env) expectOK(c *client, opt string) bool {
-	m, err := c.await(e.ctx)
-	switch {
-	case err != nil && e.cfg.adapter != nil:
-		e.violate(propProgress, "%v: request not answered: %v", c, err)
-		return false
-	case err != nil:
-		e.violate(propProgress, "%v: VOTE %s not answered: %v", c, opt, err)
-		return false
-	case e.cfg.adapter != nil:
-		return true // any reply will do
-	case m.Kind != wire.MsgOK:
-		e.violate(propConsistency, "%v: VOTE %s answered %v %s %s", c, opt, m.Kind, m.Code, m.Text)
+// request makes one request of c and waits for its answer.
+func (e *env) request(c *client, variant int) bool {
+	if !e.makesRequests(c.role) {
+		return true
+	}
+	if c.lib != nil {
+		return e.libRequest(c)
+	}
+	req := e.nextRequest(c, variant)
+	sentAt := time.Now()
+	c.mark("request", req)
+	if err := c.send(req, 1); err != nil {
+		e.violate(propProgress, "%v could not send %s: %v", c, requestDesc(req), err)
 		return false
 	}
-	if m.Seq <= c.lastAck {
-		e.violate(propConsistency, "%v: OK %d after OK %d", c, m.Seq, c.lastAck)
+	if e.v1 != nil {
+		e.v1.noteSent(req, 1)
 	}
-	c.lastAck = m.Seq
-	e.noteAck(c, m.Seq, opt)
+	return e.expectAnswer(c, req, sentAt)
+}
+
+// expectAnswer waits for the answer to req.
+func (e *env) expectAnswer(c *client, req []byte, sentAt time.Time) bool {
+	r, err := c.await(e.ctx)
+	if err != nil {
+		e.violate(propProgress, "%v: request %s not answered: %v (last messages %q)", c, requestDesc(req), err, c.lastLines())
+		return false
+	}
+	e.noteAnswered(c, sentAt)
+	if e.v1 != nil {
+		e.v1.answered(c, req, r)
+	}
 	return true
 }
 
-// pipeline sends n votes in one write without waiting for answers: how a
-// client that does not read behaves. A write that blocks is the server
-// pushing back, which is allowed.
-func (e *env) pipeline(c *client, opt string, n int) {
-	line := "VOTE " + opt + "\n"
-	buf := e.requests(c, opt, n)
-	// Not a liveness bound: how long the client keeps trying to write.
-	_ = c.conn.SetWriteDeadline(time.Now().Add(min(e.cfg.bound, 100*time.Millisecond)))
-	m, _ := c.conn.Write([]byte(buf))
-	e.noteSent(opt, m/len(line))
-}
-
-// query asks for the tally and waits for one at least as new as the
-// client's last OK.
-func (e *env) query(c *client) {
-	n := c.tallyCount()
-	if err := c.send("TALLY\n"); err != nil {
-		e.violate(propProgress, "%v could not send TALLY: %v", c, err)
+// noteAnswered counts an answered request; one of a publishing role is a
+// publish the subscribers must see.
+func (e *env) noteAnswered(c *client, sentAt time.Time) {
+	if c.quiet.Load() {
 		return
 	}
-	if _, ok := c.waitTallies(n + 1); !ok {
-		e.violate(propProgress, "%v: TALLY not answered within %v (last lines %q)", c, e.cfg.bound, c.lastLines())
+	e.mu.Lock()
+	e.answered++
+	if c.role.Publishes {
+		e.pubs = append(e.pubs, publish{by: c.id, sentAt: sentAt})
+	}
+	e.mu.Unlock()
+}
+
+// libRequest makes one request through the client library, within the
+// bound.
+func (e *env) libRequest(c *client) bool {
+	n := c.nreq
+	c.nreq++
+	ctx, cancel := context.WithCancel(e.ctx)
+	defer cancel()
+	sentAt := time.Now()
+	desc := fmt.Sprintf("request %d", n)
+	c.mark("request", []byte(desc))
+	done := make(chan error, 1)
+	go func() { done <- c.lib.Request(ctx, n) }()
+	b := e.newBound()
+	defer b.stop()
+	for {
+		select {
+		case err := <-done:
+			if err != nil && ctx.Err() == nil {
+				c.mark("error", []byte(err.Error()))
+				e.logf("%v: %s answered with an error: %v", c, desc, err)
+			} else {
+				c.mark("reply", []byte(desc))
+			}
+			e.noteAnswered(c, sentAt)
+			return true
+		case <-b.C():
+			if b.expired() {
+				e.violate(propProgress, "%v: %s not answered within %v", c, desc, e.bound)
+				return false
+			}
+		}
 	}
 }
 
-// parallel makes every client that reads send n votes at once, from its own
-// goroutine, and wait for the n OKs: concurrent votes, where ordering bugs
-// live.
+// pipeline sends n requests (variant i) in one write without waiting for
+// answers: how a client that does not read behaves. A write that blocks is
+// the server pushing back, which is allowed.
+func (e *env) pipeline(c *client, i, n int) {
+	if c.lib != nil || !e.makesRequests(c.role) || c.closed {
+		return
+	}
+	var buf bytes.Buffer
+	var one []byte
+	for range n {
+		one = e.nextRequest(c, i)
+		buf.Write(one)
+	}
+	// Not a liveness bound: how long the client keeps trying to write.
+	_ = c.conn.SetWriteDeadline(time.Now().Add(min(e.bound, 100*time.Millisecond)))
+	c.outstanding.Add(int64(n))
+	w, _ := c.conn.Write(buf.Bytes())
+	if e.v1 != nil && len(one) > 0 {
+		e.v1.noteSent(one, w/len(one))
+	}
+}
+
+// parallel makes every owed client that makes requests send n at once,
+// from its own goroutine, and wait for the n answers: concurrent requests,
+// where ordering bugs live.
 func (e *env) parallel(n int) {
 	e.mu.Lock()
 	var cs []*client
 	for _, c := range e.clients {
-		if owed(c) {
+		if owed(c) && e.makesRequests(c.role) {
 			cs = append(cs, c)
 		}
 	}
 	e.mu.Unlock()
 	var wg sync.WaitGroup
-	for i, c := range cs {
-		opt := e.option(i)
+	for _, c := range cs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := c.send(e.requests(c, opt, n)); err != nil {
-				e.violate(propProgress, "%v could not send votes: %v", c, err)
-				return
-			}
-			e.noteSent(opt, n)
-			for range n {
-				if !e.expectOK(c, opt) {
-					return
-				}
-			}
+			e.parallelOne(c, n)
 		}()
 	}
 	wg.Wait()
 }
 
-// halfClose sends n votes and a half-written line, closes the write side,
-// and expects every vote answered, then a tally at least as new, then EOF.
-// The half-written line must not count.
-func (e *env) halfClose(c *client, n int) {
-	opt := e.option(c.id)
-	_ = c.send(strings.Repeat("VOTE "+opt+"\n", n) + "VOTE " + opt)
-	e.noteSent(opt, n)
-	c.closed = true
-	if err := c.conn.CloseWrite(); err != nil {
-		e.violate(propHalfClose, "%v: CloseWrite: %v", c, err)
+// parallelOne makes c send n requests at once and waits for the answers.
+func (e *env) parallelOne(c *client, n int) {
+	if c.lib != nil {
+		for range n {
+			if !e.libRequest(c) {
+				return
+			}
+		}
 		return
 	}
-	for i := range n {
-		m, err := c.await(e.ctx)
-		if err != nil || m.Kind != wire.MsgOK {
-			e.violate(propHalfClose, "%v half-closed after %d votes; answer %d: %v %v (last lines %q)", c, n, i+1, m.Kind, err, c.lastLines())
-			return
-		}
-		c.lastAck = m.Seq
-		e.noteAck(c, m.Seq, opt)
+	var buf bytes.Buffer
+	var reqs [][]byte
+	for range n {
+		r := e.nextRequest(c, c.id)
+		reqs = append(reqs, r)
+		buf.Write(r)
 	}
-	if n > 0 {
-		if t, ok := c.waitTally(c.lastAck); !ok {
-			e.violate(propHalfClose, "%v half-closed: no tally ≥ %d after its OKs (last %d, lines %q)", c, c.lastAck, t.Seq, c.lastLines())
-			return
-		}
-	}
-	if !e.waitDone(c) {
-		e.violate(propHalfClose, "%v half-closed: server did not close within %v", c, e.cfg.bound)
-	}
-}
-
-// garbage sends a malformed line and expects an ERR, the connection still
-// open (or, for a line too long, ERR line-too-long and a close).
-func (e *env) garbage(c *client, line string) {
-	if err := c.send(line + "\n"); err != nil {
-		e.violate(propProgress, "%v could not send: %v", c, err)
+	sentAt := time.Now()
+	if err := c.send(buf.Bytes(), n); err != nil {
+		e.violate(propProgress, "%v could not send %d requests: %v", c, n, err)
 		return
 	}
-	m, err := c.await(e.ctx)
-	switch {
-	case err != nil:
-		e.violate(propProgress, "%v: %q not answered: %v", c, line, err)
-	case m.Kind != wire.MsgErr:
-		e.violate(propConsistency, "%v: %q answered %v, want ERR", c, line, m.Kind)
-	case m.Code != wire.CodeBadRequest && m.Code != wire.CodeUnknownOption:
-		e.violate(propConsistency, "%v: %q answered ERR %s, want bad-request or unknown-option", c, line, m.Code)
+	if e.v1 != nil {
+		e.v1.noteSent(reqs[0], n)
+	}
+	for _, r := range reqs {
+		if !e.expectAnswer(c, r, sentAt) {
+			return
+		}
 	}
 }
 
 // waitDone waits for the server to close c's connection.
 func (e *env) waitDone(c *client) bool {
 	return e.within(c.done)
-}
-
-// requests returns n requests from c, one after another: n votes for opt
-// in protocol v1, or the adapter's next n requests.
-func (e *env) requests(c *client, opt string, n int) string {
-	var b strings.Builder
-	for range n {
-		if a := e.cfg.adapter; a != nil {
-			b.WriteString(a.Request(c.id, c.nreq))
-		} else {
-			b.WriteString("VOTE " + opt + "\n")
-		}
-		c.nreq++
-	}
-	return b.String()
 }

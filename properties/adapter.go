@@ -1,11 +1,9 @@
 package properties
 
-import "slices"
-
-// Adapter lets Run drive a server that speaks its own line protocol rather
-// than protocol v1. The generic properties (progress, isolation, bounded,
-// leaks) then run with requests made by the adapter; the vote-specific ones
-// (consistency, halfclose) are skipped.
+// Adapter lets Run drive a server that speaks its own line protocol, with
+// one kind of client that makes requests and reads what is pushed. It is
+// shorthand for a Protocol (see [Adapter.Protocol]); a Protocol can say
+// more: roles, a hello per connection, framing, errors, pushes.
 type Adapter struct {
 	// Greeting is the number of lines the server sends on connect before it
 	// reads requests (0 for none).
@@ -18,28 +16,33 @@ type Adapter struct {
 	IsReply func(line string) bool
 }
 
-// WithAdapter runs the generic properties through a for a server with its
-// own protocol.
-func WithAdapter(a Adapter) Option {
-	return option("WithAdapter(...)", func(c *config) { c.adapter = &a })
-}
-
-func (p property) generic() bool {
-	switch p.name {
-	case propProgress, propIsolation, propBounded, propLeaks:
-		return true
+// Protocol returns the description the Adapter stands for: one role,
+// "client", that makes requests and receives pushes; lines; a greeting of
+// Greeting lines; replies told from pushes by IsReply.
+func (a Adapter) Protocol() Protocol {
+	p := Protocol{
+		Name: "adapter protocol",
+		Roles: []Role{{
+			Name:       "client",
+			Request:    func(id, n int) []byte { return []byte(a.Request(id, n)) },
+			Publishes:  true,
+			Subscribes: true,
+		}},
+		Classify: func(_ string, msg []byte) Class {
+			if a.IsReply(string(msg)) {
+				return Reply
+			}
+			return Push
+		},
 	}
-	return false
+	if a.Greeting > 0 {
+		p.Greeted = func(_ string, n int, _ []byte) bool { return n == a.Greeting-1 }
+	}
+	return p
 }
 
-// genericKinds drops the kinds that speak protocol v1 on purpose.
-func genericKinds(ks []kind) []kind {
-	return slices.DeleteFunc(slices.Clone(ks), func(k kind) bool { return k == garbler })
-}
-
-// genericOps drops the steps that need protocol v1.
-func genericOps(ops []op) []op {
-	return slices.DeleteFunc(slices.Clone(ops), func(o op) bool {
-		return o == opQuery || o == opGarbage || o == opHalfClose
-	})
+// WithAdapter runs the generic properties through a, for a server with its
+// own line protocol: WithProtocol(a.Protocol()).
+func WithAdapter(a Adapter) Option {
+	return option("WithAdapter(...)", func(c *config) { c.proto = a.Protocol() })
 }

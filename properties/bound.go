@@ -59,7 +59,7 @@ type boundTimer struct {
 }
 
 func (e *env) newBound() *boundTimer {
-	b := &boundTimer{start: time.Now(), bound: e.cfg.bound, lag: e.lag, stolen0: e.lag.stolen.Load()}
+	b := &boundTimer{start: time.Now(), bound: e.bound, lag: e.lag, stolen0: e.lag.stolen.Load()}
 	b.t = time.NewTimer(b.bound)
 	return b
 }

@@ -6,235 +6,269 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/stallproof/stallproof/faultnet"
-	"github.com/stallproof/stallproof/wire"
 )
 
-// adapterMaxLine bounds the lines a client accepts from a server with its
-// own protocol; protocol v1 lines are bounded by wire.MaxServerLine.
-const adapterMaxLine = 64 << 10
-
-// client is one protocol v1 client of the harness. A reader goroutine parses
-// every line the server sends: replies (OK, ERR, BYE) go to a queue in
-// order, and TALLY lines are checked as they arrive.
+// client is one client of the harness. On the wire, a reader goroutine
+// frames what the server sends with the protocol's Split, waits for the
+// greeting, and classifies each message: replies and errors go to a queue
+// in order, pushes are counted. With a client library (Protocol.Connect),
+// the library reads, and reports pushes through onPush.
 type client struct {
 	id   int
 	kind kind
+	role *Role
 	env  *env
-	conn *faultnet.Conn
-	bw   *bufio.Writer // used by the driver goroutine only
+	conn *faultnet.Conn // the first connection (the only one on the wire)
+	bw   *bufio.Writer  // used by the driver goroutine only
+	lib  Client         // with Protocol.Connect
 
-	hello   chan struct{} // closed once HELLO is read
-	replies chan wire.Msg // OK, ERR and BYE lines, in order
-	done    chan struct{} // closed when the reader ends
+	greeted chan struct{} // closed once the greeting is read (or the reader ended first)
+	replies chan reply    // Reply and Error messages, in order
+	done    chan struct{} // closed when the reader ends (library: when closed)
 
-	mu        sync.Mutex
-	opts      []string
-	last      []string // the last lines received, for reports
-	lastTally wire.Msg
-	tallies   int
-	readErr   error
-	tallyCond *sync.Cond
+	outstanding atomic.Int64 // requests written and not yet answered
+	once        sync.Once    // closes done, for a library client
+
+	mu         sync.Mutex
+	conns      []*faultnet.Conn // every connection the client made
+	last       []string         // the last messages received, for reports
+	marks      []mark           // what happened, for the timeline
+	pushes     int
+	lastPushAt time.Time
+	notices    int // Error messages with no request outstanding: "you were dropped"
+	readErr    error
+	cond       *sync.Cond // signalled on every push and when the reader ends
+	greetedAt  time.Time
+	greetErr   string // what came instead of the greeting, if anything
+	stalledAt  time.Duration
+	dialedAt   time.Duration // since the check began: faultnet's event times count from here
 
 	// driver state, used by the driver goroutine only
-	stall   *faultnet.Injection // StallReads, while stalled
-	tainted bool                // was stalled: no longer owed answers
-	closed  bool                // closed, reset or half-closed by the driver
-	lastAck uint64              // seq of this client's last OK
-	quiet   atomic.Bool         // record no acks or tallies (memory measurements)
-	nreq    int                 // requests made so far
-	seen    []wire.Msg          // tallies received, rechecked at the audit; guarded by mu
+	stall   []*faultnet.Injection // StallReads on each connection, while stalled
+	tainted bool                  // was stalled: no longer owed answers
+	closed  bool                  // closed, reset or half-closed by the driver
+	quiet   atomic.Bool           // record nothing (memory measurements)
+	nreq    int                   // requests made so far
+
+	v1 v1Client // what protocol v1 knows of this client
 }
 
-// maxSeen bounds the tallies a client keeps for the final recheck.
-const maxSeen = 4096
+// reply is one Reply or Error message.
+type reply struct {
+	class Class
+	msg   string
+}
 
-const keepLines = 6
+// mark is one event of a client, for the report's timeline.
+type mark struct {
+	at   time.Duration
+	kind string // "request", "reply", "push", "error"
+	text string
+}
 
-func newClient(e *env, id int, k kind, conn *faultnet.Conn) *client {
+const (
+	keepLines = 6    // last messages kept for reports
+	maxMarks  = 2000 // marks kept per client
+)
+
+func newClient(e *env, id int, k kind, role *Role) *client {
 	c := &client{
-		id: id, kind: k, env: e, conn: conn,
-		bw:      bufio.NewWriter(conn),
-		hello:   make(chan struct{}),
-		replies: make(chan wire.Msg, 1024),
+		id: id, kind: k, role: role, env: e,
+		greeted: make(chan struct{}),
+		replies: make(chan reply, 1024),
 		done:    make(chan struct{}),
 	}
-	c.tallyCond = sync.NewCond(&c.mu)
+	c.cond = sync.NewCond(&c.mu)
+	c.dialedAt = time.Since(e.start)
 	return c
 }
 
-func (c *client) String() string { return fmt.Sprintf("client %d (%v)", c.id, c.kind) }
+// String names the client as reports do: its id, kind and role, and
+// whether the scenario stalled it.
+func (c *client) String() string {
+	k := c.kind.String()
+	if c.tainted && c.kind.answers() {
+		k += ", stalled by the scenario"
+	}
+	if len(c.env.proto.Roles) > 1 {
+		return fmt.Sprintf("c%d (%s %s)", c.id, k, c.role.Name)
+	}
+	return fmt.Sprintf("c%d (%s)", c.id, k)
+}
 
-// readLoop reads and checks server lines until EOF or error.
+// adopt records a connection of this client; on the wire, its first.
+func (c *client) adopt(conn *faultnet.Conn) {
+	c.mu.Lock()
+	c.conns = append(c.conns, conn)
+	if c.conn == nil {
+		c.conn = conn
+		c.bw = bufio.NewWriter(conn)
+	}
+	c.mu.Unlock()
+}
+
+// connections returns every connection the client made.
+func (c *client) connections() []*faultnet.Conn {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]*faultnet.Conn(nil), c.conns...)
+}
+
+// readLoop reads the server's messages until EOF or an error.
 func (c *client) readLoop() {
 	defer close(c.done)
-	defer func() {
-		c.mu.Lock()
-		c.tallyCond.Broadcast()
-		c.mu.Unlock()
-	}()
-	br := bufio.NewReaderSize(c.conn, 4096)
-	if a := c.env.cfg.adapter; a != nil {
-		c.readGeneric(br, a)
-		return
+	defer c.ended()
+	p := &c.env.proto
+	sc := bufio.NewScanner(c.conn)
+	sc.Buffer(make([]byte, 0, 4096), p.maxMessage())
+	sc.Split(p.split())
+	n := 0
+	greeting := p.Greeted != nil
+	if !greeting {
+		c.markGreeted()
 	}
-	helloSeen := false
-	for {
-		line, err := readLine(br, wire.MaxServerLine)
-		if err != nil {
-			c.mu.Lock()
-			c.readErr = err
-			c.mu.Unlock()
-			if !helloSeen {
-				close(c.hello)
+	for sc.Scan() {
+		msg := sc.Bytes()
+		c.remember(msg)
+		if greeting {
+			if p.v1 {
+				c.env.v1.onGreeting(c, msg)
 			}
-			return
-		}
-		c.remember(line)
-		c.mu.Lock()
-		opts := c.opts
-		c.mu.Unlock()
-		m, perr := wire.ParseMsg(line, opts)
-		if perr != nil {
-			c.env.violate(propConsistency, "%v received a malformed line: %v", c, perr)
+			done := p.Greeted(c.role.Name, n, msg)
+			n++
+			if done {
+				greeting = false
+				c.markGreeted()
+			}
 			continue
 		}
-		if !helloSeen {
-			if m.Kind != wire.MsgHello {
-				// ERR busy, for instance, comes instead of HELLO.
-				c.replies <- m
-				close(c.hello)
-				helloSeen = true
+		cl := p.classify(c.role.Name, msg)
+		c.mark(cl.String(), msg)
+		if p.v1 {
+			c.env.v1.observe(c, cl, msg)
+		}
+		switch cl {
+		case Reply, Error:
+			if c.outstanding.Add(-1) < 0 {
+				c.outstanding.Add(1)
+				if cl == Error {
+					c.noteNotice()
+					continue
+				}
+				c.env.violate(propProtocol, "%v received a reply to no request: %q", c, msg)
 				continue
 			}
-			c.mu.Lock()
-			c.opts = m.Options
-			c.mu.Unlock()
-			c.env.learnOptions(m.Options, c)
-			helloSeen = true
-			close(c.hello)
-			continue
-		}
-		switch m.Kind {
-		case wire.MsgTally:
-			c.onTally(m)
-		case wire.MsgHello:
-			c.env.violate(propConsistency, "%v received a second HELLO", c)
-		default:
 			select {
-			case c.replies <- m:
+			case c.replies <- reply{cl, string(msg)}:
 			default: // only a client that stopped reading falls this far behind
 			}
+		case Push:
+			c.notePush()
 		}
 	}
-}
-
-// readGeneric is readLoop for a server with its own protocol: the greeting,
-// then replies (queued in order) and pushes (counted).
-func (c *client) readGeneric(br *bufio.Reader, a *Adapter) {
-	fail := func(err error) {
-		c.mu.Lock()
-		c.readErr = err
-		c.mu.Unlock()
-	}
-	for range a.Greeting {
-		line, err := readLine(br, adapterMaxLine)
-		if err != nil {
-			fail(err)
-			close(c.hello)
-			return
-		}
-		c.remember(line)
+	err := sc.Err()
+	if err == nil {
+		err = io.EOF
+	} else if errors.Is(err, bufio.ErrTooLong) {
+		err = fmt.Errorf("a server message longer than %d bytes", p.maxMessage())
 	}
 	c.mu.Lock()
-	c.opts = []string{} // greeted
+	c.readErr = err
 	c.mu.Unlock()
-	close(c.hello)
-	for {
-		line, err := readLine(br, adapterMaxLine)
-		if err != nil {
-			fail(err)
-			return
-		}
-		c.remember(line)
-		if a.IsReply(line) {
-			select {
-			case c.replies <- wire.Msg{Kind: wire.MsgOK, Text: line}:
-			default:
-			}
-			continue
-		}
-		c.mu.Lock()
-		c.tallies++
-		c.tallyCond.Broadcast()
-		c.mu.Unlock()
-	}
 }
 
-func readLine(br *bufio.Reader, limit int) (string, error) {
-	var sb strings.Builder
-	for {
-		frag, err := br.ReadSlice('\n')
-		sb.Write(frag)
-		if sb.Len() > limit {
-			return "", fmt.Errorf("server line longer than %d bytes", limit)
-		}
-		if err == nil {
-			return sb.String(), nil
-		}
-		if !errors.Is(err, bufio.ErrBufferFull) {
-			if sb.Len() > 0 && errors.Is(err, io.EOF) {
-				return "", fmt.Errorf("server line %q cut short by EOF", sb.String())
-			}
-			return "", err
-		}
+// ended wakes every waiter when the reader ends; a client never greeted
+// stops waiting for the greeting too.
+func (c *client) ended() {
+	c.mu.Lock()
+	select {
+	case <-c.greeted:
+	default:
+		close(c.greeted)
 	}
+	c.cond.Broadcast()
+	c.mu.Unlock()
 }
 
-func (c *client) remember(line string) {
+func (c *client) markGreeted() {
+	c.mu.Lock()
+	c.greetedAt = time.Now()
+	close(c.greeted)
+	c.mu.Unlock()
+}
+
+// isGreeted reports whether the greeting was read in full.
+func (c *client) isGreeted() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return !c.greetedAt.IsZero() && c.greetErr == ""
+}
+
+func (c *client) notePush() {
+	c.mu.Lock()
+	c.pushes++
+	c.lastPushAt = time.Now()
+	c.cond.Broadcast()
+	c.mu.Unlock()
+}
+
+func (c *client) noteNotice() {
+	c.mu.Lock()
+	c.notices++
+	c.cond.Broadcast()
+	c.mu.Unlock()
+}
+
+// remember keeps the last few messages for the report.
+func (c *client) remember(msg []byte) {
+	if c.quiet.Load() {
+		return
+	}
 	c.mu.Lock()
 	if len(c.last) == keepLines {
 		copy(c.last, c.last[1:])
 		c.last = c.last[:keepLines-1]
 	}
-	c.last = append(c.last, strings.TrimRight(line, "\r\n"))
+	c.last = append(c.last, strings.TrimRight(string(msg), "\r\n"))
 	c.mu.Unlock()
 }
 
-// onTally checks a TALLY line against this client's earlier ones and the
-// votes the harness knows, then records it.
-func (c *client) onTally(m wire.Msg) {
-	c.mu.Lock()
-	prev, n := c.lastTally, c.tallies
-	if n > 0 && m.Seq < prev.Seq {
-		c.mu.Unlock()
-		c.env.violate(propConsistency, "%v: tally went back from seq %d to %d", c, prev.Seq, m.Seq)
+// mark records an event for the timeline.
+func (c *client) mark(kind string, msg []byte) {
+	if c.quiet.Load() {
 		return
 	}
-	c.lastTally = m
-	c.tallies++
-	if !c.quiet.Load() && len(c.seen) < maxSeen {
-		c.seen = append(c.seen, m)
+	at := time.Since(c.env.start)
+	c.mu.Lock()
+	if len(c.marks) < maxMarks {
+		text := string(msg)
+		if len(text) > 60 {
+			text = text[:57] + "..."
+		}
+		c.marks = append(c.marks, mark{at, kind, strings.TrimRight(text, "\r\n")})
 	}
-	c.tallyCond.Broadcast()
 	c.mu.Unlock()
-	c.env.checkTally(c, m)
 }
 
-// send writes one request line, with a deadline of the bound.
-func (c *client) send(line string) error {
-	_ = c.conn.SetWriteDeadline(time.Now().Add(c.env.cfg.bound))
-	c.bw.WriteString(line)
+// send writes bytes with a deadline of the bound; n of them are requests
+// that each expect an answer.
+func (c *client) send(b []byte, n int) error {
+	c.outstanding.Add(int64(n))
+	_ = c.conn.SetWriteDeadline(time.Now().Add(c.env.bound))
+	c.bw.Write(b)
 	return c.bw.Flush()
 }
 
-// await returns the next reply, or an error once the bound has passed.
-func (c *client) await(ctx context.Context) (wire.Msg, error) {
+// await returns the next Reply or Error, or an error once the bound has
+// passed or the connection ended.
+func (c *client) await(ctx context.Context) (reply, error) {
 	b := c.env.newBound()
 	defer b.stop()
 	for {
@@ -247,13 +281,13 @@ func (c *client) await(ctx context.Context) (wire.Msg, error) {
 				return m, nil
 			default:
 			}
-			return wire.Msg{}, fmt.Errorf("connection ended: %v", c.err())
+			return reply{}, fmt.Errorf("connection ended: %v", c.err())
 		case <-b.C():
 			if b.expired() {
-				return wire.Msg{}, errStuck
+				return reply{}, errStuck
 			}
 		case <-ctx.Done():
-			return wire.Msg{}, ctx.Err()
+			return reply{}, ctx.Err()
 		}
 	}
 }
@@ -266,18 +300,9 @@ func (c *client) err() error {
 	return c.readErr
 }
 
-// waitTally waits until this client has received a tally with seq ≥ seq.
-func (c *client) waitTally(seq uint64) (wire.Msg, bool) {
-	return c.waitFor(func() bool { return c.tallies > 0 && c.lastTally.Seq >= seq })
-}
-
-// waitTallies waits until this client has received n tallies in all.
-func (c *client) waitTallies(n int) (wire.Msg, bool) {
-	return c.waitFor(func() bool { return c.tallies >= n })
-}
-
-// waitFor waits, within the bound, until cond holds; cond runs with c.mu held.
-func (c *client) waitFor(cond func() bool) (wire.Msg, bool) {
+// waitFor waits, within the bound, until cond holds; cond runs with c.mu
+// held. It gives up early when the reader has ended.
+func (c *client) waitFor(cond func() bool) bool {
 	b := c.env.newBound()
 	defer b.stop()
 	stop := make(chan struct{})
@@ -290,7 +315,7 @@ func (c *client) waitFor(cond func() bool) (wire.Msg, bool) {
 			case <-b.C():
 				b.expired() // re-arms unless the bound has passed
 				c.mu.Lock()
-				c.tallyCond.Broadcast()
+				c.cond.Broadcast()
 				c.mu.Unlock()
 			}
 		}
@@ -299,22 +324,94 @@ func (c *client) waitFor(cond func() bool) (wire.Msg, bool) {
 	defer c.mu.Unlock()
 	for !cond() {
 		if c.readErr != nil || b.left() <= 0 {
-			return c.lastTally, false
+			return cond()
 		}
-		c.tallyCond.Wait()
+		c.cond.Wait()
 	}
-	return c.lastTally, true
+	return true
 }
 
-// lastLines returns the last lines received, for a failure report.
+// lastLines returns the last messages received, for a failure report.
 func (c *client) lastLines() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]string(nil), c.last...)
 }
 
-func (c *client) tallyCount() int {
+func (c *client) pushCount() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.tallies
+	return c.pushes
+}
+
+// close closes the client: its library, or its connection.
+func (c *client) close() {
+	if c.lib != nil {
+		_ = c.lib.Close()
+	}
+	for _, conn := range c.connections() {
+		_ = conn.Close()
+	}
+	if c.env.proto.Connect != nil {
+		c.finish()
+	}
+}
+
+// finish marks a client done that has no reader of the harness: a library
+// client, or one whose dial failed.
+func (c *client) finish() {
+	c.once.Do(func() {
+		c.mu.Lock()
+		if c.readErr == nil {
+			c.readErr = net.ErrClosed
+		}
+		c.mu.Unlock()
+		close(c.done)
+		c.ended()
+	})
+}
+
+// inject puts a fault on every connection of the client.
+func (c *client) inject(f faultnet.Fault) []*faultnet.Injection {
+	var ins []*faultnet.Injection
+	for _, conn := range c.connections() {
+		ins = append(ins, conn.Inject(f))
+	}
+	return ins
+}
+
+// stallReads makes the client stop reading, on every connection.
+func (c *client) stallReads() {
+	if c.stall == nil {
+		c.stall = c.inject(faultnet.StallReads())
+		c.mu.Lock()
+		c.stalledAt = time.Since(c.env.start)
+		c.mu.Unlock()
+	}
+}
+
+// resume makes a stalled client read again.
+func (c *client) resume() {
+	for _, in := range c.stall {
+		in.Remove()
+	}
+	c.stall = nil
+}
+
+// errDropped is what a library client that the server dropped has seen.
+var errDropped = errors.New("the client library says the server ended the connection")
+
+// watchDropped marks a library client ended once the library says the
+// server dropped it (its Done channel closed), as a reader marks an EOF.
+func (c *client) watchDropped(done <-chan struct{}) {
+	select {
+	case <-done:
+		c.mu.Lock()
+		if c.readErr == nil {
+			c.readErr = errDropped
+		}
+		c.cond.Broadcast()
+		c.mu.Unlock()
+	case <-c.done:
+	}
 }

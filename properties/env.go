@@ -3,6 +3,7 @@ package properties
 import (
 	"context"
 	"fmt"
+	"net"
 	"slices"
 	"strings"
 	"sync"
@@ -12,17 +13,22 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/stallproof/stallproof/faultnet"
-	"github.com/stallproof/stallproof/wire"
 )
 
 // env is the world of one check: a server under test on a fresh listener,
-// the clients the scenario made, and what the harness knows of the votes.
+// the clients the scenario made, and what the harness saw.
 type env struct {
 	t     *rapid.T
 	cfg   *config
+	proto Protocol
 	prop  string
 	serve ServeFunc
 	start time.Time
+	bound time.Duration // cfg.bound, or a shorter probe bound while shrinking
+	v1    *v1State      // protocol v1 only
+
+	target  *target // nil: the suite's listener, served by serve
+	splices splices
 
 	ln       *faultnet.Listener
 	ctx      context.Context
@@ -36,26 +42,52 @@ type env struct {
 
 	mu         sync.Mutex
 	clients    []*client
-	opts       []string
-	sent       map[string]int    // complete VOTE lines written, per option
-	ledger     *ledger           // acknowledged votes; set with the options
 	violations map[string]string // property → first violation
-	trace      []string          // what the driver did, for the report
-	steps      int               // actions drawn for this scenario
+	classes    map[string]string // property → its first violation's format: what kind of violation
+	order      []string          // properties in the order of their first violation
+	violatedAt time.Duration
+	trace      []traceStep // what the driver did, for the report
+	steps      int         // actions drawn for this scenario
 	serveErr   error
 	serveEnded bool
+	answered   int // requests answered, over all clients
+	pubs       []publish
+}
+
+// traceStep is one step of the scenario, as the report shows it.
+type traceStep struct {
+	at   time.Duration
+	text string
+}
+
+// publish is one answered request of a role that publishes.
+type publish struct {
+	by     int       // client id
+	sentAt time.Time // when the request was written
 }
 
 func newEnv(t *rapid.T, cfg *config, prop string, serve ServeFunc) *env {
 	e := &env{
-		t: t, cfg: cfg, prop: prop, serve: serve, start: time.Now(),
-		sent:       map[string]int{},
+		t: t, cfg: cfg, proto: cfg.proto, prop: prop, serve: serve, start: time.Now(), bound: cfg.boundFor(prop),
 		violations: map[string]string{},
+		classes:    map[string]string{},
 		serveEnd:   make(chan struct{}),
+	}
+	if e.proto.v1 {
+		e.v1 = newV1State(e)
 	}
 	e.lag = startLagMonitor()
 	e.baseline = goleak.IgnoreCurrent()
 	e.before = goroutineIDs()
+	e.target = cfg.target
+	e.ctx, e.cancel = context.WithCancel(context.Background())
+	if !e.target.listens() {
+		go func() { // no Serve to return: it "returns" when the suite is done
+			<-e.ctx.Done()
+			close(e.serveEnd)
+		}()
+		return e
+	}
 	switch cfg.transport {
 	case LoopbackTCP:
 		ln, err := faultnet.ListenTCP("127.0.0.1:0", faultnet.KernelBuffers(cfg.bufSize), faultnet.Name("tcp"))
@@ -66,7 +98,6 @@ func newEnv(t *rapid.T, cfg *config, prop string, serve ServeFunc) *env {
 	default:
 		e.ln = faultnet.Listen(faultnet.BufferSize(cfg.bufSize), faultnet.Name("mem"))
 	}
-	e.ctx, e.cancel = context.WithCancel(context.Background())
 	go func() {
 		err := e.serve(e.ctx, e.ln)
 		e.mu.Lock()
@@ -80,23 +111,33 @@ func newEnv(t *rapid.T, cfg *config, prop string, serve ServeFunc) *env {
 // logf records a step of the scenario.
 func (e *env) logf(format string, args ...any) {
 	e.mu.Lock()
-	e.trace = append(e.trace, fmt.Sprintf("%6.3fs ", time.Since(e.start).Seconds())+fmt.Sprintf(format, args...))
+	e.trace = append(e.trace, traceStep{time.Since(e.start), fmt.Sprintf(format, args...)})
 	e.mu.Unlock()
 }
 
 // violate records a broken invariant of property prop. The first violation
-// of each property is kept; for the property under test, the server's
-// goroutines are captured at once, while they are still stuck.
+// of each property is kept; at the first violation of the check, the
+// server's goroutines are captured at once, while they are still stuck.
 func (e *env) violate(prop, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
+	if why := e.serveEndedEarly(); why != "" && prop == propProgress && !strings.HasPrefix(msg, "Serve returned") {
+		msg = why + "; and so " + msg // the cause first
+	}
 	e.mu.Lock()
 	_, seen := e.violations[prop]
+	capture := len(e.violations) == 0
 	if !seen {
 		e.violations[prop] = msg
-		e.cfg.noteViolation(prop)
+		e.classes[prop] = violationClass(format)
+		e.order = append(e.order, prop)
+		if capture {
+			e.violatedAt = time.Since(e.start)
+		}
 	}
-	capture := !seen && prop == e.prop && e.stacks == ""
 	e.mu.Unlock()
+	if !seen {
+		e.cfg.noteViolation(e.prop, prop, msg)
+	}
 	if capture {
 		s := serverStacks(e.before)
 		e.mu.Lock()
@@ -113,132 +154,173 @@ func (e *env) violated(prop string) (string, bool) {
 	return v, ok
 }
 
-// stuck reports whether the server has already failed to answer in time:
-// later steps would only wait out the bound again.
-func (e *env) stuck() bool {
-	_, ok := e.violated(propProgress)
-	return ok
-}
-
-// learnOptions records the options of the first HELLO and checks that every
-// later one agrees.
-func (e *env) learnOptions(opts []string, c *client) {
-	e.mu.Lock()
-	first := e.opts
-	if first == nil {
-		e.opts = opts
-		e.ledger = newLedger(len(opts))
-	}
-	e.mu.Unlock()
-	if first != nil && !slices.Equal(first, opts) {
-		e.violate(propConsistency, "%v got HELLO %v, others %v", c, opts, first)
-	}
-}
-
-func (e *env) options() []string {
+// firstViolation returns the first violation of the check, of any property.
+func (e *env) firstViolation() (prop, msg string, ok bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.opts
+	if len(e.order) == 0 {
+		return "", "", false
+	}
+	return e.order[0], e.violations[e.order[0]], true
 }
 
-// noteSent counts a complete VOTE line written by a client.
-func (e *env) noteSent(opt string, n int) {
+// stuck reports whether the check must stop: any violation cuts the
+// scenario short (later steps would wait out the bound again, or build on
+// a broken state), and so does a Serve that returned.
+func (e *env) stuck() bool {
 	e.mu.Lock()
-	e.sent[opt] += n
-	e.mu.Unlock()
+	defer e.mu.Unlock()
+	return len(e.violations) > 0
 }
 
-// noteAck records an OK: seqs are unique across all clients.
-func (e *env) noteAck(c *client, seq uint64, opt string) {
-	if c.quiet.Load() {
-		return
+// dialConn makes one connection to the server under test.
+func (e *env) dialConn(ctx context.Context) (*faultnet.Conn, error) {
+	if !e.target.listens() {
+		return e.dialSpliced(ctx)
 	}
-	e.mu.Lock()
-	i := slices.Index(e.opts, opt)
-	if i < 0 || e.ledger == nil {
-		e.mu.Unlock()
-		return
-	}
-	prev, ok := e.ledger.add(seq, i)
-	e.mu.Unlock()
-	if !ok {
-		e.violate(propConsistency, "seq %d acknowledged twice: for %q and, to %v, for %q", seq, e.opts[prev], c, opt)
-	}
+	return e.ln.Dial(ctx)
 }
 
-// checkTally checks a tally against the votes known so far: TALLY k counts
-// at least the acknowledged votes with seq ≤ k, and exactly those when all
-// of 1..k are known.
-func (e *env) checkTally(c *client, m wire.Msg) {
-	e.mu.Lock()
-	opts, l := e.opts, e.ledger
-	if l == nil || len(m.Counts) != len(opts) {
-		e.mu.Unlock()
-		return
+// failAccepts makes the next n Accepts fail with EMFILE, when the suite
+// owns the listener; it reports whether it could.
+func (e *env) failAccepts(n int) bool {
+	if !e.target.listens() {
+		e.logf("acceptErrors(%d) skipped: %v has no listener of the suite's", n, e.target)
+		return false
 	}
-	known := make([]int, len(opts))
-	for i := range opts {
-		known[i] = l.upTo(i, m.Seq)
-	}
-	all := uint64(l.allUpTo(m.Seq)) == m.Seq
-	e.mu.Unlock()
-	for i, opt := range opts {
-		got := m.Counts[i]
-		if uint64(known[i]) > got {
-			e.violate(propConsistency, "%v: TALLY %d counts %s=%d, but %d votes for %s with seq ≤ %d were acknowledged",
-				c, m.Seq, opt, got, known[i], opt, m.Seq)
-			return
-		}
-		if all && uint64(known[i]) != got {
-			e.violate(propConsistency, "%v: TALLY %d counts %s=%d, but the acknowledged votes 1..%d hold %d",
-				c, m.Seq, opt, got, m.Seq, known[i])
-			return
-		}
-	}
+	e.ln.FailAccepts(n)
+	return true
 }
 
-// dial connects a new client of kind k and starts its reader.
-func (e *env) dial(k kind) (*client, error) {
-	ctx, cancel := context.WithTimeout(e.ctx, e.cfg.bound)
-	defer cancel()
-	conn, err := e.ln.Dial(ctx)
-	if err != nil {
-		return nil, err
+// closeListener closes the suite's listener and ends every splice.
+func (e *env) closeListener() {
+	if e.ln != nil {
+		_ = e.ln.Close()
 	}
+	e.closeSplices()
+}
+
+// dial connects a new client of kind k and role r, writes its hello and
+// starts its reader (on the wire), or has the protocol's Connect make it.
+func (e *env) dial(k kind, r *Role) (*client, error) {
 	e.mu.Lock()
-	c := newClient(e, len(e.clients), k, conn)
+	c := newClient(e, len(e.clients), k, r)
 	e.clients = append(e.clients, c)
 	e.mu.Unlock()
-	k.setup(c)
+	ctx, cancel := context.WithTimeout(e.ctx, e.bound)
+	defer cancel()
+	if e.proto.Connect != nil {
+		return c, e.connectLib(ctx, c)
+	}
+	conn, err := e.dialConn(ctx)
+	if err != nil {
+		c.finish()
+		return c, err
+	}
+	c.adopt(conn)
 	go c.readLoop()
+	if r.Hello != nil {
+		if h := r.Hello(c.id); len(h) > 0 {
+			c.mark("request", h)
+			if err := c.send(h, 0); err != nil {
+				return c, fmt.Errorf("writing its hello %q: %w", h, err)
+			}
+		}
+	}
 	return c, nil
 }
 
-// awaitHello waits for a client's HELLO; a missing one is a progress
+// connectLib makes a client with the protocol's own client library. The
+// library's connections are the suite's, so faults reach the server.
+func (e *env) connectLib(ctx context.Context, c *client) error {
+	dial := func(ctx context.Context, _, _ string) (net.Conn, error) {
+		conn, err := e.dialConn(ctx)
+		if err != nil {
+			return nil, err
+		}
+		c.adopt(conn)
+		return conn, nil
+	}
+	type result struct {
+		cl  Client
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		cl, err := e.proto.Connect(ctx, dial, ClientInfo{ID: c.id, Role: c.role.Name}, func(msg []byte) {
+			c.mark("push", msg)
+			c.remember(msg)
+			c.notePush()
+		})
+		ch <- result{cl, err}
+	}()
+	b := e.newBound()
+	defer b.stop()
+	for {
+		select {
+		case r := <-ch:
+			if r.err != nil {
+				c.finish()
+				return fmt.Errorf("the protocol's Connect: %w", r.err)
+			}
+			c.lib = r.cl
+			c.markGreeted()
+			if d, ok := r.cl.(interface{ Done() <-chan struct{} }); ok {
+				go c.watchDropped(d.Done())
+			}
+			return nil
+		case <-b.C():
+			if !b.expired() {
+				continue
+			}
+			go func() { // the library ignored ctx: close what it makes
+				if r := <-ch; r.cl != nil {
+					_ = r.cl.Close()
+				}
+			}()
+			c.finish()
+			return fmt.Errorf("the protocol's Connect did not return within %v", e.bound)
+		}
+	}
+}
+
+// awaitGreeting waits for a client's greeting; a missing one is a progress
 // violation.
-func (e *env) awaitHello(c *client) bool {
-	if !e.within(c.hello) {
-		e.violate(propProgress, "%v got no HELLO within %v", c, e.cfg.bound)
+func (e *env) awaitGreeting(c *client) bool {
+	if !e.within(c.greeted) {
+		e.violate(propProgress, "%v was not greeted within %v (last messages %q)", c, e.bound, c.lastLines())
 		return false
 	}
-	c.mu.Lock()
-	ok := c.opts != nil
-	c.mu.Unlock()
-	if !ok {
-		e.violate(propProgress, "%v got no HELLO: %v (last lines %q)", c, c.err(), c.lastLines())
+	if c.isGreeted() {
+		return true
 	}
-	return ok
+	c.mu.Lock()
+	instead, err := c.greetErr, c.readErr
+	c.mu.Unlock()
+	if instead != "" {
+		e.violate(propProgress, "%v got %q instead of the greeting", c, instead)
+	} else {
+		e.violate(propProgress, "%v was not greeted: the connection ended: %v", c, err)
+	}
+	return false
 }
 
 // shutdown cancels the server's context and waits, within the bound, for
-// Serve to return; then it closes every client.
+// Serve to return; then it closes every client. After a violation the
+// clients are closed first: a server frozen on a client's Write is set
+// free by the close, and a shrink attempt does not wait out the bound
+// again (the leaks property checks a shutdown with clients connected on
+// its own).
 func (e *env) shutdown() {
 	e.cancel()
+	if e.stuck() {
+		e.closeClients()
+	}
 	if !e.within(e.serveEnd) {
-		e.violate(propLeaks, "Serve did not return within %v of its context's end", e.cfg.bound)
+		e.violate(propLeaks, "Serve did not return within %v of its context's end", e.bound)
 	}
 	e.closeClients()
-	_ = e.ln.Close()
+	e.closeListener()
 }
 
 // closeClients closes every client and waits for their readers.
@@ -247,42 +329,11 @@ func (e *env) closeClients() {
 	cs := slices.Clone(e.clients)
 	e.mu.Unlock()
 	for _, c := range cs {
-		_ = c.conn.Close()
+		c.close()
 	}
 	for _, c := range cs {
 		<-c.done
 	}
-}
-
-// report formats everything a failure needs: the property, the violation,
-// the steps taken, each client's last lines and fault events, and the
-// server goroutines that were stuck.
-func (e *env) report(prop, violation string) string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	var b strings.Builder
-	fmt.Fprintf(&b, "property %q violated: %s\n", prop, violation)
-	fmt.Fprintf(&b, "transport %v, bound %v, scenario of %d steps; first violation after %.2fs\n",
-		e.cfg.transport, e.cfg.bound, e.steps, e.cfg.firstViolation(prop).Seconds())
-	b.WriteString("steps:\n")
-	for _, s := range e.trace {
-		fmt.Fprintf(&b, "  %s\n", s)
-	}
-	b.WriteString("clients:\n")
-	for _, c := range e.clients {
-		st := c.conn.Stats()
-		fmt.Fprintf(&b, "  %v: wrote %d B, read %d B, %d B unsent; last lines %q\n", c, st.Written, st.Read, st.Unsent, c.lastLines())
-		for _, ev := range c.conn.Events() {
-			if ev.Kind != faultnet.EventClose {
-				fmt.Fprintf(&b, "      %v\n", ev)
-			}
-		}
-	}
-	if e.stacks != "" {
-		b.WriteString("server goroutines when the violation was seen:\n")
-		b.WriteString(e.stacks)
-	}
-	return b.String()
 }
 
 // within waits for ch to be closed, within the bound.
@@ -303,13 +354,74 @@ func (e *env) within(ch <-chan struct{}) bool {
 
 // serveReturned reports whether Serve has returned; before the harness
 // ended its context, that is a progress violation (an accept loop that gave
-// up, say).
+// up, a server that failed to start), with Serve's error verbatim.
 func (e *env) serveReturned() bool {
-	e.mu.Lock()
-	ended, err := e.serveEnded, e.serveErr
-	e.mu.Unlock()
-	if ended && e.ctx.Err() == nil {
-		e.violate(propProgress, "Serve returned while its context was live: %v", err)
+	if why := e.serveEndedEarly(); why != "" {
+		e.violate(propProgress, "%s", why)
+		return true
 	}
-	return ended
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.serveEnded
+}
+
+// serveEndedEarly says how Serve returned while its context was live, or
+// "" if it did not.
+func (e *env) serveEndedEarly() string {
+	select {
+	case <-e.serveEnd:
+	default:
+		return ""
+	}
+	e.mu.Lock()
+	err := e.serveErr
+	e.mu.Unlock()
+	if e.ctx.Err() != nil {
+		return ""
+	}
+	if err != nil {
+		return fmt.Sprintf("Serve returned while its context was live, with error: %v", err)
+	}
+	return "Serve returned while its context was live, with a nil error"
+}
+
+// requestDesc says what a request was, in the protocol's words.
+func requestDesc(b []byte) string {
+	s := strings.TrimRight(string(b), "\r\n")
+	if len(s) > 60 {
+		s = s[:57] + "..."
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+// violationClass turns a violation's format into a stable description of
+// its kind, with every value left out: "%v: request %s not answered: %v"
+// becomes "…: request … not answered: …". A failed check's error is that
+// class, never the values: rapid shrinks only while a smaller scenario
+// fails with the very same error, and seqs, timings and client numbers
+// change from one run to the next.
+func violationClass(format string) string {
+	var b strings.Builder
+	for i := 0; i < len(format); i++ {
+		if format[i] != '%' || i+1 == len(format) {
+			b.WriteByte(format[i])
+			continue
+		}
+		i++
+		if format[i] == '%' {
+			b.WriteByte('%')
+			continue
+		}
+		for i < len(format) && !strings.ContainsRune("vsqdxXfgeTtbcUop", rune(format[i])) {
+			i++ // flags and widths
+		}
+		b.WriteString("…")
+	}
+	return b.String()
+}
+
+func (e *env) class(prop string) string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.classes[prop]
 }

@@ -2,10 +2,13 @@ package properties
 
 import (
 	"fmt"
+	"os"
 	"sync"
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/stallproof/stallproof/properties/report"
 )
 
 // An Option configures Run.
@@ -35,44 +38,115 @@ func (tr Transport) String() string {
 }
 
 type config struct {
-	props     []string
-	checks    int
-	bound     time.Duration
-	transport Transport
-	bufSize   int
-	maxSteps  int
-	adapter   *Adapter
-	floodSize int
-	leakOpts  []goleak.Option
+	props          []string
+	checks         int
+	bound          time.Duration
+	transport      Transport
+	bufSize        int
+	maxSteps       int
+	proto          Protocol
+	policy         SlowConsumerPolicy
+	heapPerStalled int
+	floodSize      int
+	floodSet       bool
+	leakOpts       []goleak.Option
+	runAll         bool
+	reportDir      string
+	target         *target // nil: Run's listener
 
-	timing *timing
+	run *runState
 }
 
-// timing records when each property first saw a violation.
-type timing struct {
-	mu      sync.Mutex
-	started time.Time                // when the current property began
-	first   map[string]time.Duration // property → time to its first violation
+// runState is what one Run has seen so far, across its properties.
+type runState struct {
+	mu       sync.Mutex
+	started  time.Time                // when the current property began
+	first    map[string]time.Duration // property → time to its first violation
+	liveness map[string]bool          // property whose checks saw the server stop answering
+	frozen   string                   // the first such violation of the Run, and where
+	failed   map[string]failure       // property → its first failed check
+}
+
+// failure is one failed check.
+type failure struct {
+	prop, msg, report string
+	data              *report.Report
 }
 
 func (c *config) start() {
-	c.timing.mu.Lock()
-	c.timing.started = time.Now()
-	c.timing.mu.Unlock()
+	c.run.mu.Lock()
+	c.run.started = time.Now()
+	c.run.mu.Unlock()
 }
 
-func (c *config) noteViolation(prop string) {
-	c.timing.mu.Lock()
-	defer c.timing.mu.Unlock()
-	if _, ok := c.timing.first[prop]; !ok {
-		c.timing.first[prop] = time.Since(c.timing.started)
+// noteViolation records a violation of prop seen while checking property
+// under. One of progress means the server stopped answering: later checks
+// of under are shrink attempts, run with a probe bound, and, unless
+// RunAll, the Run's remaining properties are not run.
+func (c *config) noteViolation(under, prop, msg string) {
+	c.run.mu.Lock()
+	defer c.run.mu.Unlock()
+	if _, ok := c.run.first[under]; !ok {
+		c.run.first[under] = time.Since(c.run.started)
+	}
+	if prop == propProgress || prop == propDelivery {
+		c.run.liveness[under] = true // a wait that ran out: shrink with a probe bound
+	}
+	if prop == propProgress {
+		if c.run.frozen == "" {
+			c.run.frozen = fmt.Sprintf("%s (seen while checking %s)", msg, under)
+		}
 	}
 }
 
-func (c *config) firstViolation(prop string) time.Duration {
-	c.timing.mu.Lock()
-	defer c.timing.mu.Unlock()
-	return c.timing.first[prop]
+// noteFailure records a failed check of property under. The first is
+// kept for what the harness saw (rapid may call a failure it cannot
+// reproduce "flaky"); the data of the last, the shrunk one rapid replays
+// at the end, is what the report files show.
+func (c *config) noteFailure(under string, f failure) {
+	c.run.mu.Lock()
+	defer c.run.mu.Unlock()
+	first, ok := c.run.failed[under]
+	if !ok {
+		first = f
+	}
+	first.data = f.data
+	c.run.failed[under] = first
+}
+
+func (c *config) firstFailure(under string) (failure, bool) {
+	c.run.mu.Lock()
+	defer c.run.mu.Unlock()
+	f, ok := c.run.failed[under]
+	return f, ok
+}
+
+// sinceStart returns the time from the start of property under to its
+// first violation.
+func (c *config) sinceStart(under string) time.Duration {
+	c.run.mu.Lock()
+	defer c.run.mu.Unlock()
+	return c.run.first[under]
+}
+
+func (c *config) frozen() string {
+	c.run.mu.Lock()
+	defer c.run.mu.Unlock()
+	return c.run.frozen
+}
+
+// boundFor is the bound for a check of property under: the configured
+// one, or, once a check of under has seen the server stop answering, a
+// probe bound an eighth as long (at least 200 ms), so that shrinking a
+// freeze does not cost the full bound per attempt. The lag monitor still
+// extends it by any time stolen from the harness.
+func (c *config) boundFor(under string) time.Duration {
+	c.run.mu.Lock()
+	defer c.run.mu.Unlock()
+	if c.run.liveness[under] {
+		return min(c.bound, max(c.bound/8, 200*time.Millisecond))
+	}
+	return c.bound
 }
 
 // Defaults.
@@ -88,6 +162,9 @@ const (
 	// DefaultFloodBytes is how much a flooding client sends without reading
 	// before the server must have pushed back or evicted it.
 	DefaultFloodBytes = 2 << 20
+	// DefaultFloodBytesAddr is DefaultFloodBytes for RunAddr, whose
+	// server's own socket buffers (not the suite's) absorb megabytes.
+	DefaultFloodBytesAddr = 16 << 20
 )
 
 func newConfig(opts []Option) config {
@@ -98,7 +175,11 @@ func newConfig(opts []Option) config {
 		bufSize:   8 << 10,
 		maxSteps:  12,
 		floodSize: DefaultFloodBytes,
-		timing:    &timing{first: map[string]time.Duration{}},
+		proto:     ProtocolV1(),
+		reportDir: os.Getenv("STALLPROOF_REPORT_DIR"),
+		run: &runState{
+			first: map[string]time.Duration{}, liveness: map[string]bool{}, failed: map[string]failure{},
+		},
 	}
 	for _, o := range opts {
 		o.apply(&c)
@@ -117,7 +198,7 @@ func (o optionFunc) String() string  { return o.desc }
 func option(desc string, f func(*config)) Option { return optionFunc{f, desc} }
 
 // Properties restricts Run to the named properties: "progress",
-// "consistency", "isolation", "bounded", "halfclose", "leaks".
+// "delivery", "consistency", "isolation", "bounded", "halfclose", "leaks".
 func Properties(names ...string) Option {
 	return option(fmt.Sprintf("Properties(%q)", names), func(c *config) { c.props = names })
 }
@@ -156,7 +237,7 @@ func MaxSteps(n int) Option {
 // (default DefaultFloodBytes). Set it above your server's per-client
 // buffer limits.
 func FloodBytes(n int) Option {
-	return option(fmt.Sprintf("FloodBytes(%d)", n), func(c *config) { c.floodSize = n })
+	return option(fmt.Sprintf("FloodBytes(%d)", n), func(c *config) { c.floodSize, c.floodSet = n, true })
 }
 
 // IgnoreGoroutines passes goleak options (such as
@@ -164,4 +245,20 @@ func FloodBytes(n int) Option {
 // legitimately keeps after Serve returns (a package-level worker, say).
 func IgnoreGoroutines(opts ...goleak.Option) Option {
 	return option("IgnoreGoroutines(...)", func(c *config) { c.leakOpts = append(c.leakOpts, opts...) })
+}
+
+// RunAll runs every property even after one found that the server stops
+// answering. By default the rest of the Run then fails at once, each
+// property with that violation as its cause: a frozen server would only
+// make every later check wait out its bound.
+func RunAll() Option {
+	return option("RunAll()", func(c *config) { c.runAll = true })
+}
+
+// ReportDir makes every failing property write its report as files under
+// dir (report.json, timeline.svg and a copy of rapid's fail file; see
+// package [report]), in a directory named after the test. The environment
+// variable STALLPROOF_REPORT_DIR does the same, for CI.
+func ReportDir(dir string) Option {
+	return option(fmt.Sprintf("ReportDir(%q)", dir), func(c *config) { c.reportDir = dir })
 }

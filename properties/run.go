@@ -3,12 +3,17 @@ package properties
 import (
 	"context"
 	"flag"
+	"fmt"
 	"net"
 	"os"
+	"regexp"
 	"strconv"
 	"testing"
+	"time"
 
 	"pgregory.net/rapid"
+
+	"github.com/stallproof/stallproof/properties/report"
 )
 
 // ServeFunc runs a server on ln until ctx is done, and returns only after
@@ -17,76 +22,183 @@ import (
 // listener.
 type ServeFunc func(ctx context.Context, ln net.Listener) error
 
-// Run checks that the server run by serve keeps the properties of a voting
-// server speaking protocol v1, whatever its clients do. It runs one subtest
-// per property, each a rapid property test over generated scenarios of
-// healthy and faulty clients:
+// Run checks that the server run by serve stays live and consistent
+// whatever its clients do. It runs one subtest per property, each a rapid
+// property test over generated scenarios of healthy and faulty clients
+// speaking the server's protocol (protocol v1 unless WithProtocol or
+// WithAdapter says otherwise):
 //
 //   - progress: every healthy client's request is answered within the bound,
-//     and healthy clients keep receiving tallies, whatever the other clients
-//     do (stall, trickle, flood, send garbage, reset) and even while Accept
-//     fails with EMFILE;
-//   - consistency: acknowledged seqs are unique; every tally sums to its
-//     seq and counts exactly the acknowledged votes up to it; a client's
+//     whatever the other clients do (stall, trickle, flood, send garbage,
+//     reset) and even while Accept fails with EMFILE;
+//   - delivery: every healthy subscriber keeps receiving pushes within the
+//     bound after each publish while other subscribers stall, trickle or
+//     flood; a stalled subscriber that resumes catches up or is told it was
+//     dropped;
+//   - consistency (protocol v1): acknowledged seqs are unique; every tally
+//     counts exactly the acknowledged votes up to its seq; a client's
 //     tallies never go back; at quiescence every healthy client holds the
-//     final tally, which counts every acknowledged vote and no more votes
-//     than were sent;
-//   - isolation: healthy clients' acknowledgement latency with stalled and
-//     flooding peers stays within a generous factor of the latency without
+//     final tally;
+//   - isolation: a healthy client's answer latency with stalled and
+//     flooding peers stays within a generous factor of its latency without
 //     them, measured in the same check;
-//   - bounded: the server's heap does not grow with the tallies it owes
-//     stalled clients, and a client that floods requests without reading
-//     replies is evicted or pushed back;
-//   - halfclose: votes sent before a half-close are answered and counted,
-//     followed by a tally and a close; the half-written last line is not
-//     counted; a reset loses no acknowledged vote;
+//   - bounded: the server's heap does not grow with what it owes stalled
+//     clients beyond its declared SlowConsumers policy, and a client that
+//     floods requests without reading replies is evicted or pushed back;
+//   - halfclose (protocol v1): votes sent before a half-close are answered
+//     and counted, followed by a tally and a close; a reset loses no
+//     acknowledged vote;
 //   - leaks: goroutines return to the baseline when clients leave while the
-//     server runs; a shutdown with stalled clients ends within the bound and
-//     leaves no goroutine of the server behind.
+//     server runs; a shutdown with stalled clients whose buffers are full
+//     ends within the bound and leaves no goroutine of the server behind.
+//
+// Verdicts are honest: a property fails, never passes, when the server
+// never greets or never serves, when Serve returns early (its error is in
+// the report), when any violation cut the scenario short, or when a check
+// exercised nothing. Verdicts are fast: once a check finds the server
+// stopped answering, shrinking uses a probe bound, and the Run's remaining
+// properties fail at once with that cause (RunAll runs them regardless).
 //
 // A failure reports the property, the shrunk list of steps, the seed and
-// the command to replay it, each client's last lines and the faults fired
-// on its connection, and where the server's goroutines were stuck. Every
-// wait is bounded, so a frozen server fails within seconds and never hangs
-// the test binary.
+// the command to replay it, each client's role, kind, last messages and the
+// faults fired on its connections, and where the server's goroutines were
+// stuck. Every wait is bounded, so a frozen server fails within seconds
+// and never hangs the test binary.
 //
 // Run must not be called from parallel tests: the leak checks look at every
 // goroutine in the process.
 func Run(t *testing.T, serve ServeFunc, opts ...Option) {
 	t.Helper()
+	run(t, serve, nil, opts)
+}
+
+// run is Run, RunDial and RunAddr: serve on the suite's listener, or
+// reach the target.
+func run(t *testing.T, serve ServeFunc, tg *target, opts []Option) {
+	t.Helper()
 	cfg := newConfig(opts)
-	restore := setChecks(cfg.checks)
+	cfg.target = tg
+	if tg != nil && tg.addr != "" && !cfg.floodSet {
+		// A server in its own process keeps its own socket buffers: on
+		// Linux loopback they absorb up to ~4 MiB of replies before its
+		// Write blocks and it stops reading.
+		cfg.floodSize = max(cfg.floodSize, DefaultFloodBytesAddr)
+	}
+	if err := cfg.proto.validate(); err != nil {
+		t.Fatal(err)
+	}
+	defer setFlag("rapid.checks", "RAPID_CHECKS", strconv.Itoa(cfg.checks))()
+	defer setFlag("rapid.shrinktime", "RAPID_SHRINKTIME", DefaultShrinkTime.String())()
+	restore, shard, err := applyShard()
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer restore()
+	if shard != "" {
+		t.Log(shard)
+	}
 	for _, name := range cfg.props {
 		p, ok := properties[name]
 		if !ok {
 			t.Fatalf("properties: unknown property %q", name)
 		}
-		if cfg.adapter != nil && !p.generic() {
-			t.Run(name, func(t *testing.T) { t.Skipf("%s needs protocol v1; skipped with an Adapter", name) })
+		switch {
+		case p.v1 && !cfg.proto.v1:
+			skip(t, name, fmt.Sprintf("%s knows the votes of protocol v1; skipped for %s", name, cfg.proto.Name))
+			continue
+		case name == propLeaks && !tg.inProcess():
+			skip(t, name, fmt.Sprintf("%v runs in another process: its goroutines cannot be seen", tg))
+			continue
+		case name == propHalfClose && tg != nil && tg.addr == "":
+			skip(t, name, fmt.Sprintf("%v may hand out connections that cannot half-close (net.Pipe cannot): use RunAddr or Run", tg))
+			continue
+		case name == propDelivery && !cfg.proto.pubsub():
+			skip(t, name, fmt.Sprintf("no role of %s is pushed to while another publishes: nothing to deliver", cfg.proto.Name))
+			continue
+		}
+		if frozen := cfg.frozen(); frozen != "" && !cfg.runAll {
+			t.Run(name, func(t *testing.T) {
+				msg := fmt.Sprintf("not run: the server stopped answering: %s (RunAll() runs every property regardless)", frozen)
+				t.Log(report.FormatVerdict(report.Verdict{Property: name, Result: report.Fail, Violation: msg}))
+				t.Fatalf("%s: %s", name, msg)
+			})
 			continue
 		}
 		cfg.start()
-		t.Run(name, rapid.MakeCheck(func(rt *rapid.T) {
-			check(rt, &cfg, p, serve)
-		}))
+		t.Run(name, func(t *testing.T) {
+			start := time.Now()
+			defer func() { cfg.verdict(t, name, time.Since(start)) }() // rapid ends a failed test with FailNow
+			rapid.Check(t, func(rt *rapid.T) { check(rt, &cfg, p, serve) })
+		})
 	}
 }
 
-// setChecks sets rapid's number of checks for the duration of Run, unless
-// the user gave -rapid.checks.
-func setChecks(n int) (restore func()) {
-	f := flag.Lookup("rapid.checks")
+// skip skips property name with why, and says so in a verdict line.
+func skip(t *testing.T, name, why string) {
+	t.Run(name, func(t *testing.T) {
+		t.Log(report.FormatVerdict(report.Verdict{Property: name, Result: report.Skip, Violation: why}))
+		t.Skip(why)
+	})
+}
+
+// verdict prints property name's verdict line and, for a failure, what the
+// harness saw first and, with a report directory, writes the report files.
+func (c *config) verdict(t *testing.T, name string, took time.Duration) {
+	v := report.Verdict{Property: name, Result: report.Pass, Checks: c.checksRun(), Shard: os.Getenv(shardEnv)}
+	f, failed := c.firstFailure(name)
+	if t.Failed() {
+		v.Result = report.Fail
+		if failed {
+			v.Violation = firstLine(f.msg)
+			t.Logf("%s: first failure after %.2fs; the harness saw: %s", name, took.Seconds(), firstLine(f.msg))
+		}
+		if failed && c.reportDir != "" && f.data != nil {
+			dir := report.DirFor(c.reportDir, t.Name())
+			ff := report.FailFile(t.Name())
+			f.data.Replay = fmt.Sprintf("go test -run '^%s$'", regexp.QuoteMeta(t.Name()))
+			if ff != "" {
+				f.data.Replay += " -rapid.failfile=" + ff
+			}
+			if err := f.data.WriteDir(dir, ff); err != nil {
+				t.Logf("writing the report: %v", err)
+			} else {
+				v.Report = dir
+			}
+		}
+	}
+	t.Log(report.FormatVerdict(v))
+}
+
+// checksRun is the number of checks rapid was asked for.
+func (c *config) checksRun() int {
+	if f := flag.Lookup("rapid.checks"); f != nil {
+		if n, err := strconv.Atoi(f.Value.String()); err == nil {
+			if testing.Short() {
+				n /= 5
+			}
+			return n
+		}
+	}
+	return c.checks
+}
+
+// DefaultShrinkTime is how long rapid may shrink a failure, unless
+// -rapid.shrinktime or RAPID_SHRINKTIME says otherwise.
+const DefaultShrinkTime = 8 * time.Second
+
+// setFlag sets one of rapid's flags for the duration of Run, unless the
+// user gave it on the command line or in its environment variable.
+func setFlag(name, env, value string) (restore func()) {
+	f := flag.Lookup(name)
 	if f == nil {
 		return func() {}
 	}
-	explicit := os.Getenv("RAPID_CHECKS") != ""
-
+	explicit := os.Getenv(env) != ""
 	flag.Visit(func(g *flag.Flag) { explicit = explicit || g.Name == f.Name })
 	if explicit {
 		return func() {}
 	}
 	old := f.Value.String()
-	_ = f.Value.Set(strconv.Itoa(n))
+	_ = f.Value.Set(value)
 	return func() { _ = f.Value.Set(old) }
 }

@@ -97,17 +97,38 @@ func isHarness(g goroutine) bool {
 }
 
 // trimFrames keeps the frames worth reading: runtime internals dropped, at
-// most five.
+// most five, and always the innermost frame of the server's own code (not
+// the standard library's, faultnet's or this harness's), even when it lies
+// deeper: "bufio.(*Writer).Flush" says less than the Publish that called it.
 func trimFrames(fs []string) []string {
 	var out []string
+	user := false
 	for _, f := range fs {
 		if strings.HasPrefix(f, "runtime.") || strings.HasPrefix(f, "internal/") {
 			continue
 		}
-		out = append(out, f)
-		if len(out) == 5 {
+		if len(out) < 5 {
+			out = append(out, f)
+			user = user || isUserFrame(f)
+			continue
+		}
+		if !user && isUserFrame(f) {
+			out = append(out, "...", f)
 			break
 		}
 	}
 	return out
+}
+
+// isUserFrame reports whether a function belongs to the server's code: a
+// package path whose first element has a dot (a module path) or package
+// main, and not faultnet or this harness.
+func isUserFrame(f string) bool {
+	if strings.HasPrefix(f, "main.") {
+		return true
+	}
+	first, _, ok := strings.Cut(f, "/")
+	return ok && strings.Contains(first, ".") &&
+		!strings.HasPrefix(f, "github.com/stallproof/stallproof/faultnet.") &&
+		!strings.HasPrefix(f, harnessPkg)
 }

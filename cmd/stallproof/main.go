@@ -1,12 +1,19 @@
 // Command stallproof runs the stallproof tools: the reference voting
-// server, a side-by-side chaos demo of server designs under faulty clients,
-// and a load benchmark for any protocol v1 server on this machine.
+// server (or a broken design), a side-by-side chaos demo of server designs
+// under faulty clients, a load benchmark for any protocol v1 server on this
+// machine, a fault-injecting TCP proxy, and the CI's test summaries.
 //
 //	stallproof chaos [flags]     run the reference server and broken designs side by
 //	                             side while clients stall, trickle, half-close or reset
 //	stallproof bench [flags]     load a protocol v1 server (in-process, or on a loopback
 //	                             address) and report votes/s, latency and heap
-//	stallproof serve [flags]     run the reference voting server on a TCP address
+//	stallproof serve [flags]     run the reference voting server on a TCP address, or
+//	                             with -design a broken one
+//	stallproof proxy [flags]     a loopback TCP proxy that injects faultnet faults
+//	                             between a client and any server
+//	stallproof summary [flags]   a job summary (Markdown) from go test -json output
+//	                             and a report directory
+//	stallproof testlog           print go test -json from stdin as go test's text
 //	stallproof help [command]    show this list, or a command's flags
 //
 // Every command prints its flags with -h. A usage error exits with status

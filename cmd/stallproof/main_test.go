@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -135,5 +136,20 @@ func TestServe(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("serve did not stop after its context was cancelled")
+	}
+}
+
+// TestPackageDocListsEveryCommand: the command's doc (go doc) names every
+// subcommand that registers itself.
+func TestPackageDocListsEveryCommand(t *testing.T) {
+	src, err := os.ReadFile("main.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, _, _ := strings.Cut(string(src), "\npackage main")
+	for _, c := range commands {
+		if !strings.Contains(doc, "//\tstallproof "+c.name+" ") {
+			t.Errorf("main.go's package doc does not list %q", c.name)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"expvar"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -31,6 +32,7 @@ func runServe(ctx context.Context, args []string) error {
 		metrics       = fs.String("metrics", "", "`address` to serve expvar metrics on, at /debug/vars (off if empty)")
 		logLevel      = fs.String("log-level", "info", "log `level`: debug, info, warn or error")
 		logFormat     = fs.String("log-format", "text", "log `format`: text or json")
+		design        = fs.String("design", "reference", "`design` to serve: reference, or a broken one to watch tests catch ("+designNames()+")")
 	)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -39,6 +41,11 @@ func runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		fmt.Fprintf(stderr, "stallproof serve: %v\n", err)
 		return errUsage
+	}
+	if *design != "reference" {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		return serveDesign(ctx, fs, *design, *addr, *writeTimeout, set, log)
 	}
 	srv, err := server.New(server.Config{
 		Options:       strings.Split(*options, ","),

@@ -26,7 +26,8 @@ func Example() {
 	// accept-quit       [progress]
 	// torn-snapshot     [consistency]
 	// seq-before-lock   [consistency]
-	// serial-writes     [isolation progress]
+	// serial-writes     [isolation]
+	// forgotten-subscriber [delivery]
 	// unbounded-line    [bounded]
 }
 

@@ -15,6 +15,7 @@ var DefaultOptions = []string{"red", "green", "blue"}
 // The properties a mutant can be caught by, as named in Mutant.Caught.
 const (
 	Progress    = "progress"    // a healthy client's VOTE is answered within the bound
+	Delivery    = "delivery"    // subscribers keep receiving tallies; a resumed one catches up
 	Consistency = "consistency" // seqs unique and increasing, tallies exact
 	Isolation   = "isolation"   // stalled peers don't slow healthy clients
 	Bounded     = "bounded"     // memory doesn't grow with a stalled or flooding client
@@ -81,8 +82,10 @@ func All() []Mutant {
 			Bug: "reads seq and counts as separate atomics without the lock, so a tally's counts need not sum to its seq"},
 		{Name: "seq-before-lock", Caught: []string{Consistency}, build: seqBeforeLock,
 			Bug: "takes the vote's seq from an atomic counter before counting it under the lock, so TALLY k need not count exactly the votes with seq <= k"},
-		{Name: "serial-writes", Caught: []string{Isolation, Progress}, build: serialWrites,
+		{Name: "serial-writes", Caught: []string{Isolation}, build: serialWrites,
 			Bug: "every client's writer takes one server-wide lock around its Write, with a write deadline, so each stalled client delays every other client's replies by the deadline"},
+		{Name: "forgotten-subscriber", Caught: []string{Delivery}, build: forgottenSubscriber,
+			Bug: "a client whose write once blocked for 100 ms is silently dropped: its connection stays open but no tally is pushed to it again"},
 		{Name: "unbounded-line", Caught: []string{Bounded}, build: unboundedLine,
 			Bug: "reads lines with no length limit, so a client that never sends a newline grows the server's memory without bound"},
 	}

@@ -1,0 +1,189 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/stallproof/stallproof/faultnet"
+)
+
+func init() {
+	register("proxy", "a TCP proxy on loopback that injects faultnet faults between a client and any server", runProxy)
+}
+
+const proxyHelp = `
+Every connection to -listen is proxied to -upstream. Faults act on one leg of
+a connection: on "upstream" the proxy is the client as the server sees it
+(StallReads() there is a client that stops reading: the server's Write
+blocks once the small kernel buffers fill), on "client" it is the server as
+the client sees it. Back-pressure, half-close and resets pass through.
+
+Faults (-fault LEG:FAULT, repeatable, for every connection; JSON kind in []):
+  StallReads()                  [stall_reads]
+  BlockWrites()                 [block_writes]
+  TrickleReads(bytes, every)    [trickle_reads]     TrickleWrites(bytes, every)  [trickle_writes]
+  Bandwidth(bytes_per_sec)      [bandwidth]
+  Latency(delay[, jitter])      [latency]
+  ShortReads(bytes)             [short_reads]       ShortWrites(bytes)           [short_writes]
+  RandomShortReads(bytes)       [random_short_reads]
+  RandomShortWrites(bytes)      [random_short_writes]
+  CloseWrite()  CloseRead()  Close()  Reset()       [close_write close_read close reset]
+  AfterRead(bytes, FAULT)  AfterWritten(bytes, FAULT)  AfterTime(after, FAULT)
+                                [after_read after_written after_time, with "then"]
+Durations are Go durations: 250ms, 1.5s.
+
+Control API (-control ADDR, HTTP, JSON; see docs/proxy.md):
+  GET    /stats          counters: accepted, live, dial_errors
+  GET    /conns          live connections: id, client, bytes up and down, faults per leg
+  GET    /conns/{id}     one connection, with its event log
+  GET    /faults         faults added through the API
+  POST   /faults         add one: {"conn": 3 or "new", "leg": "upstream",
+                           "fault": {"kind": "latency", "delay": "20ms", "jitter": "5ms"}}
+  DELETE /faults/{id}    remove one
+  Errors: {"error": "..."}, status 400 (bad fault, duration, leg), 404, 405.
+
+Example:
+  stallproof serve -addr 127.0.0.1:9000 &
+  stallproof proxy -listen 127.0.0.1:9100 -upstream 127.0.0.1:9000 -control 127.0.0.1:9101
+  curl -d '{"conn":"new","leg":"upstream","fault":{"kind":"stall_reads"}}' 127.0.0.1:9101/faults
+`
+
+func runProxy(ctx context.Context, args []string) error {
+	fs := newFlagSet("proxy", "proxy -listen ADDR -upstream ADDR [flags]")
+	var (
+		listen   = fs.String("listen", "127.0.0.1:9100", "loopback `address` to accept clients on")
+		upstream = fs.String("upstream", "127.0.0.1:9000", "loopback `address` of the server to proxy to")
+		control  = fs.String("control", "", "loopback `address` of the HTTP control API (off if empty)")
+		kbuf     = fs.Int("kernel-buffer", faultnet.DefaultProxyKernelBuffer, "kernel send and receive buffers of both legs, in `bytes` (0: the kernel's)")
+		dialTO   = fs.Duration("dial-timeout", faultnet.DefaultProxyDialTimeout, "bound on each dial to the upstream")
+		logLevel = fs.String("log-level", "info", "log `level`: debug (every connection), info, warn or error")
+		faults   faultFlags
+	)
+	fs.Var(&faults, "fault", "`LEG:FAULT` injected into every connection, e.g. upstream:StallReads() (repeatable)")
+	usage := fs.Usage
+	fs.Usage = func() {
+		usage()
+		if wantsHelp(args) { // not after every flag error
+			fmt.Fprint(fs.Output(), proxyHelp)
+		}
+	}
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	for _, f := range []struct{ name, addr string }{{"-listen", *listen}, {"-upstream", *upstream}, {"-control", *control}} {
+		if f.addr == "" && f.name == "-control" {
+			continue
+		}
+		if err := checkLoopbackAddr(f.addr); err != nil {
+			return flagError(fs, f.name, "%v", err)
+		}
+	}
+	if *dialTO <= 0 {
+		return flagError(fs, "-dial-timeout", "want a duration above 0, got %v", *dialTO)
+	}
+	log, err := newLogger(*logLevel, "text")
+	if err != nil {
+		fmt.Fprintf(stderr, "stallproof proxy: %v\n", err)
+		return errUsage
+	}
+	if err := probeUpstream(ctx, *upstream, *dialTO); err != nil {
+		return err
+	}
+	opts := []faultnet.ProxyOption{
+		faultnet.ProxyKernelBuffers(*kbuf),
+		faultnet.ProxyDialTimeout(*dialTO),
+		faultnet.ProxyLogf(func(format string, args ...any) { log.Debug(fmt.Sprintf(format, args...)) }),
+	}
+	for _, f := range faults {
+		opts = append(opts, faultnet.ProxyFaults(f.leg, f.fault))
+	}
+	p, err := faultnet.NewProxy(*listen, *upstream, opts...)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	attrs := []any{"addr", p.Addr().String(), "upstream", *upstream}
+	if len(faults) > 0 {
+		attrs = append(attrs, "faults", faults.String())
+	}
+	if *control != "" {
+		stop, url, err := serveControl(*control, p, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		attrs = append(attrs, "control", url)
+	}
+	log.Info("proxying", attrs...)
+	<-ctx.Done()
+	st := p.Stats()
+	log.Info("stopped", "accepted", st.Accepted, "dial_errors", st.DialErrors)
+	return nil
+}
+
+// wantsHelp reports whether args ask for help.
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "-h", "-help", "--help", "--h":
+			return true
+		}
+	}
+	return false
+}
+
+// checkLoopbackAddr returns an error unless addr is host:port on loopback.
+func checkLoopbackAddr(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("address %q: %v", addr, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("address %q is not a loopback address: the proxy only serves and reaches this machine (127.0.0.0/8, ::1 or localhost)", addr)
+}
+
+// probeUpstream dials the upstream once, so that a server that is not
+// there is an error at start rather than a reset for every client.
+func probeUpstream(ctx context.Context, addr string, timeout time.Duration) error {
+	d := net.Dialer{Timeout: timeout}
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return fmt.Errorf("upstream %s does not accept connections: %w", addr, err)
+	}
+	return c.Close()
+}
+
+// serveControl serves the control API on addr and returns a function that
+// stops it, and the API's URL.
+func serveControl(addr string, p *faultnet.Proxy, log *slog.Logger) (stop func(), url string, err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, "", fmt.Errorf("-control: %w", err)
+	}
+	hs := &http.Server{Handler: newControlAPI(p).handler(), ReadHeaderTimeout: 5 * time.Second}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			log.Error("control API failed", "err", err)
+		}
+	}()
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		if hs.Shutdown(ctx) != nil {
+			hs.Close()
+		}
+		<-done
+	}, "http://" + ln.Addr().String(), nil
+}

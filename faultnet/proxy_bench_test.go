@@ -1,0 +1,65 @@
+package faultnet_test
+
+import (
+	"testing"
+
+	"github.com/stallproof/stallproof/faultnet"
+	"github.com/stallproof/stallproof/internal/proxybench"
+)
+
+// The proxy against direct loopback, side by side in one run:
+//
+//	go test -run '^$' -bench 'Proxy' -count 6 ./faultnet/
+//
+// Goals: round trip ≤ 1.2× direct; throughput at 32 KiB writes ≥ 0.8×
+// direct; ≤ 16 KiB per idle proxied connection (B/conn of faultnet-proxy
+// minus direct). bench/toxiproxy runs the same benchmarks with toxiproxy
+// added.
+
+var proxyKinds = []proxybench.Kind{
+	proxybench.Direct,
+	proxybench.Faultnet("faultnet-proxy"),
+	proxybench.Faultnet("faultnet-proxy-kernel-buffers", faultnet.ProxyKernelBuffers(0)),
+}
+
+func BenchmarkProxyRTT64B(b *testing.B) {
+	for _, k := range proxyKinds {
+		b.Run(k.Name, func(b *testing.B) { proxybench.RTT(b, k, 64) })
+	}
+}
+
+func BenchmarkProxyThroughput32KiB(b *testing.B) {
+	for _, k := range proxyKinds {
+		b.Run(k.Name, func(b *testing.B) { proxybench.Throughput(b, k, 32<<10) })
+	}
+}
+
+func BenchmarkProxyIdleConns1000(b *testing.B) {
+	for _, k := range proxyKinds[:2] {
+		b.Run(k.Name, func(b *testing.B) { proxybench.IdleConnBytes(b, k, 1000) })
+	}
+}
+
+// BenchmarkStallAbsorbed: the bytes a stalled client absorbs before the
+// server's Write blocks (the "bytes" metric; 67108864 means it never
+// blocked). The server's own kernel send buffer counts: on Linux it grows
+// to tcp_wmem's maximum (4 MiB) unless the server shrinks it.
+func BenchmarkStallAbsorbed(b *testing.B) {
+	const kb = faultnet.DefaultProxyKernelBuffer
+	proxy := proxyKinds[1]
+	b.Run("faultnet-memory", proxybench.StallAbsorbedMemory)
+	for _, c := range []struct {
+		name string
+		st   proxybench.Stall
+	}{
+		{"loopback-raw", proxybench.Stall{Kind: proxybench.Direct}},
+		{"loopback-client-32KiB", proxybench.Stall{Kind: proxybench.Direct, ClientBuf: kb}},
+		{"loopback-both-32KiB", proxybench.Stall{Kind: proxybench.Direct, ClientBuf: kb, ServerBuf: kb}},
+		{"faultnet-proxy-StallReads", proxybench.Stall{Kind: proxy, Proxy: true}},
+		{"faultnet-proxy-StallReads-server-32KiB", proxybench.Stall{Kind: proxy, Proxy: true, ServerBuf: kb}},
+		{"faultnet-proxy-client-stops", proxybench.Stall{Kind: proxy}},
+		{"faultnet-proxy-client-stops-all-32KiB", proxybench.Stall{Kind: proxy, ClientBuf: kb, ServerBuf: kb}},
+	} {
+		b.Run(c.name, func(b *testing.B) { proxybench.StallAbsorbed(b, c.st) })
+	}
+}

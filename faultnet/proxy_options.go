@@ -1,0 +1,99 @@
+package faultnet
+
+import (
+	"fmt"
+	"time"
+)
+
+// DefaultProxyKernelBuffer is the size, in bytes, of the kernel's send and
+// receive buffers on both legs of every proxied connection, unless
+// ProxyKernelBuffers says otherwise: small, so that when a fault stops one
+// leg the program on the other side is stopped after tens of KiB, as by a
+// zero window, rather than after the megabytes loopback sockets buffer.
+//
+// Smaller is not better: on Linux loopback, whose segments are up to 64 KiB,
+// buffers of 16 KiB or less make bulk transfers crawl (measured: 16 MiB took
+// 0.2 s at 16 KiB, and moved under 0.5 MiB in 3 s at 4 or 8 KiB, against
+// 6 ms at 32 KiB), because the receive window never reaches one segment.
+const DefaultProxyKernelBuffer = 32 << 10
+
+// DefaultProxyDialTimeout bounds the proxy's dial to its upstream.
+const DefaultProxyDialTimeout = 5 * time.Second
+
+// A ProxyOption configures a Proxy. It prints as the call that made it.
+type ProxyOption interface {
+	applyProxy(*proxyConfig)
+	fmt.Stringer
+}
+
+type proxyConfig struct {
+	kernelBufs  int
+	dialTimeout time.Duration
+	connOpts    []Option
+	faults      []legFault
+	logf        func(format string, args ...any)
+}
+
+type legFault struct {
+	leg Leg
+	f   Fault
+}
+
+func newProxyConfig(opts []ProxyOption) proxyConfig {
+	c := proxyConfig{kernelBufs: DefaultProxyKernelBuffer, dialTimeout: DefaultProxyDialTimeout}
+	for _, o := range opts {
+		if o != nil {
+			o.applyProxy(&c)
+		}
+	}
+	return c
+}
+
+type proxyOption struct {
+	f    func(*proxyConfig)
+	desc string
+}
+
+func (o proxyOption) applyProxy(c *proxyConfig) { o.f(c) }
+func (o proxyOption) String() string            { return o.desc }
+
+// ProxyKernelBuffers sets the kernel's send and receive buffers of both legs
+// of every proxied connection to n bytes (default
+// DefaultProxyKernelBuffer). 0 or less leaves the kernel's defaults, which
+// buy throughput and cost fidelity: a stalled leg then absorbs megabytes
+// before its writer blocks.
+func ProxyKernelBuffers(n int) ProxyOption {
+	return proxyOption{func(c *proxyConfig) { c.kernelBufs = n }, fmt.Sprintf("ProxyKernelBuffers(%d)", n)}
+}
+
+// ProxyDialTimeout bounds each dial to the upstream (default
+// DefaultProxyDialTimeout).
+func ProxyDialTimeout(d time.Duration) ProxyOption {
+	return proxyOption{func(c *proxyConfig) { c.dialTimeout = d }, fmt.Sprintf("ProxyDialTimeout(%v)", d)}
+}
+
+// ProxyConnOptions gives opts to Wrap for both legs of every proxied
+// connection: Seed, OnEvent, ... The proxy names the legs itself
+// ("proxy#3/client", "proxy#3/upstream"), after opts.
+func ProxyConnOptions(opts ...Option) ProxyOption {
+	return proxyOption{func(c *proxyConfig) {
+		c.connOpts = append(c.connOpts[:len(c.connOpts):len(c.connOpts)], opts...)
+	}, fmt.Sprintf("ProxyConnOptions%v", opts)}
+}
+
+// ProxyFaults injects faults into leg of every connection the proxy
+// accepts, as Proxy.InjectNew does, from the first connection on.
+func ProxyFaults(leg Leg, faults ...Fault) ProxyOption {
+	return proxyOption{func(c *proxyConfig) {
+		for _, f := range faults {
+			c.faults = append(c.faults, legFault{leg, f})
+		}
+	}, fmt.Sprintf("ProxyFaults(%v, %v)", leg, faults)}
+}
+
+// ProxyLogf makes the proxy report what it does to logf: connections opened
+// and closed, dials that failed, accept errors. logf must be safe for
+// concurrent use.
+func ProxyLogf(logf func(format string, args ...any)) ProxyOption {
+	return proxyOption{func(c *proxyConfig) { c.logf = logf }, "ProxyLogf(func)"}
+}

@@ -1,0 +1,282 @@
+package faultnet
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+)
+
+// spliceBufSize is the size of the buffer each direction of a splice reads
+// into: the most a splice holds in flight, per direction, between its two
+// connections.
+const spliceBufSize = 32 << 10
+
+var spliceBufs = sync.Pool{New: func() any { b := make([]byte, spliceBufSize); return &b }}
+
+// Splice connects a and b: what a reads is written to b and what b reads is
+// written to a, by two goroutines, until both directions have ended. It
+// returns at once. Spliced.Wait waits for the end; Spliced.Close ends it.
+//
+// Splice behaves like the network between two TCP peers, so that faults on
+// either connection reach the program behind the other:
+//
+//   - Back-pressure: a direction reads the next chunk (at most 32 KiB) only
+//     once the previous one is written, so when b's peer stops reading and
+//     b's Write blocks, the splice stops reading a and a's peer meets a zero
+//     window: its own Writes block.
+//   - Half-close: io.EOF from a becomes b.CloseWrite() (a FIN), and the
+//     other direction keeps flowing. A connection without CloseWrite is
+//     closed instead.
+//   - Reset: ECONNRESET reading a resets b (SetLinger(0), then Close: the
+//     kernel sends an RST), and a Write to b that fails with ECONNRESET or
+//     EPIPE resets a, whose peer's data can no longer be delivered. A Reset
+//     fault injected into either end, if it is a *Conn, is thus a reset on
+//     both sides.
+//   - End: once both directions have ended, or either has failed, both
+//     connections are closed and both goroutines return.
+//
+// Either end may be an in-memory *Conn, a wrapped *Conn, or any net.Conn.
+// To put a test's faultnet client in front of a real server:
+//
+//	client, end := faultnet.Pipe()      // the test uses client
+//	target, err := net.Dial("tcp", addr) // a real connection
+//	...
+//	sp := faultnet.Splice(end, faultnet.Wrap(target, faultnet.KernelBuffers(4096)))
+//	defer sp.Close()
+//
+// A direction blocked writing to one end does not notice that the other end
+// was closed from outside; stop a splice with Spliced.Close, which closes
+// both.
+//
+// While a direction whose source is a TCP socket (or a *Conn wrapping one)
+// waits for data, it holds no buffer, so an idle splice costs little more
+// than its two goroutines.
+func Splice(a, b net.Conn) *Spliced { return startSplice(a, b, nil) }
+
+// startSplice starts a splice; onDone, if not nil, runs once it has ended,
+// on the goroutine of the direction that ended last, so that a caller need
+// not keep a goroutine waiting.
+func startSplice(a, b net.Conn, onDone func(*Spliced)) *Spliced {
+	s := &Spliced{done: make(chan struct{}), onDone: onDone}
+	s.ends[0].c, s.ends[1].c = a, b
+	s.pending.Store(2)
+	go s.pump(0, 1)
+	go s.pump(1, 0)
+	return s
+}
+
+// Spliced is a running Splice.
+type Spliced struct {
+	ends    [2]spliceEnd
+	pending atomic.Int32 // directions still running
+	done    chan struct{}
+	onDone  func(*Spliced)
+
+	mu    sync.Mutex
+	err   error // the first error worth reporting
+	eofs  int   // directions that ended with io.EOF
+	local bool  // Close was called
+}
+
+// finish marks one direction as ended.
+func (s *Spliced) finish() {
+	if s.pending.Add(-1) == 0 {
+		close(s.done)
+		if s.onDone != nil {
+			s.onDone(s)
+		}
+	}
+}
+
+// Wait blocks until both directions have ended and both connections are
+// closed. It returns the first error that ended a direction, other than
+// io.EOF and net.ErrClosed: a reset (ECONNRESET, EPIPE), say. After Close
+// it returns nil.
+func (s *Spliced) Wait() error {
+	<-s.done
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.local {
+		return nil
+	}
+	return s.err
+}
+
+// Done returns a channel closed once the splice has ended.
+func (s *Spliced) Done() <-chan struct{} { return s.done }
+
+// Close closes both connections (each peer reads what was sent, then
+// io.EOF, or ECONNRESET if it had data unread by the splice) and waits for
+// the splice's goroutines. It returns nil; calling it again does nothing.
+func (s *Spliced) Close() error {
+	s.mu.Lock()
+	s.local = true
+	s.mu.Unlock()
+	s.close(0, false)
+	s.close(1, false)
+	<-s.done
+	return nil
+}
+
+type spliceEnd struct {
+	c    net.Conn
+	once sync.Once
+}
+
+// close closes end i once: with reset, as an RST (SetLinger(0) first).
+func (s *Spliced) close(i int, reset bool) {
+	e := &s.ends[i]
+	e.once.Do(func() {
+		if reset {
+			if l, ok := e.c.(interface{ SetLinger(int) error }); ok {
+				_ = l.SetLinger(0)
+			}
+		}
+		_ = e.c.Close()
+	})
+}
+
+func (s *Spliced) record(err error) {
+	if err == nil || errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
+		return
+	}
+	s.mu.Lock()
+	if s.err == nil {
+		s.err = err
+	}
+	s.mu.Unlock()
+}
+
+// isReset reports whether err says the peer reset the connection or can no
+// longer receive.
+func isReset(err error) bool {
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
+// pump copies end from to end to until either fails or from reaches EOF.
+func (s *Spliced) pump(from, to int) {
+	defer s.finish()
+	src, dst := s.ends[from].c, s.ends[to].c
+	r := newIdleReader(src)
+	defer r.release()
+	for {
+		p, rerr := r.read()
+		if len(p) > 0 {
+			if _, werr := dst.Write(p); werr != nil {
+				s.record(werr)
+				// As TCP would, the sender whose data cannot be delivered is
+				// reset; a local Close of dst just ends the splice.
+				s.close(from, isReset(werr))
+				s.close(to, false)
+				return
+			}
+		}
+		switch {
+		case rerr == nil:
+			continue
+		case errors.Is(rerr, io.EOF):
+			s.halfClose(to)
+			s.mu.Lock()
+			s.eofs++
+			both := s.eofs == 2
+			s.mu.Unlock()
+			if both {
+				s.close(from, false)
+				s.close(to, false)
+			}
+			return
+		case errors.Is(rerr, syscall.ECONNRESET):
+			s.record(rerr)
+			s.close(to, true)
+			s.close(from, false)
+			return
+		default:
+			s.record(rerr)
+			s.close(to, false)
+			s.close(from, false)
+			return
+		}
+	}
+}
+
+// halfClose forwards a FIN to end i, or closes it if it cannot half-close.
+func (s *Spliced) halfClose(i int) {
+	if cw, ok := s.ends[i].c.(interface{ CloseWrite() error }); ok {
+		if err := cw.CloseWrite(); err == nil || errors.Is(err, net.ErrClosed) {
+			return
+		}
+	}
+	s.close(i, false)
+}
+
+// idleReader reads a connection with a pooled buffer that it gives back
+// while the connection has nothing to read, when it can tell (see
+// waitReadable).
+type idleReader struct {
+	c    net.Conn
+	wait *readWaiter // nil: keep the buffer
+	buf  *[]byte
+	full bool // the last read filled the buffer: more is likely waiting
+}
+
+func newIdleReader(c net.Conn) *idleReader {
+	r := &idleReader{c: c}
+	if raw := rawConnOf(c); raw != nil {
+		r.wait = newReadWaiter(raw, r.release)
+	}
+	return r
+}
+
+// read returns the next bytes read from the connection, valid until the
+// next call.
+func (r *idleReader) read() ([]byte, error) {
+	if r.wait != nil && !r.full {
+		if errno := r.wait.wait(); errno != 0 {
+			return nil, &net.OpError{Op: "read", Net: "tcp", Source: r.c.LocalAddr(), Addr: r.c.RemoteAddr(),
+				Err: os.NewSyscallError("read", errno)}
+		}
+	}
+	if r.buf == nil {
+		r.buf = spliceBufs.Get().(*[]byte)
+	}
+	n, err := r.c.Read(*r.buf)
+	r.full = n == len(*r.buf)
+	return (*r.buf)[:n], err
+}
+
+func (r *idleReader) release() {
+	if r.buf != nil {
+		spliceBufs.Put(r.buf)
+		r.buf = nil
+	}
+}
+
+// rawConnOf returns the raw socket under c (a TCP or Unix connection, or a
+// *Conn wrapping one), or nil.
+func rawConnOf(c net.Conn) syscall.RawConn {
+	if fc, ok := c.(*Conn); ok {
+		inner := fc.Unwrap()
+		if inner == nil {
+			return nil
+		}
+		c = inner
+	}
+	switch c.(type) {
+	case *net.TCPConn, *net.UnixConn:
+	default:
+		return nil
+	}
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return nil
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil || !canWaitReadable {
+		return nil
+	}
+	return raw
+}

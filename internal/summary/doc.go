@@ -1,0 +1,15 @@
+// Package summary is the logic of "stallproof summary" and "stallproof
+// testlog", used by the repository's GitHub Action (action.yml).
+//
+// [Summary.Add] reads go test -json streams (several for a sharded soak:
+// one per shard) and picks up the verdict lines of the property suite
+// (report.FormatVerdict), merging the rows of the same package, test and
+// property over every stream: a row fails if any run failed, its checks
+// are summed and its shards listed. It also keeps the tests that failed
+// without a failing verdict to explain them (a mutant not caught, a build
+// error, a panic). [Summary.Write] writes the job summary in Markdown: a
+// table of property × verdict with the violation and a link to each
+// failure's timeline in the uploaded reports, found under the report
+// directory (STALLPROOF_REPORT_DIR). [Text] turns go test -json back into
+// go test's text output for the CI log.
+package summary

@@ -1,0 +1,109 @@
+package properties_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stallproof/stallproof/properties"
+)
+
+// Servers that never serve must fail every property, with the cause in
+// the report: a suite that passed them would be checking nothing.
+
+// neverGreets accepts connections and reads them, but never writes.
+func neverGreets(ctx context.Context, ln net.Listener) error {
+	var wg sync.WaitGroup
+	stop := context.AfterFunc(ctx, func() { ln.Close() })
+	defer stop()
+	var mu sync.Mutex
+	var conns []net.Conn
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			break
+		}
+		mu.Lock()
+		conns = append(conns, c)
+		mu.Unlock()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _ = io.Copy(io.Discard, c)
+		}()
+	}
+	mu.Lock()
+	for _, c := range conns {
+		c.Close()
+	}
+	mu.Unlock()
+	wg.Wait()
+	return nil
+}
+
+// failsToStart returns an error at once, as a server whose configuration
+// is wrong does.
+func failsToStart(ctx context.Context, ln net.Listener) error {
+	return errors.New("config: no such option \"colour\"")
+}
+
+var brokenStarts = map[string]properties.ServeFunc{
+	"never-greets":   neverGreets,
+	"fails-to-start": failsToStart,
+}
+
+// TestBrokenStartChild runs the suite against one of brokenStarts; it runs
+// only as a child of TestBrokenStartsFailEverything.
+func TestBrokenStartChild(t *testing.T) {
+	serve, ok := brokenStarts[os.Getenv("STALLPROOF_BROKEN_START")]
+	if !ok {
+		t.Skip("runs only as a child of TestBrokenStartsFailEverything")
+	}
+	properties.Run(t, serve)
+}
+
+func TestBrokenStartsFailEverything(t *testing.T) {
+	if os.Getenv("STALLPROOF_BROKEN_START") != "" {
+		t.Skip("in a child")
+	}
+	causes := map[string]string{
+		"never-greets":   "was not greeted within",
+		"fails-to-start": `Serve returned while its context was live, with error: config: no such option "colour"`,
+	}
+	failRE := regexp.MustCompile(`(?m)^\s*--- FAIL: TestBrokenStartChild/(\w+)`)
+	for name, cause := range causes {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			start := time.Now()
+			cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestBrokenStartChild$", "-test.v", "-rapid.nofailfile")
+			cmd.Env = append(os.Environ(), "STALLPROOF_BROKEN_START="+name)
+			out, err := cmd.CombinedOutput()
+			t.Logf("%s: whole Run failed in %.1fs", name, time.Since(start).Seconds())
+			if err == nil {
+				t.Fatalf("the suite passed a server that %s:\n%s", name, out)
+			}
+			var failed []string
+			for _, m := range failRE.FindAllSubmatch(out, -1) {
+				failed = append(failed, string(m[1]))
+			}
+			for _, p := range []string{"progress", "delivery", "consistency", "isolation", "bounded", "halfclose", "leaks"} {
+				if !strings.Contains(strings.Join(failed, " "), p) {
+					t.Errorf("property %s did not fail against a server that %s (failed: %v)", p, name, failed)
+				}
+			}
+			if got := strings.Count(string(out), cause); got < 7 {
+				t.Errorf("the cause %q appears %d times, want once per property at least:\n%s", cause, got, out)
+			}
+		})
+	}
+}

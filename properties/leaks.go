@@ -1,0 +1,137 @@
+package properties
+
+import (
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/stallproof/stallproof/faultnet"
+)
+
+func goleakCurrent() goleak.Option { return goleak.IgnoreCurrent() }
+
+// partings makes clients leave in the ways a client can, whatever the
+// protocol: one closes with requests still unanswered, one is reset after
+// its requests were answered. Protocol v1 adds a half-close.
+func partings(e *env) {
+	if e.v1 != nil && (e.target.listens() || e.target.addr != "") {
+		partingsV1(e) // with a half-close, which a dial target may not carry
+		return
+	}
+	e.logf("partings: a client closes with 10 requests unanswered; another resets after 3 answered requests")
+	if c := e.connect(healthy, e.requester()); c != nil && !e.stuck() && c.lib == nil {
+		e.pipeline(c, 0, 10)
+		c.closed = true
+		c.close()
+	}
+	e.resetAfterRequests(3)
+}
+
+// resetAfterRequests connects a client that makes n requests, then is
+// reset.
+func (e *env) resetAfterRequests(n int) {
+	c := e.connect(healthy, e.requester())
+	if c == nil || e.stuck() {
+		return
+	}
+	for i := range n {
+		if e.request(c, i); e.stuck() {
+			return
+		}
+	}
+	c.closed = true
+	c.inject(faultnet.Reset())
+}
+
+// leaks checks that goroutines return to the baseline once every client has
+// gone while the server still runs, and that a shutdown with stalled
+// clients whose buffers are full ends within the bound and leaves no
+// goroutine behind.
+func leaks(e *env) {
+	if !e.stuck() {
+		partings(e)
+	}
+	e.closeClients()
+	if err := findLeaks(e, e.warm); err != nil {
+		e.violate(propLeaks, "goroutines remain after every client left, while the server runs:\n%v", err)
+	}
+	if !e.target.listens() {
+		e.logf("shutdown with stalled clients skipped: the suite cannot stop %v", e.target)
+		e.shutdown()
+		return
+	}
+	e.logf("shutdown with stalled clients whose buffers are full")
+	role := e.subscriber()
+	if role == nil {
+		role = e.requester()
+	}
+	var st []*client
+	for range 2 {
+		if c := e.connect(stalled, role); c != nil {
+			st = append(st, c)
+		}
+	}
+	if p := e.connect(healthy, e.requester()); p != nil && !e.stuck() {
+		e.fillBuffers(p, st)
+	}
+	e.cancel()
+	if !e.within(e.serveEnd) {
+		e.violate(propLeaks, "Serve did not return within %v with stalled clients connected", e.bound)
+		e.closeClients()
+		return
+	}
+	if err := findLeaks(e, e.baseline, goleak.IgnoreAnyFunction(harnessPkg+"(*client).readLoop")); err != nil {
+		e.violate(propLeaks, "goroutines remain after Serve returned:\n%v", err)
+	}
+	e.closeClients()
+	e.closeListener()
+}
+
+// fillBuffers makes p publish until the server's writes to every stalled
+// client have blocked on a full buffer (seen on the in-memory network), or
+// for a fixed amount over TCP, where it cannot be seen.
+func (e *env) fillBuffers(p *client, st []*client) {
+	full := func() bool {
+		for _, c := range st {
+			for _, conn := range c.connections() {
+				peer := conn.Peer()
+				if peer == nil || !blocked(peer) {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	b := e.newBound()
+	defer b.stop()
+	for i := 0; i < 64 && !full(); i++ {
+		if e.parallelOne(p, 64); e.stuck() || b.left() <= 0 {
+			break
+		}
+	}
+	e.logf("stalled clients' buffers full: %v", full())
+}
+
+// blocked reports whether a connection end's Write has blocked on a full
+// buffer.
+func blocked(c interface{ Events() []faultnet.Event }) bool {
+	for _, ev := range c.Events() {
+		if ev.Kind == faultnet.EventBufferFull {
+			return true
+		}
+	}
+	return false
+}
+
+// findLeaks polls for goroutines newer than base, for up to the bound.
+func findLeaks(e *env, base goleak.Option, more ...goleak.Option) error {
+	opts := append([]goleak.Option{base}, e.cfg.leakOpts...)
+	opts = append(opts, more...)
+	deadline := time.Now().Add(e.bound)
+	for {
+		err := goleak.Find(opts...)
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+	}
+}

@@ -1,0 +1,64 @@
+package properties_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stallproof/stallproof/properties"
+	"github.com/stallproof/stallproof/properties/mutants"
+)
+
+// A server is held to the slow-consumer policy it declares: the
+// unbounded-queue mutant keeps every tally for a stalled client, some
+// 100–200 KB per stalled client over the bounded property's measurement.
+// Declared with room for that, bounded passes; declared below it, or not
+// declared (strict), bounded fails.
+
+const policyEnv = "STALLPROOF_POLICY_CHILD"
+
+// TestPolicyChild runs bounded against unbounded-queue with the allowance
+// named by STALLPROOF_POLICY_CHILD; it runs only as a child of
+// TestDeclaredPolicy.
+func TestPolicyChild(t *testing.T) {
+	allowance := os.Getenv(policyEnv)
+	if allowance == "" {
+		t.Skip("runs only as a child of TestDeclaredPolicy")
+	}
+	m, _ := mutants.Lookup("unbounded-queue")
+	opts := []properties.Option{properties.Properties("bounded"), properties.Checks(3)}
+	switch allowance {
+	case "strict":
+	case "small":
+		opts = append(opts, properties.HeapPerStalledClient(16<<10))
+	case "large":
+		opts = append(opts, properties.HeapPerStalledClient(4<<20))
+	}
+	properties.Run(t, m.Serve, opts...)
+}
+
+func TestDeclaredPolicy(t *testing.T) {
+	if os.Getenv(policyEnv) != "" || os.Getenv(mutantEnv) != "" {
+		t.Skip("in a child")
+	}
+	for allowance, wantPass := range map[string]bool{"strict": false, "small": false, "large": true} {
+		t.Run(allowance, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestPolicyChild$", "-test.v", "-rapid.nofailfile")
+			cmd.Env = append(os.Environ(), policyEnv+"="+allowance)
+			out, err := cmd.CombinedOutput()
+			passed := err == nil
+			if passed != wantPass {
+				t.Fatalf("unbounded-queue with a %s allowance: passed=%v, want %v:\n%s", allowance, passed, wantPass, out)
+			}
+			if !wantPass && !strings.Contains(string(out), "heap grew by") {
+				t.Errorf("unbounded-queue with a %s allowance failed, but not for its heap:\n%s", allowance, out)
+			}
+		})
+	}
+}

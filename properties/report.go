@@ -1,0 +1,105 @@
+package properties
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/stallproof/stallproof/faultnet"
+	"github.com/stallproof/stallproof/properties/report"
+)
+
+// report formats everything a failure needs, in the protocol's words: the
+// property, the violation, the steps taken, each client's role, kind, last
+// messages and fault events, and the server goroutines that were stuck.
+func (e *env) report(prop, violation string) string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var b strings.Builder
+	fmt.Fprintf(&b, "property %q violated: %s\n", prop, violation)
+	fmt.Fprintf(&b, "protocol %s, %s, bound %v", e.proto.Name, e.transportDesc(), e.bound)
+	if e.bound != e.cfg.bound {
+		fmt.Fprintf(&b, " (a probe bound while shrinking; the first failure was at %v)", e.cfg.bound)
+	}
+	fmt.Fprintf(&b, ", scenario of %d steps; first violation after %.2fs (%.2fs into this check)\n",
+		e.steps, e.cfg.sinceStart(e.prop).Seconds(), e.violatedAt.Seconds())
+	b.WriteString("steps:\n")
+	for _, s := range e.trace {
+		fmt.Fprintf(&b, "  %6.3fs %s\n", s.at.Seconds(), s.text)
+	}
+	b.WriteString("clients:\n")
+	for _, c := range e.clients {
+		var wrote, read, unsent int64
+		conns := c.connections()
+		for _, conn := range conns {
+			st := conn.Stats()
+			wrote, read, unsent = wrote+st.Written, read+st.Read, unsent+st.Unsent
+		}
+		fmt.Fprintf(&b, "  %v: wrote %d B, read %d B, %d B unsent; %d pushes; last messages %q\n",
+			c, wrote, read, unsent, c.pushCount(), c.lastLines())
+		for _, conn := range conns {
+			for _, ev := range conn.Events() {
+				if ev.Kind != faultnet.EventClose {
+					fmt.Fprintf(&b, "      %v\n", ev)
+				}
+			}
+		}
+	}
+	if e.stacks != "" {
+		b.WriteString("server goroutines when the first violation was seen:\n")
+		b.WriteString(e.stacks)
+	}
+	return b.String()
+}
+
+// reportData is the report as data, for the files a failure leaves in
+// STALLPROOF_REPORT_DIR (package report): the same facts as the text.
+func (e *env) reportData(prop, violation string) *report.Report {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	r := &report.Report{
+		Property:       prop,
+		Violation:      violation,
+		Protocol:       e.proto.Name,
+		Transport:      e.cfg.transport.String(),
+		Bound:          e.bound,
+		FirstViolation: e.cfg.sinceStart(e.prop),
+		ViolationAt:    e.violatedAt,
+		Goroutines:     e.stacks,
+	}
+	if !e.target.listens() {
+		r.Transport = "spliced to " + e.target.String()
+	}
+	for _, s := range e.trace {
+		r.Steps = append(r.Steps, report.Step{At: s.at, Text: s.text})
+	}
+	for _, c := range e.clients {
+		rc := report.Client{ID: c.id, Kind: c.kind.String(), Role: c.role.Name, Last: c.lastLines()}
+		for _, conn := range c.connections() {
+			st := conn.Stats()
+			rc.Wrote += st.Written
+			rc.Read += st.Read
+			for _, ev := range conn.Events() {
+				rc.Events = append(rc.Events, report.Event{At: c.dialedAt + ev.At, Kind: ev.Kind.String(), Text: ev.Detail})
+			}
+		}
+		rc.Spans = report.SpansFromEvents(rc.Events)
+		c.mu.Lock()
+		for _, m := range c.marks {
+			rc.Marks = append(rc.Marks, report.Mark{At: m.at, Kind: m.kind, Text: m.text})
+		}
+		c.mu.Unlock()
+		r.Clients = append(r.Clients, rc)
+	}
+	if r.ViolationAt == 0 && len(r.Steps) > 0 {
+		r.ViolationAt = r.Steps[len(r.Steps)-1].At
+	}
+	return r
+}
+
+// transportDesc names the network the clients used.
+func (e *env) transportDesc() string {
+	if !e.target.listens() {
+		return "spliced to " + e.target.String()
+	}
+	return "transport " + e.cfg.transport.String()
+}

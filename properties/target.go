@@ -1,0 +1,131 @@
+package properties
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"sync"
+	"testing"
+
+	"github.com/stallproof/stallproof/faultnet"
+)
+
+// A target is where a check's clients connect: a server Run starts on the
+// suite's own listener, or one RunDial or RunAddr reaches. With the last
+// two, each client's end is a faultnet connection spliced to a connection
+// to the server (faultnet.Splice), so the faults still reach the server:
+// a client that stops reading stops the splice reading from the server,
+// which meets a zero window; a half-close is forwarded as one, a reset as
+// a reset.
+type target struct {
+	dial func(ctx context.Context) (net.Conn, error) // nil: the suite's listener and a ServeFunc
+	addr string                                      // RunAddr's address, for reports and kernel buffers
+}
+
+// listens reports whether the suite owns the listener: only then can it
+// make Accept fail, and stop the server.
+func (tg *target) listens() bool { return tg == nil || tg.dial == nil }
+
+// inProcess reports whether the server runs in this process, where its
+// goroutines and heap can be seen.
+func (tg *target) inProcess() bool { return tg == nil || tg.addr == "" }
+
+func (tg *target) String() string {
+	switch {
+	case tg.listens():
+		return "a server on the suite's listener"
+	case tg.addr != "":
+		return "the server at " + tg.addr
+	}
+	return "the server behind the dial function"
+}
+
+// splices are a check's running splices.
+type splices struct {
+	mu  sync.Mutex
+	all []*faultnet.Spliced
+}
+
+// dialSpliced makes one client connection to the target: a faultnet pipe
+// whose far end is spliced to a connection dialled to the server.
+func (e *env) dialSpliced(ctx context.Context) (*faultnet.Conn, error) {
+	far, err := e.target.dial(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("dialling %v: %w", e.target, err)
+	}
+	if e.target.addr != "" {
+		// A real socket: shrink its kernel buffers, or the server's Write
+		// to a stalled client blocks only after megabytes.
+		far = faultnet.Wrap(far, faultnet.KernelBuffers(e.cfg.bufSize))
+	}
+	client, end := faultnet.Pipe(faultnet.BufferSize(e.cfg.bufSize), faultnet.Name("spliced"))
+	sp := faultnet.Splice(end, far)
+	e.splices.mu.Lock()
+	e.splices.all = append(e.splices.all, sp)
+	e.splices.mu.Unlock()
+	return client, nil
+}
+
+// closeSplices ends every splice and waits for its goroutines.
+func (e *env) closeSplices() {
+	e.splices.mu.Lock()
+	all := e.splices.all
+	e.splices.all = nil
+	e.splices.mu.Unlock()
+	for _, sp := range all {
+		_ = sp.Close()
+	}
+}
+
+// RunDial runs the suite, as Run does, against a server that hands out
+// in-process connections (a Dial or InProcessConn method that returns one
+// end of a net.Pipe, say) instead of serving on a listener. Every client
+// of every check calls dial once. The server must already run, and keep
+// running until RunDial returns.
+//
+// What needs the listener is skipped, each with a message in the report,
+// never counted as passed: Accept errors, and the leaks property's
+// shutdown phase (the suite cannot stop the server). The leaks property
+// still checks that the server's goroutines return to their baseline once
+// every client has left.
+func RunDial(t *testing.T, dial func(ctx context.Context) (net.Conn, error), opts ...Option) {
+	t.Helper()
+	run(t, nil, &target{dial: dial}, opts)
+}
+
+// RunAddr runs the suite, as Run does, against a server already listening
+// on a loopback address, in this process or another, written in any
+// language. Each client dials addr over TCP; the connection's kernel
+// buffers are shrunk to BufferSize, so a stalled client blocks the
+// server's writes after tens of kilobytes, not megabytes.
+//
+// What needs the listener or the server's process is skipped, each with a
+// message, never counted as passed: Accept errors, the heap measurement of
+// the bounded property, and the leaks property.
+func RunAddr(t *testing.T, addr string, opts ...Option) {
+	t.Helper()
+	if err := checkLoopback(addr); err != nil {
+		t.Fatal(err)
+	}
+	var d net.Dialer
+	run(t, nil, &target{addr: addr, dial: func(ctx context.Context) (net.Conn, error) {
+		return d.DialContext(ctx, "tcp", addr)
+	}}, opts)
+}
+
+// checkLoopback refuses an address that is not on the loopback interface:
+// the suite's load goes only to this machine.
+func checkLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("properties: address %q: %v", addr, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("properties: address %q is not a loopback address (127.0.0.0/8, ::1 or localhost): the suite loads only this machine", addr)
+	}
+	return nil
+}

@@ -1,0 +1,92 @@
+package properties_test
+
+import (
+	"context"
+	"net"
+	"sync"
+	"testing"
+
+	"github.com/stallproof/stallproof/properties"
+)
+
+// pipeServer runs serve on a listener whose connections are net.Pipe
+// ends, and returns the dial function that hands out the other ends: the
+// shape of a server with an InProcessConn method.
+func pipeServer(t *testing.T, serve properties.ServeFunc) func(ctx context.Context) (net.Conn, error) {
+	t.Helper()
+	ln := &pipeListener{conns: make(chan net.Conn), done: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel() // the server closes its listener
+		if err := <-served; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	return func(ctx context.Context) (net.Conn, error) {
+		c, s := net.Pipe()
+		select {
+		case ln.conns <- s:
+			return c, nil
+		case <-ln.done:
+			return nil, net.ErrClosed
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+type pipeListener struct {
+	conns chan net.Conn
+	done  chan struct{}
+	once  sync.Once
+}
+
+func (l *pipeListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *pipeListener) Close() error {
+	l.once.Do(func() { close(l.done) })
+	return nil
+}
+
+func (l *pipeListener) Addr() net.Addr { return pipeAddr{} }
+
+type pipeAddr struct{}
+
+func (pipeAddr) Network() string { return "pipe" }
+func (pipeAddr) String() string  { return "pipe" }
+
+// tcpServer runs serve on a loopback TCP listener and returns its address.
+func tcpServer(t *testing.T, serve properties.ServeFunc) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	return ln.Addr().String()
+}
+
+func TestReferenceDial(t *testing.T) {
+	properties.RunDial(t, pipeServer(t, reference), properties.Checks(5))
+}
+
+func TestReferenceAddr(t *testing.T) {
+	properties.RunAddr(t, tcpServer(t, reference), properties.Checks(5))
+}

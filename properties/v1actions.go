@@ -1,0 +1,257 @@
+package properties
+
+import (
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/stallproof/stallproof/wire"
+)
+
+// The steps and phases below speak protocol v1: they know votes, tallies
+// and the exact rules of package wire.
+
+// query asks for the tally and waits for one.
+func (e *env) query(c *client) {
+	n := c.tallyCount()
+	c.mark("request", []byte("TALLY"))
+	if err := c.send([]byte("TALLY\n"), 0); err != nil {
+		e.violate(propProgress, "%v could not send TALLY: %v", c, err)
+		return
+	}
+	if _, ok := c.waitTallies(n + 1); !ok {
+		e.violate(propProgress, "%v: TALLY not answered within %v (last lines %q)", c, e.bound, c.lastLines())
+	}
+}
+
+// halfClose sends n votes and a half-written line, closes the write side,
+// and expects every vote answered, then a tally at least as new, then EOF.
+// The half-written line must not count.
+func (e *env) halfClose(c *client, n int) {
+	req := e.v1.request(c.id)
+	_ = c.send(append([]byte(strings.Repeat(string(req), n)), req[:len(req)-2]...), n)
+	e.v1.noteSent(req, n)
+	c.closed = true
+	if err := c.conn.CloseWrite(); err != nil {
+		e.violate(propHalfClose, "%v: CloseWrite: %v", c, err)
+		return
+	}
+	for i := range n {
+		r, err := c.await(e.ctx)
+		if err != nil || r.class != Reply || !strings.HasPrefix(r.msg, "OK ") {
+			e.violate(propHalfClose, "%v half-closed after %d votes; answer %d: %q %v (last lines %q)", c, n, i+1, r.msg, err, c.lastLines())
+			return
+		}
+		e.v1.answered(c, req, r)
+	}
+	if n > 0 {
+		if t, ok := c.waitTally(c.v1.lastAck); !ok {
+			e.violate(propHalfClose, "%v half-closed: no tally ≥ %d after its OKs (last %d, lines %q)", c, c.v1.lastAck, t.Seq, c.lastLines())
+			return
+		}
+	}
+	if !e.waitDone(c) {
+		e.violate(propHalfClose, "%v half-closed: server did not close within %v", c, e.bound)
+	}
+}
+
+// garbage sends a malformed line and expects an ERR, the connection still
+// open.
+func (e *env) garbage(c *client, line string) {
+	c.mark("request", []byte(line))
+	if err := c.send([]byte(line+"\n"), 1); err != nil {
+		e.violate(propProgress, "%v could not send: %v", c, err)
+		return
+	}
+	r, err := c.await(e.ctx)
+	if err != nil {
+		e.violate(propProgress, "%v: %q not answered: %v", c, line, err)
+		return
+	}
+	m, perr := wire.ParseMsg(r.msg, nil)
+	switch {
+	case perr != nil || m.Kind != wire.MsgErr:
+		e.violate(propConsistency, "%v: %q answered %q, want ERR", c, line, r.msg)
+	case m.Code != wire.CodeBadRequest && m.Code != wire.CodeUnknownOption:
+		e.violate(propConsistency, "%v: %q answered ERR %s, want bad-request or unknown-option", c, line, m.Code)
+	}
+}
+
+// floodLine sends a line that goes on far past the protocol's 256-byte
+// limit. The server must answer ERR line-too-long while the line is still
+// coming: one that waits for the end of the line is buffering it without
+// bound.
+func (e *env) floodLine() {
+	c := e.connect(healthy, e.requester())
+	if c == nil {
+		return
+	}
+	e.logf("%v sends a line that never ends", c)
+	chunk := []byte(strings.Repeat("x", 4096))
+	c.outstanding.Add(1)
+	_ = c.conn.SetWriteDeadline(time.Now().Add(250 * time.Millisecond))
+	_, _ = c.conn.Write([]byte("VOTE "))
+	for range 16 { // 64 KiB: the server may read and drop it, or stop reading
+		if _, err := c.conn.Write(chunk); err != nil {
+			break
+		}
+	}
+	c.closed = true
+	r, err := c.await(e.ctx)
+	switch {
+	case err != nil:
+		e.violate(propBounded, "a line of 64 KiB and more, still unfinished, got no answer: %v", err)
+	case !strings.HasPrefix(r.msg, "ERR "+wire.CodeLineTooLong):
+		e.violate(propBounded, "a line of 64 KiB and more got %q, want ERR line-too-long", r.msg)
+	}
+}
+
+// audit quiesces the scenario and checks the final state: a new client's
+// TALLY (the final tally) counts every acknowledged vote and no more votes
+// than were sent, and every client still owed answers has received exactly
+// that tally.
+func (e *env) audit() {
+	e.logf("audit")
+	// Clients that don't read may still have votes on the way: stop them, so
+	// the tally settles.
+	e.mu.Lock()
+	cs := slices.Clone(e.clients)
+	e.mu.Unlock()
+	for _, c := range cs {
+		if !c.kind.answers() && !c.closed {
+			c.closed = true
+			c.close()
+		}
+	}
+	auditor := e.connect(healthy, e.requester())
+	if auditor == nil || e.stuck() {
+		return
+	}
+	var final wire.Msg
+	auditStart := time.Now()
+settle:
+	for first := true; ; first = false {
+		n := auditor.tallyCount()
+		if err := auditor.send([]byte("TALLY\n"), 0); err != nil {
+			e.violate(propProgress, "auditor: %v", err)
+			return
+		}
+		m, ok := auditor.waitTallies(n + 1)
+		if !ok {
+			e.violate(propProgress, "auditor: TALLY not answered within %v", e.bound)
+			return
+		}
+		if !first && m.Seq == final.Seq {
+			// Stable, unless a client has seen a newer tally meanwhile
+			// (votes read from a closed flooder may still be counted).
+			for _, c := range cs {
+				if owed(c) && c.lastTally().Seq > final.Seq {
+					if time.Since(auditStart) > 5*e.bound {
+						e.violate(propConsistency, "TALLY answers %d while %v has already seen tally %d", final.Seq, c, c.lastTally().Seq)
+						return
+					}
+					continue settle
+				}
+			}
+			break // stable: nothing new was counted
+		}
+		final = m
+		// Let the clients catch up to this tally, then ask again.
+		for _, c := range cs {
+			if owed(c) {
+				c.waitTally(final.Seq)
+			}
+		}
+		if time.Since(auditStart) > 5*e.bound {
+			e.violate(propProgress, "the tally kept moving after all voting stopped (now %d)", final.Seq)
+			return
+		}
+	}
+	e.logf("final tally: seq %d %v", final.Seq, final.Counts)
+	v := e.v1
+	opts := v.options()
+	v.mu.Lock()
+	acked := v.ledger.perOption()
+	sent := maps.Clone(v.sent)
+	v.mu.Unlock()
+	for i, o := range opts {
+		if n := int(final.Counts[i]); v.fresh && (n < acked[i] || n > sent[o]) {
+			e.violate(propConsistency, "final tally %s=%d, but %d votes for it were acknowledged and %d sent", o, n, acked[i], sent[o])
+		}
+	}
+	// Every tally any client received, against every acknowledged vote.
+	for _, c := range cs {
+		c.mu.Lock()
+		seen := slices.Clone(c.v1.seen)
+		c.mu.Unlock()
+		for _, m := range seen {
+			v.checkTally(c, m)
+		}
+	}
+	for _, c := range cs {
+		if !owed(c) {
+			continue
+		}
+		got, ok := c.waitTally(final.Seq)
+		switch {
+		case !ok:
+			e.violate(propProgress, "%v never received the final tally %d (last: %d, lines %q)", c, final.Seq, got.Seq, c.lastLines())
+		case !slices.Equal(got.Counts, final.Counts) || got.Seq != final.Seq:
+			e.violate(propConsistency, "%v's last tally is %d %v, the final one %d %v", c, got.Seq, got.Counts, final.Seq, final.Counts)
+		}
+	}
+}
+
+// burst makes at least four healthy clients vote concurrently, many times,
+// while another client asks for the tally over and over: the interleavings
+// where ordering and snapshot bugs show.
+func burst(e *env) {
+	e.mu.Lock()
+	n := 0
+	for _, c := range e.clients {
+		if owed(c) {
+			n++
+		}
+	}
+	e.mu.Unlock()
+	for ; n < 4; n++ {
+		e.connect(healthy, e.requester())
+	}
+	q := e.connect(healthy, e.requester())
+	if q == nil || e.stuck() {
+		return
+	}
+	q.closed = true // not a voter: parallel leaves it out
+	e.logf("burst: every healthy client sends 100 votes at once, 4 times, while %v asks for the tally 100 times each time", q)
+	for range 4 {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			before := q.tallyCount()
+			if err := q.send([]byte(strings.Repeat("TALLY\n", 100)), 0); err != nil {
+				e.violate(propProgress, "%v could not send: %v", q, err)
+				return
+			}
+			if _, ok := q.waitTallies(before + 100); !ok {
+				e.violate(propProgress, "%v: 100 TALLY requests not all answered within %v", q, e.bound)
+			}
+		}()
+		e.parallel(100)
+		<-done
+		if e.stuck() {
+			return
+		}
+	}
+	q.closed = false
+}
+
+// partingsV1 makes clients leave in each way a client can: one half-closes
+// after its votes, one resets after its votes were acknowledged.
+func partingsV1(e *env) {
+	e.logf("partings: a client half-closes after 10 votes; another resets after 3 acknowledged votes")
+	if c := e.connect(healthy, e.requester()); c != nil && !e.stuck() {
+		e.halfClose(c, 10)
+	}
+	e.resetAfterRequests(3)
+}
