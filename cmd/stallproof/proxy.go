@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/stallproof/stallproof/faultnet"
+	"github.com/stallproof/stallproof/internal/harness"
 )
 
 func init() {
@@ -137,19 +138,12 @@ func wantsHelp(args []string) bool {
 	return false
 }
 
-// checkLoopbackAddr returns an error unless addr is host:port on loopback.
+// checkLoopbackAddr returns an error unless addr is a loopback address.
 func checkLoopbackAddr(addr string) error {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return fmt.Errorf("address %q: %v", addr, err)
+	if err := harness.CheckLoopback(addr); err != nil {
+		return fmt.Errorf("%w: the proxy only serves and reaches this machine", err)
 	}
-	if host == "localhost" {
-		return nil
-	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
-		return nil
-	}
-	return fmt.Errorf("address %q is not a loopback address: the proxy only serves and reaches this machine (127.0.0.0/8, ::1 or localhost)", addr)
+	return nil
 }
 
 // probeUpstream dials the upstream once, so that a server that is not

@@ -126,20 +126,13 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// CheckLoopback returns an error unless addr is host:port with host a
-// loopback IP address or "localhost": bench loads only this machine.
+// CheckLoopback returns an error unless addr is a loopback address (see
+// harness.CheckLoopback): bench loads only servers on this machine.
 func CheckLoopback(addr string) error {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return fmt.Errorf("address %q: %v", addr, err)
+	if err := harness.CheckLoopback(addr); err != nil {
+		return fmt.Errorf("%w: bench only loads servers on this machine", err)
 	}
-	if host == "localhost" {
-		return nil
-	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
-		return nil
-	}
-	return fmt.Errorf("address %q is not a loopback address: bench only loads servers on this machine (127.0.0.0/8, ::1 or localhost)", addr)
+	return nil
 }
 
 // Run loads the target for cfg.Warmup + cfg.Duration and returns what it

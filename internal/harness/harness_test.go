@@ -148,3 +148,12 @@ func TestListen(t *testing.T) {
 	assert.Equal(t, "loopback TCP, kernel buffers 4096 B", Network{TCP: true}.Describe())
 	assert.Equal(t, "in-memory (faultnet)", Network{}.Describe())
 }
+
+func TestCheckLoopback(t *testing.T) {
+	for _, addr := range []string{"127.0.0.1:9000", "127.1.2.3:1", "[::1]:9000", "localhost:9000"} {
+		assert.NoError(t, CheckLoopback(addr), addr)
+	}
+	for _, addr := range []string{"10.0.0.1:9000", "0.0.0.0:9000", "example.com:80", ":9000", "127.0.0.1"} {
+		assert.Error(t, CheckLoopback(addr), addr)
+	}
+}

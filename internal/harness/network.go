@@ -2,6 +2,7 @@ package harness
 
 import (
 	"fmt"
+	"net"
 	"runtime"
 
 	"github.com/stallproof/stallproof/faultnet"
@@ -63,4 +64,21 @@ func HeapAfterGC() uint64 {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	return ms.HeapAlloc
+}
+
+// CheckLoopback returns an error unless addr is host:port with host a
+// loopback IP address (127.0.0.0/8, ::1) or "localhost": load and faults
+// go only to servers on this machine.
+func CheckLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("address %q: %v", addr, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("address %q is not a loopback address (127.0.0.0/8, ::1 or localhost)", addr)
 }
