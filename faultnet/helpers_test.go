@@ -212,9 +212,17 @@ func wantErrno(t testing.TB, err error, op string, errnos ...syscall.Errno) {
 // the peer can read.
 func fillUntilBlocked(t testing.TB, c net.Conn) int {
 	t.Helper()
-	buf := make([]byte, 16<<10)
+	return writeUntilBlocked(t, c, 64<<20)
+}
+
+// writeUntilBlocked reports how many bytes a writer to c manages before
+// its Write blocks: it writes until a Write makes no progress for
+// blockWait, and fails the test if it has written max without blocking.
+func writeUntilBlocked(t testing.TB, c net.Conn, max int) int {
+	t.Helper()
+	buf := make([]byte, 4<<10)
 	total := 0
-	for total < 64<<20 {
+	for total < max {
 		c.SetWriteDeadline(time.Now().Add(blockWait))
 		n, err := c.Write(buf)
 		total += n
