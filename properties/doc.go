@@ -1,72 +1,99 @@
-// Package properties is a property-based test suite for TCP servers with
-// many clients: it checks that a server stays live and consistent whatever
-// its clients do, and finds the bugs that `go test -race` cannot see.
+// Package properties is a property-based test suite for servers with many
+// clients: it checks that a server stays live and consistent whatever its
+// clients do, and finds the bugs that `go test -race` cannot see.
 //
 // The race detector reports data races on paths that ran. It does not
 // report a server frozen because one goroutine holds a mutex while its Write
 // blocks on a client that stopped reading; a broadcast worker that
-// head-of-line blocks everyone behind one slow client; a snapshot that
-// overwrites a newer one; a goroutine leaked on disconnect; or votes lost
-// when a client half-closes. Run finds these, for any server that can serve
-// on a net.Listener, and shrinks each to a short schedule of client actions
-// with pgregory.net/rapid.
+// head-of-line blocks everyone behind one slow client; a subscriber dropped
+// silently; a snapshot that overwrites a newer one; a goroutine leaked on
+// disconnect; or requests lost when a client half-closes. The suite finds
+// these, and shrinks each to a short schedule of client actions with
+// pgregory.net/rapid.
+//
+// # Entry points
+//
+//   - [Run]: a server that serves on a [net.Listener] it is given (a
+//     [ServeFunc]);
+//   - [RunDial]: a server that hands out in-process connections;
+//   - [RunAddr]: a server already listening on a loopback address, in any
+//     language; [CheckAddr] is the same outside go test, for the
+//     stallproof check command.
+//
+// # Protocols
+//
+// The engine knows clients, kinds, roles, requests, replies, pushes, faults
+// and time; a [Protocol] tells it the rest: the [Role]s clients play, the
+// hello each writes on connect, the requests each makes, how to frame the
+// server's bytes, and what each server message is ([Class]: reply, push,
+// error). Or it makes clients with your own Go client library
+// (Protocol.Connect) over the suite's connections. Protocol v1, the voting
+// protocol of package wire, is one description ([ProtocolV1], the default);
+// [WithProtocol] selects another, and [WithAdapter] is the shorthand for a
+// simple line protocol.
 //
 // # How it works
 //
-// Each property is a subtest running rapid checks. A check starts the server
-// on a fresh faultnet listener (in memory by default, or real loopback TCP
-// with tiny kernel buffers), connects clients of drawn kinds (healthy, one
-// that writes a byte at a time, one that sends garbage, stalled, trickling,
-// flooding, slowloris), runs a drawn list of actions (vote, query, stall or
-// resume a client, flood, accept-error burst, connect, disconnect, reset,
-// half-close), then a phase that stresses the property, an audit of the
-// final state, and a shutdown. Every wait is bounded (Bound, 2 s by
-// default): a frozen server is infinitely slow, so a generous bound tells it
-// from a slow machine and the check fails instead of hanging.
-//
-// The harness knows every acknowledged vote, so it checks each tally a
-// client receives against them as it arrives, and again at the audit.
+// Each property is a subtest running rapid checks. A check starts the
+// server on a fresh faultnet listener (in memory by default, or loopback
+// TCP with tiny kernel buffers), or reaches it through faultnet splices;
+// connects clients of drawn kinds (healthy, one that writes a byte at a
+// time, stalled, trickling, flooding, slowloris, and for protocol v1 one
+// that sends garbage) and roles; runs a drawn list of actions (request,
+// stall or resume a client, flood, accept-error burst, connect,
+// disconnect, reset, and for protocol v1 query and half-close); then a
+// phase that stresses the property, an audit of the final state (protocol
+// v1), and a shutdown. Every wait is bounded ([Bound], 2 s by default): a
+// frozen server is infinitely slow, so a generous bound tells it from a
+// slow machine, and the check fails instead of hanging.
 //
 // # Properties
 //
 //	progress     every healthy client's request is answered within the bound,
 //	             whatever the others do, also while Accept fails with EMFILE
-//	consistency  OK seqs unique; TALLY k counts exactly the acknowledged votes
-//	             with seq ≤ k; a client's tallies never go back; at the end every
-//	             healthy client holds the final tally; acknowledged ≤ final ≤ sent
-//	isolation    healthy clients' median ack latency with stalled and flooding
-//	             peers stays within 20× (+50 ms) of the latency without them
-//	bounded      the heap does not grow with the tallies owed to stalled clients;
-//	             a flooder that never reads is evicted or pushed back; an endless
-//	             line gets ERR line-too-long
-//	halfclose    votes before a half-close are answered and counted, then a tally
-//	             and EOF; the unfinished last line is not counted; a reset loses
-//	             no acknowledged vote
+//	delivery     healthy subscribers receive their pushes within the bound after
+//	             each publish while others stall; a stalled subscriber that
+//	             resumes catches up or is told it was dropped
+//	consistency  (protocol v1) OK seqs unique; TALLY k counts exactly the
+//	             acknowledged votes with seq ≤ k; tallies never go back; at the
+//	             end every healthy client holds the final tally
+//	isolation    a healthy client's median answer latency with stalled and
+//	             flooding peers stays within 20× (+50 ms) of its latency alone
+//	bounded      the heap does not grow with what stalled clients are owed
+//	             beyond the declared SlowConsumers policy; a flooder that never
+//	             reads is evicted or pushed back; (v1) an endless line is refused
+//	halfclose    (protocol v1) votes before a half-close are answered and
+//	             counted, then a tally and EOF; a reset loses no acknowledged vote
 //	leaks        goroutines return to the baseline once clients leave; shutdown
-//	             with stalled clients ends within the bound and leaves nothing
+//	             with stalled clients whose buffers are full ends within the
+//	             bound and leaves nothing
 //
-// # Failures
+// # Verdicts
 //
-// A failure names the property and gives the shrunk steps, the seed and the
-// command to replay it (rapid's -rapid.failfile), each client's last lines
-// and the faults fired on its connection, and the server's goroutines at
-// the moment of the violation, grouped by where they wait: for the classic
-// freeze, one in faultnet.(*Conn).Write and the rest in sync.(*Mutex).Lock.
+// A property fails, never passes, when the server never greets or never
+// serves, when Serve returns early (its error is in the report), when any
+// violation cut a scenario short, or when a check exercised nothing. Once
+// a check finds the server stopped answering, shrinking uses a probe bound
+// and the rest of the Run fails at once with that cause ([RunAll] runs
+// everything regardless). What a target cannot have (Accept errors without
+// the suite's listener, say) is skipped with the reason, never passed.
+//
+// A failure prints one report, for the shrunk scenario: the steps with
+// their times, each client by number, kind and role with its last messages
+// and the faults fired on its connections, and the server's goroutines at
+// the first violation, grouped by where they wait (for the classic freeze,
+// one in faultnet.(*Conn).Write and the rest in sync.(*Mutex).Lock). Each
+// property also logs a verdict line, and with STALLPROOF_REPORT_DIR (or
+// [ReportDir]) writes report.json, timeline.svg and the fail file (package
+// properties/report). STALLPROOF_SHARD=i/n runs one shard of a long soak.
 // To see passing scenarios too, run with STALLPROOF_TRACE=1 and -rapid.v.
 //
 // # Proof that it catches bugs
 //
 // Package properties/mutants holds servers that are correct but for one
-// named bug each (lock held across Write, the broadcast-worker "fix",
-// unbounded queues, leaked writers, racy and torn snapshots, a stale
-// mailbox, votes dropped on half-close, an accept loop that gives up, ...).
-// This package's tests run the suite against every mutant, in a child
-// process, and assert which property catches it; and against the reference
-// server in package server, which must pass.
-//
-// # Other protocols
-//
-// A server with its own line protocol gets the generic properties
-// (progress, isolation, bounded, leaks) through an Adapter; see
-// examples/chat and PORTING.md.
+// named bug each. This package's tests run the suite against every mutant,
+// in a child process, and assert that every property in the mutant's
+// Caught list fails; against the reference server of package server, which
+// must pass; and against servers that never serve, which must fail every
+// property.
 package properties

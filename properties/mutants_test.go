@@ -42,7 +42,14 @@ func TestMutantChild(t *testing.T) {
 	if props := os.Getenv(mutantEnv + "_PROPS"); props != "" {
 		opts = append(opts, properties.RunAll(), properties.Properties(strings.Split(props, ",")...))
 	}
-	properties.Run(t, m.Serve, opts...)
+	switch os.Getenv(mutantEnv + "_TARGET") {
+	case "dial":
+		properties.RunDial(t, pipeServer(t, m.Serve), opts...)
+	case "addr":
+		properties.RunAddr(t, tcpServer(t, m.Serve), opts...)
+	default:
+		properties.Run(t, m.Serve, opts...)
+	}
 }
 
 var (

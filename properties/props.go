@@ -231,12 +231,41 @@ func pressure(e *env) {
 	if !owedRequester {
 		e.connect(healthy, e.requester())
 	}
-	e.logf("pressure: a client stalls; every healthy client sends 200 requests at once, twice")
-	for range 2 {
+	// Twice at least; and, for a server behind a splice, until the stalled
+	// client has been owed more than the kernels between it and the server
+	// can hold (what a healthy client read meanwhile), within limits.
+	budget, limit := int64(2*e.cfg.bufSize), e.bound
+	if e.target != nil && e.target.addr != "" && e.cfg.firstDeepPush(e.prop) {
+		// A server in another process keeps its own kernel send buffer,
+		// which Linux grows to 4 MiB: past that, its Write blocks. The
+		// first check of each property pushes that much, for up to 5
+		// bounds; the others, as much as in memory.
+		budget, limit = 5<<20, 5*e.bound
+	}
+	e.logf("pressure: a client stalls; every healthy client sends 200 requests at once, twice, and until %d bytes were pushed to a healthy client", budget)
+	read0 := e.healthyRead()
+	until := time.Now().Add(limit)
+	for i := 0; i < 2 || (e.healthyRead()-read0 < budget && i < 1000 && time.Now().Before(until)); i++ {
 		if e.parallel(200); e.stuck() {
 			return
 		}
 	}
+}
+
+// healthyRead returns the most bytes any owed client has read.
+func (e *env) healthyRead() int64 {
+	var most int64
+	for _, c := range e.clientList() {
+		if !owed(c) {
+			continue
+		}
+		var n int64
+		for _, conn := range c.connections() {
+			n += conn.Stats().Read
+		}
+		most = max(most, n)
+	}
+	return most
 }
 
 // warmUp connects a client that makes a request and leaves before the

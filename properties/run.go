@@ -69,12 +69,12 @@ type ServeFunc func(ctx context.Context, ln net.Listener) error
 // goroutine in the process.
 func Run(t *testing.T, serve ServeFunc, opts ...Option) {
 	t.Helper()
-	run(t, serve, nil, opts)
+	run(goTest{t}, serve, nil, opts)
 }
 
 // run is Run, RunDial and RunAddr: serve on the suite's listener, or
 // reach the target.
-func run(t *testing.T, serve ServeFunc, tg *target, opts []Option) {
+func run(t suiteT, serve ServeFunc, tg *target, opts []Option) {
 	t.Helper()
 	cfg := newConfig(opts)
 	cfg.target = tg
@@ -89,6 +89,7 @@ func run(t *testing.T, serve ServeFunc, tg *target, opts []Option) {
 	}
 	defer setFlag("rapid.checks", "RAPID_CHECKS", strconv.Itoa(cfg.checks))()
 	defer setFlag("rapid.shrinktime", "RAPID_SHRINKTIME", DefaultShrinkTime.String())()
+	failedOnce := false
 	restore, shard, err := applyShard()
 	if err != nil {
 		t.Fatal(err)
@@ -117,33 +118,43 @@ func run(t *testing.T, serve ServeFunc, tg *target, opts []Option) {
 			continue
 		}
 		if frozen := cfg.frozen(); frozen != "" && !cfg.runAll {
-			t.Run(name, func(t *testing.T) {
+			t.run(name, func(t suiteT) {
 				msg := fmt.Sprintf("not run: the server stopped answering: %s (RunAll() runs every property regardless)", frozen)
-				t.Log(report.FormatVerdict(report.Verdict{Property: name, Result: report.Fail, Violation: msg}))
+				v := report.Verdict{Property: name, Result: report.Fail, Violation: msg}
+				t.Log(report.FormatVerdict(v))
+				t.verdict(v)
 				t.Fatalf("%s: %s", name, msg)
 			})
 			continue
 		}
 		cfg.start()
-		t.Run(name, func(t *testing.T) {
+		if failedOnce {
+			// One shrunk failure is what a reader needs first; the later
+			// ones often share its cause, and shrink for less.
+			defer setFlag("rapid.shrinktime", "RAPID_SHRINKTIME", LaterShrinkTime.String())()
+		}
+		passed := t.run(name, func(t suiteT) {
 			start := time.Now()
 			defer func() { cfg.verdict(t, name, time.Since(start)) }() // rapid ends a failed test with FailNow
 			rapid.Check(t, func(rt *rapid.T) { check(rt, &cfg, p, serve) })
 		})
+		failedOnce = failedOnce || !passed
 	}
 }
 
 // skip skips property name with why, and says so in a verdict line.
-func skip(t *testing.T, name, why string) {
-	t.Run(name, func(t *testing.T) {
-		t.Log(report.FormatVerdict(report.Verdict{Property: name, Result: report.Skip, Violation: why}))
+func skip(t suiteT, name, why string) {
+	t.run(name, func(t suiteT) {
+		v := report.Verdict{Property: name, Result: report.Skip, Violation: why}
+		t.Log(report.FormatVerdict(v))
+		t.verdict(v)
 		t.Skip(why)
 	})
 }
 
 // verdict prints property name's verdict line and, for a failure, what the
 // harness saw first and, with a report directory, writes the report files.
-func (c *config) verdict(t *testing.T, name string, took time.Duration) {
+func (c *config) verdict(t suiteT, name string, took time.Duration) {
 	v := report.Verdict{Property: name, Result: report.Pass, Checks: c.checksRun(), Shard: os.Getenv(shardEnv)}
 	f, failed := c.firstFailure(name)
 	if t.Failed() {
@@ -167,6 +178,7 @@ func (c *config) verdict(t *testing.T, name string, took time.Duration) {
 		}
 	}
 	t.Log(report.FormatVerdict(v))
+	t.verdict(v)
 }
 
 // checksRun is the number of checks rapid was asked for.
@@ -185,6 +197,10 @@ func (c *config) checksRun() int {
 // DefaultShrinkTime is how long rapid may shrink a failure, unless
 // -rapid.shrinktime or RAPID_SHRINKTIME says otherwise.
 const DefaultShrinkTime = 8 * time.Second
+
+// LaterShrinkTime is how long rapid may shrink the failures of a Run after
+// its first, unless -rapid.shrinktime or RAPID_SHRINKTIME says otherwise.
+const LaterShrinkTime = 2 * time.Second
 
 // setFlag sets one of rapid's flags for the duration of Run, unless the
 // user gave it on the command line or in its environment variable.

@@ -90,7 +90,7 @@ func (e *env) closeSplices() {
 // every client has left.
 func RunDial(t *testing.T, dial func(ctx context.Context) (net.Conn, error), opts ...Option) {
 	t.Helper()
-	run(t, nil, &target{dial: dial}, opts)
+	run(goTest{t}, nil, &target{dial: dial}, opts)
 }
 
 // RunAddr runs the suite, as Run does, against a server already listening
@@ -107,10 +107,14 @@ func RunAddr(t *testing.T, addr string, opts ...Option) {
 	if err := checkLoopback(addr); err != nil {
 		t.Fatal(err)
 	}
-	var d net.Dialer
-	run(t, nil, &target{addr: addr, dial: func(ctx context.Context) (net.Conn, error) {
+	run(goTest{t}, nil, addrTarget(addr, newConfig(opts).bufSize), opts)
+}
+
+func addrTarget(addr string, bufSize int) *target {
+	d := net.Dialer{Control: smallBuffers(bufSize)}
+	return &target{addr: addr, dial: func(ctx context.Context) (net.Conn, error) {
 		return d.DialContext(ctx, "tcp", addr)
-	}}, opts)
+	}}
 }
 
 // checkLoopback refuses an address that is not on the loopback interface:

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestCheck: "stallproof check" passes the reference server and fails the
+// two broken designs on progress, each served on a real port by
+// "stallproof serve -design".
+func TestCheck(t *testing.T) {
+	for _, tc := range []struct {
+		design string
+		code   int
+		want   string
+	}{
+		{"reference", 0, "progress     PASS"},
+		{"lock-across-write", 1, "progress     FAIL"},
+		{"broadcast-worker", 1, "progress     FAIL"},
+	} {
+		t.Run(tc.design, func(t *testing.T) {
+			attrs, stop := background(t, []string{"serve", "-design", tc.design, "-addr", "127.0.0.1:0"}, "addr")
+			defer stop()
+			start := time.Now()
+			var code int
+			out, errs := capture(t, func() { code = run(context.Background(), []string{"check", "-addr", attrs["addr"]}) })
+			t.Logf("check on %s: exit %d in %.1fs", tc.design, code, time.Since(start).Seconds())
+			if code != tc.code || !strings.Contains(out, tc.want) {
+				t.Fatalf("check on %s: exit %d, want %d and %q:\n%s\n%s", tc.design, code, tc.code, tc.want, tail(out), errs)
+			}
+			if tc.code != 0 && !strings.Contains(out, "server goroutines") && !strings.Contains(out, "violated") {
+				t.Errorf("check on %s printed no report:\n%s", tc.design, tail(out))
+			}
+		})
+	}
+}
+
+func tail(s string) string {
+	if len(s) > 4000 {
+		return "..." + s[len(s)-4000:]
+	}
+	return s
+}
+
+// TestCheckBadInput: a non-loopback address, an address where nothing
+// listens, and bad flags are each a clear error and exit status 2, and
+// nothing is left running.
+func TestCheckBadInput(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"check", "-addr", "10.1.2.3:9000"}, "not a loopback address"},
+		{[]string{"check", "-addr", freeAddr(t)}, "nothing accepts connections there"},
+		{[]string{"check", "-checks", "0"}, "-checks 0"},
+		{[]string{"check", "-request", "PING"}, "give both"},
+		{[]string{"check", "-bound", "-1s"}, "-bound"},
+	} {
+		var code int
+		_, errs := capture(t, func() { code = run(context.Background(), tc.args) })
+		if code != 2 || !strings.Contains(errs, tc.want) {
+			t.Errorf("%q: exit %d, stderr %q; want 2 and %q", tc.args, code, errs, tc.want)
+		}
+	}
+}
