@@ -1,7 +1,8 @@
 // Command stallproof runs the stallproof tools: the reference voting
 // server (or a broken design), a side-by-side chaos demo of server designs
 // under faulty clients, a load benchmark for any protocol v1 server on this
-// machine, a fault-injecting TCP proxy, and the CI's test summaries.
+// machine, the property suite against any server, a fault-injecting TCP
+// proxy, and the CI's test summaries.
 //
 //	stallproof chaos [flags]     run the reference server and broken designs side by
 //	                             side while clients stall, trickle, half-close or reset
@@ -9,6 +10,8 @@
 //	                             address) and report votes/s, latency and heap
 //	stallproof serve [flags]     run the reference voting server on a TCP address, or
 //	                             with -design a broken one
+//	stallproof check [flags]     run the property suite against a server on a loopback
+//	                             address, in any language
 //	stallproof proxy [flags]     a loopback TCP proxy that injects faultnet faults
 //	                             between a client and any server
 //	stallproof summary [flags]   a job summary (Markdown) from go test -json output
