@@ -44,13 +44,7 @@ func runCheck(ctx context.Context, args []string) error {
 		replies  multiFlag
 	)
 	fs.Var(&replies, "reply", "`prefix` of a line-protocol server's answers (repeatable)")
-	usage := fs.Usage
-	fs.Usage = func() {
-		usage()
-		if wantsHelp(args) {
-			fmt.Fprint(fs.Output(), checkHelp)
-		}
-	}
+	addHelp(fs, args, checkHelp)
 	if err := parse(fs, args); err != nil {
 		return err
 	}

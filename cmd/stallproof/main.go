@@ -145,6 +145,29 @@ func newFlagSet(name, synopsis string) *flag.FlagSet {
 	return fs
 }
 
+// addHelp makes fs's usage, when asked for with -h, end with text: a
+// longer help than the flags, not repeated after every flag error.
+func addHelp(fs *flag.FlagSet, args []string, text string) {
+	usage := fs.Usage
+	fs.Usage = func() {
+		usage()
+		if wantsHelp(args) {
+			fmt.Fprint(fs.Output(), text)
+		}
+	}
+}
+
+// wantsHelp reports whether args ask for help.
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "-h", "-help", "--help", "--h":
+			return true
+		}
+	}
+	return false
+}
+
 // parse parses args with fs, mapping a parse error to errUsage.
 func parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {

@@ -66,13 +66,7 @@ func runProxy(ctx context.Context, args []string) error {
 		faults   faultFlags
 	)
 	fs.Var(&faults, "fault", "`LEG:FAULT` injected into every connection, e.g. upstream:StallReads() (repeatable)")
-	usage := fs.Usage
-	fs.Usage = func() {
-		usage()
-		if wantsHelp(args) { // not after every flag error
-			fmt.Fprint(fs.Output(), proxyHelp)
-		}
-	}
+	addHelp(fs, args, proxyHelp)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -125,17 +119,6 @@ func runProxy(ctx context.Context, args []string) error {
 	st := p.Stats()
 	log.Info("stopped", "accepted", st.Accepted, "dial_errors", st.DialErrors)
 	return nil
-}
-
-// wantsHelp reports whether args ask for help.
-func wantsHelp(args []string) bool {
-	for _, a := range args {
-		switch a {
-		case "-h", "-help", "--help", "--h":
-			return true
-		}
-	}
-	return false
 }
 
 // checkLoopbackAddr returns an error unless addr is a loopback address.
