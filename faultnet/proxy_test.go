@@ -153,27 +153,6 @@ func TestProxyEchoAndStats(t *testing.T) {
 	}
 }
 
-// stallRead reports how many bytes a server writing to conn manages before
-// its Write blocks: it writes until a Write makes no progress for
-// blockWait, or it has written max.
-func writeUntilBlocked(t testing.TB, c net.Conn, max int) int {
-	t.Helper()
-	buf := make([]byte, 4<<10)
-	total := 0
-	for total < max {
-		c.SetWriteDeadline(time.Now().Add(blockWait))
-		n, err := c.Write(buf)
-		total += n
-		if err != nil {
-			wantTimeout(t, err)
-			c.SetWriteDeadline(time.Time{})
-			return total
-		}
-	}
-	t.Fatalf("the server wrote %d bytes without blocking", total)
-	return 0
-}
-
 // TestProxyBackPressure: a client that stops reading stops the upstream
 // server's Write after a bounded number of bytes (the buffers on the way,
 // not megabytes), and the server resumes when the client reads again.
