@@ -151,7 +151,7 @@ func (s *Server) acceptLoop(ln net.Listener) error {
 				return nil
 			}
 			s.stats.acceptErrors.Add(1)
-			if !isTemporary(err) {
+			if !TemporaryAcceptError(err) {
 				s.set.log.Error("accept failed; stopping", "err", err)
 				return err
 			}
@@ -171,10 +171,12 @@ func (s *Server) acceptLoop(ln net.Listener) error {
 	}
 }
 
-// isTemporary reports whether an accept error is worth retrying: the
-// listener ran out of file descriptors or memory, or a connection was
-// aborted before it was accepted.
-func isTemporary(err error) bool {
+// TemporaryAcceptError reports whether an error from Accept is worth
+// retrying after a back-off: the listener ran out of file descriptors or
+// memory, or a connection was aborted before it was accepted. Every accept
+// loop of this project (the reference server's, the mutants') decides with
+// it.
+func TemporaryAcceptError(err error) bool {
 	var t interface{ Temporary() bool }
 	if errors.As(err, &t) && t.Temporary() {
 		return true

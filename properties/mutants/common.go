@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	reference "github.com/stallproof/stallproof/server"
 	"github.com/stallproof/stallproof/wire"
 )
 
@@ -140,10 +141,9 @@ func (s *server) acceptLoop(ln net.Listener) error {
 	}
 }
 
-func isTemporary(err error) bool {
-	var t interface{ Temporary() bool }
-	return errors.As(err, &t) && t.Temporary()
-}
+// isTemporary is the reference server's decision, so that the mutants'
+// accept loops differ from it only where a mutant says so.
+func isTemporary(err error) bool { return reference.TemporaryAcceptError(err) }
 
 // shutdown stops the server: it closes the listener and every connection,
 // which unblocks any Read or Write, and closes s.done. It is idempotent.
