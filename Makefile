@@ -9,19 +9,23 @@ BENCHCOUNT ?= 6
 
 all: lint test
 
-## test: the README's test command.
+## test: the README's test command, in the core module and in the
+## examples module (examples/go.mod: websocket, gRPC, SSE, pub/sub servers).
 test:
 	$(GO) test -race ./...
+	cd examples && $(GO) test -race ./...
 
 ## test-short: the quick loop while editing.
 test-short:
 	$(GO) test -race -short ./...
+	cd examples && $(GO) test -race -short ./...
 
 ## lint: go vet, gofmt, staticcheck and actionlint (pinned in tools/go.mod).
 lint: vet fmt-check staticcheck actionlint
 
 vet:
 	$(GO) vet ./...
+	cd examples && $(GO) vet ./...
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -32,6 +36,7 @@ $(BIN)/staticcheck: tools/go.mod tools/go.sum
 
 staticcheck: $(BIN)/staticcheck
 	$(BIN)/staticcheck ./...
+	cd examples && $(BIN)/staticcheck ./...
 
 $(BIN)/actionlint: tools/go.mod tools/go.sum
 	cd tools && GOBIN=$(BIN) $(GO) install github.com/rhysd/actionlint/cmd/actionlint
@@ -79,7 +84,8 @@ bench-proxy:
 
 ## soak: many more property checks than the default run.
 soak:
-	STALLPROOF_ALL_PROPS=1 $(GO) test -race -count=1 -timeout 70m ./properties/... ./examples/... -rapid.checks=1000
+	STALLPROOF_ALL_PROPS=1 $(GO) test -race -count=1 -timeout 70m ./properties/... -rapid.checks=1000
+	cd examples && STALLPROOF_ALL_PROPS=1 $(GO) test -race -count=1 -timeout 70m ./... -rapid.checks=1000
 
 ## chaos: the demo (the README's first command).
 chaos:

@@ -1,0 +1,70 @@
+// Package httpserve runs an http.Handler on a net.Listener until a context
+// ends, and returns only once every handler has returned: the Serve of the
+// examples built on net/http.
+package httpserve
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Grace is how long Serve lets requests in flight finish after its context
+// ends, before it closes their connections.
+const Grace = 200 * time.Millisecond
+
+// Serve serves h on ln until ctx ends, then calls stop, which must make the
+// long-lived handlers (event streams) return; shuts the server down, giving
+// the requests in flight Grace to finish before their connections are
+// closed; and returns once every call of h has returned. It returns an
+// error only if ln fails for good.
+func Serve(ctx context.Context, ln net.Listener, h http.Handler, stop func()) error {
+	var (
+		mu      sync.Mutex
+		stopped bool
+		calls   sync.WaitGroup
+	)
+	srv := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			if stopped {
+				mu.Unlock()
+				http.Error(w, "shutting down", http.StatusServiceUnavailable)
+				return
+			}
+			calls.Add(1)
+			mu.Unlock()
+			defer calls.Done()
+			h.ServeHTTP(w, r)
+		}),
+		ReadHeaderTimeout: 5 * time.Second,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+
+	var err error
+	select {
+	case err = <-errc:
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+	case <-ctx.Done():
+	}
+	mu.Lock()
+	stopped = true
+	mu.Unlock()
+	stop()
+	sctx, cancel := context.WithTimeout(context.Background(), Grace)
+	defer cancel()
+	if srv.Shutdown(sctx) != nil {
+		srv.Close() // unblocks handlers stuck writing to a client that does not read
+	}
+	if err == nil {
+		<-errc
+	}
+	calls.Wait()
+	return err
+}

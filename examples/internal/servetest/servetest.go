@@ -1,0 +1,90 @@
+// Package servetest starts an example server on an in-memory faultnet
+// listener for the examples' own unit tests, and stops it within a bound,
+// saying so if it does not.
+package servetest
+
+import (
+	"context"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stallproof/stallproof/faultnet"
+)
+
+// ServeFunc is the shape of every example's Serve: serve on ln until ctx
+// ends, then return once every goroutine it started has ended.
+type ServeFunc func(ctx context.Context, ln net.Listener) error
+
+// StopBound is how long a server gets to return from Serve once its context
+// is cancelled.
+const StopBound = 10 * time.Second
+
+// Server is an example server running on an in-memory listener.
+type Server struct {
+	Listener *faultnet.Listener
+
+	mu    sync.Mutex
+	conns []*faultnet.Conn
+}
+
+// Start runs serve on a fresh in-memory listener whose connections have
+// buffers of bufSize bytes each way, and registers a cleanup that cancels
+// it and fails t if Serve returns an error or has not returned within
+// StopBound.
+func Start(t testing.TB, serve ServeFunc, bufSize int) *Server {
+	t.Helper()
+	ln := faultnet.Listen(faultnet.BufferSize(bufSize))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, ln) }()
+	s := &Server{Listener: ln}
+	t.Cleanup(func() {
+		cancel()
+		s.mu.Lock()
+		for _, c := range s.conns {
+			c.Close()
+		}
+		s.mu.Unlock()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Serve: %v", err)
+			}
+		case <-time.After(StopBound):
+			t.Errorf("Serve did not return within %v of its context's end", StopBound)
+		}
+	})
+	return s
+}
+
+// Dial connects a new client. The connection is closed at cleanup.
+func (s *Server) Dial(ctx context.Context) (*faultnet.Conn, error) {
+	c, err := s.Listener.Dial(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.conns = append(s.conns, c)
+	s.mu.Unlock()
+	return c, nil
+}
+
+// DialContext is Dial in the shape client libraries take as a dialer hook
+// (net.Dialer.DialContext, http.Transport.DialContext, a WebSocket
+// dialer's NetDialContext); the address is ignored. The connection it made
+// last is returned by Last, so a test can inject faults on it.
+func (s *Server) DialContext(ctx context.Context, _, _ string) (net.Conn, error) {
+	return s.Dial(ctx)
+}
+
+// Last returns the connection dialed last, or nil.
+func (s *Server) Last() *faultnet.Conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.conns) == 0 {
+		return nil
+	}
+	return s.conns[len(s.conns)-1]
+}

@@ -1,0 +1,201 @@
+package pubsub
+
+import (
+	"bufio"
+	"context"
+	"net"
+	"sync"
+	"time"
+)
+
+// Serve runs the pub/sub server on ln until ctx ends, then closes every
+// client and returns once all its goroutines have ended. It returns an
+// error only if Accept fails for good.
+func Serve(ctx context.Context, ln net.Listener) error {
+	s := &server{topics: map[string]map[*client]struct{}{}, clients: map[*client]struct{}{}}
+	err := acceptLoop(ctx, ln, s.start)
+	s.mu.Lock()
+	for c := range s.clients {
+		c.close()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+	return err
+}
+
+type server struct {
+	mu      sync.Mutex
+	topics  map[string]map[*client]struct{} // topic → its subscribers
+	clients map[*client]struct{}
+	wg      sync.WaitGroup
+}
+
+// client is one connection: a reader goroutine, and a writer goroutine
+// that alone writes to conn what the others append to pending.
+type client struct {
+	conn   net.Conn
+	topics []string // guarded by server.mu
+
+	pmu     sync.Mutex
+	room    *sync.Cond // signalled when the writer takes pending
+	pending []byte     // lines waiting for the writer, at most MaxPending bytes
+	wake    chan struct{}
+	gone    chan struct{} // closed by close
+	once    sync.Once
+	closing bool // the writer closes c once pending is written
+}
+
+func (s *server) start(conn net.Conn) {
+	c := &client{conn: conn, wake: make(chan struct{}, 1), gone: make(chan struct{})}
+	c.room = sync.NewCond(&c.pmu)
+	s.mu.Lock()
+	s.clients[c] = struct{}{}
+	s.mu.Unlock()
+	s.wg.Add(2)
+	go s.read(c)
+	go s.write(c)
+}
+
+// reply queues the answer to c's own request, waiting while c's pending
+// lines fill MaxPending: a client that does not read its replies stops
+// being read, and TCP pushes back on it.
+func (c *client) reply(line string) {
+	c.pmu.Lock()
+	for len(c.pending) > 0 && len(c.pending)+len(line)+1 > MaxPending && !c.isGone() {
+		c.room.Wait()
+	}
+	c.pending = append(append(c.pending, line...), '\n')
+	c.pmu.Unlock()
+	c.signal()
+}
+
+// push queues a published line for c without ever blocking; a client
+// whose pending lines would pass MaxPending is a slow consumer, and is
+// closed.
+func (c *client) push(line string) {
+	c.pmu.Lock()
+	full := len(c.pending)+len(line)+1 > MaxPending
+	if !full {
+		c.pending = append(append(c.pending, line...), '\n')
+	}
+	c.pmu.Unlock()
+	if full {
+		c.close()
+		return
+	}
+	c.signal()
+}
+
+func (c *client) signal() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (c *client) isGone() bool {
+	select {
+	case <-c.gone:
+		return true
+	default:
+		return false
+	}
+}
+
+func (c *client) close() {
+	c.once.Do(func() {
+		close(c.gone)
+		c.conn.Close()
+		c.pmu.Lock()
+		c.room.Broadcast()
+		c.pmu.Unlock()
+	})
+}
+
+func (s *server) read(c *client) {
+	defer s.wg.Done()
+	defer s.drop(c)
+	sc := bufio.NewScanner(c.conn)
+	sc.Buffer(make([]byte, 0, 256), MaxLine)
+	for sc.Scan() {
+		req, errLine := parse(sc.Text())
+		switch {
+		case errLine != "":
+			c.reply(errLine)
+		case req.verb == "PING":
+			c.reply("PONG")
+		case req.verb == "SUB":
+			s.mu.Lock()
+			subs := s.topics[req.topic]
+			if subs == nil {
+				subs = map[*client]struct{}{}
+				s.topics[req.topic] = subs
+			}
+			if _, ok := subs[c]; !ok {
+				subs[c] = struct{}{}
+				c.topics = append(c.topics, req.topic)
+			}
+			s.mu.Unlock()
+			c.reply("OK")
+		case req.verb == "PUB":
+			line := "MSG " + req.topic + " " + req.msg
+			s.mu.Lock()
+			for sub := range s.topics[req.topic] {
+				sub.push(line) // never blocks
+			}
+			s.mu.Unlock()
+			c.reply("OK")
+		}
+	}
+	if sc.Err() == bufio.ErrTooLong {
+		c.reply("ERR line too long")
+		c.pmu.Lock()
+		c.closing = true
+		c.pmu.Unlock()
+		c.signal()
+		<-c.gone // the writer closes c once the ERR is written
+	}
+}
+
+// drop forgets c and closes it.
+func (s *server) drop(c *client) {
+	s.mu.Lock()
+	delete(s.clients, c)
+	for _, t := range c.topics {
+		delete(s.topics[t], c)
+		if len(s.topics[t]) == 0 {
+			delete(s.topics, t)
+		}
+	}
+	s.mu.Unlock()
+	c.close()
+}
+
+// write takes what is pending and writes it, with no lock held, until c
+// is closed or a write fails or blocks for WriteTimeout.
+func (s *server) write(c *client) {
+	defer s.wg.Done()
+	defer c.close()
+	var buf []byte
+	for {
+		select {
+		case <-c.gone:
+			return
+		case <-c.wake:
+		}
+		c.pmu.Lock()
+		buf, c.pending = c.pending, buf[:0]
+		closing := c.closing
+		c.room.Broadcast()
+		c.pmu.Unlock()
+		if len(buf) > 0 {
+			c.conn.SetWriteDeadline(time.Now().Add(WriteTimeout))
+			if _, err := c.conn.Write(buf); err != nil {
+				return
+			}
+		}
+		if closing {
+			return
+		}
+	}
+}

@@ -1,0 +1,77 @@
+package pubsub_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stallproof/stallproof/examples/internal/suitetest"
+	"github.com/stallproof/stallproof/examples/pubsub"
+	"github.com/stallproof/stallproof/properties"
+)
+
+// protocol describes the pub/sub line protocol to the suite, on the wire.
+// Publishers ping once connected (their greeting is the PONG) and then
+// publish to "news"; subscribers send SUB news (their greeting is the OK)
+// and then only listen.
+var protocol = properties.Protocol{
+	Name: "pubsub",
+	Roles: []properties.Role{
+		{
+			Name:      "publisher",
+			Hello:     func(int) []byte { return []byte("PING\n") },
+			Request:   func(id, n int) []byte { return fmt.Appendf(nil, "PUB news c%d-%d\n", id, n) },
+			Publishes: true,
+		},
+		{
+			Name:       "subscriber",
+			Hello:      func(int) []byte { return []byte("SUB news\n") },
+			Subscribes: true,
+		},
+	},
+	Greeted: func(role string, _ int, msg []byte) bool {
+		if role == "publisher" {
+			return string(msg) == "PONG"
+		}
+		return string(msg) == "OK"
+	},
+	Classify: func(_ string, msg []byte) properties.Class {
+		switch s := string(msg); {
+		case strings.HasPrefix(s, "MSG "):
+			return properties.Push
+		case strings.HasPrefix(s, "ERR "):
+			return properties.Error
+		}
+		return properties.Reply // OK, PONG
+	},
+}
+
+// policy declares what Serve does with a subscriber that stops reading:
+// it holds at most MaxPending bytes for it, then disconnects it (Drop: a
+// close tells the subscriber it was dropped), and meanwhile the write in
+// progress holds up to MaxPending bytes more. (Serve also disconnects a
+// client whose write has blocked for WriteTimeout; declaring that as
+// Evict(WriteTimeout) holds too, but the suite then waits out the 5 s in
+// every check of bounded.)
+var policy = []properties.Option{
+	properties.SlowConsumers(properties.Drop(pubsub.MaxPending)),
+	properties.HeapPerStalledClient(pubsub.MaxPending),
+}
+
+// TestSuite runs the whole suite against Serve, which must pass.
+func TestSuite(t *testing.T) {
+	properties.Run(t, pubsub.Serve, append(policy, properties.WithProtocol(protocol))...)
+}
+
+// TestSuiteBrokenChild runs the suite against ServeBroken; it runs only
+// as a child of TestSuiteCatchesBroken, since it must fail.
+func TestSuiteBrokenChild(t *testing.T) {
+	suitetest.SkipUnlessChild(t)
+	properties.Run(t, pubsub.ServeBroken, append(policy, properties.WithProtocol(protocol))...)
+}
+
+// TestSuiteCatchesBroken: the suite must catch ServeBroken, on progress or
+// delivery.
+func TestSuiteCatchesBroken(t *testing.T) {
+	suitetest.Caught(t, "TestSuiteBrokenChild", "progress", "delivery")
+}
