@@ -76,7 +76,7 @@ func NewProxy(listen, upstream string, opts ...ProxyOption) (*Proxy, error) {
 	cfg := newProxyConfig(opts)
 	var lc net.ListenConfig
 	if cfg.kernelBufs > 0 {
-		lc.Control = presetBuffers(cfg.kernelBufs) // accepted sockets inherit them
+		lc.Control = PresetBuffers(cfg.kernelBufs) // accepted sockets inherit them
 	}
 	ln, err := lc.Listen(context.Background(), "tcp", listen)
 	if err != nil {
@@ -162,7 +162,7 @@ func (p *Proxy) serve(c net.Conn) {
 	p.mu.Unlock()
 	d := net.Dialer{Timeout: p.cfg.dialTimeout}
 	if p.cfg.kernelBufs > 0 {
-		if d.Control = presetBuffers(p.cfg.kernelBufs); d.Control == nil {
+		if d.Control = PresetBuffers(p.cfg.kernelBufs); d.Control == nil {
 			_ = ShrinkBuffers(c, p.cfg.kernelBufs) // too late for the window scale, but smaller
 		}
 	}

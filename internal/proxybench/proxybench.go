@@ -218,7 +218,7 @@ func ThroughputShrunk(b *testing.B, kernelBuf, size int, before bool) {
 	var lc net.ListenConfig
 	d := net.Dialer{Timeout: 10 * time.Second}
 	if before {
-		if lc.Control, d.Control = presetBuffers(kernelBuf), presetBuffers(kernelBuf); d.Control == nil {
+		if lc.Control, d.Control = faultnet.PresetBuffers(kernelBuf), faultnet.PresetBuffers(kernelBuf); d.Control == nil {
 			b.Skip("cannot set buffers before connecting here")
 		}
 	}
