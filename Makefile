@@ -5,7 +5,7 @@ FUZZTIME ?= 30s
 BENCHTIME ?= 1s
 BENCHCOUNT ?= 6
 
-.PHONY: all test test-short lint vet fmt-check staticcheck actionlint cover fuzz bench soak chaos serve clean
+.PHONY: all test test-short lint vet fmt-check staticcheck actionlint cover fuzz bench bench-proxy soak chaos serve clean
 
 all: lint test
 
@@ -75,6 +75,12 @@ bench:
 	@mkdir -p bench
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) ./... | tee bench/results.txt
 	$(GO) run ./cmd/stallproof bench -tcp -n 90 -k 10 -duration 60s -write-timeout 2m | tee bench/bench-60s-tcp.txt
+
+## bench-proxy: faultnet.Proxy against direct loopback, and toxiproxy in
+## its benchmark-only module (bench/results.md, "Proxy").
+bench-proxy:
+	$(GO) test -run '^$$' -bench 'Proxy|StallAbsorbed' -benchmem -count $(BENCHCOUNT) ./faultnet/ | tee bench/proxy.txt
+	cd bench/toxiproxy && $(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) . | tee ../proxy-toxiproxy.txt
 
 ## soak: many more property checks than the default run.
 soak:

@@ -3,9 +3,10 @@ module github.com/stallproof/stallproof
 go 1.25.0
 
 require (
+	github.com/stretchr/testify v1.12.1
 	go.uber.org/goleak v1.3.0
 	golang.org/x/net v0.58.0
 	pgregory.net/rapid v1.3.0
 )
 
-require github.com/stretchr/testify v1.12.1 // indirect
+require go.yaml.in/yaml/v3 v3.0.5 // indirect

@@ -82,12 +82,7 @@ func TestDeadlineChangedWhileBlocked(t *testing.T) {
 			c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
 			r := readAsync(c, make([]byte, 1))
 			c.SetReadDeadline(time.Now().Add(time.Hour))
-			// The old deadline passes; the Read goes on.
-			select {
-			case got := <-r:
-				t.Fatalf("Read returned %d, %v", got.n, got.err)
-			case <-time.After(300 * time.Millisecond):
-			}
+			stillBlockedFor(t, r, "Read past its old deadline", 300*time.Millisecond)
 			s.Write([]byte("z"))
 			if got := await(t, r); got.n != 1 || got.err != nil {
 				t.Errorf("Read = %d, %v", got.n, got.err)
@@ -98,11 +93,7 @@ func TestDeadlineChangedWhileBlocked(t *testing.T) {
 			c.SetDeadline(time.Now().Add(200 * time.Millisecond))
 			r := readAsync(c, make([]byte, 1))
 			c.SetDeadline(time.Time{})
-			select {
-			case got := <-r:
-				t.Fatalf("Read returned %d, %v", got.n, got.err)
-			case <-time.After(300 * time.Millisecond):
-			}
+			stillBlockedFor(t, r, "Read past its cleared deadline", 300*time.Millisecond)
 			s.Write([]byte("z"))
 			if got := await(t, r); got.n != 1 || got.err != nil {
 				t.Errorf("Read = %d, %v", got.n, got.err)

@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/stallproof/stallproof/faultnet"
 )
 
@@ -21,15 +24,13 @@ func wantSyscall(t *testing.T, err error, op string, errno syscall.Errno) {
 	t.Helper()
 	var oe *net.OpError
 	var se *os.SyscallError
-	if !errors.As(err, &oe) || !errors.As(err, &se) || !errors.Is(err, errno) {
-		t.Fatalf("err = %v (%T), want *net.OpError{*os.SyscallError{%v}}", err, err, errno)
-	}
-	if oe.Op != op || oe.Net != "tcp" || oe.Addr == nil {
-		t.Errorf("OpError{Op: %q, Net: %q, Addr: %v}, want Op %q, Net tcp", oe.Op, oe.Net, oe.Addr, op)
-	}
-	if !strings.HasSuffix(err.Error(), ": "+errno.Error()) {
-		t.Errorf("message %q does not end with %q", err, errno.Error())
-	}
+	require.ErrorAs(t, err, &oe)
+	require.ErrorAs(t, err, &se)
+	require.ErrorIs(t, err, errno)
+	assert.Equal(t, op, oe.Op, "OpError.Op")
+	assert.Equal(t, "tcp", oe.Net, "OpError.Net")
+	assert.NotNil(t, oe.Addr, "OpError.Addr")
+	assert.True(t, strings.HasSuffix(err.Error(), ": "+errno.Error()), "message %q does not end with %q", err, errno.Error())
 }
 
 func TestErrorShapes(t *testing.T) {
@@ -73,14 +74,13 @@ func TestErrorShapes(t *testing.T) {
 					t.Errorf("%s after Close: %v, want net.ErrClosed", name, err)
 				}
 			}
-			_, err := c.Read(make([]byte, 1))
-			var oe *net.OpError
-			if !errors.Is(err, net.ErrClosed) || !errors.As(err, &oe) || oe.Op != "read" {
-				t.Errorf("Read after Close: %v", err)
-			}
-			_, err = c.Write([]byte("x"))
-			if !errors.Is(err, net.ErrClosed) || !errors.As(err, &oe) || oe.Op != "write" {
-				t.Errorf("Write after Close: %v", err)
+			for op, f := range map[string]func([]byte) (int, error){"read": c.Read, "write": c.Write} {
+				_, err := f(make([]byte, 1))
+				var oe *net.OpError
+				assert.ErrorIs(t, err, net.ErrClosed, op)
+				if assert.ErrorAs(t, err, &oe, op) {
+					assert.Equal(t, op, oe.Op)
+				}
 			}
 		})
 		t.Run("timeout", func(t *testing.T) {

@@ -106,15 +106,11 @@ func (c *Conn) Stats() Stats {
 	st := Stats{Written: c.wr.bytes.Load(), Read: c.rd.bytes.Load()}
 	c.wr.mu.Lock()
 	st.WriteBlocked = c.wr.blocked
-	if c.out != nil {
-		st.Unsent = int64(c.out.len())
-	}
+	st.Unsent = c.t.unsent()
 	c.wr.mu.Unlock()
 	c.rd.mu.Lock()
 	st.ReadBlocked = c.rd.blocked
-	if c.in != nil {
-		st.Unread = int64(c.in.len())
-	}
+	st.Unread = c.t.unread()
 	c.rd.mu.Unlock()
 	c.injMu.Lock()
 	for _, inj := range c.live {

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+
 	"github.com/stallproof/stallproof/faultnet"
 )
 
@@ -135,9 +137,7 @@ func TestShortWritesFragmentsReachTheReader(t *testing.T) {
 			sizes = append(sizes, n)
 			total += n
 		}
-		if want := []int{3, 3, 3, 1}; !equalInts(sizes, want) {
-			t.Errorf("read sizes %v, want %v", sizes, want)
-		}
+		assert.Equal(t, []int{3, 3, 3, 1}, sizes, "read sizes")
 	})
 	t.Run("wrapped", func(t *testing.T) {
 		a, b := net.Pipe()
@@ -158,22 +158,8 @@ func TestShortWritesFragmentsReachTheReader(t *testing.T) {
 		if r := await(t, w); r.n != 10 || r.err != nil {
 			t.Fatalf("Write = %d, %v", r.n, r.err)
 		}
-		if want := []int{3, 3, 3, 1}; !equalInts(sizes, want) {
-			t.Errorf("inner write sizes %v, want %v", sizes, want)
-		}
+		assert.Equal(t, []int{3, 3, 3, 1}, sizes, "inner write sizes")
 	})
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // randomReadSizes returns the sizes of the Reads of 400 bytes under
@@ -215,13 +201,8 @@ func TestRandomShortReadsReplayWithSeed(t *testing.T) {
 	forEach(t, func(t *testing.T, tr transport) {
 		a := randomReadSizes(t, tr, 42)
 		b := randomReadSizes(t, tr, 42)
-		if !equalInts(a, b) {
-			t.Errorf("same seed, different sizes:\n%v\n%v", a, b)
-		}
-		d := randomReadSizes(t, tr, 43)
-		if equalInts(a, d) {
-			t.Errorf("seeds 42 and 43 gave the same sizes %v", a)
-		}
+		assert.Equal(t, a, b, "read sizes with the same seed")
+		assert.NotEqual(t, a, randomReadSizes(t, tr, 43), "read sizes with seeds 42 and 43")
 		distinct := map[int]bool{}
 		for _, n := range a {
 			distinct[n] = true
@@ -252,9 +233,8 @@ func TestRandomShortWritesReplayWithSeed(t *testing.T) {
 		}
 	}
 	a, b, d := sizes(5), sizes(5), sizes(6)
-	if !equalInts(a, b) || equalInts(a, d) {
-		t.Errorf("seed 5: %v and %v; seed 6: %v", a, b, d)
-	}
+	assert.Equal(t, a, b, "piece sizes with the same seed")
+	assert.NotEqual(t, a, d, "piece sizes with seeds 5 and 6")
 }
 
 func TestTrickleReads(t *testing.T) {

@@ -162,10 +162,16 @@ func await(t testing.TB, ch <-chan ioResult) ioResult {
 // stillBlocked asserts that nothing arrives on ch for a short while.
 func stillBlocked(t testing.TB, ch <-chan ioResult, what string) {
 	t.Helper()
+	stillBlockedFor(t, ch, what, blockWait)
+}
+
+// stillBlockedFor asserts that nothing arrives on ch for d.
+func stillBlockedFor(t testing.TB, ch <-chan ioResult, what string, d time.Duration) {
+	t.Helper()
 	select {
 	case r := <-ch:
 		t.Fatalf("%s returned (%d, %v), want it blocked", what, r.n, r.err)
-	case <-time.After(blockWait):
+	case <-time.After(d):
 	}
 }
 
@@ -206,9 +212,17 @@ func wantErrno(t testing.TB, err error, op string, errnos ...syscall.Errno) {
 // the peer can read.
 func fillUntilBlocked(t testing.TB, c net.Conn) int {
 	t.Helper()
-	buf := make([]byte, 16<<10)
+	return writeUntilBlocked(t, c, 64<<20)
+}
+
+// writeUntilBlocked reports how many bytes a writer to c manages before
+// its Write blocks: it writes until a Write makes no progress for
+// blockWait, and fails the test if it has written max without blocking.
+func writeUntilBlocked(t testing.TB, c net.Conn, max int) int {
+	t.Helper()
+	buf := make([]byte, 4<<10)
 	total := 0
-	for total < 64<<20 {
+	for total < max {
 		c.SetWriteDeadline(time.Now().Add(blockWait))
 		n, err := c.Write(buf)
 		total += n

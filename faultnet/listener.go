@@ -2,7 +2,6 @@ package faultnet
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -13,42 +12,58 @@ import (
 // *Conn, and the test controls the accept loop: FailAccepts, PauseAccept,
 // and dial holds.
 type Listener struct {
-	cfg   config
-	addr  net.Addr
-	inner net.Listener // wrapped; nil in memory
+	// A Listener is a front: the accept controls and dial holds are its
+	// own; connections come from t, an in-memory backlog (memBacklog,
+	// pipe.go) or a real listener (sockListener, wrap.go).
+	cfg  config
+	addr net.Addr
+	t    listenTransport
 
 	mu      sync.Mutex
 	cond    sync.Cond
-	queue   []*Conn // in memory: dialed, not yet accepted
 	closed  bool
 	fails   int // Accepts left to fail
 	paused  bool
 	holds   []*DialHold
 	done    chan struct{} // closed by Close: releases held dials
-	count   uint64        // dials; in memory, connections
-	wcount  uint64        // wrapped: Accepts, numbered apart from dials so seeds replay
+	count   uint64        // dials
 	accepts atomic.Int64
 }
 
 var _ net.Listener = (*Listener)(nil)
+
+// listenTransport is where a Listener's connections come from.
+type listenTransport interface {
+	// accept returns the next connection. It is called with l.mu held
+	// and returns with it released; it waits on l.cond, through
+	// l.admit, while the front's controls hold accepts back.
+	accept(l *Listener) (*Conn, error)
+	// dial connects to the listener, after any hold, numbering the
+	// connection with l.nextDial.
+	dial(ctx context.Context, l *Listener) (*Conn, error)
+	// close closes the transport once the front is marked closed.
+	close(l *Listener) error
+}
+
+func newListener(addr net.Addr, t listenTransport, opts []Option) *Listener {
+	l := &Listener{cfg: newConfig(opts), addr: addr, t: t, done: make(chan struct{})}
+	l.cond.L = &l.mu
+	return l
+}
 
 // Listen returns an in-memory listener with a 127.0.0.1 address. Dial it with
 // its Dial or DialContext method. Options given here apply to every
 // connection it makes (BufferSize, Seed, ...); WithFaults applies to the
 // server ends.
 func Listen(opts ...Option) *Listener {
-	l := &Listener{cfg: newConfig(opts), addr: nextAddr(), done: make(chan struct{})}
-	l.cond.L = &l.mu
-	return l
+	return newListener(nextAddr(), &memBacklog{}, opts)
 }
 
 // WrapListener returns ln with fault controls; every connection it accepts
 // is wrapped (see Wrap) with opts, and Dial dials ln's address over the real
 // network, wrapped too.
 func WrapListener(ln net.Listener, opts ...Option) *Listener {
-	l := &Listener{cfg: newConfig(opts), addr: ln.Addr(), inner: ln, done: make(chan struct{})}
-	l.cond.L = &l.mu
-	return l
+	return newListener(ln.Addr(), &sockListener{inner: ln}, opts)
 }
 
 // ListenTCP listens on a real loopback address such as "127.0.0.1:0" and
@@ -80,42 +95,10 @@ func (l *Listener) name() string {
 // listener is paused.
 func (l *Listener) Accept() (net.Conn, error) {
 	l.mu.Lock()
-	for {
-		switch {
-		case l.closed:
-			l.mu.Unlock()
-			return nil, opError("accept", nil, l.addr, net.ErrClosed)
-		case l.fails > 0:
-			l.fails--
-			l.mu.Unlock()
-			return nil, opError("accept", nil, l.addr, errAcceptFull)
-		case l.paused:
-			l.cond.Wait()
-			continue
-		}
-		if l.inner != nil {
-			break
-		}
-		if len(l.queue) > 0 {
-			c := l.queue[0]
-			l.queue = l.queue[1:]
-			l.cond.Broadcast() // room in the backlog
-			l.mu.Unlock()
-			return l.accepted(c), nil
-		}
-		l.cond.Wait()
-	}
-	l.wcount++
-	n := l.wcount
-	l.mu.Unlock()
-	inner, err := l.inner.Accept()
+	c, err := l.t.accept(l)
 	if err != nil {
 		return nil, err
 	}
-	return l.accepted(wrap(inner, &l.cfg, n<<1|1, fmt.Sprintf("#%d/server", n))), nil
-}
-
-func (l *Listener) accepted(c *Conn) *Conn {
 	l.accepts.Add(1)
 	for _, f := range l.cfg.faults {
 		c.Inject(f)
@@ -123,7 +106,21 @@ func (l *Listener) accepted(c *Conn) *Conn {
 	if l.cfg.onAccept != nil {
 		l.cfg.onAccept(c)
 	}
-	return c
+	return c, nil
+}
+
+// admit applies the accept controls, with l.mu held: it returns the error
+// an Accept must fail with, or reports whether the Accept may go on now
+// (false while paused: the caller waits on l.cond and asks again).
+func (l *Listener) admit() (ok bool, err error) {
+	switch {
+	case l.closed:
+		return false, opError("accept", nil, l.addr, net.ErrClosed)
+	case l.fails > 0:
+		l.fails--
+		return false, opError("accept", nil, l.addr, errAcceptFull)
+	}
+	return !l.paused, nil
 }
 
 // Accepted returns how many connections Accept has returned.
@@ -140,22 +137,14 @@ func (l *Listener) Close() error {
 	}
 	l.closed = true
 	close(l.done)
-	queue := l.queue
-	l.queue = nil
 	holds := l.holds
 	l.holds = nil
 	l.cond.Broadcast()
 	l.mu.Unlock()
-	for _, c := range queue {
-		c.resetNow()
-	}
 	for _, h := range holds {
 		h.Fail(errRefused)
 	}
-	if l.inner != nil {
-		return l.inner.Close()
-	}
-	return nil
+	return l.t.close(l)
 }
 
 // FailAccepts makes the next k calls to Accept fail at once with EMFILE ("too
@@ -195,47 +184,13 @@ func (l *Listener) Dial(ctx context.Context) (*Conn, error) {
 	if err := l.hold(ctx); err != nil {
 		return nil, err
 	}
-	l.mu.Lock()
+	return l.t.dial(ctx, l)
+}
+
+// nextDial numbers a dial. Caller holds l.mu.
+func (l *Listener) nextDial() uint64 {
 	l.count++
-	n := l.count
-	if l.inner != nil {
-		l.mu.Unlock()
-		var d net.Dialer
-		inner, err := d.DialContext(ctx, l.addr.Network(), l.addr.String())
-		if err != nil {
-			return nil, err
-		}
-		return wrap(inner, &l.cfg, n<<1, fmt.Sprintf("#%d/client", n)), nil
-	}
-	stop := context.AfterFunc(ctx, func() {
-		l.mu.Lock()
-		l.cond.Broadcast()
-		l.mu.Unlock()
-	})
-	defer stop()
-	for {
-		switch {
-		case l.closed:
-			l.mu.Unlock()
-			return nil, opError("dial", nil, l.addr, errRefused)
-		case ctx.Err() != nil:
-			l.mu.Unlock()
-			return nil, opError("dial", nil, l.addr, ctx.Err())
-		case len(l.queue) >= l.cfg.backlog:
-			if l.cfg.refuseFull {
-				l.mu.Unlock()
-				return nil, opError("dial", nil, l.addr, errRefused)
-			}
-			l.cond.Wait()
-			continue
-		}
-		break
-	}
-	client, server := newPair(&l.cfg, fmt.Sprintf("%s#%d", l.name(), n), n, nextAddr(), l.addr)
-	l.queue = append(l.queue, server)
-	l.cond.Broadcast()
-	l.mu.Unlock()
-	return client, nil
+	return l.count
 }
 
 // DialContext dials the listener whatever network and address are given: a

@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/stallproof/stallproof/faultnet"
 )
 
@@ -131,10 +134,10 @@ func TestFailAccepts(t *testing.T) {
 		for i := range 3 {
 			_, err := ln.Accept()
 			var ne net.Error
+			require.ErrorAs(t, err, &ne, "Accept %d", i)
 			//lint:ignore SA1019 Temporary is what servers test for EMFILE.
-			if !errors.As(err, &ne) || !ne.Temporary() || !errors.Is(err, syscall.EMFILE) {
-				t.Fatalf("Accept %d = %v, want a Temporary EMFILE error", i, err)
-			}
+			require.True(t, ne.Temporary(), "Accept %d: %v is not Temporary", i, err)
+			require.ErrorIs(t, err, syscall.EMFILE, "Accept %d", i)
 		}
 		s := awaitAccept(t, acceptAsync(ln))
 		c.Write([]byte("x"))
@@ -260,24 +263,30 @@ func TestCloseUnblocksAccept(t *testing.T) {
 	})
 }
 
+// heldDial arms a hold, dials ln in a goroutine, and waits until the hold
+// has caught the dial; done gets the dial's error.
+func heldDial(t *testing.T, ln *faultnet.Listener) (h *faultnet.DialHold, done chan error) {
+	t.Helper()
+	h = ln.HoldDials()
+	done = make(chan error, 1)
+	go func() {
+		c, err := ln.Dial(context.Background())
+		if err == nil {
+			c.Close()
+		}
+		done <- err
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), liveness)
+	defer cancel()
+	require.True(t, h.Wait(ctx), "no dial held within %v", liveness)
+	return h, done
+}
+
 func TestHoldDials(t *testing.T) {
 	forEachListener(t, func(t *testing.T, lt listenerTransport) {
 		t.Run("resume", func(t *testing.T) {
 			ln := lt.listen(t)
-			h := ln.HoldDials()
-			done := make(chan error, 1)
-			go func() {
-				c, err := ln.Dial(context.Background())
-				if err == nil {
-					c.Close()
-				}
-				done <- err
-			}()
-			ctx, cancel := context.WithTimeout(context.Background(), liveness)
-			defer cancel()
-			if !h.Wait(ctx) {
-				t.Fatal("no dial held")
-			}
+			h, done := heldDial(t, ln)
 			select {
 			case err := <-done:
 				t.Fatalf("held dial returned %v", err)
@@ -313,18 +322,10 @@ func TestHoldDials(t *testing.T) {
 		})
 		t.Run("listener close refuses a held dial", func(t *testing.T) {
 			ln := lt.listen(t)
-			h := ln.HoldDials()
-			done := make(chan error, 1)
-			go func() {
-				c, err := ln.Dial(context.Background())
-				if err == nil {
-					c.Close()
-				}
-				done <- err
-			}()
-			ctx, cancel := context.WithTimeout(context.Background(), liveness)
-			defer cancel()
-			h.Wait(ctx)
+			// heldDial fails the test unless the dial is held: otherwise
+			// Close would refuse a dial not yet made, which proves nothing
+			// about holds.
+			_, done := heldDial(t, ln)
 			ln.Close()
 			wantErrno(t, <-done, "dial", syscall.ECONNREFUSED)
 		})
@@ -401,7 +402,5 @@ func TestListenerSeedsReplay(t *testing.T) {
 		}
 		return out
 	}
-	if a, b := sizes(), sizes(); !equalInts(a, b) {
-		t.Errorf("listener runs differ:\n%v\n%v", a, b)
-	}
+	assert.Equal(t, sizes(), sizes(), "read sizes of two listener runs with the same seed")
 }

@@ -74,7 +74,11 @@ func NewProxy(listen, upstream string, opts ...ProxyOption) (*Proxy, error) {
 		return nil, err
 	}
 	cfg := newProxyConfig(opts)
-	ln, err := net.Listen("tcp", listen)
+	var lc net.ListenConfig
+	if cfg.kernelBufs > 0 {
+		lc.Control = PresetBuffers(cfg.kernelBufs) // accepted sockets inherit them
+	}
+	ln, err := lc.Listen(context.Background(), "tcp", listen)
 	if err != nil {
 		return nil, fmt.Errorf("faultnet: proxy: %w", err)
 	}
@@ -156,10 +160,12 @@ func (p *Proxy) serve(c net.Conn) {
 	p.nextID++
 	id := p.nextID
 	p.mu.Unlock()
-	if p.cfg.kernelBufs > 0 {
-		_ = ShrinkBuffers(c, p.cfg.kernelBufs)
-	}
 	d := net.Dialer{Timeout: p.cfg.dialTimeout}
+	if p.cfg.kernelBufs > 0 {
+		if d.Control = PresetBuffers(p.cfg.kernelBufs); d.Control == nil {
+			_ = ShrinkBuffers(c, p.cfg.kernelBufs) // too late for the window scale, but smaller
+		}
+	}
 	uc, err := d.DialContext(p.ctx, "tcp", p.upstream)
 	if err != nil {
 		p.dialErrors.Add(1)
@@ -266,6 +272,24 @@ func (p *Proxy) Close() error {
 		_ = pc.client.Close()
 		_ = pc.upstream.Close()
 	}
+	// Every blocking call of the proxy's goroutines is on a connection or
+	// listener closed above, so this wait is short; if it is not, say what
+	// is stuck, once.
+	warned := make(chan struct{})
+	t := time.AfterFunc(closeWarnAfter, func() {
+		defer close(warned)
+		var names []string
+		for _, pc := range p.Conns() {
+			names = append(names, pc.String())
+		}
+		p.logf("%v: Close has waited %v for connections %v and the accept loop", p, closeWarnAfter, names)
+	})
 	p.wg.Wait()
+	if !t.Stop() {
+		<-warned
+	}
 	return err
 }
+
+// closeWarnAfter is how long Close waits before it logs what it waits for.
+const closeWarnAfter = 5 * time.Second

@@ -1,6 +1,8 @@
 package faultnet_test
 
 import (
+	"fmt"
+	"os"
 	"testing"
 
 	"github.com/stallproof/stallproof/faultnet"
@@ -61,5 +63,24 @@ func BenchmarkStallAbsorbed(b *testing.B) {
 		{"faultnet-proxy-client-stops-all-32KiB", proxybench.Stall{Kind: proxy, ClientBuf: kb, ServerBuf: kb}},
 	} {
 		b.Run(c.name, func(b *testing.B) { proxybench.StallAbsorbed(b, c.st) })
+	}
+}
+
+// BenchmarkLoopbackShrunk: throughput of loopback TCP at 32 KiB writes with
+// both sockets' kernel buffers shrunk, after the connection is made (as
+// ShrinkBuffers and KernelBuffers do) or before (as faultnet.Proxy does).
+// Shrunk after, to 8 KiB or less, the window falls below one loopback
+// segment (64 KiB) and bulk transfers crawl: about a minute per run, so
+// those sizes run only with STALLPROOF_BENCH_CRAWL=1.
+func BenchmarkLoopbackShrunk(b *testing.B) {
+	for _, when := range []string{"after", "before"} {
+		for _, n := range []int{4 << 10, 8 << 10, 16 << 10, 32 << 10, 64 << 10} {
+			b.Run(fmt.Sprintf("%s/%dKiB", when, n>>10), func(b *testing.B) {
+				if when == "after" && n <= 8<<10 && os.Getenv("STALLPROOF_BENCH_CRAWL") == "" {
+					b.Skip("crawls: about a minute per run; set STALLPROOF_BENCH_CRAWL=1")
+				}
+				proxybench.ThroughputShrunk(b, n, 32<<10, when == "before")
+			})
+		}
 	}
 }

@@ -49,7 +49,7 @@ func (p *Proxy) newConn(id uint64, c, uc net.Conn) *ProxyConn {
 		return append(slices.Clone(p.cfg.connOpts), Name(fmt.Sprintf("proxy#%d/%v", id, leg)))
 	}
 	pc.client = Wrap(c, opts(ClientLeg)...)
-	if p.cfg.kernelBufs > 0 {
+	if p.cfg.kernelBufs > 0 && PresetBuffers(0) == nil {
 		_ = ShrinkBuffers(uc, p.cfg.kernelBufs)
 	}
 	pc.offset = time.Since(pc.started)

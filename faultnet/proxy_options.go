@@ -11,10 +11,14 @@ import (
 // leg the program on the other side is stopped after tens of KiB, as by a
 // zero window, rather than after the megabytes loopback sockets buffer.
 //
-// Smaller is not better: on Linux loopback, whose segments are up to 64 KiB,
-// buffers of 16 KiB or less make bulk transfers crawl (measured: 16 MiB took
-// 0.2 s at 16 KiB, and moved under 0.5 MiB in 3 s at 4 or 8 KiB, against
-// 6 ms at 32 KiB), because the receive window never reaches one segment.
+// The proxy sets them before each connection is made (on the listening
+// socket, whose accepted sockets inherit them, and before dialing), so the
+// window scale fits them. Shrunk after the handshake instead, as
+// ShrinkBuffers does, 8 KiB or less leaves the window below one loopback
+// segment (64 KiB) and bulk transfers crawl (BenchmarkLoopbackShrunk).
+// Smaller buffers also cost throughput, and the server's own send buffer,
+// which the proxy cannot shrink, holds far more anyway (up to tcp_wmem's
+// maximum, 4 MiB on Linux).
 const DefaultProxyKernelBuffer = 32 << 10
 
 // DefaultProxyDialTimeout bounds the proxy's dial to its upstream.

@@ -139,7 +139,7 @@ func TestProxyEchoAndStats(t *testing.T) {
 	// The client can read bytes before the proxy's Write that sent them
 	// has returned and counted them.
 	st := pc.Stats()
-	for deadline := time.Now().Add(liveness); st.Down < int64(len(want)) && time.Now().Before(deadline); st = pc.Stats() {
+	for deadline := time.Now().Add(liveness); (st.Up < int64(len(want)) || st.Down < int64(len(want))) && time.Now().Before(deadline); st = pc.Stats() {
 		time.Sleep(time.Millisecond) // polling a counter
 	}
 	if st.ID != 1 || st.Up != int64(len(want)) || st.Down != int64(len(want)) || st.ClientAddr != c.LocalAddr().String() {
@@ -151,27 +151,6 @@ func TestProxyEchoAndStats(t *testing.T) {
 	if s := pc.Leg(faultnet.UpstreamLeg).String(); s != "proxy#1/upstream" {
 		t.Fatalf("upstream leg named %q", s)
 	}
-}
-
-// stallRead reports how many bytes a server writing to conn manages before
-// its Write blocks: it writes until a Write makes no progress for
-// blockWait, or it has written max.
-func writeUntilBlocked(t testing.TB, c net.Conn, max int) int {
-	t.Helper()
-	buf := make([]byte, 4<<10)
-	total := 0
-	for total < max {
-		c.SetWriteDeadline(time.Now().Add(blockWait))
-		n, err := c.Write(buf)
-		total += n
-		if err != nil {
-			wantTimeout(t, err)
-			c.SetWriteDeadline(time.Time{})
-			return total
-		}
-	}
-	t.Fatalf("the server wrote %d bytes without blocking", total)
-	return 0
 }
 
 // TestProxyBackPressure: a client that stops reading stops the upstream
@@ -386,6 +365,7 @@ func TestProxyCloseLeavesNoGoroutine(t *testing.T) {
 		w := writeAsync(s, make([]byte, 8<<20))
 		stillBlocked(t, w, "a write to a stalled client")
 		liveConn(t, p, 3)
+		pcs := p.Conns()
 		done := make(chan error, 1)
 		go func() { done <- p.Close() }()
 		select {
@@ -395,6 +375,18 @@ func TestProxyCloseLeavesNoGoroutine(t *testing.T) {
 			}
 		case <-time.After(liveness):
 			t.Fatal("Close still waiting")
+		}
+		// Close waited for every connection to end (goleak below would give
+		// stragglers time to finish, so check at once).
+		for _, pc := range pcs {
+			select {
+			case <-pc.Done():
+			default:
+				t.Errorf("Close returned before %v ended", pc)
+			}
+		}
+		if n := len(p.Conns()); n != 0 {
+			t.Errorf("after Close the proxy lists %d connections", n)
 		}
 		if err := p.Close(); !errors.Is(err, net.ErrClosed) {
 			t.Errorf("second Close = %v, want net.ErrClosed", err)

@@ -45,8 +45,12 @@ var spliceBufs = sync.Pool{New: func() any { b := make([]byte, spliceBufSize); r
 //	client, end := faultnet.Pipe()      // the test uses client
 //	target, err := net.Dial("tcp", addr) // a real connection
 //	...
-//	sp := faultnet.Splice(end, faultnet.Wrap(target, faultnet.KernelBuffers(4096)))
+//	sp := faultnet.Splice(end, faultnet.Wrap(target, faultnet.KernelBuffers(32<<10)))
 //	defer sp.Close()
+//
+// (Kernel buffers of 8 KiB or less starve bulk transfers on loopback; see
+// DefaultProxyKernelBuffer. The server's own send buffer, up to 4 MiB on
+// Linux, is out of the splice's reach: a stall test must push more.)
 //
 // A direction blocked writing to one end does not notice that the other end
 // was closed from outside; stop a splice with Spliced.Close, which closes

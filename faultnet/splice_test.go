@@ -147,7 +147,12 @@ func TestSpliceStopsOnClose(t *testing.T) {
 	w := writeAsync(server, make([]byte, 8<<20)) // more than every buffer on the way
 	stillBlocked(t, w, "a write to a stalled client")
 	if err := waitWithin(t, sp.Close); err != nil {
-		t.Fatalf("wait after a local Close = %v, want nil", err)
+		t.Fatalf("Close = %v, want nil", err)
+	}
+	select {
+	case <-sp.Done():
+	default:
+		t.Fatal("Close returned before the splice ended")
 	}
 	if r := await(t, w); r.err == nil {
 		t.Fatal("the server's blocked write succeeded after the splice closed")

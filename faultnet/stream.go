@@ -89,3 +89,12 @@ func (st *stream) drop() {
 	st.discard()
 	st.marks = nil
 }
+
+// update changes st with f under its lock and wakes its waiters to
+// re-check their state.
+func (st *stream) update(f func(*stream)) {
+	st.mu.Lock()
+	f(st)
+	st.cond.Broadcast()
+	st.mu.Unlock()
+}

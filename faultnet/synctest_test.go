@@ -117,6 +117,30 @@ func TestSynctestBandwidthExact(t *testing.T) {
 	})
 }
 
+// TestSynctestTrickleWritesExact is the exact form of the real-clock
+// lower bound in TestTrickleWritesAndBandwidth: 30 bytes in pieces of 3
+// every 4 ms take exactly 9 gaps, and the reader sees the pieces.
+func TestSynctestTrickleWritesExact(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, s := memoryPair(t)
+		c.Inject(faultnet.TrickleWrites(3, 4*time.Millisecond))
+		start := time.Now()
+		if n, err := c.Write(pattern(30)); n != 30 || err != nil {
+			t.Fatalf("Write = %d, %v", n, err)
+		}
+		if el := time.Since(start); el != 36*time.Millisecond {
+			t.Errorf("30 bytes trickled 3 per 4 ms took %v, want 36ms", el)
+		}
+		if st := c.Stats(); st.WriteBlocked != 36*time.Millisecond {
+			t.Errorf("WriteBlocked = %v, want 36ms", st.WriteBlocked)
+		}
+		got := readN(t, s, 30)
+		if string(got) != string(pattern(30)) {
+			t.Fatal("data differs")
+		}
+	})
+}
+
 func TestSynctestWriterBlocksAtBufferSize(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c, s := memoryPair(t, faultnet.BufferSize(1000))

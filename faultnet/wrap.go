@@ -1,9 +1,13 @@
 package faultnet
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -27,12 +31,16 @@ func Wrap(c net.Conn, opts ...Option) *Conn {
 }
 
 func wrap(inner net.Conn, cfg *config, index uint64, suffix string) *Conn {
-	c := &Conn{inner: inner}
+	c := &Conn{}
+	w := &sockEnd{c: c, inner: inner}
+	for i := range w.mu {
+		w.cond[i].L = &w.mu[i]
+	}
 	name := cfg.name
 	if name == "" {
 		name = "tcp"
 	}
-	c.init(name+suffix, inner.LocalAddr(), inner.RemoteAddr(), cfg, index)
+	c.init(name+suffix, inner.LocalAddr(), inner.RemoteAddr(), w, cfg, index)
 	if cfg.kernelBufs > 0 {
 		_ = ShrinkBuffers(inner, cfg.kernelBufs)
 	}
@@ -59,24 +67,46 @@ func ShrinkBuffers(c net.Conn, n int) error {
 	return b.SetWriteBuffer(n)
 }
 
-func (c *Conn) innerErr(op string, err error) error {
-	if err == nil || !c.reset.Load() || c.closed.Load() {
-		return err
-	}
-	// The wrapper closed the socket to reset it; report the reset.
-	if op == "read" {
-		return c.readErr(errReadReset)
-	}
-	return c.writeErr(errWriteReset)
+// sockEnd is the transport of a wrapped connection: the real socket
+// (inner), with a lock and condition per side for the calls that a fault
+// holds back. With no fault on a side, its calls go straight to inner.
+type sockEnd struct {
+	c     *Conn
+	inner net.Conn
+	rst   atomic.Bool // a Reset fault fired
+	mu    [2]sync.Mutex
+	cond  [2]sync.Cond
 }
 
-// wrappedCheck returns the error an operation on a wrapped side meets
-// before it reaches the socket. Caller holds s.mu.
-func (c *Conn) wrappedCheck(s *side) error {
+var _ transport = (*sockEnd)(nil)
+
+func (w *sockEnd) locks() (*sync.Mutex, *sync.Cond, *sync.Mutex, *sync.Cond) {
+	return &w.mu[0], &w.cond[0], &w.mu[1], &w.cond[1]
+}
+
+func (w *sockEnd) peer() *Conn      { return nil }
+func (w *sockEnd) unwrap() net.Conn { return w.inner }
+
+// innerErr is the error to return for err from the socket: after a Reset
+// fault, the reset rather than the wrapper's own close.
+func (w *sockEnd) innerErr(op string, err error) error {
+	if err == nil || !w.rst.Load() || w.c.closed.Load() {
+		return err
+	}
+	if op == "read" {
+		return w.c.readErr(errReadReset)
+	}
+	return w.c.writeErr(errWriteReset)
+}
+
+// check returns the error an operation on side s meets before it reaches
+// the socket. Caller holds s.mu.
+func (w *sockEnd) check(s *side) error {
+	c := w.c
 	switch {
 	case c.closed.Load():
 		return opError(s.op, c.local, c.remote, net.ErrClosed)
-	case c.reset.Load():
+	case w.rst.Load():
 		if s.op == "read" {
 			return c.readErr(errReadReset)
 		}
@@ -87,16 +117,16 @@ func (c *Conn) wrappedCheck(s *side) error {
 	return nil
 }
 
-func (c *Conn) wrappedRead(p []byte) (int, error) {
-	s := &c.rd
+func (w *sockEnd) read(p []byte) (int, error) {
+	s := &w.c.rd
 	if !s.slow.Load() {
-		n, err := c.inner.Read(p)
+		n, err := w.inner.Read(p)
 		s.bytes.Add(int64(n))
-		return n, c.innerErr("read", err)
+		return n, w.innerErr("read", err)
 	}
 	s.mu.Lock()
 	for {
-		if err := c.wrappedCheck(s); err != nil {
+		if err := w.check(s); err != nil {
 			s.mu.Unlock()
 			return 0, err
 		}
@@ -111,29 +141,29 @@ func (c *Conn) wrappedRead(p []byte) (int, error) {
 		k = s.chunk(k)
 	}
 	s.mu.Unlock()
-	n, err := c.inner.Read(p[:k])
+	n, err := w.inner.Read(p[:k])
 	s.mu.Lock()
 	due := s.moved(n)
 	s.mu.Unlock()
 	if due {
 		s.fireDue()
 	}
-	return n, c.innerErr("read", err)
+	return n, w.innerErr("read", err)
 }
 
-func (c *Conn) wrappedWrite(p []byte) (int, error) {
-	s := &c.wr
+func (w *sockEnd) write(p []byte) (int, error) {
+	s := &w.c.wr
 	if !s.slow.Load() {
-		n, err := c.inner.Write(p)
+		n, err := w.inner.Write(p)
 		s.bytes.Add(int64(n))
-		return n, c.innerErr("write", err)
+		return n, w.innerErr("write", err)
 	}
 	n := 0
 	for {
 		s.mu.Lock()
 		var ready time.Time
 		for {
-			if err := c.wrappedCheck(s); err != nil {
+			if err := w.check(s); err != nil {
 				s.mu.Unlock()
 				return n, err
 			}
@@ -156,7 +186,7 @@ func (c *Conn) wrappedWrite(p []byte) (int, error) {
 		}
 		k := s.chunk(len(p))
 		s.mu.Unlock()
-		m, err := c.inner.Write(p[:k])
+		m, err := w.inner.Write(p[:k])
 		p, n = p[m:], n+m
 		s.mu.Lock()
 		due := s.moved(m)
@@ -165,78 +195,107 @@ func (c *Conn) wrappedWrite(p []byte) (int, error) {
 			s.fireDue()
 		}
 		if err != nil {
-			return n, c.innerErr("write", err)
+			return n, w.innerErr("write", err)
 		}
 	}
 }
 
-// SetLinger sets the linger of the connection, as (*net.TCPConn).SetLinger
-// does: with sec 0, Close resets the connection (RST) instead of closing it.
-func (c *Conn) SetLinger(sec int) error {
-	if c.inner != nil {
-		if l, ok := c.inner.(interface{ SetLinger(int) error }); ok {
-			return l.SetLinger(sec)
+func (w *sockEnd) setReadDeadline(t time.Time) error  { return w.inner.SetReadDeadline(t) }
+func (w *sockEnd) setWriteDeadline(t time.Time) error { return w.inner.SetWriteDeadline(t) }
+
+func (w *sockEnd) close() error {
+	w.c.wakeAll()
+	err := w.inner.Close()
+	if w.rst.Load() {
+		err = nil // Reset closed the socket already; as after a received RST, Close succeeds
+	}
+	return err
+}
+
+func (w *sockEnd) closeWrite() error {
+	if cw, ok := w.inner.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return opError("close", w.c.local, w.c.remote, errNotSupported)
+}
+
+func (w *sockEnd) closeRead() error {
+	if cr, ok := w.inner.(interface{ CloseRead() error }); ok {
+		return cr.CloseRead()
+	}
+	return opError("close", w.c.local, w.c.remote, errNotSupported)
+}
+
+func (w *sockEnd) reset() {
+	w.rst.Store(true)
+	_ = w.setLinger(0)
+	_ = w.inner.Close()
+	w.c.wakeAll()
+}
+
+func (w *sockEnd) setLinger(sec int) error {
+	if l, ok := w.inner.(interface{ SetLinger(int) error }); ok {
+		return l.SetLinger(sec)
+	}
+	return errNotSupported
+}
+
+func (w *sockEnd) setReadBuffer(n int) error {
+	if b, ok := w.inner.(interface{ SetReadBuffer(int) error }); ok {
+		return b.SetReadBuffer(n)
+	}
+	return errNotSupported
+}
+
+func (w *sockEnd) setWriteBuffer(n int) error {
+	if b, ok := w.inner.(interface{ SetWriteBuffer(int) error }); ok {
+		return b.SetWriteBuffer(n)
+	}
+	return errNotSupported
+}
+
+func (w *sockEnd) unsent() int64 { return 0 }
+func (w *sockEnd) unread() int64 { return 0 }
+
+// sockListener is a wrapped listener's transport: a real listener whose
+// connections, accepted or dialed, are wrapped.
+type sockListener struct {
+	inner   net.Listener
+	accepts uint64 // numbered apart from dials so seeds replay; guarded by the Listener's mu
+}
+
+func (s *sockListener) accept(l *Listener) (*Conn, error) {
+	for {
+		ok, err := l.admit()
+		if err != nil {
+			l.mu.Unlock()
+			return nil, err
 		}
-		return errNotSupported
-	}
-	c.linger.Store(int32(sec))
-	return nil
-}
-
-// SetReadBuffer sets this end's receive buffer. In memory, a direction holds
-// the writer's send buffer plus the reader's receive buffer; for a wrapped
-// connection it sets SO_RCVBUF.
-func (c *Conn) SetReadBuffer(n int) error {
-	if c.inner != nil {
-		if b, ok := c.inner.(interface{ SetReadBuffer(int) error }); ok {
-			return b.SetReadBuffer(n)
+		if ok {
+			break
 		}
-		return errNotSupported
+		l.cond.Wait()
 	}
-	c.in.mu.Lock()
-	c.in.rcv = max(n, 0)
-	c.in.cond.Broadcast()
-	c.in.mu.Unlock()
-	return nil
+	s.accepts++
+	n := s.accepts
+	l.mu.Unlock()
+	inner, err := s.inner.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return wrap(inner, &l.cfg, n<<1|1, fmt.Sprintf("#%d/server", n)), nil
 }
 
-// SetWriteBuffer sets this end's send buffer (see SetReadBuffer).
-func (c *Conn) SetWriteBuffer(n int) error {
-	if c.inner != nil {
-		if b, ok := c.inner.(interface{ SetWriteBuffer(int) error }); ok {
-			return b.SetWriteBuffer(n)
-		}
-		return errNotSupported
+func (s *sockListener) dial(ctx context.Context, l *Listener) (*Conn, error) {
+	l.mu.Lock()
+	n := l.nextDial()
+	l.mu.Unlock()
+	var d net.Dialer
+	inner, err := d.DialContext(ctx, l.addr.Network(), l.addr.String())
+	if err != nil {
+		return nil, err
 	}
-	c.out.mu.Lock()
-	c.out.snd = max(n, 0)
-	c.out.cond.Broadcast()
-	c.out.mu.Unlock()
-	return nil
+	return wrap(inner, &l.cfg, n<<1, fmt.Sprintf("#%d/client", n)), nil
 }
 
-// SetNoDelay forwards to a wrapped connection; in memory it has no effect
-// (bytes are never held back).
-func (c *Conn) SetNoDelay(noDelay bool) error {
-	if nd, ok := c.inner.(interface{ SetNoDelay(bool) error }); ok {
-		return nd.SetNoDelay(noDelay)
-	}
-	return nil
-}
-
-// SetKeepAlive forwards to a wrapped connection; in memory it has no effect.
-func (c *Conn) SetKeepAlive(keepalive bool) error {
-	if ka, ok := c.inner.(interface{ SetKeepAlive(bool) error }); ok {
-		return ka.SetKeepAlive(keepalive)
-	}
-	return nil
-}
-
-// SetKeepAlivePeriod forwards to a wrapped connection; in memory it has no
-// effect.
-func (c *Conn) SetKeepAlivePeriod(d time.Duration) error {
-	if ka, ok := c.inner.(interface{ SetKeepAlivePeriod(time.Duration) error }); ok {
-		return ka.SetKeepAlivePeriod(d)
-	}
-	return nil
-}
+func (s *sockListener) close(*Listener) error { return s.inner.Close() }

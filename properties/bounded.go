@@ -1,10 +1,10 @@
 package properties
 
 import (
-	"runtime"
 	"time"
 
 	"github.com/stallproof/stallproof/faultnet"
+	"github.com/stallproof/stallproof/internal/harness"
 )
 
 // bounded checks that the server's memory does not grow with what it owes
@@ -27,12 +27,7 @@ func bounded(e *env) {
 		return
 	}
 	pump.quiet.Store(true) // keep the harness's own memory flat while measuring
-	heap := func() uint64 {
-		runtime.GC()
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		return ms.HeapAlloc
-	}
+	heap := harness.HeapAfterGC
 	const batch, rounds = 250, 10
 	pumpRequests := func() bool {
 		for range rounds {

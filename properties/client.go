@@ -41,6 +41,7 @@ type client struct {
 	last       []string         // the last messages received, for reports
 	marks      []mark           // what happened, for the timeline
 	pushes     int
+	pushBytes  int64 // bytes of the pushed messages
 	lastPushAt time.Time
 	notices    int // Error messages with no request outstanding: "you were dropped"
 	readErr    error
@@ -130,7 +131,7 @@ func (c *client) readLoop() {
 	sc.Buffer(make([]byte, 0, 4096), p.maxMessage())
 	sc.Split(p.split())
 	n := 0
-	greeting := p.Greeted != nil
+	greeting := p.greets(c.role)
 	if !greeting {
 		c.markGreeted()
 	}
@@ -170,7 +171,7 @@ func (c *client) readLoop() {
 			default: // only a client that stopped reading falls this far behind
 			}
 		case Push:
-			c.notePush()
+			c.notePush(len(msg))
 		}
 	}
 	err := sc.Err()
@@ -211,9 +212,10 @@ func (c *client) isGreeted() bool {
 	return !c.greetedAt.IsZero() && c.greetErr == ""
 }
 
-func (c *client) notePush() {
+func (c *client) notePush(n int) {
 	c.mu.Lock()
 	c.pushes++
+	c.pushBytes += int64(n)
 	c.lastPushAt = time.Now()
 	c.cond.Broadcast()
 	c.mu.Unlock()

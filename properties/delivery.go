@@ -31,14 +31,22 @@ func delivery(e *env) {
 			return
 		}
 	}
-	e.logf("delivery: %v's buffer fills, and stays full while %v publishes one at a time for %v", st, p, stallFor)
+	hold := stallFor
+	e.logf("delivery: %v's buffer fills, and stays full while %v publishes one at a time for %v or more", st, p, hold)
 	if e.makesRequests(st.role) && st.lib == nil {
 		e.pipeline(st, 0, 2000) // their answers fill its buffer at once
+		if e.target != nil && e.target.addr != "" && e.cfg.firstDeepPush(e.prop) {
+			// A server in its own process has its own kernel send buffer
+			// (up to 4 MiB) to fill first: once per property, request
+			// until it stops reading, and hold the stall longer.
+			e.pipelineUntilBlocked(st, 64<<20)
+			hold = e.bound / 2
+		}
 	}
 	if e.fillBuffers(p, []*client{st}); e.stuck() {
 		return
 	}
-	for start := time.Now(); time.Since(start) < stallFor; {
+	for start := time.Now(); time.Since(start) < hold; {
 		if e.request(p, 0); e.stuck() {
 			return
 		}
@@ -145,4 +153,30 @@ func (e *env) noPushes() bool {
 		}
 	}
 	return true
+}
+
+// pipelineUntilBlocked makes c send requests, without reading, until a
+// write makes no progress for 250 ms (the server has stopped reading from
+// c: its writes to c are blocked, or it pushes back) or max bytes are sent.
+func (e *env) pipelineUntilBlocked(c *client, max int) {
+	var chunk []byte
+	var one []byte
+	for len(chunk) < 64<<10 {
+		one = e.nextRequest(c, 0)
+		chunk = append(chunk, one...)
+	}
+	sent := 0
+	c.outstanding.Add(1 << 40) // their answers are not awaited
+	for sent < max {
+		_ = c.conn.SetWriteDeadline(time.Now().Add(250 * time.Millisecond))
+		n, err := c.conn.Write(chunk)
+		sent += n
+		if e.v1 != nil {
+			e.v1.noteSent(one, n/len(one))
+		}
+		if err != nil {
+			break
+		}
+	}
+	e.logf("%v sent %d bytes of requests without reading before the server stopped reading them", c, sent)
 }

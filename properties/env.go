@@ -250,7 +250,7 @@ func (e *env) connectLib(ctx context.Context, c *client) error {
 		cl, err := e.proto.Connect(ctx, dial, ClientInfo{ID: c.id, Role: c.role.Name}, func(msg []byte) {
 			c.mark("push", msg)
 			c.remember(msg)
-			c.notePush()
+			c.notePush(len(msg))
 		})
 		ch <- result{cl, err}
 	}()

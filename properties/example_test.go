@@ -2,15 +2,19 @@ package properties_test
 
 import (
 	"context"
+	"fmt"
 	"net"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stallproof/stallproof/properties"
 	"github.com/stallproof/stallproof/server"
 )
 
 // Copy this into a _test.go file of your server's package, with your
-// server in place of the reference one.
+// server in place of the reference one. (It has no output to check: it
+// shows the code to write; TestReference runs it.)
 func ExampleRun() {
 	TestMyServer := func(t *testing.T) {
 		properties.Run(t, func(ctx context.Context, ln net.Listener) error {
@@ -22,4 +26,37 @@ func ExampleRun() {
 		})
 	}
 	_ = TestMyServer
+}
+
+// Protocol v1 is one description among others: one role that votes and is
+// pushed tallies, which conflate.
+func ExampleProtocolV1() {
+	p := properties.ProtocolV1()
+	for _, r := range p.Roles {
+		fmt.Printf("%s: publishes %v, subscribes %v\n", r.Name, r.Publishes, r.Subscribes)
+	}
+	fmt.Println(p.Delivery)
+	fmt.Println(p.Classify("voter", []byte("TALLY 3 red=2 green=1 blue=0")), p.Classify("voter", []byte("OK 3")))
+	// Output:
+	// voter: publishes true, subscribes true
+	// Latest
+	// push reply
+}
+
+// An Adapter is shorthand for a Protocol with one role; options print as
+// the code that made them, so a shrunk failure reads as code.
+func ExampleAdapter_Protocol() {
+	a := properties.Adapter{
+		Greeting: 1,
+		Request:  func(id, n int) string { return fmt.Sprintf("SAY %d-%d\n", id, n) },
+		IsReply:  func(line string) bool { return strings.HasPrefix(line, "SENT ") },
+	}
+	p := a.Protocol()
+	fmt.Printf("%s, role %q, first request %q\n", p.Name, p.Roles[0].Name, p.Roles[0].Request(3, 0))
+	fmt.Println(p.Classify("client", []byte("SENT 1")), p.Classify("client", []byte("MSG 1 hi")))
+	fmt.Println(properties.SlowConsumers(properties.Evict(10*time.Second)), properties.Checks(50))
+	// Output:
+	// adapter protocol, role "client", first request "SAY 3-0\n"
+	// reply push
+	// SlowConsumers(Evict(10s)) Checks(50)
 }

@@ -111,9 +111,6 @@ func TestMutants(t *testing.T) {
 			// merits: the child runs them all (RunAll).
 			props := []string{}
 			for _, p := range m.Caught {
-				if p == mutants.Leak {
-					p = "leaks"
-				}
 				if p != mutants.Race {
 					props = append(props, p)
 				}

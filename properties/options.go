@@ -62,7 +62,7 @@ type runState struct {
 	mu       sync.Mutex
 	started  time.Time                // when the current property began
 	first    map[string]time.Duration // property → time to its first violation
-	liveness map[string]bool          // property whose checks saw the server stop answering
+	liveness map[string]bool          // property whose checks saw a violation: the rest are shrink attempts
 	frozen   string                   // the first such violation of the Run, and where
 	failed   map[string]failure       // property → its first failed check
 	deep     map[string]bool          // property → its deep push was done
@@ -102,9 +102,11 @@ func (c *config) noteViolation(under, prop, msg string) {
 	if _, ok := c.run.first[under]; !ok {
 		c.run.first[under] = time.Since(c.run.started)
 	}
-	if prop == propProgress || prop == propDelivery {
-		c.run.liveness[under] = true // a wait that ran out: shrink with a probe bound
-	}
+	// Later checks of under are shrink attempts: run them with a probe
+	// bound. A shrink is kept only if it fails with the very same class of
+	// violation, so a probe that runs out too early on a slow machine can
+	// cost a shrink step, never a false verdict.
+	c.run.liveness[under] = true
 	if prop == propProgress {
 		if c.run.frozen == "" {
 			c.run.frozen = fmt.Sprintf("%s (seen while checking %s)", msg, under)
@@ -149,10 +151,10 @@ func (c *config) frozen() string {
 }
 
 // boundFor is the bound for a check of property under: the configured
-// one, or, once a check of under has seen the server stop answering, a
-// probe bound an eighth as long (at least 200 ms), so that shrinking a
-// freeze does not cost the full bound per attempt. The lag monitor still
-// extends it by any time stolen from the harness.
+// one, or, once a check of under has failed, a probe bound an eighth as
+// long (at least 200 ms), so that shrinking does not cost the full bound
+// per attempt. The lag monitor still extends it by any time stolen from
+// the harness.
 func (c *config) boundFor(under string) time.Duration {
 	c.run.mu.Lock()
 	defer c.run.mu.Unlock()

@@ -231,39 +231,40 @@ func pressure(e *env) {
 	if !owedRequester {
 		e.connect(healthy, e.requester())
 	}
-	// Twice at least; and, for a server behind a splice, until the stalled
-	// client has been owed more than the kernels between it and the server
-	// can hold (what a healthy client read meanwhile), within limits.
-	budget, limit := int64(2*e.cfg.bufSize), e.bound
-	if e.target != nil && e.target.addr != "" && e.cfg.firstDeepPush(e.prop) {
-		// A server in another process keeps its own kernel send buffer,
-		// which Linux grows to 4 MiB: past that, its Write blocks. The
-		// first check of each property pushes that much, for up to 5
-		// bounds; the others, as much as in memory.
-		budget, limit = 5<<20, 5*e.bound
-	}
-	e.logf("pressure: a client stalls; every healthy client sends 200 requests at once, twice, and until %d bytes were pushed to a healthy client", budget)
-	read0 := e.healthyRead()
-	until := time.Now().Add(limit)
-	for i := 0; i < 2 || (e.healthyRead()-read0 < budget && i < 1000 && time.Now().Before(until)); i++ {
-		if e.parallel(200); e.stuck() {
+	// Twice at least. Then, for a server in another process, which keeps
+	// its own kernel send buffer (Linux grows it to 4 MiB), the first check
+	// of each property goes on until a healthy client was pushed more than
+	// that, since a stalled one was owed as much: as long as the server
+	// pushes something per request (a conflating server pushes far less,
+	// and can never fill those buffers), within 60 s and 2,000 rounds.
+	deep := e.target != nil && e.target.addr != "" && e.cfg.firstDeepPush(e.prop)
+	const budget = 5 << 20
+	e.logf("pressure: a client stalls; every healthy client sends 200 requests at once, twice%s", map[bool]string{true: ", and on until 5 MiB were pushed to a healthy client"}[deep])
+	until := time.Now().Add(60 * time.Second)
+	pushed0 := e.healthyPushed()
+	for i := 0; ; i++ {
+		before, n := e.healthyPushed(), e.parallel(200)
+		if e.stuck() {
+			return
+		}
+		now := e.healthyPushed()
+		more := deep && now-pushed0 < budget && now-before >= int64(n) && i < 2000 && time.Now().Before(until)
+		if i >= 1 && !more {
+			e.logf("pressure: %d rounds; %d bytes pushed to a healthy client", i+1, now-pushed0)
 			return
 		}
 	}
 }
 
-// healthyRead returns the most bytes any owed client has read.
-func (e *env) healthyRead() int64 {
+// healthyPushed returns the most push bytes any owed client has received.
+func (e *env) healthyPushed() int64 {
 	var most int64
 	for _, c := range e.clientList() {
-		if !owed(c) {
-			continue
+		if owed(c) {
+			c.mu.Lock()
+			most = max(most, c.pushBytes)
+			c.mu.Unlock()
 		}
-		var n int64
-		for _, conn := range c.connections() {
-			n += conn.Stats().Read
-		}
-		most = max(most, n)
 	}
 	return most
 }

@@ -95,7 +95,15 @@ type Role struct {
 
 	// Subscribes: clients of this role receive pushes.
 	Subscribes bool
+
+	// Ungreeted: the server sends clients of this role no greeting, even
+	// though Greeted is set for the others (a publisher that needs no
+	// confirmation beside a subscriber that waits for its SUBSCRIBE's).
+	Ungreeted bool
 }
+
+// greets reports whether clients of role r wait for a greeting.
+func (p *Protocol) greets(r *Role) bool { return p.Greeted != nil && !r.Ungreeted && p.Connect == nil }
 
 // Class is what a message from the server is.
 type Class int

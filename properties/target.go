@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/stallproof/stallproof/faultnet"
+	"github.com/stallproof/stallproof/internal/harness"
 )
 
 // A target is where a check's clients connect: a server Run starts on the
@@ -111,7 +112,7 @@ func RunAddr(t *testing.T, addr string, opts ...Option) {
 }
 
 func addrTarget(addr string, bufSize int) *target {
-	d := net.Dialer{Control: smallBuffers(bufSize)}
+	d := net.Dialer{Control: faultnet.PresetBuffers(bufSize)}
 	return &target{addr: addr, dial: func(ctx context.Context) (net.Conn, error) {
 		return d.DialContext(ctx, "tcp", addr)
 	}}
@@ -120,16 +121,8 @@ func addrTarget(addr string, bufSize int) *target {
 // checkLoopback refuses an address that is not on the loopback interface:
 // the suite's load goes only to this machine.
 func checkLoopback(addr string) error {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return fmt.Errorf("properties: address %q: %v", addr, err)
-	}
-	if host == "localhost" {
-		return nil
-	}
-	ip := net.ParseIP(host)
-	if ip == nil || !ip.IsLoopback() {
-		return fmt.Errorf("properties: address %q is not a loopback address (127.0.0.0/8, ::1 or localhost): the suite loads only this machine", addr)
+	if err := harness.CheckLoopback(addr); err != nil {
+		return fmt.Errorf("properties: %w: the suite loads only this machine", err)
 	}
 	return nil
 }

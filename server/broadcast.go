@@ -55,7 +55,7 @@ func (s *Server) broadcastLoop(stop <-chan struct{}) {
 		// Clear the flag before reading the tally: a vote counted after
 		// this point sends a new token, so none is missed.
 		s.wakePending.Store(false)
-		if s.noPush {
+		if s.testNoBroadcast {
 			continue
 		}
 		seq, ok := s.tally.readIfNewer(counts, last)

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/stallproof/stallproof/wire"
 )
 
@@ -97,7 +99,7 @@ func TestConsistency(t *testing.T) {
 			prefix[seq] = append([]uint64(nil), prefix[seq-1]...)
 			prefix[seq][byseq[seq]]++
 		}
-		checked := 0
+		checked, interior := 0, 0
 		for i, r := range results {
 			for j, m := range r.tallies {
 				// No client sends TALLY: every TALLY line is a push, and
@@ -112,8 +114,14 @@ func TestConsistency(t *testing.T) {
 					}
 				}
 				checked++
+				if m.Seq > 0 && m.Seq < n {
+					interior++
+				}
 			}
 		}
+		// A run that checked no tally, or only the first and the last,
+		// could not have seen a torn one: that is no pass.
+		require.Positive(t, interior, "pushed tallies checked with 0 < seq < %d (of %d checked)", n, checked)
 		st := e.s.Stats()
 		for k, o := range DefaultOptions {
 			if st.Votes[o] != prefix[n][k] {

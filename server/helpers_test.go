@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/stallproof/stallproof/faultnet"
+	"github.com/stallproof/stallproof/internal/harness"
 	"github.com/stallproof/stallproof/wire"
 )
 
@@ -41,23 +42,12 @@ func listenTCP(t testing.TB) net.Listener {
 	return ln
 }
 
-// serve runs s.Serve on ln in a goroutine; the test's cleanup closes s,
-// waits for Serve and checks that it returned nil.
+// serve runs s.Serve on ln in a goroutine; the test's cleanup closes s
+// and fails the test, saying what is stuck, unless Serve returns nil
+// within the bound.
 func serve(t testing.TB, s *Server, ln net.Listener) {
 	t.Helper()
-	errc := make(chan error, 1)
-	go func() { errc <- s.Serve(context.Background(), ln) }()
-	t.Cleanup(func() {
-		s.Close()
-		select {
-		case err := <-errc:
-			if err != nil {
-				t.Errorf("Serve: %v", err)
-			}
-		case <-time.After(bound):
-			t.Errorf("Serve did not return within %v of Close", bound)
-		}
-	})
+	harness.StartT(t, s.Serve, ln, bound, harness.Config{Name: "server", Close: func() { s.Close() }})
 }
 
 // A transport is a network the server is tested over: faultnet's
@@ -86,7 +76,11 @@ var transports = []transport{
 	{
 		name: "tcp",
 		listen: func(t testing.TB) *faultnet.Listener {
-			return faultnet.WrapListener(smallBufListener{listenTCP(t), kernelBuf})
+			ln, err := faultnet.ListenTCP("127.0.0.1:0", faultnet.OnAccept(func(c *faultnet.Conn) { c.SetWriteBuffer(kernelBuf) }))
+			if err != nil {
+				t.Fatalf("listen: %v", err)
+			}
+			return ln
 		},
 		dialed: func(c *faultnet.Conn) { c.SetReadBuffer(kernelBuf) },
 	},
@@ -141,51 +135,47 @@ func (e *env) dial(t testing.TB) *client {
 	return c
 }
 
-// smallBufListener shrinks the kernel send buffer of every accepted TCP
-// connection.
-type smallBufListener struct {
-	net.Listener
-	size int
-}
-
-func (l smallBufListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if tc, ok := c.(*net.TCPConn); ok {
-		tc.SetWriteBuffer(l.size)
+// stalledClients dials n clients that stop reading at once.
+func stalledClients(t testing.TB, e *env, n int) []*client {
+	t.Helper()
+	cs := make([]*client, n)
+	for i := range cs {
+		cs[i] = e.dial(t)
+		stall(cs[i])
 	}
-	return c, err
+	return cs
 }
 
-// flakyListener returns a temporary error from its first n Accepts, then
-// the inner listener's. err, if set, replaces the temporary error.
-type flakyListener struct {
-	net.Listener
-	mu  sync.Mutex
-	n   int
-	err error
-}
-
-func (l *flakyListener) Accept() (net.Conn, error) {
-	l.mu.Lock()
-	if l.n > 0 {
-		l.n--
-		l.mu.Unlock()
-		if l.err != nil {
-			return nil, l.err
+// voteUntil makes v vote for opt until cond holds, failing the test with
+// what if it does not within the bound.
+func voteUntil(t testing.TB, v *client, opt, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(bound)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v", what, bound)
 		}
-		return nil, &net.OpError{Op: "accept", Net: "tcp", Err: tempError{syscall.EMFILE}}
+		v.vote(opt)
 	}
-	l.mu.Unlock()
+}
+
+// failingListener fails its first Accept with err, then accepts from the
+// inner listener: a permanent accept error (faultnet's FailAccepts
+// injects only temporary ones).
+type failingListener struct {
+	net.Listener
+	once sync.Once
+	err  error
+}
+
+func (l *failingListener) Accept() (net.Conn, error) {
+	var err error
+	l.once.Do(func() { err = l.err })
+	if err != nil {
+		return nil, err
+	}
 	return l.Listener.Accept()
 }
-
-// tempError is an os.SyscallError-like error that says it is temporary.
-type tempError struct{ errno syscall.Errno }
-
-func (e tempError) Error() string   { return "accept: " + e.errno.Error() }
-func (e tempError) Unwrap() error   { return e.errno }
-func (e tempError) Temporary() bool { return true }
-func (e tempError) Timeout() bool   { return false }
 
 // client is a test client speaking protocol v1.
 type client struct {

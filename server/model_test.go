@@ -75,7 +75,7 @@ func model(opts []string, in []byte) []byte {
 func session(t testing.TB, tr transport, in []byte, chunk int) []byte {
 	t.Helper()
 	s := newServer(t, Config{})
-	s.noPush = true
+	s.testNoBroadcast = true
 	ln := tr.listen(t)
 	errc := make(chan error, 1)
 	go func() { errc <- s.Serve(context.Background(), ln) }()

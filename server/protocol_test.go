@@ -43,7 +43,7 @@ func TestVoteCountedBeforeOK(t *testing.T) {
 
 func TestTallyRequest(t *testing.T) {
 	forEachTransport(t, func(t *testing.T, tr transport) {
-		e := start(t, tr, Config{}, func(s *Server) { s.noPush = true })
+		e := start(t, tr, Config{}, func(s *Server) { s.testNoBroadcast = true })
 		c := e.dial(t)
 		c.send("VOTE red\n", "VOTE blue\n", "VOTE red\n", "TALLY\n")
 		for i := 1; i <= 3; i++ {

@@ -45,28 +45,30 @@ type Server struct {
 
 	// Registry of connected clients. Held for appends, removals and
 	// non-blocking mailbox offers only.
-	regMu    sync.RWMutex
-	conns    []*conn
-	refusing map[net.Conn]struct{} // clients being told "ERR busy"
-	shutting bool                  // no new clients; guarded by regMu
-	idle     chan struct{}         // closed when shutting and no client is left
+	regMu          sync.RWMutex
+	conns          []*conn
+	refusing       map[net.Conn]struct{} // clients being told "ERR busy"
+	registryClosed bool                  // shutdown began: no new clients; guarded by regMu
+	idle           chan struct{}         // closed when registryClosed and no client is left
 
-	// Lifecycle.
+	// Lifecycle, in order: Serve starts (served); shutdown begins (quit
+	// closed, quitting set, both at once and once); it may turn abrupt
+	// (abort closed: every client closed at once); Serve returns
+	// (serveDone closed).
 	mu            sync.Mutex
-	serving       bool
-	closed        bool
-	ln            net.Listener
-	stop          chan struct{} // closed when shutdown begins
-	hard          chan struct{} // closed when connections must close at once
-	hardOnce      sync.Once
-	done          chan struct{} // closed when Serve has returned
-	stopping      atomic.Bool
+	served        bool         // Serve was called; guarded by mu
+	ln            net.Listener // guarded by mu
+	quit          chan struct{}
+	quitting      atomic.Bool // quit is closed; read on hot paths without a select
+	abort         chan struct{}
+	abortOnce     sync.Once
+	serveDone     chan struct{}
 	drainDeadline atomic.Int64 // unix nanoseconds; set when shutdown begins
 
 	busyWriters atomic.Int32
 	wg          sync.WaitGroup // every goroutine Serve started
 
-	noPush bool // tests only: no broadcasts, so a transcript is deterministic
+	testNoBroadcast bool // tests only: no broadcasts, so a transcript is deterministic
 }
 
 // New returns a server for cfg. It fails only if cfg.Options is not a
@@ -77,16 +79,16 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		set:      set,
-		index:    make(map[string]uint8, len(set.options)),
-		hello:    wire.AppendHello(nil, set.options),
-		tally:    newTally(len(set.options)),
-		wake:     make(chan struct{}, 1),
-		refusing: make(map[net.Conn]struct{}),
-		idle:     make(chan struct{}),
-		stop:     make(chan struct{}),
-		hard:     make(chan struct{}),
-		done:     make(chan struct{}),
+		set:       set,
+		index:     make(map[string]uint8, len(set.options)),
+		hello:     wire.AppendHello(nil, set.options),
+		tally:     newTally(len(set.options)),
+		wake:      make(chan struct{}, 1),
+		refusing:  make(map[net.Conn]struct{}),
+		idle:      make(chan struct{}),
+		quit:      make(chan struct{}),
+		abort:     make(chan struct{}),
+		serveDone: make(chan struct{}),
 	}
 	for i, o := range set.options {
 		s.index[o] = uint8(i)
@@ -108,14 +110,14 @@ func (s *Server) Options() []string { return append([]string(nil), s.set.options
 // closed or served.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.mu.Lock()
-	if s.closed || s.serving {
+	if s.quitting.Load() || s.served {
 		s.mu.Unlock()
 		return ErrServerClosed
 	}
-	s.serving = true
+	s.served = true
 	s.ln = ln
 	s.mu.Unlock()
-	defer close(s.done)
+	defer close(s.serveDone)
 
 	ctxDone := make(chan struct{})
 	stopWatch := context.AfterFunc(ctx, func() {
@@ -145,11 +147,11 @@ func (s *Server) acceptLoop(ln net.Listener) error {
 	for {
 		nc, err := ln.Accept()
 		if err != nil {
-			if s.stopping.Load() {
+			if s.quitting.Load() {
 				return nil
 			}
 			s.stats.acceptErrors.Add(1)
-			if !isTemporary(err) {
+			if !TemporaryAcceptError(err) {
 				s.set.log.Error("accept failed; stopping", "err", err)
 				return err
 			}
@@ -158,7 +160,7 @@ func (s *Server) acceptLoop(ln net.Listener) error {
 			t := time.NewTimer(delay)
 			select {
 			case <-t.C:
-			case <-s.stop:
+			case <-s.quit:
 				t.Stop()
 				return nil
 			}
@@ -169,10 +171,12 @@ func (s *Server) acceptLoop(ln net.Listener) error {
 	}
 }
 
-// isTemporary reports whether an accept error is worth retrying: the
-// listener ran out of file descriptors or memory, or a connection was
-// aborted before it was accepted.
-func isTemporary(err error) bool {
+// TemporaryAcceptError reports whether an error from Accept is worth
+// retrying after a back-off: the listener ran out of file descriptors or
+// memory, or a connection was aborted before it was accepted. Every accept
+// loop of this project (the reference server's, the mutants') decides with
+// it.
+func TemporaryAcceptError(err error) bool {
 	var t interface{ Temporary() bool }
 	if errors.As(err, &t) && t.Temporary() {
 		return true
@@ -189,7 +193,7 @@ func isTemporary(err error) bool {
 func (s *Server) admit(nc net.Conn) {
 	c := newConn(s, nc)
 	s.regMu.Lock()
-	if s.shutting {
+	if s.registryClosed {
 		s.regMu.Unlock()
 		nc.Close()
 		return
@@ -254,7 +258,7 @@ func (s *Server) unregister(c *conn) {
 	s.conns[last] = nil
 	s.conns = s.conns[:last]
 	s.stats.conns.Add(-1)
-	if s.shutting && len(s.conns) == 0 {
+	if s.registryClosed && len(s.conns) == 0 {
 		close(s.idle)
 	}
 	s.regMu.Unlock()
@@ -269,18 +273,18 @@ func (s *Server) unregister(c *conn) {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.beginShutdown()
 	s.mu.Lock()
-	serving := s.serving
+	served := s.served
 	s.mu.Unlock()
-	if !serving {
+	if !served {
 		return nil
 	}
 	select {
-	case <-s.done:
+	case <-s.serveDone:
 		return nil
 	case <-ctx.Done():
 	}
-	s.closeHard()
-	<-s.done
+	s.abortClients()
+	<-s.serveDone
 	return ctx.Err()
 }
 
@@ -288,38 +292,37 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // Serve to return. It is idempotent.
 func (s *Server) Close() error {
 	s.beginShutdown()
-	s.closeHard()
+	s.abortClients()
 	s.mu.Lock()
-	serving := s.serving
+	served := s.served
 	s.mu.Unlock()
-	if serving {
-		<-s.done
+	if served {
+		<-s.serveDone
 	}
 	return nil
 }
 
-func (s *Server) shuttingDown() bool { return s.stopping.Load() }
+func (s *Server) shuttingDown() bool { return s.quitting.Load() }
 
 // beginShutdown starts a graceful shutdown without waiting for it. It is
 // idempotent and never blocks.
 func (s *Server) beginShutdown() {
 	s.mu.Lock()
-	if s.closed {
+	if s.quitting.Load() {
 		s.mu.Unlock()
 		return
 	}
-	s.closed = true
 	ln := s.ln
 	s.drainDeadline.Store(time.Now().Add(s.set.drainTimeout).UnixNano())
-	s.stopping.Store(true)
-	close(s.stop)
+	s.quitting.Store(true)
+	close(s.quit)
 	s.mu.Unlock()
 
 	if ln != nil {
 		ln.Close()
 	}
 	s.regMu.Lock()
-	s.shutting = true
+	s.registryClosed = true
 	conns := append([]*conn(nil), s.conns...)
 	if len(conns) == 0 {
 		close(s.idle)
@@ -332,7 +335,8 @@ func (s *Server) beginShutdown() {
 	}
 }
 
-func (s *Server) closeHard() { s.hardOnce.Do(func() { close(s.hard) }) }
+// abortClients makes the shutdown abrupt: every client is closed at once.
+func (s *Server) abortClients() { s.abortOnce.Do(func() { close(s.abort) }) }
 
 // waitClients waits until every client has ended, closing them all at
 // once when the drain deadline passes or Close is called.
@@ -343,9 +347,9 @@ func (s *Server) waitClients() {
 	case <-s.idle:
 		return
 	case <-t.C:
-	case <-s.hard:
+	case <-s.abort:
 	}
-	s.closeHard()
+	s.abortClients()
 	s.regMu.RLock()
 	conns := append([]*conn(nil), s.conns...)
 	refusing := make([]net.Conn, 0, len(s.refusing))
@@ -382,7 +386,7 @@ const stuckReport = 5 * time.Second
 // writeDeadline is the deadline for a write starting now.
 func (s *Server) writeDeadline() time.Time {
 	d := time.Now().Add(s.set.writeTimeout)
-	if s.stopping.Load() {
+	if s.quitting.Load() {
 		if dd := time.Unix(0, s.drainDeadline.Load()); dd.Before(d) {
 			d = dd
 		}

@@ -1,11 +1,15 @@
 // Package wire is protocol v1 of the stallproof voting server: its exact
-// rules (below), the request parser a server uses, the reply formatters,
+// rules (below), the request parser a server uses ([ParseRequest], which
+// returns a [Request] of a [RequestKind]), the reply formatters
+// ([AppendHello], [AppendOK], [AppendTally], [AppendErr], [AppendBye]),
 // and a parser for the lines a server sends, for clients and test
-// harnesses.
+// harnesses ([ParseMsg], which returns a [Msg] of a [MsgKind]).
 //
 // The rules are the specification every protocol v1 server follows: the
-// reference server (package server), the broken servers of
-// properties/mutants, and any server written elsewhere. The conformance
+// reference server (package [github.com/stallproof/stallproof/server]), the
+// broken servers of package
+// [github.com/stallproof/stallproof/properties/mutants], and any server
+// written elsewhere. The conformance
 // transcripts in the repository's top-level testdata/golden directory are
 // sessions every such server must reproduce byte for byte.
 //
@@ -16,16 +20,17 @@
 // # Protocol v1
 //
 // Lines are text ending in "\n"; the server also accepts "\r\n". A line a
-// client sends is at most 256 bytes, terminator included (wire.MaxLine).
+// client sends is at most 256 bytes, terminator included ([MaxLine]).
 // The server's HELLO and TALLY lines grow with the options (up to about
-// 3.5 KB with 64 options of 32 bytes), so a client must read longer lines.
+// 3.5 KB with 64 options of 32 bytes), so a client must read longer lines
+// ([MaxServerLine] bounds them).
 //
 // On connect the server sends
 //
 //	HELLO <opt1>,<opt2>,...
 //
 // the configured options, 1 to 64 of them, each 1 to 32 bytes of
-// [a-z0-9_-], in a fixed order (the HELLO order), followed at once by the
+// [a-z0-9_-] ([ValidOption]), in a fixed order (the HELLO order), followed at once by the
 // current tally (a TALLY line, below; "TALLY 0 ..." on a new server).
 //
 // Requests, and the reply to each:

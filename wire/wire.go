@@ -32,31 +32,25 @@ const (
 	CodeShuttingDown  = "shutting-down"
 )
 
-// Kind is the kind of a client request.
-type Kind uint8
+// RequestKind is the kind of a line sent by a client; [MsgKind] is the
+// kind of a line sent by a server.
+type RequestKind uint8
 
 // Request kinds.
 const (
-	Vote  Kind = iota + 1 // VOTE <option>
-	Tally                 // TALLY
-	Quit                  // QUIT
+	Vote  RequestKind = iota + 1 // VOTE <option>
+	Tally                        // TALLY
+	Quit                         // QUIT
 )
 
-func (k Kind) String() string {
-	switch k {
-	case Vote:
-		return "VOTE"
-	case Tally:
-		return "TALLY"
-	case Quit:
-		return "QUIT"
-	}
-	return "Kind(" + strconv.Itoa(int(k)) + ")"
-}
+var requestVerbs = [...]string{Vote: "VOTE", Tally: "TALLY", Quit: "QUIT"}
+
+// String returns the request's verb: "VOTE", "TALLY" or "QUIT".
+func (k RequestKind) String() string { return verb(requestVerbs[:], int(k), "RequestKind") }
 
 // Request is one parsed client line.
 type Request struct {
-	Kind   Kind
+	Kind   RequestKind
 	Option []byte // for Vote: the option's name, aliasing the parsed line
 }
 

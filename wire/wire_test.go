@@ -10,7 +10,7 @@ import (
 func TestParseRequest(t *testing.T) {
 	for _, tc := range []struct {
 		line string
-		kind Kind
+		kind RequestKind
 		opt  string
 	}{
 		{"VOTE red\n", Vote, "red"},
@@ -93,5 +93,20 @@ func TestMaxServerLine(t *testing.T) {
 	}
 	if n := len(AppendHello(nil, opts)); n > MaxServerLine {
 		t.Fatalf("longest HELLO is %d bytes", n)
+	}
+}
+
+func TestKindStrings(t *testing.T) {
+	for _, tc := range []struct {
+		got, want string
+	}{
+		{Vote.String(), "VOTE"}, {Quit.String(), "QUIT"}, {RequestKind(0).String(), "RequestKind(0)"},
+		{RequestKind(9).String(), "RequestKind(9)"},
+		{MsgHello.String(), "HELLO"}, {MsgBye.String(), "BYE"}, {MsgKind(0).String(), "MsgKind(0)"},
+		{MsgKind(200).String(), "MsgKind(200)"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("got %q, want %q", tc.got, tc.want)
+		}
 	}
 }

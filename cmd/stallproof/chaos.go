@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/stallproof/stallproof/internal/chaos"
-	"github.com/stallproof/stallproof/internal/load"
+	"github.com/stallproof/stallproof/internal/designs"
 )
 
 func init() {
@@ -16,60 +16,67 @@ func init() {
 
 func runChaos(ctx context.Context, args []string) error {
 	fs := newFlagSet("chaos", "chaos [flags]")
+	lf := addLoadFlags(fs, loadDefaults{
+		n: chaos.DefaultHealthy, k: chaos.DefaultFaulty, faults: chaos.DefaultFaults,
+		faultAt: chaos.DefaultFaultAt, duration: chaos.DefaultDuration, rate: chaos.DefaultRate,
+		kbuf:     chaos.DefaultKernelBuf,
+		tcpUsage: "use real loopback TCP with small kernel buffers instead of the in-memory network",
+	})
 	var (
-		designs    = fs.String("designs", strings.Join(chaos.DefaultDesigns, ","), "comma-separated `designs` to run side by side (reference, ack-only, or a mutant's name)")
-		n          = fs.Int("n", chaos.DefaultHealthy, "healthy voting clients per design")
-		k          = fs.Int("k", chaos.DefaultFaulty, "faulty clients per design")
-		faults     = fs.String("faults", chaos.DefaultFaults, "fault `mix`, cycled over the faulty clients: stall, trickle, halfclose, reset")
-		faultAt    = fs.Duration("fault-at", chaos.DefaultFaultAt, "when the first faulty client fails")
+		designList = fs.String("designs", strings.Join(chaos.DefaultDesigns, ","), "comma-separated `designs` to run side by side (reference, ack-only, or a mutant's name)")
 		faultEvery = fs.Duration("fault-every", chaos.DefaultFaultEvery, "then one more faulty client fails every this long")
-		duration   = fs.Duration("duration", chaos.DefaultDuration, "how long the clients vote")
-		rate       = fs.Float64("rate", chaos.DefaultRate, "votes/s per healthy client; -1 for as fast as answered")
-		seed       = fs.Uint64("seed", 1, "seed for the votes and the clients' timing")
-		tcp        = fs.Bool("tcp", false, "use real loopback TCP with small kernel buffers instead of the in-memory network")
-		kbuf       = fs.Int("kernel-buffer", chaos.DefaultKernelBuf, "with -tcp: the kernel's send and receive buffers, in `bytes`")
 		buffer     = fs.Int("buffer", 0, "in memory: each connection's buffer per direction, in `bytes` (default faultnet's, 64 KiB)")
 		stuck      = fs.Duration("stuck-after", 0, "a healthy client waiting this long for an answer is stuck (default 2s)")
-		wt         = fs.Duration("write-timeout", 0, "the reference server's write timeout (default the server's, 10s)")
 		out        = fs.String("out", "", "write chaos.json and chaos.svg into this `directory`")
 		plain      = fs.Bool("plain", false, "append the table every second instead of redrawing it (the default when stdout is not a terminal)")
 	)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	mix, err := load.ParseFaults(*faults)
+	mix, err := lf.check(0)
 	if err != nil {
-		fmt.Fprintf(stderr, "-faults: %v\n", err)
-		return errUsage
+		return err
 	}
-	if *n < 1 || *k < 0 || *n+*k > load.MaxClients || *duration <= 0 || *duration > load.MaxDuration {
-		fmt.Fprintf(stderr, "-n, -k, -duration: want n >= 1, k >= 0, n+k <= %d, 0 < duration <= %v\n", load.MaxClients, load.MaxDuration)
-		return errUsage
+	switch {
+	case *faultEvery < 0:
+		return flagError(fs, "-fault-every", "want 0 or more, got %v", *faultEvery)
+	case *buffer < 0:
+		return flagError(fs, "-buffer", "want 0 (the default) or more bytes, got %d", *buffer)
+	case *stuck < 0:
+		return flagError(fs, "-stuck-after", "want 0 (the default) or more, got %v", *stuck)
+	}
+	rate := *lf.rate
+	if rate == 0 {
+		rate = -1 // chaos.Config: a zero Rate is the default pace; < 0 is as fast as answered
 	}
 	cfg := chaos.Config{
-		Designs:      strings.Split(*designs, ","),
-		Healthy:      *n,
-		Faulty:       *k,
+		Designs:      strings.Split(*designList, ","),
+		Healthy:      *lf.n,
+		Faulty:       *lf.k,
 		Faults:       mix,
-		FaultAt:      *faultAt,
+		FaultAt:      *lf.faultAt,
 		FaultEvery:   *faultEvery,
-		Duration:     *duration,
-		Rate:         *rate,
-		Seed:         *seed,
-		TCP:          *tcp,
-		KernelBuffer: *kbuf,
+		Duration:     *lf.duration,
+		Rate:         rate,
+		Seed:         *lf.seed,
+		TCP:          *lf.tcp,
+		KernelBuffer: *lf.kbuf,
 		BufferSize:   *buffer,
 		StuckAfter:   *stuck,
-		WriteTimeout: *wt,
+		WriteTimeout: *lf.wt,
 		Live:         stdout,
 		Redraw:       !*plain && isTerminal(stdout),
 	}
-	if _, err := chaos.LookupDesigns(cfg.Designs); err != nil {
-		fmt.Fprintf(stderr, "-designs: %v\n", err)
-		return errUsage
+	if _, err := designs.Lookup(cfg.Designs); err != nil {
+		return flagError(fs, "-designs", "%v", err)
+	}
+	if *out != "" {
+		if err := checkOutDir(*out); err != nil {
+			return flagError(fs, "-out", "%v", err)
+		}
 	}
 	fmt.Fprintf(stdout, "stallproof chaos: %s side by side, %d healthy + %d faulty clients each; Ctrl-C stops early\n\n",
-		strings.Join(cfg.Designs, ", "), *n, *k)
+		strings.Join(cfg.Designs, ", "), cfg.Healthy, cfg.Faulty)
 	rep, err := chaos.Run(ctx, cfg)
 	if err != nil {
 		return err
@@ -78,7 +85,7 @@ func runChaos(ctx context.Context, args []string) error {
 	if *out != "" {
 		paths, err := chaos.WriteFiles(*out, rep)
 		if err != nil {
-			return err
+			return fmt.Errorf("-out: %w", err)
 		}
 		fmt.Fprintf(stdout, "\nwrote %s\n", strings.Join(paths, ", "))
 	}

@@ -44,39 +44,27 @@ func runCheck(ctx context.Context, args []string) error {
 		replies  multiFlag
 	)
 	fs.Var(&replies, "reply", "`prefix` of a line-protocol server's answers (repeatable)")
-	usage := fs.Usage
-	fs.Usage = func() {
-		usage()
-		if wantsHelp(args) {
-			fmt.Fprint(fs.Output(), checkHelp)
-		}
-	}
+	addHelp(fs, args, checkHelp)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	switch {
 	case *checks < 1:
-		fmt.Fprintf(stderr, "-checks %d: want at least 1\n", *checks)
-		return errUsage
+		return flagError(fs, "-checks", "want at least 1, got %d", *checks)
 	case *bound <= 0:
-		fmt.Fprintf(stderr, "-bound %v: want a duration above 0\n", *bound)
-		return errUsage
+		return flagError(fs, "-bound", "want a duration above 0, got %v", *bound)
 	case *greeting < 0:
-		fmt.Fprintf(stderr, "-greeting %d: want 0 or more\n", *greeting)
-		return errUsage
+		return flagError(fs, "-greeting", "want 0 or more, got %d", *greeting)
 	case (*request == "") != (len(replies) == 0):
-		fmt.Fprintln(stderr, "-request and -reply describe a line protocol together: give both, or neither for protocol v1")
-		return errUsage
+		return flagError(fs, "-request, -reply", "they describe a line protocol together: give both, or neither for protocol v1")
 	}
 	if err := checkLoopbackAddr(*addr); err != nil {
-		fmt.Fprintf(stderr, "-addr: %v\n", err)
-		return errUsage
+		return flagError(fs, "-addr", "%v", err)
 	}
 	d := net.Dialer{Timeout: 2 * time.Second}
 	c, err := d.DialContext(ctx, "tcp", *addr)
 	if err != nil {
-		fmt.Fprintf(stderr, "-addr %s: nothing accepts connections there: %v\n", *addr, err)
-		return errUsage
+		return flagError(fs, "-addr", "nothing accepts connections at %s: %v", *addr, err)
 	}
 	c.Close()
 

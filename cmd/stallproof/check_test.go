@@ -53,8 +53,8 @@ func TestCheckBadInput(t *testing.T) {
 		want string
 	}{
 		{[]string{"check", "-addr", "10.1.2.3:9000"}, "not a loopback address"},
-		{[]string{"check", "-addr", freeAddr(t)}, "nothing accepts connections there"},
-		{[]string{"check", "-checks", "0"}, "-checks 0"},
+		{[]string{"check", "-addr", freeAddr(t)}, "nothing accepts connections at"},
+		{[]string{"check", "-checks", "0"}, "stallproof check: -checks: want at least 1, got 0"},
 		{[]string{"check", "-request", "PING"}, "give both"},
 		{[]string{"check", "-bound", "-1s"}, "-bound"},
 	} {

@@ -1,8 +1,27 @@
-// Command stallproof runs the stallproof tools: the reference voting server
-// and, as they are added, the other subcommands.
+// Command stallproof runs the stallproof tools: the reference voting
+// server (or a broken design), a side-by-side chaos demo of server designs
+// under faulty clients, a load benchmark for any protocol v1 server on this
+// machine, the property suite against any server, a fault-injecting TCP
+// proxy, and the CI's test summaries.
 //
-//	stallproof serve [flags]     run the reference voting server
-//	stallproof help [command]    show help
+//	stallproof chaos [flags]     run the reference server and broken designs side by
+//	                             side while clients stall, trickle, half-close or reset
+//	stallproof bench [flags]     load a protocol v1 server (in-process, or on a loopback
+//	                             address) and report votes/s, latency and heap
+//	stallproof serve [flags]     run the reference voting server on a TCP address, or
+//	                             with -design a broken one
+//	stallproof check [flags]     run the property suite against a server on a loopback
+//	                             address, in any language
+//	stallproof proxy [flags]     a loopback TCP proxy that injects faultnet faults
+//	                             between a client and any server
+//	stallproof summary [flags]   a job summary (Markdown) from go test -json output
+//	                             and a report directory
+//	stallproof testlog           print go test -json from stdin as go test's text
+//	stallproof help [command]    show this list, or a command's flags
+//
+// Every command prints its flags with -h. A usage error exits with status
+// 2 and a message that starts with "stallproof <command>:" and names the
+// flag at fault; a failure exits with status 1.
 //
 // A subcommand lives in its own file and registers itself with one line:
 //
@@ -70,7 +89,7 @@ func run(ctx context.Context, args []string) int {
 	name, rest := args[0], args[1:]
 	switch name {
 	case "help", "-h", "-help", "--help":
-		if len(rest) > 0 {
+		if len(rest) > 0 && rest[0] != "help" {
 			if c, ok := lookup(rest[0]); ok {
 				c.run(ctx, []string{"-h"})
 				return 0
@@ -124,6 +143,29 @@ func newFlagSet(name, synopsis string) *flag.FlagSet {
 		fs.PrintDefaults()
 	}
 	return fs
+}
+
+// addHelp makes fs's usage, when asked for with -h, end with text: a
+// longer help than the flags, not repeated after every flag error.
+func addHelp(fs *flag.FlagSet, args []string, text string) {
+	usage := fs.Usage
+	fs.Usage = func() {
+		usage()
+		if wantsHelp(args) {
+			fmt.Fprint(fs.Output(), text)
+		}
+	}
+}
+
+// wantsHelp reports whether args ask for help.
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "-h", "-help", "--help", "--h":
+			return true
+		}
+	}
+	return false
 }
 
 // parse parses args with fs, mapping a parse error to errUsage.

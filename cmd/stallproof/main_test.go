@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -42,11 +43,16 @@ func TestHelpAndUsage(t *testing.T) {
 		{[]string{"-h"}, 0, "Commands:"},
 		{[]string{"help", "serve"}, 0, "-addr"},
 		{[]string{"help", "nope"}, 2, "unknown command"},
+		{[]string{"help", "help"}, 0, "Commands:"},
+		{[]string{"help", "chaos"}, 0, "-rate"},
+		{[]string{"help", "bench"}, 0, "-addr"},
 		{[]string{"nope"}, 2, "unknown command"},
 		{[]string{"serve", "-nope"}, 2, "flag provided but not defined"},
 		{[]string{"serve", "extra"}, 2, "unexpected arguments"},
-		{[]string{"serve", "-options", "Red"}, 2, "-options"},
-		{[]string{"serve", "-log-level", "loud"}, 2, "-log-level"},
+		{[]string{"serve", "-options", "Red"}, 2, "stallproof serve: -options: "},
+		{[]string{"serve", "-log-level", "loud"}, 2, "stallproof serve: -log-level: "},
+		{[]string{"serve", "-addr", "127.0.0.1:0", "-metrics", "nope"}, 1, "stallproof serve: -metrics: "},
+		{[]string{"serve", "-addr", "nope"}, 1, "stallproof serve: -addr: "},
 		{[]string{"serve", "-h"}, 0, "-write-timeout"},
 	} {
 		var code int
@@ -130,5 +136,20 @@ func TestServe(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("serve did not stop after its context was cancelled")
+	}
+}
+
+// TestPackageDocListsEveryCommand: the command's doc (go doc) names every
+// subcommand that registers itself.
+func TestPackageDocListsEveryCommand(t *testing.T) {
+	src, err := os.ReadFile("main.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, _, _ := strings.Cut(string(src), "\npackage main")
+	for _, c := range commands {
+		if !strings.Contains(doc, "//\tstallproof "+c.name+" ") {
+			t.Errorf("main.go's package doc does not list %q", c.name)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/stallproof/stallproof/faultnet"
+	"github.com/stallproof/stallproof/internal/harness"
 )
 
 func init() {
@@ -65,13 +66,7 @@ func runProxy(ctx context.Context, args []string) error {
 		faults   faultFlags
 	)
 	fs.Var(&faults, "fault", "`LEG:FAULT` injected into every connection, e.g. upstream:StallReads() (repeatable)")
-	usage := fs.Usage
-	fs.Usage = func() {
-		usage()
-		if wantsHelp(args) { // not after every flag error
-			fmt.Fprint(fs.Output(), proxyHelp)
-		}
-	}
+	addHelp(fs, args, proxyHelp)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -80,17 +75,15 @@ func runProxy(ctx context.Context, args []string) error {
 			continue
 		}
 		if err := checkLoopbackAddr(f.addr); err != nil {
-			fmt.Fprintf(stderr, "%s: %v\n", f.name, err)
-			return errUsage
+			return flagError(fs, f.name, "%v", err)
 		}
 	}
 	if *dialTO <= 0 {
-		fmt.Fprintln(stderr, "-dial-timeout: want a duration above 0")
-		return errUsage
+		return flagError(fs, "-dial-timeout", "want a duration above 0, got %v", *dialTO)
 	}
 	log, err := newLogger(*logLevel, "text")
 	if err != nil {
-		fmt.Fprintln(stderr, err)
+		fmt.Fprintf(stderr, "stallproof proxy: %v\n", err)
 		return errUsage
 	}
 	if err := probeUpstream(ctx, *upstream, *dialTO); err != nil {
@@ -128,30 +121,12 @@ func runProxy(ctx context.Context, args []string) error {
 	return nil
 }
 
-// wantsHelp reports whether args ask for help.
-func wantsHelp(args []string) bool {
-	for _, a := range args {
-		switch a {
-		case "-h", "-help", "--help", "--h":
-			return true
-		}
-	}
-	return false
-}
-
-// checkLoopbackAddr returns an error unless addr is host:port on loopback.
+// checkLoopbackAddr returns an error unless addr is a loopback address.
 func checkLoopbackAddr(addr string) error {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return fmt.Errorf("address %q: %v", addr, err)
+	if err := harness.CheckLoopback(addr); err != nil {
+		return fmt.Errorf("%w: the proxy only serves and reaches this machine", err)
 	}
-	if host == "localhost" {
-		return nil
-	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
-		return nil
-	}
-	return fmt.Errorf("address %q is not a loopback address: the proxy only serves and reaches this machine (127.0.0.0/8, ::1 or localhost)", addr)
+	return nil
 }
 
 // probeUpstream dials the upstream once, so that a server that is not

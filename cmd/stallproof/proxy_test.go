@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stallproof/stallproof/internal/proxybench"
 )
 
 // background runs the command line args until the returned stop is called,
@@ -68,45 +70,14 @@ func background(t *testing.T, args []string, keys ...string) (attrs map[string]s
 	return attrs, stop
 }
 
-// echoServer is a loopback echo server that stops in Cleanup.
+// echoServer is a loopback echo server, closing each connection once it
+// has echoed everything; it stops in Cleanup.
 func echoServer(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				io.Copy(c, c)
-				c.Close()
-			}()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	return ln.Addr().String()
+	return proxybench.NewUpstream(t, func(c net.Conn) {
+		proxybench.Echo(c)
+		c.Close()
+	}).Addr()
 }
 
 func freeAddr(t *testing.T) string {

@@ -39,13 +39,13 @@ func runServe(ctx context.Context, args []string) error {
 	}
 	log, err := newLogger(*logLevel, *logFormat)
 	if err != nil {
-		fmt.Fprintln(stderr, err)
+		fmt.Fprintf(stderr, "stallproof serve: %v\n", err)
 		return errUsage
 	}
 	if *design != "reference" {
 		set := map[string]bool{}
 		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-		return serveDesign(ctx, *design, *addr, *writeTimeout, set, log)
+		return serveDesign(ctx, fs, *design, *addr, *writeTimeout, set, log)
 	}
 	srv, err := server.New(server.Config{
 		Options:       strings.Split(*options, ","),
@@ -57,19 +57,18 @@ func runServe(ctx context.Context, args []string) error {
 		Logger:        log,
 	})
 	if err != nil {
-		fmt.Fprintf(stderr, "-options: %v\n", err)
-		return errUsage
+		return flagError(fs, "-options", "%v", err)
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
-		return err
+		return fmt.Errorf("-addr: %w", err)
 	}
 
 	if *metrics != "" {
 		stopMetrics, err := serveMetrics(*metrics, srv, log)
 		if err != nil {
 			ln.Close()
-			return err
+			return fmt.Errorf("-metrics: %w", err)
 		}
 		defer stopMetrics()
 	}

@@ -2,40 +2,36 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
 	"strings"
 	"time"
 
-	"github.com/stallproof/stallproof/internal/chaos"
+	"github.com/stallproof/stallproof/internal/designs"
 )
 
 // designNames lists the designs "serve -design" accepts.
 func designNames() string {
-	var names []string
-	for _, d := range chaos.Designs() {
-		names = append(names, d.Name)
-	}
-	return strings.Join(names, ", ")
+	return strings.Join(designs.Names(), ", ")
 }
 
 // referenceOnlyFlags are serve's flags that configure the reference server
 // and mean nothing to another design.
 var referenceOnlyFlags = []string{"options", "max-conns", "line-timeout", "max-reply-bytes", "drain-timeout", "metrics"}
 
-// serveDesign serves a design other than the reference, as chaos knows it
-// (a mutant of properties/mutants, or ack-only), on addr until ctx ends.
-func serveDesign(ctx context.Context, name, addr string, writeTimeout time.Duration, set map[string]bool, log *slog.Logger) error {
-	ds, err := chaos.LookupDesigns([]string{name})
+// serveDesign serves a design other than the reference, from the design
+// registry (a mutant of properties/mutants, or ack-only), on addr until ctx
+// ends.
+func serveDesign(ctx context.Context, fs *flag.FlagSet, name, addr string, writeTimeout time.Duration, set map[string]bool, log *slog.Logger) error {
+	ds, err := designs.Lookup([]string{name})
 	if err != nil {
-		fmt.Fprintf(stderr, "-design: %v\n", err)
-		return errUsage
+		return flagError(fs, "-design", "%v", err)
 	}
 	for _, f := range referenceOnlyFlags {
 		if set[f] {
-			fmt.Fprintf(stderr, "-%s: applies to -design reference only, not %s\n", f, name)
-			return errUsage
+			return flagError(fs, "-"+f, "applies to -design reference only, not %s", name)
 		}
 	}
 	d := ds[0]
@@ -45,7 +41,7 @@ func serveDesign(ctx context.Context, name, addr string, writeTimeout time.Durat
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return err
+		return fmt.Errorf("-addr: %w", err)
 	}
 	log.Info("serving", "addr", ln.Addr().String(), "design", d.Name, "about", d.About)
 	err = serve(ctx, ln)

@@ -8,14 +8,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stallproof/stallproof/internal/chaos"
+	"github.com/stallproof/stallproof/internal/designs"
 )
 
 // TestServeEveryDesign: "serve -design NAME" accepts every design chaos
 // knows, serves it on a real port (it greets with HELLO and answers a vote),
 // and stops cleanly when its context ends.
 func TestServeEveryDesign(t *testing.T) {
-	designs := chaos.Designs()
+	designs := designs.All()
 	if len(designs) < 3 {
 		t.Fatalf("chaos knows %d designs", len(designs))
 	}
@@ -78,7 +78,7 @@ func TestServeDesignErrors(t *testing.T) {
 	}
 	// The unknown-design error names every design.
 	_, errs := capture(t, func() { run(ctx, []string{"serve", "-design", "nope"}) })
-	for _, d := range chaos.Designs() {
+	for _, d := range designs.All() {
 		if !strings.Contains(errs, d.Name) {
 			t.Errorf("the error does not name %s: %q", d.Name, errs)
 		}

@@ -11,7 +11,8 @@ import (
 	"time"
 
 	"github.com/stallproof/stallproof/faultnet"
-	"github.com/stallproof/stallproof/internal/chaos"
+	"github.com/stallproof/stallproof/internal/designs"
+	"github.com/stallproof/stallproof/internal/harness"
 	"github.com/stallproof/stallproof/internal/load"
 )
 
@@ -21,7 +22,7 @@ type Config struct {
 	// Empty: run Design in this process.
 	Addr string
 	// Design is the design run in-process ("reference" by default; see
-	// chaos.Designs). TCP runs it on loopback TCP instead of in memory.
+	// designs.All). TCP runs it on loopback TCP instead of in memory.
 	Design string
 	TCP    bool
 
@@ -35,8 +36,8 @@ type Config struct {
 	Interval        time.Duration // between samples (1 s)
 
 	WriteTimeout time.Duration // the reference server's (its default: 10 s)
-	KernelBuffer int           // TCP: kernel buffers, bytes (4096)
-	StopWait     time.Duration // bound on stopping an in-process design (5 s)
+	KernelBuffer int           // TCP: kernel buffers, bytes (harness.DefaultKernelBuffer)
+	StopWait     time.Duration // bound on stopping an in-process design (harness.DefaultStopWait)
 
 	// Live, if set, gets a line per interval.
 	Live io.Writer
@@ -117,28 +118,21 @@ func (c Config) withDefaults() Config {
 		c.Interval = time.Second
 	}
 	if c.KernelBuffer <= 0 {
-		c.KernelBuffer = chaos.DefaultKernelBuf
+		c.KernelBuffer = harness.DefaultKernelBuffer
 	}
 	if c.StopWait <= 0 {
-		c.StopWait = 5 * time.Second
+		c.StopWait = harness.DefaultStopWait
 	}
 	return c
 }
 
-// CheckLoopback returns an error unless addr is host:port with host a
-// loopback IP address or "localhost": bench loads only this machine.
+// CheckLoopback returns an error unless addr is a loopback address (see
+// harness.CheckLoopback): bench loads only servers on this machine.
 func CheckLoopback(addr string) error {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return fmt.Errorf("address %q: %v", addr, err)
+	if err := harness.CheckLoopback(addr); err != nil {
+		return fmt.Errorf("%w: bench only loads servers on this machine", err)
 	}
-	if host == "localhost" {
-		return nil
-	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
-		return nil
-	}
-	return fmt.Errorf("address %q is not a loopback address: bench only loads servers on this machine (127.0.0.0/8, ::1 or localhost)", addr)
+	return nil
 }
 
 // Run loads the target for cfg.Warmup + cfg.Duration and returns what it
@@ -179,7 +173,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			return faultnet.Wrap(c), nil
 		}
 	} else {
-		ds, err := chaos.LookupDesigns([]string{cfg.Design})
+		ds, err := designs.Lookup([]string{cfg.Design})
 		if err != nil {
 			return nil, err
 		}
@@ -188,41 +182,29 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			return nil, err
 		}
 		evictions = ev
-		var ln *faultnet.Listener
-		res.Target = cfg.Design + " in-process, in memory"
-		if cfg.TCP {
-			ln, err = faultnet.ListenTCP("127.0.0.1:0", faultnet.KernelBuffers(cfg.KernelBuffer))
-			if err != nil {
-				return nil, err
-			}
-			res.Target = fmt.Sprintf("%s in-process, loopback TCP %s (kernel buffers %d B)", cfg.Design, ln.Addr(), cfg.KernelBuffer)
-		} else {
-			ln = faultnet.Listen(faultnet.OnAccept(func(c *faultnet.Conn) {
+		network := harness.Network{TCP: cfg.TCP, KernelBuffer: cfg.KernelBuffer}
+		if !cfg.TCP {
+			network.Options = []faultnet.Option{faultnet.OnAccept(func(c *faultnet.Conn) {
 				accepted.Lock()
 				accepted.conns = append(accepted.conns, c)
 				accepted.Unlock()
-			}))
+			})}
+		}
+		ln, err := harness.Listen(network)
+		if err != nil {
+			return nil, err
+		}
+		res.Target = cfg.Design + " in-process, in memory"
+		if cfg.TCP {
+			res.Target = fmt.Sprintf("%s in-process, loopback TCP %s (kernel buffers %d B)", cfg.Design, ln.Addr(), cfg.KernelBuffer)
 		}
 		dial = func(ctx context.Context) (net.Conn, error) { return ln.Dial(ctx) }
-		sctx, cancel := context.WithCancel(context.Background())
-		served := make(chan error, 1)
-		go func() { served <- serve(sctx, ln) }()
-		var once sync.Once
+		srv := harness.Start(serve, ln, harness.Config{Name: cfg.Design})
 		stop = func() {
-			once.Do(func() {
-				cancel()
-				t := time.NewTimer(cfg.StopWait)
-				defer t.Stop()
-				select {
-				case err := <-served:
-					res.Stopped = true
-					if err != nil {
-						res.StopError = err.Error()
-					}
-				case <-t.C:
-					res.StopError = fmt.Sprintf("did not stop within %v", cfg.StopWait)
-				}
-			})
+			if err := srv.Stop(cfg.StopWait); err != nil {
+				res.StopError = err.Error()
+			}
+			res.Stopped, _ = srv.Stopped()
 		}
 		res.InProcess = true
 	}
@@ -230,7 +212,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 	warmed := cfg.Warmup == 0
 	if warmed && res.InProcess {
-		res.HeapStart, res.GoroutinesStart = heapAfterGC(), runtime.NumGoroutine()
+		res.HeapStart, res.GoroutinesStart = harness.HeapAfterGC(), runtime.NumGoroutine()
 		res.NetBufferedStart = netBuffered()
 	}
 	lcfg := load.Config{
@@ -253,12 +235,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 				if !warmed && s.At >= cfg.Warmup {
 					// The same instant the load's totals start from.
 					warmed = true
-					res.HeapStart, res.GoroutinesStart = heapAfterGC(), runtime.NumGoroutine()
+					res.HeapStart, res.GoroutinesStart = harness.HeapAfterGC(), runtime.NumGoroutine()
 					res.NetBufferedStart = netBuffered()
 				}
 				if s.At >= cfg.Warmup+cfg.Duration {
 					// The last sample: every client is still connected.
-					res.HeapEnd, res.GoroutinesEnd = heapAfterGC(), runtime.NumGoroutine()
+					res.HeapEnd, res.GoroutinesEnd = harness.HeapAfterGC(), runtime.NumGoroutine()
 					res.NetBufferedEnd = netBuffered()
 				}
 			}
@@ -281,16 +263,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	stop()
 	if res.InProcess && !res.Stopped {
-		return res, errors.New(cfg.Design + ": " + res.StopError)
+		return res, errors.New(res.StopError)
 	}
 	return res, nil
-}
-
-func heapAfterGC() uint64 {
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return ms.HeapAlloc
 }
 
 func writeSample(w io.Writer, s load.Sample, heap uint64, inProcess bool) {
@@ -299,5 +274,5 @@ func writeSample(w io.Writer, s load.Sample, heap uint64, inProcess bool) {
 		h = fmt.Sprintf("%.1f", float64(heap)/(1<<20))
 	}
 	fmt.Fprintf(w, "%6.1fs %10.0f %10.0f %9s %9s %9s %7d %9s\n", s.At.Seconds(), s.VotesPerSec, s.TalliesPerSec,
-		chaos.FormatLatency(s.P50), chaos.FormatLatency(s.P99), chaos.FormatLatency(s.Max), s.Stuck, h)
+		load.FormatLatency(s.P50, s.P50AtLeast), load.FormatLatency(s.P99, s.P99AtLeast), load.FormatLatency(s.Max, s.MaxAtLeast), s.Stuck, h)
 }

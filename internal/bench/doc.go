@@ -1,12 +1,12 @@
 // Package bench is the logic of "stallproof bench" and the home of the
 // benchmarks whose figures are ratios between designs.
 //
-// Run loads one target with internal/load: a protocol v1 server at a
-// loopback address (Config.Addr; any other address is refused), or a
+// [Run] loads one target with package [load]: a protocol v1 server at a
+// loopback address ([Config].Addr; any other address is refused, see [CheckLoopback]), or a
 // design run in this process (Config.Design: the reference server by
 // default, ack-only, or a mutant), on the in-memory network or loopback
 // TCP. It reports votes/s, ack latency quantiles, tallies/s, stuck
-// clients and evictions and, in process, the heap and goroutines.
+// clients and evictions and, in process, the heap and goroutines: a [Result].
 //
 // The heap is the whole process's (the server, the load generator and
 // both ends of every in-memory connection), measured after a forced GC at

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/stallproof/stallproof/internal/chaos"
 	"github.com/stallproof/stallproof/internal/load"
 )
 
@@ -20,15 +19,17 @@ func (r *Result) Write(w io.Writer) {
 	fmt.Fprintf(w, "\ntarget        %s\n", r.Target)
 	fmt.Fprintf(w, "measured      %.1fs after the warmup\n", l.Elapsed.Seconds())
 	fmt.Fprintf(w, "votes/s       %.0f (%d votes; median of the intervals %.0f)\n", l.VotesPerSec, l.Votes, load.Median(rates))
-	fmt.Fprintf(w, "ack latency   p50 %s  p90 %s  p99 %s  p99.9 %s  max %s  (%d acks)\n",
-		chaos.FormatLatency(l.Latency.P50), chaos.FormatLatency(l.Latency.P90), chaos.FormatLatency(l.Latency.P99),
-		chaos.FormatLatency(l.Latency.P999), chaos.FormatLatency(l.Latency.Max), l.Latency.Count)
+	lat, f := l.Latency, load.FormatLatency
+	fmt.Fprintf(w, "ack latency   p50 %s  p90 %s  p99 %s  p99.9 %s  max %s  (%d acks",
+		f(lat.P50, lat.P50AtLeast), f(lat.P90, lat.P90AtLeast), f(lat.P99, lat.P99AtLeast),
+		f(lat.P999, lat.P999AtLeast), f(lat.Max, lat.MaxAtLeast), lat.Count)
+	if lat.Unanswered > 0 {
+		fmt.Fprintf(w, ", %d votes unanswered at the end, counted at their wait so far: \">\" is a lower bound", lat.Unanswered)
+	}
+	fmt.Fprintln(w, ")")
 	fmt.Fprintf(w, "tallies/s     %.0f received, all clients\n", l.TalliesPerSec)
 	fmt.Fprintf(w, "stuck         %d healthy clients at most, %d at the end, %d lost\n", l.MaxStuck, l.Stuck, l.Lost)
-	ev := "the server keeps no count"
-	if r.EvictionsKnown {
-		ev = fmt.Sprintf("%d by the server", r.Evictions)
-	}
+	ev := r.evictionsText()
 	fmt.Fprintf(w, "evictions     %s; %d of %d stalled/trickling clients seen closed\n", ev, l.ServerClosed, r.Faulty)
 	if r.InProcess {
 		fmt.Fprintf(w, "heap          %.2f MiB after the warmup, %.2f MiB at the end (after GC, whole process)", mib(r.HeapStart), mib(r.HeapEnd))
@@ -49,6 +50,17 @@ func (r *Result) Write(w io.Writer) {
 	if l.Errors > 0 {
 		fmt.Fprintf(w, "errors        %d clients failed unexpectedly: %s\n", l.Errors, l.FirstError)
 	}
+}
+
+// evictionsText says what is known of the server's own count of evictions.
+func (r *Result) evictionsText() string {
+	switch {
+	case r.EvictionsKnown:
+		return fmt.Sprintf("%d by the server", r.Evictions)
+	case !r.InProcess:
+		return "the server's own count is not visible over TCP (see its metrics)"
+	}
+	return "the design keeps no count"
 }
 
 func mib(b uint64) float64 { return float64(b) / (1 << 20) }

@@ -8,20 +8,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+
+	"github.com/stallproof/stallproof/internal/harness"
 	"github.com/stallproof/stallproof/server"
 )
 
 func TestCheckLoopback(t *testing.T) {
-	for _, addr := range []string{"127.0.0.1:9000", "127.1.2.3:1", "[::1]:9000", "localhost:9000"} {
-		if err := CheckLoopback(addr); err != nil {
-			t.Errorf("%s: %v", addr, err)
-		}
-	}
-	for _, addr := range []string{"10.0.0.1:9000", "0.0.0.0:9000", "example.com:80", ":9000", "127.0.0.1"} {
-		if err := CheckLoopback(addr); err == nil {
-			t.Errorf("%s: accepted", addr)
-		}
-	}
+	assert.NoError(t, CheckLoopback("127.0.0.1:9000"))
+	assert.ErrorContains(t, CheckLoopback("10.0.0.1:9000"), "bench only loads servers on this machine")
 	if _, err := Run(context.Background(), Config{Addr: "192.0.2.1:9000"}); err == nil || !strings.Contains(err.Error(), "loopback") {
 		t.Errorf("Run against a remote address: %v", err)
 	}
@@ -67,15 +62,7 @@ func TestRunAddr(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, ln) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	}()
+	harness.StartT(t, s.Serve, ln, 0, harness.Config{Name: "reference"})
 	res, err := Run(context.Background(), Config{
 		Addr: ln.Addr().String(), Healthy: 3, Faulty: 1,
 		Warmup: 100 * time.Millisecond, Duration: 500 * time.Millisecond, Interval: 100 * time.Millisecond,
@@ -86,6 +73,9 @@ func TestRunAddr(t *testing.T) {
 	if res.Load.Votes == 0 || res.InProcess || res.Load.Errors != 0 {
 		t.Errorf("result %+v", res)
 	}
+	var out strings.Builder
+	res.Write(&out)
+	assert.Contains(t, out.String(), "evictions     the server's own count is not visible over TCP")
 }
 
 // TestFrozenDesignEnds: a run against a design that freezes ends on time
@@ -101,7 +91,16 @@ func TestFrozenDesignEnds(t *testing.T) {
 	if !res.Stopped {
 		t.Errorf("not stopped: %s", res.StopError)
 	}
-	if last := res.Load.Samples[len(res.Load.Samples)-1]; last.Votes != 0 {
+	last := res.Load.Samples[len(res.Load.Samples)-1]
+	if last.Votes != 0 {
 		t.Errorf("%d votes in the last interval of a frozen design", last.Votes)
 	}
+	// The votes never answered count in the latency, as lower bounds.
+	assert.Positive(t, last.Unanswered)
+	assert.True(t, last.P99AtLeast, "last p99 %v is not a lower bound", last.P99)
+	assert.True(t, res.Load.Latency.MaxAtLeast, "run max %v is not a lower bound", res.Load.Latency.Max)
+	var out strings.Builder
+	res.Write(&out)
+	assert.Regexp(t, `max >\S+ .*votes unanswered`, out.String())
+	assert.Contains(t, out.String(), "evictions     the design keeps no count")
 }

@@ -3,51 +3,20 @@ package chaos
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/stallproof/stallproof/internal/load"
 )
-
-func TestCountLabels(t *testing.T) {
-	profile := `goroutine profile: total 7
-3 @ 0x1 0x2
-# labels: {"stallproof-design":"reference"}
-#	0x1	runtime.gopark+0x1	/x.go:1
-
-2 @ 0x1 0x3
-# labels: {"other":"x", "stallproof-design":"lock-across-write"}
-#	0x1	runtime.gopark+0x1	/x.go:1
-
-1 @ 0x1 0x4
-# labels: {"stallproof-load":"reference"}
-
-1 @ 0x1 0x5
-#	0x1	main.main+0x1	/x.go:1
-`
-	got := countLabels(bytes.NewBufferString(profile), designLabel)
-	if len(got) != 2 || got["reference"] != 3 || got["lock-across-write"] != 2 {
-		t.Errorf("countLabels = %v, want reference 3, lock-across-write 2", got)
-	}
-}
-
-func TestGoroutinesByLabel(t *testing.T) {
-	stop := make(chan struct{})
-	started := make(chan struct{})
-	go labelled(designLabel, "test-design", func() {
-		go func() { <-stop }() // inherits the label
-		close(started)
-		<-stop
-	})
-	<-started
-	if got := goroutinesByLabel(designLabel)["test-design"]; got != 2 {
-		t.Errorf("%d goroutines labelled, want 2", got)
-	}
-	close(stop)
-}
 
 // samples builds one sample a second with the given votes/s.
 func samples(rates ...float64) []load.Sample {
@@ -129,13 +98,18 @@ func TestRunSmoke(t *testing.T) {
 			t.Errorf("%s: stopped %v (%s), %d goroutines left", d.Name, d.Stopped, d.StopError, d.GoroutinesAfterStop)
 		}
 	}
-	if !strings.Contains(live.String(), "broadcast-worker") || !strings.Contains(live.String(), "votes/s") {
-		t.Errorf("live table:\n%s", live.String())
-	}
+	checkFrames(t, live.String(), rep, 500*time.Millisecond)
+	// The frozen design's votes never answered count in its ack p99, as a
+	// lower bound: it must not look faster than the reference.
+	last := worker.Rows[len(worker.Rows)-1]
+	assert.True(t, last.P99AtLeast, "frozen design's last p99 %.1f ms is not marked a lower bound (%d unanswered)", last.P99, last.Unanswered)
+	assert.Greater(t, last.P99, 1000.0, "frozen design's last p99, ms")
 	var sum bytes.Buffer
 	WriteSummary(&sum, rep)
-	if !strings.Contains(sum.String(), "FROZEN") {
-		t.Errorf("summary:\n%s", sum.String())
+	require.Contains(t, sum.String(), "FROZEN")
+	workerLine := regexp.MustCompile(`(?m)^broadcast-worker\s+\d+\s+\d+\s+\S+\s+(\d+)\s+FROZEN`).FindStringSubmatch(sum.String())
+	if assert.NotNil(t, workerLine, "summary:\n%s", sum.String()) {
+		assert.NotEqual(t, "0", workerLine[1], "the frozen design's unanswered votes")
 	}
 	var svg bytes.Buffer
 	if err := WriteSVG(&svg, rep); err != nil {
@@ -144,6 +118,37 @@ func TestRunSmoke(t *testing.T) {
 	checkXML(t, svg.Bytes())
 	if !strings.Contains(svg.String(), "first client stalls") || strings.Count(svg.String(), "<polyline") != 2 {
 		t.Errorf("chart lacks the stall mark or a line per design")
+	}
+}
+
+// checkFrames checks the live table: one frame per interval, labelled
+// with the end of that interval (never twice, never skipped), whose rows
+// show that interval's samples as the report keeps them.
+func checkFrames(t *testing.T, live string, rep *Report, interval time.Duration) {
+	t.Helper()
+	label := regexp.MustCompile(`(?m)^\s*([0-9.]+)s / `)
+	var got []string
+	for _, m := range label.FindAllStringSubmatch(live, -1) {
+		got = append(got, m[1])
+	}
+	n := len(rep.Designs[0].Rows) // a frame per interval every design sampled
+	for _, d := range rep.Designs {
+		n = min(n, len(d.Rows))
+	}
+	var want []string
+	for k := 1; k <= n; k++ {
+		want = append(want, fmt.Sprintf("%.1f", min(time.Duration(k)*interval, time.Duration(rep.Duration*float64(time.Second))).Seconds()))
+	}
+	require.Equal(t, want, got, "frame labels; live table:\n%s", live)
+	frames := strings.Split(live, "\n\n")
+	require.Len(t, frames, n)
+	for k, f := range frames {
+		for _, d := range rep.Designs {
+			row := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(d.Name) + `\s+(\d+)`).FindStringSubmatch(f)
+			if assert.NotNil(t, row, "frame %d has no row for %s:\n%s", k, d.Name, f) {
+				assert.Equal(t, fmt.Sprintf("%.0f", d.Rows[k].VotesPerSec), row[1], "frame %d, %s: votes/s", k, d.Name)
+			}
+		}
 	}
 }
 
@@ -161,21 +166,6 @@ func checkXML(t *testing.T, b []byte) {
 	}
 }
 
-func TestLookupDesigns(t *testing.T) {
-	if _, err := LookupDesigns([]string{"reference", "nope"}); err == nil || !strings.Contains(err.Error(), "lock-across-write") {
-		t.Errorf("unknown design: %v, want an error listing the known ones", err)
-	}
-	if _, err := LookupDesigns([]string{"reference", "reference"}); err == nil {
-		t.Error("a design named twice: no error")
-	}
-	ds, err := LookupDesigns(DefaultDesigns)
-	if err != nil || len(ds) != 3 {
-		t.Errorf("defaults: %v, %v", ds, err)
-	}
-}
-
-// TestRunInterrupted: a cancelled context ends the run early, and the
-// report says so.
 func TestRunInterrupted(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
@@ -191,5 +181,32 @@ func TestRunInterrupted(t *testing.T) {
 	WriteSummary(&sum, rep)
 	if !strings.Contains(sum.String(), "interrupted") {
 		t.Errorf("summary does not say the run was interrupted:\n%s", sum.String())
+	}
+}
+
+// TestReportUnits: every number with a unit in chaos.json says it in its
+// name.
+func TestReportUnits(t *testing.T) {
+	rep := newReport(Config{Designs: []string{"reference"}, Duration: 18 * time.Second}.withDefaults())
+	rep.Designs[0].Rows = []Row{{At: 1}}
+	b, err := json.Marshal(rep)
+	require.NoError(t, err)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(b, &m))
+	for _, k := range []string{"duration_s", "fault_at_s", "fault_every_s", "stuck_after_s", "rate_votes_per_s", "heap_bytes"} {
+		assert.Contains(t, m, k)
+	}
+	for _, k := range []string{"duration", "fault_at", "fault_every", "stuck_after", "rate"} {
+		assert.NotContains(t, m, k)
+	}
+	assert.Equal(t, 18.0, m["duration_s"])
+	d := m["designs"].([]any)[0].(map[string]any)
+	for _, k := range []string{"stop_time_s", "frozen_at_s"} {
+		assert.Contains(t, d, k)
+	}
+	assert.Contains(t, d["rows"].([]any)[0], "at_s")
+	res := d["result"].(map[string]any)
+	for _, k := range []string{"elapsed_ns", "first_fault_ns"} {
+		assert.Contains(t, res, k)
 	}
 }

@@ -3,10 +3,10 @@
 // load, while some clients stall, trickle, half-close or reset, and says
 // which designs stay live.
 //
-// Run starts every design in Config.Designs (DefaultDesigns: reference,
-// lock-across-write, broadcast-worker; see Designs for the others) on its
+// [Run] starts every design in [Config].Designs ([DefaultDesigns]: reference,
+// lock-across-write, broadcast-worker; package [designs] lists the others) on its
 // own listener: the in-memory faultnet network by default, or loopback TCP
-// with small kernel buffers (Config.TCP). Each gets its own load.Run with
+// with small kernel buffers (Config.TCP). Each gets its own [load.Run] with
 // the same configuration and seed: Config.Healthy clients voting at
 // Config.Rate votes/s each, and Config.Faulty subscribers that fail on the
 // schedule Config.FaultAt, then one every Config.FaultEvery. Every second
@@ -17,8 +17,8 @@
 //
 // # Attribution in one process
 //
-// Goroutines are counted per design exactly, with profiler labels (see
-// goroutines.go). Heap cannot be split that way: the Go heap profile
+// Goroutines are counted per design exactly, with the profiler label
+// that package [harness] puts on each design's goroutines. Heap cannot be split that way: the Go heap profile
 // carries no labels. The report gives the process's heap over time, once,
 // and "stallproof bench -design NAME" measures one design's heap and
 // goroutines alone in a process. Evictions are the server's own count when
@@ -32,8 +32,8 @@
 //
 // # Verdicts
 //
-// DesignReport.judge gives LIVE, DEGRADED or FROZEN from the samples: see
-// its documentation. WriteSummary prints them; WriteFiles writes the
-// report as JSON and the chart as SVG (WriteSVG: votes/s over time per
+// Each [DesignReport] has a verdict, [Live], [Degraded] or [Frozen], judged
+// from the samples (see DesignReport.Verdict). [WriteSummary] prints them;
+// [WriteFiles] writes the [Report] as JSON and the chart as SVG ([WriteSVG]: votes/s over time per
 // design, the first fault marked).
 package chaos

@@ -5,23 +5,24 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/stallproof/stallproof/internal/harness"
 	"github.com/stallproof/stallproof/internal/load"
 )
 
-// Report is the outcome of Run. In JSON, times are in seconds and
-// latencies in milliseconds, except inside Result (a load.Result), whose
-// durations are nanoseconds.
+// Report is the outcome of Run. In JSON every name of a quantity with a
+// unit ends in it: _s for seconds, _ms for milliseconds, _ns for the
+// nanoseconds inside Result (a load.Result), _bytes for bytes.
 type Report struct {
 	Healthy int    `json:"healthy"`
 	Faulty  int    `json:"faulty"`
 	Faults  string `json:"faults"`
 	// FaultAt and FaultEvery are the schedule: faulty client i fails at
 	// FaultAt + i·FaultEvery seconds.
-	FaultAt    float64 `json:"fault_at"`
-	FaultEvery float64 `json:"fault_every"`
-	Duration   float64 `json:"duration"`
-	Rate       float64 `json:"rate"` // votes/s per healthy client; 0: closed loop
-	StuckAfter float64 `json:"stuck_after"`
+	FaultAt    float64 `json:"fault_at_s"`
+	FaultEvery float64 `json:"fault_every_s"`
+	Duration   float64 `json:"duration_s"`
+	Rate       float64 `json:"rate_votes_per_s"` // per healthy client; 0: as fast as answered
+	StuckAfter float64 `json:"stuck_after_s"`
 	Seed       uint64  `json:"seed"`
 	Network    string  `json:"network"`
 
@@ -54,7 +55,7 @@ type DesignReport struct {
 	// FrozenAt is when the design stopped answering for good, in seconds
 	// from the start of voting (the end of its last interval with votes),
 	// or -1.
-	FrozenAt float64 `json:"frozen_at"`
+	FrozenAt float64 `json:"frozen_at_s"`
 
 	Rows []Row `json:"rows"` // one per interval
 
@@ -68,7 +69,7 @@ type DesignReport struct {
 	// long it took, and the goroutines still labelled with the design
 	// after it.
 	Stopped             bool    `json:"stopped"`
-	StopTime            float64 `json:"stop_time"`
+	StopTime            float64 `json:"stop_time_s"`
 	StopError           string  `json:"stop_error,omitempty"`
 	GoroutinesAfterStop int     `json:"goroutines_after_stop"`
 
@@ -77,20 +78,22 @@ type DesignReport struct {
 
 // Row is one interval of one design.
 type Row struct {
-	At          float64 `json:"at"` // end of the interval, seconds
+	At          float64 `json:"at_s"` // end of the interval
 	VotesPerSec float64 `json:"votes_per_sec"`
-	P50         float64 `json:"p50_ms"`
-	P99         float64 `json:"p99_ms"`
-	Stuck       int     `json:"stuck"`
-	Evictions   uint64  `json:"evictions"`
-	Goroutines  int     `json:"goroutines"` // the design's own, see goroutines.go
+	// Ack latency quantiles, counting the votes unanswered at the end of
+	// the interval at their wait so far; with P99AtLeast the p99 is only
+	// a lower bound (see load.Sample.AtLeast).
+	P50        float64 `json:"p50_ms"`
+	P99        float64 `json:"p99_ms"`
+	P99AtLeast bool    `json:"p99_at_least"`
+	Unanswered int     `json:"unanswered"`
+	Stuck      int     `json:"stuck"`
+	Evictions  uint64  `json:"evictions"`
+	Goroutines int     `json:"goroutines"` // the design's own, by profiler label (harness.ServerLabel)
 }
 
 func newReport(cfg Config) *Report {
-	network := "in-memory (faultnet)"
-	if cfg.TCP {
-		network = fmt.Sprintf("loopback TCP, kernel buffers %d B", cfg.KernelBuffer)
-	}
+	network := harness.Network{TCP: cfg.TCP, KernelBuffer: cfg.KernelBuffer}.Describe()
 	return &Report{
 		Healthy:    cfg.Healthy,
 		Faulty:     cfg.Faulty,

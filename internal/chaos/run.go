@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/stallproof/stallproof/faultnet"
+	"github.com/stallproof/stallproof/internal/designs"
+	"github.com/stallproof/stallproof/internal/harness"
 	"github.com/stallproof/stallproof/internal/load"
 )
 
@@ -23,8 +25,17 @@ const (
 	DefaultFaultEvery = time.Second
 	DefaultDuration   = 18 * time.Second
 	DefaultRate       = 20.0 // votes/s per healthy client
-	DefaultKernelBuf  = 4096
+	DefaultKernelBuf  = harness.DefaultKernelBuffer
 )
+
+// DefaultDesigns are the designs Run compares when Config.Designs is empty
+// (package designs lists them all).
+var DefaultDesigns = []string{"reference", "lock-across-write", "broadcast-worker"}
+
+// loadLabel is the profiler label on the load's goroutines, whose value
+// is the design's name; the designs' own goroutines carry
+// harness.ServerLabel.
+const loadLabel = "stallproof-load"
 
 // Config describes a chaos run. Zero fields take the defaults.
 type Config struct {
@@ -50,7 +61,8 @@ type Config struct {
 
 	// WriteTimeout is the reference server's (server.DefaultWriteTimeout).
 	WriteTimeout time.Duration
-	// StopWait bounds the wait for each design to stop at the end (5 s).
+	// StopWait bounds the wait for each design to stop at the end
+	// (harness.DefaultStopWait).
 	StopWait time.Duration
 
 	// Live, if set, gets the table every Interval; Redraw redraws it in
@@ -94,7 +106,7 @@ func (c Config) withDefaults() Config {
 		c.BufferSize = faultnet.DefaultBufferSize
 	}
 	if c.StopWait <= 0 {
-		c.StopWait = defaultStopWait
+		c.StopWait = harness.DefaultStopWait
 	}
 	return c
 }
@@ -106,14 +118,15 @@ func (c Config) withDefaults() Config {
 // reported (DesignReport.Stopped false) and left running.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
 	cfg = cfg.withDefaults()
-	designs, err := LookupDesigns(cfg.Designs)
+	ds, err := designs.Lookup(cfg.Designs)
 	if err != nil {
 		return nil, err
 	}
 	rep := newReport(cfg)
-	runs := make([]*designRun, len(designs))
-	for i, d := range designs {
-		runs[i] = &designRun{d: d, rep: &rep.Designs[i]}
+	sampled := make(chan struct{}, 1)
+	runs := make([]*designRun, len(ds))
+	for i, d := range ds {
+		runs[i] = &designRun{d: d, rep: &rep.Designs[i], sampled: sampled}
 		rep.Designs[i].Name, rep.Designs[i].About = d.Name, d.About
 	}
 	defer func() {
@@ -142,10 +155,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			Rate:       cfg.Rate,
 			StuckAfter: cfg.StuckAfter,
 			Seed:       cfg.Seed,
-			OnSample:   r.sampled,
+			OnSample:   r.sample,
 		}
 		wg.Go(func() {
-			labelled(loadLabel, r.d.Name, func() {
+			harness.Labelled(loadLabel, r.d.Name, func() {
 				res, err := load.Run(ctx, lcfg)
 				r.mu.Lock()
 				r.rep.Result = res
@@ -157,26 +170,22 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
 
+	// A frame of the live table is drawn once every design has its sample
+	// for that interval, so each frame shows one interval's numbers and is
+	// labelled with its time, never twice and never skipped.
 	live := &table{cfg: cfg, w: cfg.Live, redraw: cfg.Redraw}
-	tick := time.NewTicker(cfg.Interval)
-	defer tick.Stop()
+	frames := 0
 	for running := true; running; {
 		select {
-		case <-tick.C:
+		case <-sampled:
 		case <-done:
 			running = false
 		}
-		counts := goroutinesByLabel(designLabel)
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		for _, r := range runs {
-			r.mu.Lock()
-			r.goroutines = counts[r.d.Name]
-			r.mu.Unlock()
-		}
-		rep.HeapBytes = append(rep.HeapBytes, ms.HeapAlloc)
-		if running {
-			live.render(runs, ms.HeapAlloc)
+		for ; frames < minSamples(runs); frames++ {
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			rep.HeapBytes = append(rep.HeapBytes, ms.HeapAlloc)
+			live.render(runs, frames, ms.HeapAlloc)
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -188,10 +197,26 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	counts := goroutinesAfterStop()
 	for _, r := range runs {
-		r.rep.GoroutinesAfterStop = counts[r.d.Name]
+		if r.srv != nil {
+			r.rep.GoroutinesAfterStop = counts[r.srv.Label()]
+		}
 		r.rep.judge(cfg)
 	}
 	return rep, nil
+}
+
+// minSamples is the number of samples every design has.
+func minSamples(runs []*designRun) int {
+	n := -1
+	for _, r := range runs {
+		r.mu.Lock()
+		k := len(r.samples)
+		r.mu.Unlock()
+		if n < 0 || k < n {
+			n = k
+		}
+	}
+	return max(n, 0)
 }
 
 // goroutinesAfterStop counts the designs' goroutines once they have
@@ -200,7 +225,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 func goroutinesAfterStop() map[string]int {
 	deadline := time.Now().Add(time.Second)
 	for {
-		counts := goroutinesByLabel(designLabel)
+		counts := harness.GoroutinesByLabel(harness.ServerLabel)
 		if len(counts) == 0 || time.Now().After(deadline) {
 			return counts
 		}
@@ -210,85 +235,75 @@ func goroutinesAfterStop() map[string]int {
 
 // designRun is one design running under load.
 type designRun struct {
-	d         Design
+	d         designs.Design
 	rep       *DesignReport
-	ln        net.Listener
+	srv       *harness.Server
 	dial      func(context.Context) (net.Conn, error)
 	evictions func() uint64
-	cancel    context.CancelFunc
-	served    chan error
+	sampled   chan<- struct{} // signalled after every sample
 
-	mu         sync.Mutex
-	goroutines int         // the latest count
-	last       load.Sample // the latest sample
-	hasSample  bool
+	mu      sync.Mutex
+	samples []load.Sample // every sample so far
 }
 
 func (r *designRun) start(cfg Config) error {
-	serve, evictions, err := r.d.start(cfg)
+	serve, evictions, err := r.d.Start(cfg.WriteTimeout)
 	if err != nil {
 		return err
 	}
 	r.evictions = evictions
-	if cfg.TCP {
-		ln, err := faultnet.ListenTCP("127.0.0.1:0", faultnet.KernelBuffers(cfg.KernelBuffer), faultnet.Name(r.d.Name))
-		if err != nil {
-			return err
-		}
-		r.ln, r.dial = ln, func(ctx context.Context) (net.Conn, error) { return ln.Dial(ctx) }
-	} else {
-		ln := faultnet.Listen(faultnet.BufferSize(cfg.BufferSize), faultnet.Name(r.d.Name))
-		r.ln, r.dial = ln, func(ctx context.Context) (net.Conn, error) { return ln.Dial(ctx) }
+	ln, err := harness.Listen(harness.Network{
+		TCP: cfg.TCP, KernelBuffer: cfg.KernelBuffer, BufferSize: cfg.BufferSize,
+		Options: []faultnet.Option{faultnet.Name(r.d.Name)},
+	})
+	if err != nil {
+		return err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	r.cancel = cancel
-	r.served = make(chan error, 1)
-	go labelled(designLabel, r.d.Name, func() { r.served <- serve(ctx, r.ln) })
+	r.dial = func(ctx context.Context) (net.Conn, error) { return ln.Dial(ctx) }
+	r.srv = harness.Start(serve, ln, harness.Config{Name: r.d.Name})
 	return nil
 }
 
 // sampled records a sample of the design's load, with the design's
 // goroutines and evictions at that time.
-func (r *designRun) sampled(s load.Sample) {
+func (r *designRun) sample(s load.Sample) {
 	ev := uint64(s.ServerClosed)
 	src := "clients"
 	if r.evictions != nil {
 		ev, src = r.evictions(), "server"
 	}
+	goroutines := harness.GoroutinesByLabel(harness.ServerLabel)[r.srv.Label()]
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.last, r.hasSample = s, true
+	r.samples = append(r.samples, s)
 	r.rep.Rows = append(r.rep.Rows, Row{
 		At:          s.At.Seconds(),
 		VotesPerSec: s.VotesPerSec,
 		P50:         s.P50.Seconds() * 1e3,
 		P99:         s.P99.Seconds() * 1e3,
+		P99AtLeast:  s.P99AtLeast,
+		Unanswered:  s.Unanswered,
 		Stuck:       s.Stuck,
 		Evictions:   ev,
-		Goroutines:  r.goroutines,
+		Goroutines:  goroutines,
 	})
 	r.rep.Evictions, r.rep.EvictionsFrom = ev, src
+	r.mu.Unlock()
+	select {
+	case r.sampled <- struct{}{}:
+	default:
+	}
 }
 
-// stop cancels the design's context and waits up to wait for its Serve to
-// return. It runs once.
+// stop stops the design, waiting up to wait for its Serve to return.
+// It runs once.
 func (r *designRun) stop(wait time.Duration) {
-	if r.cancel == nil {
+	if r.srv == nil {
 		return
 	}
-	r.cancel()
-	r.cancel = nil
-	t0 := time.Now()
-	timer := time.NewTimer(wait)
-	defer timer.Stop()
-	select {
-	case err := <-r.served:
-		r.rep.Stopped = true
-		if err != nil {
-			r.rep.StopError = err.Error()
-		}
-	case <-timer.C:
-		r.rep.StopError = fmt.Sprintf("did not stop within %v", wait)
+	err := r.srv.Stop(wait)
+	ok, took := r.srv.Stopped()
+	r.rep.Stopped, r.rep.StopTime = ok, took.Seconds()
+	if err != nil {
+		r.rep.StopError = err.Error()
 	}
-	r.rep.StopTime = time.Since(t0).Seconds()
 }

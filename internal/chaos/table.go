@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/stallproof/stallproof/internal/load"
 )
 
 // table prints the live table: a progress line, then a row per design.
@@ -15,17 +17,18 @@ type table struct {
 	lines  int // printed last time, to redraw over
 }
 
-func (t *table) render(runs []*designRun, heap uint64) {
+// render draws frame k (from 0): every design's sample k, labelled with
+// the end of that interval.
+func (t *table) render(runs []*designRun, k int, heap uint64) {
 	if t.w == nil {
 		return
 	}
 	var b strings.Builder
-	var at time.Duration
+	at := min(time.Duration(k+1)*t.cfg.Interval, t.cfg.Duration)
 	faulted := 0
 	for _, r := range runs {
 		r.mu.Lock()
-		at = max(at, r.last.At)
-		faulted = max(faulted, r.last.Faulted)
+		faulted = max(faulted, r.samples[k].Faulted)
 		r.mu.Unlock()
 	}
 	total := t.cfg.Duration
@@ -37,24 +40,19 @@ func (t *table) render(runs []*designRun, heap uint64) {
 	fmt.Fprintf(&b, "%-20s %9s %9s %9s %9s %8s %11s\n", "design", "votes/s", "ack p50", "ack p99", "stuck", "evicted", "goroutines")
 	for _, r := range runs {
 		r.mu.Lock()
-		s, ok, g := r.last, r.hasSample, r.goroutines
-		ev := r.rep.Evictions
+		s, row := r.samples[k], r.rep.Rows[k]
 		src := r.rep.EvictionsFrom
 		r.mu.Unlock()
-		if !ok {
-			fmt.Fprintf(&b, "%-20s %9s\n", r.d.Name, "connecting")
-			continue
-		}
-		evs := fmt.Sprint(ev)
+		evs := fmt.Sprint(row.Evictions)
 		if src == "clients" {
 			evs += "*"
 		}
 		p50, p99 := "-", "-"
-		if s.Votes > 0 {
-			p50, p99 = FormatLatency(s.P50), FormatLatency(s.P99)
+		if s.Votes > 0 || s.Unanswered > 0 {
+			p50, p99 = load.FormatLatency(s.P50, s.P50AtLeast), load.FormatLatency(s.P99, s.P99AtLeast)
 		}
 		fmt.Fprintf(&b, "%-20s %9.0f %9s %9s %9s %8s %11d\n", r.d.Name, s.VotesPerSec, p50, p99,
-			fmt.Sprintf("%d/%d", s.Stuck, t.cfg.Healthy), evs, g)
+			fmt.Sprintf("%d/%d", s.Stuck, t.cfg.Healthy), evs, row.Goroutines)
 	}
 	out := b.String()
 	if t.redraw && t.lines > 0 {
@@ -67,31 +65,16 @@ func (t *table) render(runs []*designRun, heap uint64) {
 	t.lines = strings.Count(b.String(), "\n")
 }
 
-// FormatLatency prints a latency with about three significant digits.
-func FormatLatency(d time.Duration) string {
-	switch {
-	case d <= 0:
-		return "0"
-	case d < time.Millisecond:
-		return fmt.Sprintf("%.0fµs", float64(d)/1e3)
-	case d < 10*time.Millisecond:
-		return fmt.Sprintf("%.2fms", float64(d)/1e6)
-	case d < time.Second:
-		return fmt.Sprintf("%.0fms", float64(d)/1e6)
-	}
-	return fmt.Sprintf("%.2fs", d.Seconds())
-}
-
 // WriteSummary prints the run's configuration, a line per design with its
 // totals and verdict, and notes on the columns.
 func WriteSummary(w io.Writer, rep *Report) {
 	fmt.Fprintf(w, "\nSummary: %d healthy clients voting at %s, %d faulty (%s) from %.1fs every %.1fs, %.0fs, %s, seed %d\n",
 		rep.Healthy, rateDesc(rep.Rate), rep.Faulty, rep.Faults, rep.FaultAt, rep.FaultEvery, rep.Duration, rep.Network, rep.Seed)
-	fmt.Fprintf(w, "%-20s %9s %9s %9s %10s  %s\n", "design", "votes", "votes/s", "ack p99", "verdict", "")
+	fmt.Fprintf(w, "%-20s %9s %9s %9s %10s %10s  %s\n", "design", "votes", "votes/s", "ack p99", "unanswered", "verdict", "")
 	for _, d := range rep.Designs {
-		res := d.Result
-		fmt.Fprintf(w, "%-20s %9d %9.0f %9s %10s  %s\n", d.Name, res.Votes, res.VotesPerSec,
-			FormatLatency(res.Latency.P99), d.Verdict, d.Detail)
+		lat := d.Result.Latency
+		fmt.Fprintf(w, "%-20s %9d %9.0f %9s %10d %10s  %s\n", d.Name, d.Result.Votes, d.Result.VotesPerSec,
+			load.FormatLatency(lat.P99, lat.P99AtLeast), lat.Unanswered, d.Verdict, d.Detail)
 	}
 	if rep.Interrupted {
 		fmt.Fprintln(w, "warning: the run was interrupted; the verdicts cover only what ran (a design may freeze a few seconds after a stall)")
@@ -108,7 +91,9 @@ func WriteSummary(w io.Writer, rep *Report) {
 	}
 	fmt.Fprintf(w, "\nstuck: healthy clients waiting over %gs for an answer (or disconnected). evicted: the server's count of\n", rep.StuckAfter)
 	fmt.Fprintln(w, "slow consumers it closed; * = stalled/trickling clients the load saw closed (the design keeps no count).")
-	fmt.Fprintln(w, "goroutines: the design's own, counted by profiler label. Heap is one figure for the whole process.")
+	fmt.Fprintln(w, "ack p50/p99: latency from VOTE to OK, counting the votes still unanswered (at the end, for the summary)")
+	fmt.Fprintln(w, "at their wait so far; \">\" marks a lower bound. goroutines: the design's own, counted by profiler label.")
+	fmt.Fprintln(w, "Heap is one figure for the whole process.")
 }
 
 func rateDesc(rate float64) string {

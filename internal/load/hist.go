@@ -1,6 +1,7 @@
 package load
 
 import (
+	"fmt"
 	"math"
 	"math/bits"
 	"sync/atomic"
@@ -84,10 +85,18 @@ func (h *Hist) Sub(o *Hist) {
 // therefore never below the true quantile and at most 3.125 % above it
 // (exact below 64 ns). An empty histogram returns 0.
 func (h *Hist) Quantile(q float64) time.Duration {
+	v, _ := h.quantileBound(nil, q)
+	return v
+}
+
+// quantileBound returns h's q-quantile (see Quantile) and whether it is
+// a censored value: one of those in censored (a part of h, or nil), each
+// only a lower bound of the true value (an unanswered vote's wait so far).
+// Within a bucket the uncensored values rank first.
+func (h *Hist) quantileBound(censored *Hist, q float64) (v time.Duration, atLeast bool) {
 	if h.n == 0 {
-		return 0
+		return 0, false
 	}
-	// The small epsilon keeps 0.99·100 from rounding up to 100.
 	rank := uint64(math.Ceil(q*float64(h.n) - 1e-9))
 	rank = min(max(rank, 1), h.n)
 	var seen uint64
@@ -95,10 +104,10 @@ func (h *Hist) Quantile(q float64) time.Duration {
 		seen += c
 		if seen >= rank {
 			_, hi := bucketRange(i)
-			return time.Duration(hi)
+			return time.Duration(hi), censored != nil && seen-censored.counts[i] < rank
 		}
 	}
-	return 0 // unreachable: the counts sum to n
+	return 0, false // unreachable: the counts sum to n
 }
 
 // Max returns the upper bound of the highest non-empty bucket.
@@ -121,4 +130,26 @@ func (r *recorder) addTo(h *Hist) {
 		h.counts[i] += c
 		h.n += c
 	}
+}
+
+// FormatLatency prints a latency with about three significant digits,
+// after ">" when it is a lower bound (atLeast; see Sample.AtLeast).
+func FormatLatency(d time.Duration, atLeast bool) string {
+	var s string
+	switch {
+	case d <= 0:
+		s = "0"
+	case d < time.Millisecond:
+		s = fmt.Sprintf("%.0fµs", float64(d)/1e3)
+	case d < 10*time.Millisecond:
+		s = fmt.Sprintf("%.2fms", float64(d)/1e6)
+	case d < time.Second:
+		s = fmt.Sprintf("%.0fms", float64(d)/1e6)
+	default:
+		s = fmt.Sprintf("%.2fs", d.Seconds())
+	}
+	if atLeast {
+		return ">" + s
+	}
+	return s
 }

@@ -129,3 +129,42 @@ func TestHistAddSub(t *testing.T) {
 		t.Errorf("recorder: count %d max %d, want 2 and 7", h.Count(), h.Quantile(1))
 	}
 }
+
+// TestQuantileBound: a quantile is a lower bound exactly when it falls on
+// an unanswered vote, counted at its wait so far.
+func TestQuantileBound(t *testing.T) {
+	answered := func(n int, d time.Duration) Hist {
+		var h Hist
+		for range n {
+			h.Record(d)
+		}
+		return h
+	}
+	for _, tc := range []struct {
+		name          string
+		fast, pending int           // answered at 1 ms; unanswered ...
+		wait          time.Duration // ... having waited this long
+		q             float64
+		atLeast       bool
+	}{
+		{"no unanswered vote", 100, 0, 0, 0.99, false},
+		{"one long wait above p99 of 1000", 999, 1, 5 * time.Second, 0.99, false},
+		{"one long wait is the max", 999, 1, 5 * time.Second, 1, true},
+		{"short waits below p99 leave it alone", 98, 2, 100 * time.Microsecond, 0.99, false},
+		{"p99 falls on an unanswered vote", 98, 2, 3 * time.Second, 0.99, true},
+		{"frozen: most votes unanswered", 10, 90, 2 * time.Second, 0.50, true},
+		{"a few just sent, p50 holds", 100, 3, 100 * time.Microsecond, 0.50, false},
+	} {
+		lat := answered(tc.fast, time.Millisecond)
+		pending := answered(tc.pending, tc.wait)
+		all := lat
+		all.Add(&pending)
+		v, atLeast := all.quantileBound(&pending, tc.q)
+		if atLeast != tc.atLeast || v != all.Quantile(tc.q) {
+			t.Errorf("%s: q%v = %v, at least %v; want %v, at least %v", tc.name, tc.q, v, atLeast, all.Quantile(tc.q), tc.atLeast)
+		}
+	}
+	if got := FormatLatency(1500*time.Millisecond, true); got != ">1.50s" {
+		t.Errorf("FormatLatency(1.5s, true) = %q", got)
+	}
+}

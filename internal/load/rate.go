@@ -34,25 +34,41 @@ type counts struct {
 	votes   uint64        // acks received by healthy clients
 	tallies uint64        // pushed tallies received by every client
 	lat     Hist          // ack latencies
+	pending Hist          // how long each unanswered vote has waited so far
 }
 
-// between summarises what happened from prev to cur.
+// withPending returns lat plus the votes still unanswered at cur. Those
+// are censored latencies: each is at least its wait so far, and is
+// counted at that wait, so a server that stops answering cannot look
+// fast. A quantile that falls on an unanswered vote is only a lower
+// bound, and says so.
+func withPending(lat *Hist, cur *counts) (all Hist) {
+	all = *lat
+	all.Add(&cur.pending)
+	return all
+}
+
+// between summarises what happened from prev to cur: the votes answered
+// in between, and the votes unanswered at cur.
 func between(prev, cur *counts) Sample {
 	span := cur.at - prev.at
 	lat := cur.lat
 	lat.Sub(&prev.lat)
-	return Sample{
+	all := withPending(&lat, cur)
+	s := Sample{
 		At:            cur.at,
 		Span:          span,
 		Votes:         cur.votes - prev.votes,
 		VotesPerSec:   Rate(cur.votes-prev.votes, span),
 		Tallies:       cur.tallies - prev.tallies,
 		TalliesPerSec: Rate(cur.tallies-prev.tallies, span),
-		P50:           lat.Quantile(0.50),
-		P99:           lat.Quantile(0.99),
-		Max:           lat.Max(),
+		Unanswered:    int(cur.pending.Count()),
 		TotalVotes:    cur.votes,
 	}
+	s.P50, s.P50AtLeast = all.quantileBound(&cur.pending, 0.50)
+	s.P99, s.P99AtLeast = all.quantileBound(&cur.pending, 0.99)
+	s.Max, s.MaxAtLeast = all.quantileBound(&cur.pending, 1)
+	return s
 }
 
 // summary is between for a whole run: the same rates, with more quantiles.
@@ -60,12 +76,12 @@ func summary(prev, cur *counts) (Latency, Sample) {
 	s := between(prev, cur)
 	lat := cur.lat
 	lat.Sub(&prev.lat)
-	return Latency{
-		Count: lat.Count(),
-		P50:   lat.Quantile(0.50),
-		P90:   lat.Quantile(0.90),
-		P99:   lat.Quantile(0.99),
-		P999:  lat.Quantile(0.999),
-		Max:   lat.Max(),
-	}, s
+	all := withPending(&lat, cur)
+	l := Latency{Count: lat.Count(), Unanswered: cur.pending.Count()}
+	l.P50, l.P50AtLeast = all.quantileBound(&cur.pending, 0.50)
+	l.P90, l.P90AtLeast = all.quantileBound(&cur.pending, 0.90)
+	l.P99, l.P99AtLeast = all.quantileBound(&cur.pending, 0.99)
+	l.P999, l.P999AtLeast = all.quantileBound(&cur.pending, 0.999)
+	l.Max, l.MaxAtLeast = all.quantileBound(&cur.pending, 1)
+	return l, s
 }

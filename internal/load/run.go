@@ -206,9 +206,13 @@ func (r *run) measure(ctx context.Context) Result {
 	defer tick.Stop()
 	prev, base := first, first
 	warm := cfg.Warmup <= 0
+	end := time.Now().Add(cfg.Duration)
 	for done := false; !done; {
 		select {
 		case <-tick.C:
+			if time.Until(end) < cfg.Interval/4 {
+				continue // the deadline's sample, due at once, covers this interval
+			}
 		case <-deadline.C:
 			done = true
 		case <-ctx.Done():
@@ -258,11 +262,15 @@ func (r *run) measure(ctx context.Context) Result {
 
 // read adds up the clients' counters.
 func (r *run) read() *counts {
-	c := &counts{at: time.Duration(now() - r.start)}
+	t := now()
+	c := &counts{at: time.Duration(t - r.start)}
 	for _, cl := range r.clients {
 		c.tallies += cl.tallies.Load()
 		if cl.healthy {
 			cl.lat.addTo(&c.lat)
+			if sent := cl.sentAt.Load(); sent != 0 {
+				c.pending.Record(time.Duration(t - sent + 1))
+			}
 		}
 	}
 	c.votes = c.lat.Count()

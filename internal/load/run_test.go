@@ -7,28 +7,17 @@ import (
 	"time"
 
 	"github.com/stallproof/stallproof/faultnet"
+	"github.com/stallproof/stallproof/internal/harness"
 	"github.com/stallproof/stallproof/internal/load"
 	"github.com/stallproof/stallproof/properties/mutants"
 	"github.com/stallproof/stallproof/server"
 )
 
-// serve runs serve on ln until the test ends.
-func serve(t *testing.T, ln net.Listener, serve func(context.Context, net.Listener) error) {
+// serve runs serve on ln until the test ends, and fails the test if it
+// does not stop within the bound or returns an error.
+func serve(t *testing.T, ln net.Listener, serve harness.ServeFunc) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("serve: %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Errorf("server did not stop within 10 s")
-		}
-	})
+	harness.StartT(t, serve, ln, 10*time.Second, harness.Config{})
 }
 
 func reference(t *testing.T, cfg server.Config) func(context.Context, net.Listener) error {
@@ -136,8 +125,18 @@ func TestFrozenServerEnds(t *testing.T) {
 	if res.Stuck != 3 {
 		t.Errorf("%d healthy clients stuck at the end, want all 3; samples %+v", res.Stuck, res.Samples)
 	}
-	if last := res.Samples[len(res.Samples)-1]; last.Votes != 0 {
+	last := res.Samples[len(res.Samples)-1]
+	if last.Votes != 0 {
 		t.Errorf("%d votes in the last interval, want 0", last.Votes)
+	}
+	// The votes never answered are in the latency: the p99 is their wait
+	// so far, a lower bound, not the latency of the votes before the freeze.
+	if last.Unanswered != 3 || !last.P99AtLeast || last.P99 < 300*time.Millisecond {
+		t.Errorf("last interval: %d unanswered, p99 %v (lower bound: %v); want 3, over the stuck bound, a lower bound",
+			last.Unanswered, last.P99, last.P99AtLeast)
+	}
+	if !res.Latency.MaxAtLeast || res.Latency.Unanswered != 3 {
+		t.Errorf("run: max %v (lower bound: %v), %d unanswered", res.Latency.Max, res.Latency.MaxAtLeast, res.Latency.Unanswered)
 	}
 }
 
@@ -218,5 +217,29 @@ func TestConfigErrors(t *testing.T) {
 	fs, err := load.ParseFaults("stall, trickle,halfclose,reset,stall")
 	if err != nil || load.FormatFaults(fs) != "stall,trickle,halfclose,reset,stall" {
 		t.Errorf("ParseFaults: %v, %v", fs, err)
+	}
+}
+
+// TestOneSamplePerInterval: a run of n intervals has at most n samples,
+// the last at the deadline. On a busy machine the last tick and the
+// deadline can be ready together; that tick is then no sample of its own
+// (it was: two samples labelled with the same second, as TestRunSmoke in
+// internal/chaos saw at full speed). A starved sampler may miss a tick, so
+// fewer samples are allowed.
+func TestOneSamplePerInterval(t *testing.T) {
+	ln := faultnet.Listen()
+	serve(t, ln, reference(t, server.Config{}))
+	res, err := load.Run(context.Background(), load.Config{
+		Dial: dialer(ln), Healthy: 2, Duration: time.Second, Interval: 100 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var at []time.Duration
+	for _, s := range res.Samples {
+		at = append(at, s.At)
+	}
+	if len(at) > 10 || len(at) < 2 || at[len(at)-1] < time.Second {
+		t.Fatalf("%d samples at %v, want at most 10, the last at 1s or after", len(at), at)
 	}
 }

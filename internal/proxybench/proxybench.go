@@ -7,6 +7,7 @@
 package proxybench
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -192,6 +193,61 @@ func Throughput(b *testing.B, k Kind, size int) {
 	done := make(chan error, 1)
 	b.SetBytes(int64(size))
 	b.ReportAllocs()
+	b.ResetTimer()
+	go func() {
+		_, err := io.CopyN(io.Discard, s, total)
+		done <- err
+	}()
+	msg := make([]byte, size)
+	c.SetDeadline(time.Now().Add(5 * time.Minute))
+	for range b.N {
+		if _, err := c.Write(msg); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
+}
+
+// ThroughputShrunk is Throughput over direct loopback with the kernel
+// buffers of both sockets set to kernelBuf bytes: before the connection is
+// made (before), or after it, as faultnet.ShrinkBuffers and KernelBuffers
+// do.
+func ThroughputShrunk(b *testing.B, kernelBuf, size int, before bool) {
+	var lc net.ListenConfig
+	d := net.Dialer{Timeout: 10 * time.Second}
+	if before {
+		if lc.Control, d.Control = faultnet.PresetBuffers(kernelBuf), faultnet.PresetBuffers(kernelBuf); d.Control == nil {
+			b.Skip("cannot set buffers before connecting here")
+		}
+	}
+	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		s, _ := ln.Accept()
+		accepted <- s
+	}()
+	c, err := d.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := <-accepted
+	ln.Close()
+	if s == nil {
+		b.Fatal("accept failed")
+	}
+	b.Cleanup(func() { c.Close(); s.Close() })
+	if !before {
+		faultnet.ShrinkBuffers(c, kernelBuf)
+		faultnet.ShrinkBuffers(s, kernelBuf)
+	}
+	total := int64(b.N) * int64(size)
+	done := make(chan error, 1)
+	b.SetBytes(int64(size))
 	b.ResetTimer()
 	go func() {
 		_, err := io.CopyN(io.Discard, s, total)

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	reference "github.com/stallproof/stallproof/server"
 	"github.com/stallproof/stallproof/wire"
 )
 
@@ -140,10 +141,9 @@ func (s *server) acceptLoop(ln net.Listener) error {
 	}
 }
 
-func isTemporary(err error) bool {
-	var t interface{ Temporary() bool }
-	return errors.As(err, &t) && t.Temporary()
-}
+// isTemporary is the reference server's decision, so that the mutants'
+// accept loops differ from it only where a mutant says so.
+func isTemporary(err error) bool { return reference.TemporaryAcceptError(err) }
 
 // shutdown stops the server: it closes the listener and every connection,
 // which unblocks any Read or Write, and closes s.done. It is idempotent.
@@ -279,8 +279,17 @@ func (s *server) readLines(c *client) error {
 func (s *server) readFailed(c *client, err error) {
 	if errors.Is(err, errLineTooLong) {
 		s.end(c, wire.AppendErr(nil, wire.CodeLineTooLong, "a line is at most 256 bytes"))
+		// Read and drop the rest for a while, as the reference server
+		// does: a close with unread data is a reset, which can destroy the
+		// ERR before the client reads it.
+		_ = c.conn.SetReadDeadline(time.Now().Add(lingerFor))
+		_, _ = io.Copy(io.Discard, c.conn)
 	}
 }
+
+// lingerFor bounds how long a connection ended by a line too long is read
+// and dropped before it is closed.
+const lingerFor = 2 * time.Second
 
 // dispatch answers one request line and reports whether to keep reading.
 func (s *server) dispatch(c *client, line []byte) bool {

@@ -5,7 +5,7 @@
 //
 // All lists the mutants; each Mutant carries its Name, its Bug in one
 // sentence, the properties expected to catch it (Caught: Progress,
-// Consistency, Isolation, Bounded, HalfClose, Leak, Race) and a Serve
+// Consistency, Isolation, Bounded, HalfClose, Leaks, Race) and a Serve
 // function shaped like properties.ServeFunc. Serve offers DefaultOptions;
 // Mutant.ServeOptions offers others.
 //

@@ -19,7 +19,7 @@ func Example() {
 	// lock-across-write [progress isolation]
 	// broadcast-worker  [progress isolation]
 	// unbounded-queue   [bounded]
-	// leaky-writer      [leak]
+	// leaky-writer      [leaks]
 	// racy-snapshot     [race consistency]
 	// stale-mailbox     [consistency]
 	// halfclose-drop    [halfclose]

@@ -20,7 +20,7 @@ const (
 	Isolation   = "isolation"   // stalled peers don't slow healthy clients
 	Bounded     = "bounded"     // memory doesn't grow with a stalled or flooding client
 	HalfClose   = "halfclose"   // votes sent before a half-close are counted and answered
-	Leak        = "leak"        // no goroutine outlives its client or the server
+	Leaks       = "leaks"       // no goroutine outlives its client or the server
 	Race        = "race"        // the race detector reports a data race
 )
 
@@ -68,7 +68,7 @@ func All() []Mutant {
 			Bug: "one broadcast worker writes to every client in turn, fed by a buffered channel sent to under the tally lock, so a stalled client freezes it once the channel fills"},
 		{Name: "unbounded-queue", Caught: []string{Bounded}, build: unboundedQueue,
 			Bug: "per-client writers with unbounded queues that keep every tally, so memory grows with the votes sent to a stalled client"},
-		{Name: "leaky-writer", Caught: []string{Leak}, build: leakyWriter,
+		{Name: "leaky-writer", Caught: []string{Leaks}, build: leakyWriter,
 			Bug: "the per-client writer goroutine is not stopped when its client disconnects"},
 		{Name: "racy-snapshot", Caught: []string{Race, Consistency}, build: racySnapshot,
 			Bug: "builds the pushed tally from the counts without holding the tally lock (a data race)"},

@@ -6,7 +6,8 @@ import (
 	"strings"
 )
 
-// MsgKind is the kind of a line sent by a server.
+// MsgKind is the kind of a line sent by a server; [RequestKind] is the
+// kind of a line sent by a client.
 type MsgKind uint8
 
 // Server line kinds.
@@ -18,20 +19,17 @@ const (
 	MsgBye                      // BYE
 )
 
-func (k MsgKind) String() string {
-	switch k {
-	case MsgHello:
-		return "HELLO"
-	case MsgOK:
-		return "OK"
-	case MsgTally:
-		return "TALLY"
-	case MsgErr:
-		return "ERR"
-	case MsgBye:
-		return "BYE"
+var msgVerbs = [...]string{MsgHello: "HELLO", MsgOK: "OK", MsgTally: "TALLY", MsgErr: "ERR", MsgBye: "BYE"}
+
+// String returns the line's verb: "HELLO", "OK", "TALLY", "ERR" or "BYE".
+func (k MsgKind) String() string { return verb(msgVerbs[:], int(k), "MsgKind") }
+
+// verb returns verbs[k], or type(k) if there is none.
+func verb(verbs []string, k int, typ string) string {
+	if k < len(verbs) && verbs[k] != "" {
+		return verbs[k]
 	}
-	return "MsgKind(" + strconv.Itoa(int(k)) + ")"
+	return typ + "(" + strconv.Itoa(k) + ")"
 }
 
 // Msg is one parsed server line.

@@ -1,0 +1,23 @@
+// Package harness runs a server under test in this process: it starts it
+// on a listener, stops it within a bound, and, when it does not stop, says
+// what is stuck, as net/http/httptest's Server.Close logs the connections
+// it waits for.
+//
+// [Start] runs a [ServeFunc] (a server's Serve method, or any function of
+// that shape) in a goroutine labelled with the server's name; every
+// goroutine the server starts inherits the label, so [Server.Stop] can name
+// the goroutines still running when the bound passes (a [StuckError]) and
+// [GoroutinesByLabel] can count each server's goroutines while several run
+// side by side. [StartT] does the same for a test and stops the server at
+// its cleanup. [Listen] makes the listener: faultnet's in-memory network,
+// or loopback TCP with small kernel buffers ([Network]); [CheckLoopback]
+// refuses an address off this machine. [HeapAfterGC]
+// reads the live heap after a forced GC.
+//
+// The tests of package server, internal/load and internal/bench, and the
+// chaos and bench commands use it; the property engine (package
+// properties) and the mutants' tests can too: [Server.Done] and
+// [Server.Err] let a caller wait for Serve beside other things, and a
+// [StuckError] names what did not stop. It imports only the standard
+// library and package [faultnet].
+package harness

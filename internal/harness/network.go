@@ -1,0 +1,84 @@
+package harness
+
+import (
+	"fmt"
+	"net"
+	"runtime"
+
+	"github.com/stallproof/stallproof/faultnet"
+)
+
+// DefaultKernelBuffer is the kernel send and receive buffer, in bytes, of
+// loopback TCP connections made by Listen: small, so that a client that
+// stops reading stalls the server's writes after kilobytes, not the
+// megabytes a loopback socket absorbs by default.
+const DefaultKernelBuffer = 4096
+
+// Network is where a server under test listens: faultnet's in-memory
+// network (the default), or real loopback TCP.
+type Network struct {
+	// TCP listens on 127.0.0.1 with an ephemeral port, each connection's
+	// kernel buffers cut to KernelBuffer bytes (DefaultKernelBuffer if 0).
+	TCP          bool
+	KernelBuffer int
+	// BufferSize is the in-memory network's buffer per direction
+	// (faultnet.DefaultBufferSize if 0).
+	BufferSize int
+	// Options are given to the listener as well (Name, OnAccept, ...).
+	Options []faultnet.Option
+}
+
+// Listen returns a listener on the network. Only the TCP one can fail.
+func Listen(n Network) (*faultnet.Listener, error) {
+	opts := n.Options
+	if n.TCP {
+		kb := n.KernelBuffer
+		if kb <= 0 {
+			kb = DefaultKernelBuffer
+		}
+		return faultnet.ListenTCP("127.0.0.1:0", append([]faultnet.Option{faultnet.KernelBuffers(kb)}, opts...)...)
+	}
+	if n.BufferSize > 0 {
+		opts = append([]faultnet.Option{faultnet.BufferSize(n.BufferSize)}, opts...)
+	}
+	return faultnet.Listen(opts...), nil
+}
+
+// Describe says what the network is, for reports: "in-memory (faultnet)"
+// or "loopback TCP, kernel buffers 4096 B".
+func (n Network) Describe() string {
+	if !n.TCP {
+		return "in-memory (faultnet)"
+	}
+	kb := n.KernelBuffer
+	if kb <= 0 {
+		kb = DefaultKernelBuffer
+	}
+	return fmt.Sprintf("loopback TCP, kernel buffers %d B", kb)
+}
+
+// HeapAfterGC forces a garbage collection and returns the live heap, in
+// bytes.
+func HeapAfterGC() uint64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
+}
+
+// CheckLoopback returns an error unless addr is host:port with host a
+// loopback IP address (127.0.0.0/8, ::1) or "localhost": load and faults
+// go only to servers on this machine.
+func CheckLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("address %q: %v", addr, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("address %q is not a loopback address (127.0.0.0/8, ::1 or localhost)", addr)
+}
