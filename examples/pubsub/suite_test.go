@@ -11,17 +11,16 @@ import (
 )
 
 // protocol describes the pub/sub line protocol to the suite, on the wire.
-// Publishers ping once connected (their greeting is the PONG) and then
-// publish to "news"; subscribers send SUB news (their greeting is the OK)
-// and then only listen.
+// Publishers are not greeted and publish to "news"; subscribers send
+// SUB news (their greeting is the OK) and then only listen.
 var protocol = properties.Protocol{
 	Name: "pubsub",
 	Roles: []properties.Role{
 		{
 			Name:      "publisher",
-			Hello:     func(int) []byte { return []byte("PING\n") },
 			Request:   func(id, n int) []byte { return fmt.Appendf(nil, "PUB news c%d-%d\n", id, n) },
 			Publishes: true,
+			Ungreeted: true,
 		},
 		{
 			Name:       "subscriber",
@@ -29,12 +28,8 @@ var protocol = properties.Protocol{
 			Subscribes: true,
 		},
 	},
-	Greeted: func(role string, _ int, msg []byte) bool {
-		if role == "publisher" {
-			return string(msg) == "PONG"
-		}
-		return string(msg) == "OK"
-	},
+	Greeted: func(_ string, _ int, msg []byte) bool { return string(msg) == "OK" }, // the subscriber's
+
 	Classify: func(_ string, msg []byte) properties.Class {
 		switch s := string(msg); {
 		case strings.HasPrefix(s, "MSG "):
@@ -42,7 +37,7 @@ var protocol = properties.Protocol{
 		case strings.HasPrefix(s, "ERR "):
 			return properties.Error
 		}
-		return properties.Reply // OK, PONG
+		return properties.Reply // OK
 	},
 }
 
