@@ -165,7 +165,7 @@ func (e *env) pick(i int) *client {
 }
 
 // owed reports whether c must answer within the bound.
-func owed(c *client) bool { return c.kind.answers() && !c.tainted && !c.closed }
+func owed(c *client) bool { return c.kind.answers() && !c.tainted.Load() && !c.closed }
 
 // makesRequests reports whether clients of role r make requests.
 func (e *env) makesRequests(r *Role) bool {
@@ -203,7 +203,7 @@ func (e *env) do(a action) {
 	case opStall:
 		if c != nil && !c.closed && c.stall == nil {
 			c.stallReads()
-			c.tainted = true
+			c.tainted.Store(true)
 		}
 	case opResume:
 		if c != nil && c.stall != nil {

@@ -53,7 +53,7 @@ type client struct {
 
 	// driver state, used by the driver goroutine only
 	stall   []*faultnet.Injection // StallReads on each connection, while stalled
-	tainted bool                  // was stalled: no longer owed answers
+	tainted atomic.Bool           // was stalled: no longer owed answers (String reads it from readers)
 	closed  bool                  // closed, reset or half-closed by the driver
 	quiet   atomic.Bool           // record nothing (memory measurements)
 	nreq    int                   // requests made so far
@@ -95,7 +95,7 @@ func newClient(e *env, id int, k kind, role *Role) *client {
 // whether the scenario stalled it.
 func (c *client) String() string {
 	k := c.kind.String()
-	if c.tainted && c.kind.answers() {
+	if c.tainted.Load() && c.kind.answers() {
 		k += ", stalled by the scenario"
 	}
 	if len(c.env.proto.Roles) > 1 {
