@@ -86,7 +86,8 @@ type Role struct {
 	// messages, terminator included. Each must get exactly one Reply or
 	// Error, in order. Nil: clients of this role make no requests (they
 	// only listen). With Connect, Request is not used: the Client makes
-	// its own.
+	// its own requests, for every role that publishes or does not
+	// subscribe (a role that only subscribes makes none).
 	Request func(id, n int) []byte
 
 	// Publishes: each request of this role makes the server push
