@@ -47,8 +47,7 @@ type client struct {
 	readErr    error
 	cond       *sync.Cond // signalled on every push and when the reader ends
 	greetedAt  time.Time
-	greetErr   string // what came instead of the greeting, if anything
-	stalledAt  time.Duration
+	greetErr   string        // what came instead of the greeting, if anything
 	dialedAt   time.Duration // since the check began: faultnet's event times count from here
 
 	// driver state, used by the driver goroutine only
@@ -386,9 +385,6 @@ func (c *client) inject(f faultnet.Fault) []*faultnet.Injection {
 func (c *client) stallReads() {
 	if c.stall == nil {
 		c.stall = c.inject(faultnet.StallReads())
-		c.mu.Lock()
-		c.stalledAt = time.Since(c.env.start)
-		c.mu.Unlock()
 	}
 }
 

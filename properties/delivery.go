@@ -125,9 +125,11 @@ func (e *env) resumed(st, p *client) {
 		}
 		return true
 	}
-	for b := e.newBound(); !drained() && b.left() > 0; {
+	b := e.newBound()
+	for !drained() && b.left() > 0 {
 		e.waitALittle()
 	}
+	b.stop()
 	st.mu.Lock()
 	before, notices, gone := st.pushes, st.notices, st.readErr != nil
 	st.mu.Unlock()

@@ -226,7 +226,7 @@ func (p Protocol) validate() error {
 	return nil
 }
 
-// subscribers reports whether some role receives pushes and some role
+// pubsub reports whether some role receives pushes and some role
 // publishes: only then can delivery be checked.
 func (p Protocol) pubsub() bool {
 	pub, sub := false, false
