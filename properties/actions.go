@@ -325,8 +325,9 @@ func (e *env) request(c *client, variant int) bool {
 	req := e.nextRequest(c, variant)
 	sentAt := time.Now()
 	c.mark("request", req)
+	blocked0 := c.conn.Stats().WriteBlocked
 	if err := c.send(req, 1); err != nil {
-		e.violate(propProgress, "%v could not send %s: %v", c, requestDesc(req), err)
+		e.sendFailed(c, requestDesc(req), err, sentAt, blocked0)
 		return false
 	}
 	if e.v1 != nil {
@@ -458,8 +459,9 @@ func (e *env) parallelOne(c *client, n int) {
 		buf.Write(r)
 	}
 	sentAt := time.Now()
+	blocked0 := c.conn.Stats().WriteBlocked
 	if err := c.send(buf.Bytes(), n); err != nil {
-		e.violate(propProgress, "%v could not send %d requests: %v", c, n, err)
+		e.sendFailed(c, fmt.Sprintf("%d requests", n), err, sentAt, blocked0)
 		return
 	}
 	if e.v1 != nil {

@@ -41,7 +41,7 @@ func bounded(e *env) {
 		return
 	}
 	if !e.target.inProcess() {
-		e.logf("heap measurement skipped: %v runs in another process", e.target)
+		e.skipPhase("heap measurement", e.target.elsewhere())
 		e.afterHeap(stalledCs)
 		return
 	}

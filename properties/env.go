@@ -50,7 +50,8 @@ type env struct {
 	steps      int         // actions drawn for this scenario
 	serveErr   error
 	serveEnded bool
-	answered   int // requests answered, over all clients
+	answered   int    // requests answered, over all clients
+	inconc     string // why the check was inconclusive (inconclusive.go), or ""
 	pubs       []publish
 }
 
@@ -166,11 +167,12 @@ func (e *env) firstViolation() (prop, msg string, ok bool) {
 
 // stuck reports whether the check must stop: any violation cuts the
 // scenario short (later steps would wait out the bound again, or build on
-// a broken state), and so does a Serve that returned.
+// a broken state), and so does a Serve that returned, or a harness that
+// could not keep up (inconclusive).
 func (e *env) stuck() bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return len(e.violations) > 0
+	return len(e.violations) > 0 || e.inconc != ""
 }
 
 // dialConn makes one connection to the server under test.
@@ -185,7 +187,7 @@ func (e *env) dialConn(ctx context.Context) (*faultnet.Conn, error) {
 // owns the listener; it reports whether it could.
 func (e *env) failAccepts(n int) bool {
 	if !e.target.listens() {
-		e.logf("acceptErrors(%d) skipped: %v has no listener of the suite's", n, e.target)
+		e.skipPhase(fmt.Sprintf("acceptErrors(%d)", n), fmt.Sprintf("%v has no listener of the suite's", e.target))
 		return false
 	}
 	e.ln.FailAccepts(n)

@@ -11,7 +11,7 @@ type kind int
 
 const (
 	healthy    kind = iota // reads everything, makes requests, expects answers
-	fragmenter             // healthy, but writes a byte at a time and reads in random short pieces
+	fragmenter             // healthy, but writes each request in many small pieces and reads in random short pieces
 	garbler                // healthy, but also sends malformed lines (protocol v1 only)
 	stalled                // never reads: the server's writes to it block
 	trickler               // reads 64 bytes a millisecond
@@ -39,8 +39,9 @@ func (k kind) stalls() bool { return k == stalled || k == flooder }
 func (k kind) faults(c *client) {
 	switch k {
 	case fragmenter:
-		c.inject(faultnet.ShortWrites(1))
-		c.inject(faultnet.RandomShortReads(7))
+		piece := fragmentPiece(c)
+		c.inject(faultnet.ShortWrites(piece))
+		c.inject(faultnet.RandomShortReads(max(7, piece)))
 	case trickler:
 		c.inject(faultnet.TrickleReads(64, time.Millisecond))
 	}
@@ -60,4 +61,22 @@ func kindsFor(p *Protocol, ks []kind) []kind {
 		}
 	}
 	return out
+}
+
+// fragmentPieces is how many pieces, at most, a fragmenter cuts a request
+// into: enough to split it anywhere a server's framing could go wrong.
+const fragmentPieces = 16
+
+// fragmentPiece is the size of the pieces a fragmenter writes: one byte
+// for short requests (protocol v1's are a dozen bytes), and a sixteenth of
+// the request for long ones; it reads pieces of at most 7 bytes, or as
+// many. 200 requests of 16 KiB sent a byte at a time, or their echoes read
+// 7 bytes at a time, take the harness itself longer than the bound, and
+// then it is the suite that is slow, not the server.
+func fragmentPiece(c *client) int {
+	n := 0
+	if c.env.v1 == nil && c.role != nil && c.role.Request != nil {
+		n = len(c.role.Request(c.id, 0))
+	}
+	return max(1, n/fragmentPieces)
 }

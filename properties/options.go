@@ -66,6 +66,11 @@ type runState struct {
 	frozen   string                   // the first such violation of the Run, and where
 	failed   map[string]failure       // property → its first failed check
 	deep     map[string]bool          // property → its deep push was done
+
+	ran             map[string]int    // property → checks that reached a verdict
+	inconclusive    map[string]int    // property → checks that were inconclusive
+	inconclusiveWhy map[string]string // property → the first one's reason
+	skippedPhases   map[string]string // property → a phase that could not run, and why
 }
 
 // firstDeepPush reports, once per property, that this check is to push
@@ -194,6 +199,8 @@ func newConfig(opts []Option) config {
 		reportDir: os.Getenv("STALLPROOF_REPORT_DIR"),
 		run: &runState{
 			first: map[string]time.Duration{}, liveness: map[string]bool{}, failed: map[string]failure{}, deep: map[string]bool{},
+			ran: map[string]int{}, inconclusive: map[string]int{}, inconclusiveWhy: map[string]string{},
+			skippedPhases: map[string]string{},
 		},
 	}
 	for _, o := range opts {

@@ -166,6 +166,11 @@ func (e *env) verdict(p property) {
 			fmt.Sprintf("cut short by %s: %s", prop, e.class(prop)))
 		return
 	}
+	e.cfg.noteCheck(p.name)
+	if why := e.inconclusiveReason(); why != "" {
+		e.cfg.noteInconclusive(p.name, why)
+		return
+	}
 	e.mu.Lock()
 	answered := e.answered
 	e.mu.Unlock()

@@ -108,7 +108,7 @@ func run(t suiteT, serve ServeFunc, tg *target, opts []Option) {
 			skip(t, name, fmt.Sprintf("%s knows the votes of protocol v1; skipped for %s", name, cfg.proto.Name))
 			continue
 		case name == propLeaks && !tg.inProcess():
-			skip(t, name, fmt.Sprintf("%v runs in another process: its goroutines cannot be seen", tg))
+			skip(t, name, tg.elsewhere()+": its goroutines cannot be seen")
 			continue
 		case name == propHalfClose && tg != nil && tg.addr == "":
 			skip(t, name, fmt.Sprintf("%v may hand out connections that cannot half-close (net.Pipe cannot): use RunAddr or Run", tg))
@@ -176,6 +176,16 @@ func (c *config) verdict(t suiteT, name string, took time.Duration) {
 				v.Report = dir
 			}
 		}
+	}
+	v.Note = c.verdictNote(name)
+	if n, of, why := c.inconclusiveChecks(name); n > 0 && n == of && !t.Failed() {
+		// Not one check said anything about the server: not a pass.
+		msg := fmt.Sprintf("every check was inconclusive: %s", why)
+		v.Result, v.Violation = report.Skip, msg
+		t.Log(report.FormatVerdict(v))
+		t.verdict(v)
+		t.Skip(msg)
+		return
 	}
 	t.Log(report.FormatVerdict(v))
 	t.verdict(v)

@@ -21,6 +21,11 @@ import (
 type target struct {
 	dial func(ctx context.Context) (net.Conn, error) // nil: the suite's listener and a ServeFunc
 	addr string                                      // RunAddr's address, for reports and kernel buffers
+
+	// here: the socket listening on addr belongs to this process (a test
+	// that started its server and reached it by address), whose
+	// goroutines and heap the suite can see; known: /proc could say.
+	here, known bool
 }
 
 // listens reports whether the suite owns the listener: only then can it
@@ -29,16 +34,26 @@ func (tg *target) listens() bool { return tg == nil || tg.dial == nil }
 
 // inProcess reports whether the server runs in this process, where its
 // goroutines and heap can be seen.
-func (tg *target) inProcess() bool { return tg == nil || tg.addr == "" }
+func (tg *target) inProcess() bool { return tg == nil || tg.addr == "" || tg.here }
 
 func (tg *target) String() string {
 	switch {
 	case tg.listens():
 		return "a server on the suite's listener"
+	case tg.addr != "" && tg.here:
+		return "the server at " + tg.addr + " (in this process)"
 	case tg.addr != "":
 		return "the server at " + tg.addr
 	}
 	return "the server behind the dial function"
+}
+
+// elsewhere says why the server's goroutines and heap cannot be seen.
+func (tg *target) elsewhere() string {
+	if tg.known {
+		return fmt.Sprintf("%v runs in another process", tg)
+	}
+	return fmt.Sprintf("%v may run in another process (this system cannot tell which process listens there)", tg)
 }
 
 // splices are a check's running splices.
@@ -102,7 +117,11 @@ func RunDial(t *testing.T, dial func(ctx context.Context) (net.Conn, error), opt
 //
 // What needs the listener or the server's process is skipped, each with a
 // message, never counted as passed: Accept errors, the heap measurement of
-// the bounded property, and the leaks property.
+// the bounded property, and the leaks property. When the server runs in
+// the test's own process (RunAddr reads /proc to tell, on Linux), its
+// goroutines and heap can be seen: the heap measurement and the leaks
+// property run, as under RunDial, and only the leaks property's shutdown
+// phase is skipped, since the suite cannot stop a server it did not start.
 func RunAddr(t *testing.T, addr string, opts ...Option) {
 	t.Helper()
 	if err := checkLoopback(addr); err != nil {
@@ -113,9 +132,11 @@ func RunAddr(t *testing.T, addr string, opts ...Option) {
 
 func addrTarget(addr string, bufSize int) *target {
 	d := net.Dialer{Control: faultnet.PresetBuffers(bufSize)}
-	return &target{addr: addr, dial: func(ctx context.Context) (net.Conn, error) {
+	tg := &target{addr: addr, dial: func(ctx context.Context) (net.Conn, error) {
 		return d.DialContext(ctx, "tcp", addr)
 	}}
+	tg.here, tg.known = harness.ListensHere(addr)
+	return tg
 }
 
 // checkLoopback refuses an address that is not on the loopback interface:

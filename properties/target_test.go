@@ -3,10 +3,13 @@ package properties_test
 import (
 	"context"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/stallproof/stallproof/properties"
+	"github.com/stallproof/stallproof/properties/mutants"
+	"github.com/stallproof/stallproof/properties/report"
 )
 
 // pipeServer runs serve on a listener whose connections are net.Pipe
@@ -89,4 +92,39 @@ func TestReferenceDial(t *testing.T) {
 
 func TestReferenceAddr(t *testing.T) {
 	properties.RunAddr(t, tcpServer(t, reference), properties.Checks(5))
+}
+
+// TestAddrInThisProcess: RunAddr against a server in the test's own
+// process sees its goroutines, so the leaks property runs, and its verdict
+// names the phase it could not run (the suite cannot stop the server).
+func TestAddrInThisProcess(t *testing.T) {
+	var out strings.Builder
+	verdicts, err := properties.CheckAddr(&out, tcpServer(t, reference), properties.Properties("leaks"), properties.Checks(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(verdicts) != 1 || verdicts[0].Result != report.Pass {
+		t.Fatalf("verdicts %+v, want leaks PASS; the log:\n%s", verdicts, out.String())
+	}
+	if testing.Verbose() {
+		t.Log(out.String())
+	}
+	if v := verdicts[0]; !strings.Contains(v.Note, "shutdown with stalled clients") || !strings.Contains(v.Note, "in this process") {
+		t.Errorf("leaks note %q, want it to name the shutdown phase it skipped and say the server is in this process", v.Note)
+	}
+}
+
+// TestAddrInThisProcessFindsLeaks: the leaks property that RunAddr now runs
+// for a server in this process catches the leaky-writer mutant, whose
+// writer goroutines outlive their clients.
+func TestAddrInThisProcessFindsLeaks(t *testing.T) {
+	m, _ := mutants.Lookup("leaky-writer")
+	var out strings.Builder
+	verdicts, err := properties.CheckAddr(&out, tcpServer(t, m.ServeOptions(mutants.DefaultOptions)), properties.Properties("leaks"), properties.Checks(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(verdicts) != 1 || verdicts[0].Result != report.Fail {
+		t.Fatalf("verdicts %+v, want leaks FAIL; the log:\n%s", verdicts, out.String())
+	}
 }

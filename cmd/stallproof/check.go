@@ -88,6 +88,9 @@ func runCheck(ctx context.Context, args []string) error {
 		if v.Violation != "" {
 			line += "  " + v.Violation
 		}
+		if v.Note != "" {
+			line += "  (" + v.Note + ")"
+		}
 		fmt.Fprintln(stdout, line)
 		if v.Result == report.Fail {
 			failed++

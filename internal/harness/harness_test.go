@@ -1,10 +1,12 @@
 package harness
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"net"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -155,5 +157,58 @@ func TestCheckLoopback(t *testing.T) {
 	}
 	for _, addr := range []string{"10.0.0.1:9000", "0.0.0.0:9000", "example.com:80", ":9000", "127.0.0.1"} {
 		assert.Error(t, CheckLoopback(addr), addr)
+	}
+}
+
+func TestListensHere(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	here, known := ListensHere(addr)
+	if !known {
+		t.Skip("/proc cannot say who owns a socket here")
+	}
+	if !here {
+		t.Errorf("ListensHere(%s) = false for this process's own listener", addr)
+	}
+	ln.Close()
+	if here, _ := ListensHere(addr); here {
+		t.Errorf("ListensHere(%s) = true after the listener closed", addr)
+	}
+}
+
+func TestListensHereNotForAnotherProcess(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 is not on the PATH")
+	}
+	// A listener in a child process: it prints its port and waits for its
+	// standard input to close.
+	cmd := exec.Command(py, "-c", `import socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen()
+print(s.getsockname()[1], flush=True)
+sys.stdin.read()`)
+	in, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	defer func() {
+		in.Close()
+		_ = cmd.Wait()
+	}()
+	port, err := bufio.NewReader(out).ReadString('\n')
+	require.NoError(t, err)
+	addr := net.JoinHostPort("127.0.0.1", strings.TrimSpace(port))
+	here, known := ListensHere(addr)
+	if !known {
+		t.Skip("/proc cannot say who owns a socket here")
+	}
+	if here {
+		t.Errorf("ListensHere(%s) = true for a child process's listener", addr)
 	}
 }

@@ -29,7 +29,8 @@ type Verdict struct {
 	Shard     string // "i/n" when the run was one shard of a soak; "" if not sharded
 	Report    string // the report's directory, when one was written
 	Expect    string // the result the run expects, when not Pass: Fail for a mutant the property must catch
-	Violation string // the violation, for a failure
+	Violation string // the violation, for a failure; why, for a skip
+	Note      string // what a pass or failure did not cover: phases skipped, checks inconclusive
 }
 
 // OK reports whether the verdict is what the run expects: a pass, a skip,
@@ -43,7 +44,7 @@ func (v Verdict) OK() bool {
 
 // FormatVerdict formats v as one line:
 //
-//	stallproof: verdict property=NAME result=PASS|FAIL|SKIP [checks=N] [seed=N] [shard=I/N] [report=DIR] [expect=FAIL] [violation=TEXT]
+//	stallproof: verdict property=NAME result=PASS|FAIL|SKIP [checks=N] [seed=N] [shard=I/N] [report=DIR] [expect=FAIL] [violation=TEXT] [note=TEXT]
 //
 // Keys come in that order, each once; the optional ones are left out when
 // zero. A value is written bare when it is made only of letters, digits
@@ -80,6 +81,9 @@ func FormatVerdict(v Verdict) string {
 	}
 	if v.Violation != "" {
 		kv("violation", v.Violation)
+	}
+	if v.Note != "" {
+		kv("note", v.Note)
 	}
 	return b.String()
 }
@@ -153,6 +157,8 @@ func ParseVerdict(line string) (v Verdict, ok bool, err error) {
 			v.Expect = val
 		case "violation":
 			v.Violation = val
+		case "note":
+			v.Note = val
 		}
 	}
 	switch {
