@@ -3,9 +3,9 @@ package properties_test
 import (
 	"bufio"
 	"bytes"
-	"fmt"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"sync"
