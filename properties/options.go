@@ -65,7 +65,7 @@ type runState struct {
 	liveness map[string]bool          // property whose checks saw a violation: the rest are shrink attempts
 	frozen   string                   // the first such violation of the Run, and where
 	failed   map[string]failure       // property → its first failed check
-	deep     map[string]bool          // property → its deep push was done
+	deep     map[string]bool          // property/phase → done once (firstTime)
 
 	ran             map[string]int    // property → checks that reached a verdict
 	inconclusive    map[string]int    // property → checks that were inconclusive
@@ -73,15 +73,20 @@ type runState struct {
 	skippedPhases   map[string]string // property → a phase that could not run, and why
 }
 
-// firstDeepPush reports, once per property, that this check is to push
-// megabytes through a stalled client.
-func (c *config) firstDeepPush(under string) bool {
+// firstTime reports, once per property, that this check is the one to do
+// what: a costly phase that one check of a property does (a deep push
+// through a server's megabytes of kernel buffers, a wait for a declared
+// eviction deadline), not every check. Once a check of the property has
+// failed, every later check does it too, so that shrinking replays the
+// phase that failed.
+func (c *config) firstTime(under, what string) bool {
 	c.run.mu.Lock()
 	defer c.run.mu.Unlock()
-	if c.run.deep[under] {
+	key := under + "/" + what
+	if c.run.deep[key] && !c.run.liveness[under] {
 		return false
 	}
-	c.run.deep[under] = true
+	c.run.deep[key] = true
 	return true
 }
 

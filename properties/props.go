@@ -242,7 +242,7 @@ func pressure(e *env) {
 	// that, since a stalled one was owed as much: as long as the server
 	// pushes something per request (a conflating server pushes far less,
 	// and can never fill those buffers), within 60 s and 2,000 rounds.
-	deep := e.target != nil && e.target.addr != "" && e.cfg.firstDeepPush(e.prop)
+	deep := e.target != nil && e.target.addr != "" && e.cfg.firstTime(e.prop, "deep push")
 	const budget = 5 << 20
 	e.logf("pressure: a client stalls; every healthy client sends 200 requests at once, twice%s", map[bool]string{true: ", and on until 5 MiB were pushed to a healthy client"}[deep])
 	until := time.Now().Add(60 * time.Second)

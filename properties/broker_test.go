@@ -1,0 +1,190 @@
+package properties_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/stallproof/stallproof/properties"
+)
+
+// broker is a NATS-like pub/sub server for the suite's own tests: each
+// client has a reader and a writer goroutine and a queue of pending bytes;
+// publishing appends to every subscriber's queue and never waits for one.
+// With writeDeadline set, a client whose write blocks that long is closed,
+// as NATS closes a slow consumer after its 10 s write deadline; with
+// maxPending set, so is one whose queue grows past it. Without either, it
+// queues for a stalled client without bound.
+//
+// Its line protocol: "SUB" subscribes ("+OK"); "PUB text" answers "+OK" and
+// pushes "MSG text" to every subscriber; "PING" answers "PONG".
+type broker struct {
+	writeDeadline time.Duration
+	maxPending    int
+
+	mu   sync.Mutex
+	subs map[*brokerConn]bool
+	all  map[*brokerConn]bool
+}
+
+type brokerConn struct {
+	b       *broker
+	c       net.Conn
+	mu      sync.Mutex
+	cond    *sync.Cond
+	pending []byte
+	closed  bool
+}
+
+func (b *broker) Serve(ctx context.Context, ln net.Listener) error {
+	b.subs, b.all = map[*brokerConn]bool{}, map[*brokerConn]bool{}
+	var wg sync.WaitGroup
+	stop := context.AfterFunc(ctx, func() { ln.Close() })
+	defer stop()
+	defer wg.Wait()
+	defer func() {
+		b.mu.Lock()
+		for c := range b.all {
+			c.close()
+		}
+		b.mu.Unlock()
+	}()
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			continue
+		}
+		c := &brokerConn{b: b, c: nc}
+		c.cond = sync.NewCond(&c.mu)
+		b.mu.Lock()
+		b.all[c] = true
+		b.mu.Unlock()
+		wg.Add(2)
+		go func() { defer wg.Done(); c.read() }()
+		go func() { defer wg.Done(); c.write() }()
+	}
+}
+
+func (c *brokerConn) read() {
+	defer func() {
+		c.close()
+		c.b.mu.Lock()
+		delete(c.b.subs, c)
+		delete(c.b.all, c)
+		c.b.mu.Unlock()
+	}()
+	r := bufio.NewReader(c.c)
+	for {
+		line, err := r.ReadSlice('\n')
+		if err != nil {
+			return
+		}
+		line = bytes.TrimRight(line, "\r\n")
+		switch {
+		case bytes.Equal(line, []byte("SUB")):
+			c.b.mu.Lock()
+			c.b.subs[c] = true
+			c.b.mu.Unlock()
+			c.send([]byte("+OK\n"))
+		case bytes.HasPrefix(line, []byte("PUB ")):
+			msg := append(append([]byte("MSG "), line[4:]...), '\n')
+			c.b.mu.Lock()
+			for s := range c.b.subs {
+				s.send(msg)
+			}
+			c.b.mu.Unlock()
+			c.send([]byte("+OK\n"))
+		case bytes.Equal(line, []byte("PING")):
+			c.send([]byte("PONG\n"))
+		default:
+			c.send([]byte("-ERR unknown\n"))
+		}
+	}
+}
+
+// send queues msg for the client; it never blocks.
+func (c *brokerConn) send(msg []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	if c.b.maxPending > 0 && len(c.pending)+len(msg) > c.b.maxPending {
+		c.closeLocked()
+		return
+	}
+	c.pending = append(c.pending, msg...)
+	c.cond.Signal()
+}
+
+func (c *brokerConn) write() {
+	for {
+		c.mu.Lock()
+		for len(c.pending) == 0 && !c.closed {
+			c.cond.Wait()
+		}
+		if c.closed {
+			c.mu.Unlock()
+			return
+		}
+		out := c.pending
+		c.pending = nil
+		c.mu.Unlock()
+		if c.b.writeDeadline > 0 {
+			_ = c.c.SetWriteDeadline(time.Now().Add(c.b.writeDeadline))
+		}
+		if _, err := c.c.Write(out); err != nil {
+			c.close()
+			return
+		}
+	}
+}
+
+func (c *brokerConn) close() {
+	c.mu.Lock()
+	c.closeLocked()
+	c.mu.Unlock()
+}
+
+func (c *brokerConn) closeLocked() {
+	if c.closed {
+		return
+	}
+	c.closed = true
+	c.pending = nil
+	c.cond.Broadcast()
+	c.c.Close() // the reader returns, and forgets the client
+}
+
+// brokerProtocol describes broker to the suite: publishers, and
+// subscribers that PING.
+func brokerProtocol() properties.Protocol {
+	return properties.Protocol{
+		Name: "broker",
+		Roles: []properties.Role{
+			{Name: "publisher", Publishes: true, Ungreeted: true,
+				Request: func(id, n int) []byte { return fmt.Appendf(nil, "PUB c%d-%d\n", id, n) }},
+			{Name: "subscriber", Subscribes: true,
+				Hello:   func(int) []byte { return []byte("SUB\n") },
+				Request: func(int, int) []byte { return []byte("PING\n") }},
+		},
+		Greeted: func(_ string, _ int, msg []byte) bool { return string(msg) == "+OK" },
+		Classify: func(_ string, msg []byte) properties.Class {
+			switch {
+			case bytes.HasPrefix(msg, []byte("MSG ")):
+				return properties.Push
+			case bytes.HasPrefix(msg, []byte("-ERR")):
+				return properties.Error
+			}
+			return properties.Reply
+		},
+	}
+}

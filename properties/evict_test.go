@@ -1,0 +1,80 @@
+package properties_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stallproof/stallproof/properties"
+)
+
+// A NATS-like broker (broker_test.go) closes a client whose writes block
+// for its write deadline. Declared as Evict(d), that deadline is what
+// bounded holds it to, for stalled subscribers and for a client that
+// floods requests without reading, and it is waited out once per
+// property, not once per check.
+
+const evictEnv = "STALLPROOF_EVICT_CHILD"
+
+// TestEvictionChild runs the broker as STALLPROOF_EVICT_CHILD says; it
+// runs only as a child of TestDeclaredEviction.
+func TestEvictionChild(t *testing.T) {
+	switch os.Getenv(evictEnv) {
+	case "nats":
+		// NATS's own limits: a 10 s write deadline, 64 MiB pending.
+		b := &broker{writeDeadline: 10 * time.Second, maxPending: 64 << 20}
+		properties.Run(t, b.Serve, properties.WithProtocol(brokerProtocol()),
+			properties.SlowConsumers(properties.Evict(10*time.Second)),
+			properties.HeapPerStalledClient(64<<20))
+	case "never":
+		// The same broker without a deadline or a pending limit, declaring
+		// an eviction it never does.
+		b := &broker{}
+		properties.Run(t, b.Serve, properties.WithProtocol(brokerProtocol()),
+			properties.SlowConsumers(properties.Evict(time.Second)),
+			properties.HeapPerStalledClient(64<<20),
+			properties.Properties("bounded"), properties.Checks(3))
+	default:
+		t.Skip("runs only as a child of TestDeclaredEviction")
+	}
+}
+
+func TestDeclaredEviction(t *testing.T) {
+	if os.Getenv(evictEnv) != "" || os.Getenv(mutantEnv) != "" || os.Getenv(policyEnv) != "" {
+		t.Skip("in a child")
+	}
+	if testing.Short() {
+		t.Skip("waits out a 10 s write deadline")
+	}
+	t.Parallel() // its children mostly wait: let them overlap the other parallel tests
+	for _, tc := range []struct {
+		child string
+		pass  bool
+		want  string // in the output of a failure
+	}{
+		{child: "nats", pass: true},
+		{child: "never", want: "was not evicted within"},
+	} {
+		t.Run(tc.child, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+			defer cancel()
+			start := time.Now()
+			cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestEvictionChild$", "-test.v", "-rapid.nofailfile")
+			cmd.Env = append(os.Environ(), evictEnv+"="+tc.child)
+			out, err := cmd.CombinedOutput()
+			t.Logf("%s: %v", tc.child, time.Since(start).Round(time.Millisecond))
+			switch {
+			case tc.pass && err != nil:
+				t.Fatalf("the broker with its declared Evict(10s) failed:\n%s", out)
+			case !tc.pass && err == nil:
+				t.Fatalf("a broker that never evicts passed its declared Evict(1s):\n%s", out)
+			case !tc.pass && !strings.Contains(string(out), tc.want):
+				t.Fatalf("a broker that never evicts failed, but not with %q:\n%s", tc.want, out)
+			}
+		})
+	}
+}
