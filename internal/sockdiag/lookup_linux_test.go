@@ -1,0 +1,135 @@
+package sockdiag
+
+import (
+	"errors"
+	"net/netip"
+	"os"
+	"testing"
+)
+
+func TestLookupBothEnds(t *testing.T) {
+	c := openT(t)
+	client, server := pairT(t, "127.0.0.1:0", "127.0.0.1")
+	sl, sr := ServerSide(client)
+	if sl != server.LocalAddr().(interface{ AddrPort() netip.AddrPort }).AddrPort() {
+		t.Fatalf("ServerSide local %v, server's own %v", sl, server.LocalAddr())
+	}
+	ss, err := c.Lookup(sl, sr)
+	if err != nil {
+		t.Fatalf("server side: %v", err)
+	}
+	cs, err := c.Lookup(sr, sl)
+	if err != nil {
+		t.Fatalf("client side: %v", err)
+	}
+	for _, s := range []Socket{ss, cs} {
+		if s.State != Established || s.Inode == 0 || s.UID != uint32(os.Getuid()) || !s.HasMemInfo || s.SendBuffer <= 0 {
+			t.Errorf("unexpected: %+v", s)
+		}
+		if s.WriteBlocked() {
+			t.Errorf("idle socket reported blocked: %v", s)
+		}
+	}
+	if ss.Inode == cs.Inode || ss.Local != sl || ss.Remote != sr {
+		t.Errorf("server %+v, client %+v", ss, cs)
+	}
+}
+
+func TestWriteBlocked(t *testing.T) {
+	for _, tc := range []struct{ name, listen, dial string }{
+		{"ipv4", "127.0.0.1:0", "127.0.0.1"},
+		{"ipv6", "[::1]:0", "::1"},
+		{"dual-stack", "[::]:0", "127.0.0.1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := openT(t)
+			client, server := pairT(t, tc.listen, tc.dial)
+			local, remote := ServerSide(client)
+			// The client does not read; the server writes until the kernel
+			// refuses, then looks until the ACKs in flight have landed.
+			written := 0
+			var s Socket
+			eventually(t, "server side never write-blocked", func() bool {
+				written += fillT(t, server, 64<<20)
+				var err error
+				if s, err = c.Lookup(local, remote); err != nil {
+					t.Fatalf("lookup: %v", err)
+				}
+				return s.WriteBlocked()
+			})
+			t.Logf("blocked after %d bytes: %v", written, s)
+			if s.SendQueue == 0 || s.WriteQueued < s.SendBuffer {
+				t.Errorf("blocked with nothing queued: %+v", s)
+			}
+			// The window closes completely once the sender's persist timer
+			// has pushed the last bytes into it (a few hundred ms).
+			if s.HasPeerWindow {
+				eventually(t, "peer window never 0 with the client not reading", func() bool {
+					written += fillT(t, server, 64<<20)
+					var err error
+					if s, err = c.Lookup(local, remote); err != nil {
+						t.Fatalf("lookup: %v", err)
+					}
+					return s.PeerWindow == 0
+				})
+				if !s.WriteBlocked() {
+					t.Errorf("window 0 but not blocked: %v", s)
+				}
+			}
+			// The client reads everything: the server is writable again.
+			drainT(t, client, written)
+			eventually(t, "server side still blocked after the client read all", func() bool {
+				var err error
+				if s, err = c.Lookup(local, remote); err != nil {
+					t.Fatalf("lookup: %v", err)
+				}
+				return !s.WriteBlocked() && s.SendQueue == 0
+			})
+		})
+	}
+}
+
+func TestLookupNotFound(t *testing.T) {
+	c := openT(t)
+	client, server := pairT(t, "127.0.0.1:0", "127.0.0.1")
+	local, remote := ServerSide(client)
+	// A tuple on the server's port that no connection has: the kernel's
+	// fallback to the listener must not be taken for it.
+	other := netip.AddrPortFrom(remote.Addr(), remote.Port()+1)
+	if _, err := c.Lookup(local, other); !errors.Is(err, ErrNotFound) {
+		t.Errorf("lookup of a tuple with no socket: %v, want ErrNotFound", err)
+	}
+	// A reset removes both ends at once (no TIME-WAIT).
+	if err := server.SetLinger(0); err != nil {
+		t.Fatal(err)
+	}
+	server.Close()
+	if s, err := c.Lookup(local, remote); !errors.Is(err, ErrNotFound) {
+		t.Errorf("lookup of a closed socket: %v, %v; want ErrNotFound", s, err)
+	}
+	eventually(t, "client side still there after the reset", func() bool {
+		_, err := c.Lookup(remote, local)
+		return errors.Is(err, ErrNotFound)
+	})
+}
+
+func TestLookupAfterClose(t *testing.T) {
+	c := openT(t)
+	c.Close()
+	a := netip.MustParseAddrPort("127.0.0.1:1")
+	if _, err := c.Lookup(a, a); err == nil || errors.Is(err, ErrNotFound) {
+		t.Errorf("lookup on a closed Conn: %v", err)
+	}
+}
+
+func BenchmarkLookup(b *testing.B) {
+	c := openT(b)
+	client, _ := pairT(b, "127.0.0.1:0", "127.0.0.1")
+	local, remote := ServerSide(client)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.Lookup(local, remote); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
