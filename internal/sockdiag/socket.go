@@ -77,16 +77,25 @@ type Socket struct {
 	HasMemInfo, HasPeerWindow bool
 }
 
-// WriteBlocked reports whether a process writing to the socket would wait:
-// the socket is in a state that accepts writes (ESTABLISHED, CLOSE-WAIT)
-// and its write queue holds at least its send buffer limit,
-// WriteQueued >= SendBuffer. That is the kernel's own test,
-// sk_stream_memory_free, which tcp_sendmsg makes before each new segment
-// and which poll makes before it reports the socket writable; a write then
-// returns EAGAIN (Go's Write parks until the peer drains it). A write may
-// still top up the last queued segment before it waits, so at most one
-// segment (64 KiB on loopback) more is absorbed. A blocked socket stays
-// unwritable until the queue drains to about two thirds of the limit.
+// WriteBlocked reports whether a writer to the socket is held up: the
+// socket is in a state that accepts writes (ESTABLISHED, CLOSE-WAIT) and
+// either
+//
+//   - its write queue is at its limit, WriteQueued >= SendBuffer: the
+//     kernel's own test (sk_stream_memory_free), made by tcp_sendmsg before
+//     each new segment and by poll; a write now waits (Go's Write parks),
+//     after at most topping up the last queued segment (up to 64 KiB on
+//     loopback); or
+//   - the peer's window is 0 and the queue is above the level at which the
+//     kernel wakes a waiting writer (sk_stream_is_writeable: free space
+//     SendBuffer-WriteQueued at least half of WriteQueued). A writer that
+//     hit the limit stays waiting here; this case matters because
+//     autotuning often raises the limit after the writer blocked, while
+//     ACKs still arrive. A writer that has not hit the limit yet could
+//     still add SendBuffer-WriteQueued bytes.
+//
+// A waiting writer is woken once the peer has read enough for the free
+// space to reach half the queue (about a third of the limit free).
 func (s Socket) WriteBlocked() bool {
 	if !s.HasMemInfo || s.SendBuffer <= 0 {
 		return false
@@ -94,7 +103,10 @@ func (s Socket) WriteBlocked() bool {
 	if s.State != Established && s.State != CloseWait {
 		return false
 	}
-	return s.WriteQueued >= s.SendBuffer
+	if s.WriteQueued >= s.SendBuffer {
+		return true
+	}
+	return s.HasPeerWindow && s.PeerWindow == 0 && s.SendBuffer-s.WriteQueued < s.WriteQueued/2
 }
 
 // String describes the socket on one line, for event logs:
