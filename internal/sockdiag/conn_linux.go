@@ -2,6 +2,7 @@ package sockdiag
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -59,7 +60,20 @@ func Open() (*Conn, error) {
 		syscall.Close(fd)
 		return nil, fmt.Errorf("sockdiag: netlink bind: %w", err)
 	}
-	return &Conn{fd: fd}, nil
+	c := &Conn{fd: fd}
+	// A dump of no states answers NLMSG_DONE if the kernel has TCP socket
+	// diagnostics (tcp_diag), and ENOENT, which Lookup could not tell from
+	// a closed socket, if not.
+	c.seq++
+	c.fillRequest(syscall.NLM_F_REQUEST|syscall.NLM_F_DUMP, syscall.AF_INET, 0, netip.AddrPort{}, netip.AddrPort{})
+	if _, err := c.roundTrip(); err != nil {
+		syscall.Close(fd)
+		if errors.Is(err, ErrNotFound) {
+			return nil, fmt.Errorf("sockdiag: the kernel has no TCP socket diagnostics (tcp_diag): %w", ErrUnsupported)
+		}
+		return nil, err
+	}
+	return c, nil
 }
 
 // Close closes the netlink socket. Lookups after Close fail with an error
@@ -97,9 +111,28 @@ func (c *Conn) Lookup(local, remote netip.AddrPort) (Socket, error) {
 		return Socket{}, fmt.Errorf("sockdiag: lookup: %w", net.ErrClosed)
 	}
 	c.seq++
-	c.fillRequest(family, local, remote)
+	c.fillRequest(syscall.NLM_F_REQUEST, family, 0xffffffff, local, remote)
+	data, err := c.roundTrip()
+	if err != nil {
+		return Socket{}, err
+	}
+	s, err := parse(data)
+	if err != nil {
+		return Socket{}, err
+	}
+	// The kernel falls back to a listening socket on the local port when no
+	// connection matches: not the one asked for.
+	if s.Local != local || s.Remote != remote {
+		return Socket{}, ErrNotFound
+	}
+	return s, nil
+}
+
+// roundTrip sends c.req and returns the payload of the answer with its
+// sequence number: an inet_diag_msg, or nil for the end of a dump.
+func (c *Conn) roundTrip() ([]byte, error) {
 	if err := syscall.Sendto(c.fd, c.req[:], 0, &syscall.SockaddrNetlink{Family: syscall.AF_NETLINK}); err != nil {
-		return Socket{}, fmt.Errorf("sockdiag: netlink send: %w", err)
+		return nil, fmt.Errorf("sockdiag: netlink send: %w", err)
 	}
 	for {
 		n, _, err := syscall.Recvfrom(c.fd, c.buf[:], 0)
@@ -107,11 +140,11 @@ func (c *Conn) Lookup(local, remote netip.AddrPort) (Socket, error) {
 			continue
 		}
 		if err != nil {
-			return Socket{}, fmt.Errorf("sockdiag: netlink receive: %w", err)
+			return nil, fmt.Errorf("sockdiag: netlink receive: %w", err)
 		}
 		msgs, err := syscall.ParseNetlinkMessage(c.buf[:n])
 		if err != nil {
-			return Socket{}, fmt.Errorf("sockdiag: netlink answer: %w", err)
+			return nil, fmt.Errorf("sockdiag: netlink answer: %w", err)
 		}
 		for _, m := range msgs {
 			if m.Header.Seq != c.seq {
@@ -119,39 +152,36 @@ func (c *Conn) Lookup(local, remote netip.AddrPort) (Socket, error) {
 			}
 			switch m.Header.Type {
 			case syscall.NLMSG_ERROR:
-				return Socket{}, netlinkError(m.Data)
+				return nil, netlinkError(m.Data)
+			case syscall.NLMSG_DONE:
+				return nil, nil
 			case sockDiagByFamily:
-				s, err := parse(m.Data)
-				if err != nil {
-					return Socket{}, err
-				}
-				// The kernel falls back to a listening socket on the local
-				// port when no connection matches: not the one asked for.
-				if s.Local != local || s.Remote != remote {
-					return Socket{}, ErrNotFound
-				}
-				return s, nil
+				return m.Data, nil
 			}
 		}
 	}
 }
 
-// fillRequest writes a netlink header and an inet_diag_req_v2 for one
-// exact socket, with tcp_info and memory figures requested, into c.req.
-func (c *Conn) fillRequest(family uint8, local, remote netip.AddrPort) {
+// fillRequest writes a netlink header with the given flags and an
+// inet_diag_req_v2 for the sockets in the given states (a bit mask) with
+// the given addresses (ignored in a dump), asking for tcp_info and memory
+// figures, into c.req.
+func (c *Conn) fillRequest(flags uint16, family uint8, states uint32, local, remote netip.AddrPort) {
 	ne := binary.NativeEndian
 	b := c.req[:]
 	clear(b)
 	ne.PutUint32(b[0:], uint32(len(b)))
 	ne.PutUint16(b[4:], sockDiagByFamily)
-	ne.PutUint16(b[6:], syscall.NLM_F_REQUEST)
+	ne.PutUint16(b[6:], flags)
 	ne.PutUint32(b[8:], c.seq)
 	r := b[syscall.SizeofNlMsghdr:]
 	r[0] = family
 	r[1] = syscall.IPPROTO_TCP
 	r[2] = 1<<(inetDiagInfo-1) | 1<<(inetDiagMemInfo-1)
-	ne.PutUint32(r[4:], 0xffffffff) // every state
-	putID(r[8:], local, remote)
+	ne.PutUint32(r[4:], states)
+	if local.IsValid() {
+		putID(r[8:], local, remote)
+	}
 	ne.PutUint32(r[48:], noCookie)
 	ne.PutUint32(r[52:], noCookie)
 }

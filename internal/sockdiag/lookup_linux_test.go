@@ -1,10 +1,12 @@
 package sockdiag
 
 import (
+	"context"
 	"errors"
 	"net/netip"
 	"os"
 	"testing"
+	"time"
 )
 
 func TestLookupBothEnds(t *testing.T) {
@@ -131,5 +133,42 @@ func BenchmarkLookup(b *testing.B) {
 		if _, err := c.Lookup(local, remote); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestWaitWriteBlocked(t *testing.T) {
+	c := openT(t)
+	client, server := pairT(t, "127.0.0.1:0", "127.0.0.1")
+	local, remote := ServerSide(client)
+	// Not blocked: the wait ends with the context, with the socket seen.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	s, err := c.WaitWriteBlocked(ctx, local, remote, time.Millisecond)
+	cancel()
+	if !errors.Is(err, context.DeadlineExceeded) || s.State != Established {
+		t.Errorf("idle: %v, %v; want the socket and DeadlineExceeded", s, err)
+	}
+	// A writer in another goroutine fills it: the wait returns it blocked.
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		chunk := make([]byte, 64<<10)
+		for i := 0; i < 1024; i++ { // at most 64 MiB
+			if _, err := server.Write(chunk); err != nil {
+				return
+			}
+		}
+	}()
+	ctx, cancel = context.WithTimeout(context.Background(), 10*time.Second)
+	s, err = c.WaitWriteBlocked(ctx, local, remote, 0)
+	cancel()
+	if err != nil || !s.WriteBlocked() {
+		t.Errorf("writer to a client that does not read: %v, %v", s, err)
+	}
+	server.SetLinger(0)
+	server.Close()
+	<-done
+	// Gone: ErrNotFound at once.
+	if _, err := c.WaitWriteBlocked(context.Background(), local, remote, 0); !errors.Is(err, ErrNotFound) {
+		t.Errorf("closed socket: %v, want ErrNotFound", err)
 	}
 }

@@ -36,12 +36,18 @@ func ShrinkSendBuffer(s Socket, bytes int, pidHint int) (pid int, err error) {
 		return 0, err
 	}
 	pidfd, _, e := syscall.Syscall(sysPidfdOpen, uintptr(pid), 0, 0)
+	if e == syscall.ENOSYS {
+		return pid, fmt.Errorf("sockdiag: pidfd_open: %w", ErrUnsupported)
+	}
 	if e != 0 {
 		return pid, fmt.Errorf("sockdiag: pidfd_open(%d): %w", pid, e)
 	}
 	defer syscall.Close(int(pidfd))
 	dup, _, e := syscall.Syscall(sysPidfdGetfd, pidfd, uintptr(fd), 0)
 	if e != 0 {
+		if e == syscall.ENOSYS {
+			return pid, fmt.Errorf("sockdiag: pidfd_getfd (Linux 5.6): %w", ErrUnsupported)
+		}
 		if e == syscall.EPERM {
 			return pid, fmt.Errorf("sockdiag: taking socket fd %d of process %d needs ptrace rights over it: %w", fd, pid, e)
 		}

@@ -14,8 +14,9 @@ var (
 	// gone (a socket in TIME_WAIT is still found, with its State).
 	ErrNotFound = errors.New("sockdiag: no such socket")
 	// ErrUnsupported is returned where the kernel's socket diagnostics are
-	// not available: on every system but Linux, and by ShrinkSendBuffer on
-	// Linux architectures whose pidfd system call numbers it does not know.
+	// not available: on every system but Linux, by Open on a kernel built
+	// without tcp_diag, and by ShrinkSendBuffer on kernels before 5.6 and
+	// on architectures whose pidfd system call numbers it does not know.
 	ErrUnsupported = errors.New("sockdiag: not supported on this system")
 )
 
@@ -49,7 +50,8 @@ type Socket struct {
 	// State is the TCP state.
 	State State
 	// Inode is the socket's inode number: /proc/PID/fd/N of a process
-	// holding it links to "socket:[Inode]".
+	// holding it links to "socket:[Inode]". It is 0 while a connection
+	// waits in its listener's queue, before the server accepts it.
 	Inode uint64
 	// UID is the owner of the process that created the socket.
 	UID uint32
