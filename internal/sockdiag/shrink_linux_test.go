@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -130,8 +131,13 @@ func TestShrinkOtherProcess(t *testing.T) {
 		if shrunkSrv.SendBuffer != small {
 			t.Errorf("send buffer %d after shrinking to %d", shrunkSrv.SendBuffer, small)
 		}
-		if plainTotal < 1<<20 || shrunkTotal > 256<<10 {
-			t.Errorf("absorbed %d by default, %d shrunk; want > 1 MiB and < 256 KiB", plainTotal, shrunkTotal)
+		// The kernel starts a segment (64 KiB on loopback) while the queue
+		// is under the limit: the queue can pass it by that much.
+		if shrunkSrv.SendQueue > small+64<<10 {
+			t.Errorf("server queued %d bytes after shrinking to %d", shrunkSrv.SendQueue, small)
+		}
+		if plainSrv.SendQueue < 4*(small+64<<10) && wmemMax(t) >= 1<<20 {
+			t.Errorf("server queued only %d bytes with the host's default send buffer", plainSrv.SendQueue)
 		}
 	}
 }
@@ -183,7 +189,7 @@ func TestShrinkAfterGrowth(t *testing.T) {
 		return s.WriteBlocked()
 	})
 	t.Logf("grown buffer: blocked after %d bytes; shrunk: blocked again after %d (%v)", written, refill, s)
-	if s.SendBuffer != small || s.SendQueue > 4*small {
+	if s.SendBuffer != small || s.SendQueue > small+64<<10 {
 		t.Errorf("after shrinking to %d the server queued %v", small, s)
 	}
 }
@@ -210,4 +216,19 @@ func TestShrinkScan(t *testing.T) {
 	if _, err := ShrinkSendBuffer(Socket{Local: netip.MustParseAddrPort("127.0.0.1:1")}, 8192, 0); err == nil {
 		t.Error("shrinking a socket without an inode succeeded")
 	}
+}
+
+// wmemMax returns the host's largest autotuned send buffer
+// (net.ipv4.tcp_wmem's third field).
+func wmemMax(t *testing.T) int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/tcp_wmem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := strings.Fields(string(b))
+	n, err := strconv.Atoi(f[len(f)-1])
+	if err != nil {
+		t.Fatalf("tcp_wmem %q: %v", b, err)
+	}
+	return n
 }
