@@ -45,3 +45,28 @@ func Example() {
 	<-done
 	// Output: <nil> true true
 }
+
+// A server in another process (serverPID) is about to write to a client
+// that will stop reading: shrink its send buffer first, so that its writes
+// block after kilobytes rather than megabytes. (No output: it needs ptrace
+// rights over the server's process.)
+func ExampleShrinkSendBuffer() {
+	const serverPID = 4242 // e.g. exec.Cmd.Process.Pid; 0 searches /proc
+	client, err := net.Dial("tcp", "127.0.0.1:9000")
+	if err != nil {
+		return
+	}
+	defer client.Close()
+	diag, err := sockdiag.Open()
+	if err != nil {
+		return // sockdiag.ErrUnsupported: not Linux
+	}
+	defer diag.Close()
+	s, err := diag.Lookup(sockdiag.ServerSide(client))
+	if err != nil || s.Inode == 0 {
+		return // not accepted yet: look again after the server's Accept
+	}
+	if _, err := sockdiag.ShrinkSendBuffer(s, 16<<10, serverPID); err != nil {
+		fmt.Println(err) // wraps syscall.EPERM without ptrace rights
+	}
+}
