@@ -11,8 +11,11 @@ import (
 // belong to another process, to about bytes: afterwards a lookup reports
 // SendBuffer == bytes rounded to even (the kernel keeps at least about
 // 4.5 KiB). It also stops the kernel from growing the buffer again
-// (autotuning is off once SO_SNDBUF is set). The limit applies to the next
-// writes: a write queue already longer than it must drain below it first.
+// (autotuning is off once SO_SNDBUF is set). It takes effect at once on an
+// established connection, for the writes that follow: a write queue already
+// longer than the new limit must drain below it first. The kernel starts a
+// new segment whenever the queue is under the limit, so the queue can pass
+// the limit by one segment (up to 64 KiB on loopback).
 //
 // It finds a process holding s by s.Inode: pidHint first when it is > 0,
 // then every process in /proc. It duplicates that process's descriptor
@@ -20,6 +23,8 @@ import (
 // (the same user, and kernel.yama.ptrace_scope 0 or 1 with the process a
 // descendant, or CAP_SYS_PTRACE); it returns an error wrapping
 // syscall.EPERM otherwise. The socket in this process works the same way.
+// Processes are searched in this process's PID namespace; the socket may be
+// in any network namespace.
 // It returns the PID it used, to pass as the hint next time, and an error
 // wrapping ErrNotFound when no process holds the socket: closed, or not
 // yet accepted (a socket in the listener's queue has Inode 0; look it up
