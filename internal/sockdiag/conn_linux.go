@@ -31,11 +31,12 @@ const (
 // Conn is a netlink socket that asks the kernel about TCP sockets. It is
 // safe for concurrent use; requests are made one at a time.
 type Conn struct {
-	mu  sync.Mutex
-	fd  int // -1 once closed
-	seq uint32
-	req [syscall.SizeofNlMsghdr + reqLen]byte
-	buf [8192]byte
+	mu     sync.Mutex
+	fd     int // -1 once closed
+	seq    uint32
+	kernel syscall.SockaddrNetlink
+	req    [syscall.SizeofNlMsghdr + reqLen]byte
+	buf    [8192]byte
 }
 
 // Open returns a Conn. A netlink socket belongs to the network namespace
@@ -60,7 +61,7 @@ func Open() (*Conn, error) {
 		syscall.Close(fd)
 		return nil, fmt.Errorf("sockdiag: netlink bind: %w", err)
 	}
-	c := &Conn{fd: fd}
+	c := &Conn{fd: fd, kernel: syscall.SockaddrNetlink{Family: syscall.AF_NETLINK}}
 	// A dump of no states answers NLMSG_DONE if the kernel has TCP socket
 	// diagnostics (tcp_diag), and ENOENT, which Lookup could not tell from
 	// a closed socket, if not.
@@ -98,6 +99,8 @@ func (c *Conn) Lookup(local, remote netip.AddrPort) (Socket, error) {
 	local, remote = unmap(local), unmap(remote)
 	var family uint8
 	switch {
+	case !local.IsValid() || !remote.IsValid():
+		return Socket{}, fmt.Errorf("sockdiag: lookup %v->%v: not TCP/IP addresses", local, remote)
 	case local.Addr().Is4() && remote.Addr().Is4():
 		family = syscall.AF_INET
 	case local.Addr().Is6() && remote.Addr().Is6():
@@ -131,7 +134,7 @@ func (c *Conn) Lookup(local, remote netip.AddrPort) (Socket, error) {
 // roundTrip sends c.req and returns the payload of the answer with its
 // sequence number: an inet_diag_msg, or nil for the end of a dump.
 func (c *Conn) roundTrip() ([]byte, error) {
-	if err := syscall.Sendto(c.fd, c.req[:], 0, &syscall.SockaddrNetlink{Family: syscall.AF_NETLINK}); err != nil {
+	if err := syscall.Sendto(c.fd, c.req[:], 0, &c.kernel); err != nil {
 		return nil, fmt.Errorf("sockdiag: netlink send: %w", err)
 	}
 	for {

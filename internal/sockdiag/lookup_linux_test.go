@@ -3,6 +3,7 @@ package sockdiag
 import (
 	"context"
 	"errors"
+	"net"
 	"net/netip"
 	"os"
 	"testing"
@@ -115,12 +116,22 @@ func TestLookupNotFound(t *testing.T) {
 	})
 }
 
+func TestLookupBadAddresses(t *testing.T) {
+	c := openT(t)
+	v4, v6 := netip.MustParseAddrPort("127.0.0.1:1"), netip.MustParseAddrPort("[::1]:1")
+	for _, pair := range [][2]netip.AddrPort{{v4, v6}, {netip.AddrPort{}, v4}} {
+		if _, err := c.Lookup(pair[0], pair[1]); err == nil || errors.Is(err, ErrNotFound) {
+			t.Errorf("Lookup(%v, %v): %v, want an error about the addresses", pair[0], pair[1], err)
+		}
+	}
+}
+
 func TestLookupAfterClose(t *testing.T) {
 	c := openT(t)
 	c.Close()
 	a := netip.MustParseAddrPort("127.0.0.1:1")
-	if _, err := c.Lookup(a, a); err == nil || errors.Is(err, ErrNotFound) {
-		t.Errorf("lookup on a closed Conn: %v", err)
+	if _, err := c.Lookup(a, a); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("lookup on a closed Conn: %v, want net.ErrClosed", err)
 	}
 }
 
