@@ -53,7 +53,8 @@ type Socket struct {
 	// holding it links to "socket:[Inode]". It is 0 while a connection
 	// waits in its listener's queue, before the server accepts it.
 	Inode uint64
-	// UID is the owner of the process that created the socket.
+	// UID is the socket's owner: the effective user of the process that
+	// created it.
 	UID uint32
 	// SendQueue is the bytes written by the process and not yet
 	// acknowledged by the peer (sent or not); RecvQueue is the bytes
@@ -68,6 +69,10 @@ type Socket struct {
 	NotSent uint32
 	// PeerWindow is the receive window the peer last advertised, scaled,
 	// in bytes (tcpi_snd_wnd): 0 when the peer's receive buffer is full.
+	// Behind a reader that stopped it can stay below a segment but above 0
+	// for a few hundred milliseconds (on loopback, 95232 then 15360 bytes,
+	// 0 after about 260 ms): the sender fills a window smaller than a
+	// segment only when its persist timer fires.
 	// It is meaningful only when HasPeerWindow (kernels from 5.4 report it).
 	PeerWindow uint32
 	// Probes is the zero-window probes sent without answer
