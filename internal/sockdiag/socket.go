@@ -69,10 +69,10 @@ type Socket struct {
 	NotSent uint32
 	// PeerWindow is the receive window the peer last advertised, scaled,
 	// in bytes (tcpi_snd_wnd): 0 when the peer's receive buffer is full.
-	// Behind a reader that stopped it can stay below a segment but above 0
-	// for a few hundred milliseconds (on loopback, 95232 then 15360 bytes,
-	// 0 after about 260 ms): the sender fills a window smaller than a
-	// segment only when its persist timer fires.
+	// Behind a reader that stopped it can stay above 0 for a few hundred
+	// milliseconds after the writer blocked (measured on loopback: 95232,
+	// then 15360 bytes, 0 after about 260 ms), until the sender's timers
+	// push the last bytes into it.
 	// It is meaningful only when HasPeerWindow (kernels from 5.4 report it).
 	PeerWindow uint32
 	// Probes is the zero-window probes sent without answer
