@@ -86,5 +86,5 @@ func bigLineProtocol(size int) properties.Protocol {
 // declared the server stopped.
 func TestLargeMessagesAddr(t *testing.T) {
 	properties.RunAddr(t, tcpServer(t, bigLines), properties.WithProtocol(bigLineProtocol(16<<10)),
-		properties.Properties("progress", "bounded"), properties.Checks(5))
+		properties.Properties("progress"), properties.Checks(5))
 }

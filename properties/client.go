@@ -55,6 +55,8 @@ type client struct {
 	tainted atomic.Bool           // was stalled: no longer owed answers (String reads it from readers)
 	closed  bool                  // closed, reset or half-closed by the driver
 	quiet   atomic.Bool           // record nothing (memory measurements)
+
+	serverBlockedAt atomic.Int64 // since the check began: when the kernel showed the server's writes to it blocked; 0 not yet
 	nreq    int                   // requests made so far
 
 	v1 v1Client // what protocol v1 knows of this client

@@ -35,12 +35,19 @@ func delivery(e *env) {
 	e.logf("delivery: %v's buffer fills, and stays full while %v publishes one at a time for %v or more", st, p, hold)
 	if e.makesRequests(st.role) && st.lib == nil {
 		e.pipeline(st, 0, 2000) // their answers fill its buffer at once
-		if e.target != nil && e.target.addr != "" && e.cfg.firstTime(e.prop, "deep push") {
-			// A server in its own process has its own kernel send buffer
-			// (up to 4 MiB) to fill first: once per property, request
-			// until it stops reading, and hold the stall longer.
-			e.pipelineUntilBlocked(st, 64<<20)
-			hold = e.bound / 2
+		if kv := e.target.kernel(); kv != nil {
+			// A server reached over TCP has its own kernel send buffer
+			// to fill first: request until it stops reading (or the
+			// kernel shows its writes to st blocked). Small buffers
+			// (shrunk by the suite, or RunExec's) make that cheap, for
+			// every check; the kernel's own (up to 4 MiB) once per
+			// property, holding the stall longer.
+			if kv.shrunk || e.target.smallKernel {
+				e.pipelineUntilBlocked(st, 64<<20)
+			} else if e.cfg.firstTime(e.prop, "deep push") {
+				e.pipelineUntilBlocked(st, 64<<20)
+				hold = e.bound / 2
+			}
 		}
 	}
 	if e.fillBuffers(p, []*client{st}); e.stuck() {
@@ -169,7 +176,7 @@ func (e *env) pipelineUntilBlocked(c *client, max int) {
 	}
 	sent := 0
 	c.outstanding.Add(1 << 40) // their answers are not awaited
-	for sent < max {
+	for sent < max && !e.serverBlocked(c) {
 		_ = c.conn.SetWriteDeadline(time.Now().Add(250 * time.Millisecond))
 		n, err := c.conn.Write(chunk)
 		sent += n

@@ -102,6 +102,15 @@ func leaks(e *env) {
 func (e *env) fillBuffers(p *client, st []*client) {
 	full := func() bool {
 		for _, c := range st {
+			if e.target.kernel().exact() {
+				// Spliced to a real socket: the splice's own buffer is
+				// full long before the server's; the kernel says when the
+				// server's writes block.
+				if !e.serverBlocked(c) {
+					return false
+				}
+				continue
+			}
 			for _, conn := range c.connections() {
 				peer := conn.Peer()
 				if peer == nil || !blocked(peer) {

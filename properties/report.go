@@ -67,7 +67,7 @@ func (e *env) reportData(prop, violation string) *report.Report {
 		Goroutines:     e.stacks,
 	}
 	if !e.target.listens() {
-		r.Transport = "spliced to " + e.target.String()
+		r.Transport = e.transportDesc()
 	}
 	for _, s := range e.trace {
 		r.Steps = append(r.Steps, report.Step{At: s.at, Text: s.text})
@@ -99,7 +99,13 @@ func (e *env) reportData(prop, violation string) *report.Report {
 // transportDesc names the network the clients used.
 func (e *env) transportDesc() string {
 	if !e.target.listens() {
-		return "spliced to " + e.target.String()
+		d := "spliced to " + e.target.String()
+		if kv := e.target.kernel(); kv != nil {
+			for _, n := range kv.notes {
+				d += "; " + n
+			}
+		}
+		return d
 	}
 	return "transport " + e.cfg.transport.String()
 }

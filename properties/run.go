@@ -78,11 +78,18 @@ func run(t suiteT, serve ServeFunc, tg *target, opts []Option) {
 	t.Helper()
 	cfg := newConfig(opts)
 	cfg.target = tg
-	if tg != nil && tg.addr != "" && !cfg.floodSet {
-		// A server in its own process keeps its own socket buffers: on
-		// Linux loopback they absorb up to ~4 MiB of replies before its
-		// Write blocks and it stops reading.
-		cfg.floodSize = max(cfg.floodSize, DefaultFloodBytesAddr)
+	if tg != nil && tg.addr != "" {
+		tg.kv = openKernelView(tg, cfg.bufSize, tg.openDiag)
+		defer tg.kv.close()
+		for _, n := range tg.kv.notes {
+			t.Log(n)
+		}
+		if !cfg.floodSet && !tg.kv.shrunk && !tg.smallKernel {
+			// A server in its own process keeps its own socket buffers:
+			// on Linux loopback they absorb up to ~4 MiB of replies
+			// before its Write blocks and it stops reading.
+			cfg.floodSize = max(cfg.floodSize, DefaultFloodBytesAddr)
+		}
 	}
 	if err := cfg.proto.validate(); err != nil {
 		t.Fatal(err)

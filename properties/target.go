@@ -9,6 +9,7 @@ import (
 
 	"github.com/stallproof/stallproof/faultnet"
 	"github.com/stallproof/stallproof/internal/harness"
+	"github.com/stallproof/stallproof/internal/sockdiag"
 )
 
 // A target is where a check's clients connect: a server Run starts on the
@@ -26,6 +27,22 @@ type target struct {
 	// that started its server and reached it by address), whose
 	// goroutines and heap the suite can see; known: /proc could say.
 	here, known bool
+
+	// smallKernel: the server's kernel buffers are small already (RunExec's
+	// network namespace), so the suite need not shrink them.
+	smallKernel bool
+	// openDiag opens the sock_diag socket in the target's network
+	// namespace; nil: this one.
+	openDiag func() (*sockdiag.Conn, error)
+	kv       *kernelView // opened by run for a target with an address
+}
+
+// kernel returns the kernel's view of the target's sockets, or nil.
+func (tg *target) kernel() *kernelView {
+	if tg == nil {
+		return nil
+	}
+	return tg.kv
 }
 
 // listens reports whether the suite owns the listener: only then can it
@@ -60,6 +77,7 @@ func (tg *target) elsewhere() string {
 type splices struct {
 	mu  sync.Mutex
 	all []*faultnet.Spliced
+	far map[*faultnet.Conn]net.Conn // a client's end → the real connection it is spliced to
 }
 
 // dialSpliced makes one client connection to the target: a faultnet pipe
@@ -78,6 +96,10 @@ func (e *env) dialSpliced(ctx context.Context) (*faultnet.Conn, error) {
 	sp := faultnet.Splice(end, far)
 	e.splices.mu.Lock()
 	e.splices.all = append(e.splices.all, sp)
+	if e.splices.far == nil {
+		e.splices.far = map[*faultnet.Conn]net.Conn{}
+	}
+	e.splices.far[client] = far
 	e.splices.mu.Unlock()
 	return client, nil
 }

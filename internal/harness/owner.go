@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -16,21 +17,8 @@ import (
 // It reads /proc (Linux); elsewhere, or when /proc cannot say, known is
 // false.
 func ListensHere(addr string) (here, known bool) {
-	_, p, err := net.SplitHostPort(addr)
+	inodes, err := ListeningInodes(addr)
 	if err != nil {
-		return false, false
-	}
-	port, err := strconv.ParseUint(p, 10, 16)
-	if err != nil {
-		return false, false
-	}
-	inodes := map[string]bool{}
-	read := false
-	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
-		ok, err := listeningInodes(f, uint16(port), inodes)
-		read = read || (ok && err == nil)
-	}
-	if !read {
 		return false, false
 	}
 	if len(inodes) == 0 {
@@ -45,19 +33,49 @@ func ListensHere(addr string) (here, known bool) {
 		if err != nil || !strings.HasPrefix(link, "socket:[") {
 			continue
 		}
-		if inodes[strings.TrimSuffix(strings.TrimPrefix(link, "socket:["), "]")] {
+		ino, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimPrefix(link, "socket:["), "]"), 10, 64)
+		if err == nil && slices.Contains(inodes, ino) {
 			return true, true
 		}
 	}
 	return false, true
 }
 
-// listeningInodes adds to inodes the inode of every socket in the
+// ListeningInodes returns the inodes of the TCP sockets (IPv4 and IPv6)
+// that listen on addr's port, in this process's network namespace, from
+// /proc/net/tcp and /proc/net/tcp6 (Linux). It fails when neither can be
+// read.
+func ListeningInodes(addr string) ([]uint64, error) {
+	_, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	port, err := strconv.ParseUint(p, 10, 16)
+	if err != nil {
+		return nil, fmt.Errorf("port of %s: %w", addr, err)
+	}
+	var inodes []uint64
+	read := false
+	var firstErr error
+	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		err := listeningInodes(f, uint16(port), &inodes)
+		read = read || err == nil
+		if firstErr == nil {
+			firstErr = err
+		}
+	}
+	if !read {
+		return nil, firstErr
+	}
+	return inodes, nil
+}
+
+// listeningInodes appends to inodes the inode of every socket in the
 // /proc/net/tcp-format file name that listens on port.
-func listeningInodes(name string, port uint16, inodes map[string]bool) (bool, error) {
+func listeningInodes(name string, port uint16, inodes *[]uint64) error {
 	f, err := os.Open(name)
 	if err != nil {
-		return false, err
+		return err
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
@@ -69,7 +87,9 @@ func listeningInodes(name string, port uint16, inodes map[string]bool) (bool, er
 		if len(fs) < 10 || fs[3] != "0A" || !strings.HasSuffix(fs[1], want) {
 			continue
 		}
-		inodes[fs[9]] = true
+		if ino, err := strconv.ParseUint(fs[9], 10, 64); err == nil && ino != 0 {
+			*inodes = append(*inodes, ino)
+		}
 	}
-	return true, sc.Err()
+	return sc.Err()
 }

@@ -1,0 +1,132 @@
+package properties
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/stallproof/stallproof/internal/harness"
+	"github.com/stallproof/stallproof/internal/sockdiag"
+)
+
+// kernelView is what the suite sees of a server it reaches over real TCP
+// on this machine (RunAddr, check, RunExec): on loopback both ends of every
+// connection are in one kernel, which can say how much the server's end
+// has queued and whether the server's next Write would block (sock_diag,
+// package internal/sockdiag). Without such a view, a server in its own
+// process has a send buffer the kernel grows to 4 MiB, and the suite can
+// only guess how much to push through a stalled client before the server
+// blocks: it pushes megabytes once per property, and says so.
+type kernelView struct {
+	diag *sockdiag.Conn // nil: no view of the server's sockets (why)
+	why  string
+
+	// shrunk: the server's listening socket's send buffer was set to the
+	// suite's buffer size, so every connection it accepts blocks its
+	// writer after kilobytes, as on the in-memory network.
+	shrunk bool
+	notes  []string // what the suite did to the server's sockets, or could not
+	pid    int      // the server's process, once found
+}
+
+// openKernelView opens the view for tg, and, for a server in another
+// process, shrinks its listening socket's send buffer to bufSize. open
+// opens the sock_diag socket in the target's network namespace (nil: this
+// one).
+func openKernelView(tg *target, bufSize int, open func() (*sockdiag.Conn, error)) *kernelView {
+	kv := &kernelView{}
+	if open == nil {
+		open = sockdiag.Open
+	}
+	d, err := open()
+	if err != nil {
+		kv.why = fmt.Sprintf("the kernel's view of the server's sockets is not available (%v)", err)
+		kv.notes = append(kv.notes, kv.why+": how much to push through a stalled client is a guess")
+		return kv
+	}
+	kv.diag = d
+	if tg.smallKernel {
+		return kv // the target's kernel buffers are small already
+	}
+	inodes, err := harness.ListeningInodes(tg.addr)
+	if err == nil && len(inodes) == 0 {
+		err = errors.New("no listening socket found")
+	}
+	for _, ino := range inodes {
+		var pid int
+		if pid, err = sockdiag.ShrinkSendBuffer(sockdiag.Socket{Inode: ino}, bufSize, kv.pid); err != nil {
+			break
+		}
+		kv.pid = pid
+	}
+	if err != nil {
+		kv.notes = append(kv.notes, fmt.Sprintf("the server's send buffers keep the kernel's size (up to 4 MiB): setting them failed: %v", err))
+		return kv
+	}
+	kv.shrunk = true
+	kv.notes = append(kv.notes, fmt.Sprintf("the suite set the send buffer of the server's listening socket to %d bytes (SO_SNDBUF, through pidfd_getfd), so a stalled client blocks the server's writes after kilobytes", bufSize))
+	return kv
+}
+
+func (kv *kernelView) close() {
+	if kv != nil && kv.diag != nil {
+		_ = kv.diag.Close()
+	}
+}
+
+// exact reports whether a stalled client blocks the server after
+// kilobytes, as in memory: its buffers are small, and the suite can see
+// when its writes block.
+func (kv *kernelView) exact() bool { return kv != nil && kv.diag != nil }
+
+// serverSocket returns the kernel's view of the server's end of client c's
+// first connection, when c is spliced to a real socket and a view is
+// open.
+func (e *env) serverSocket(c *client) (sockdiag.Socket, bool) {
+	kv := e.target.kernel()
+	if kv == nil || kv.diag == nil {
+		return sockdiag.Socket{}, false
+	}
+	far := e.farEnd(c)
+	if far == nil {
+		return sockdiag.Socket{}, false
+	}
+	local, remote := sockdiag.ServerSide(far)
+	if !local.IsValid() || !remote.IsValid() {
+		return sockdiag.Socket{}, false
+	}
+	s, err := kv.diag.Lookup(local, remote)
+	return s, err == nil
+}
+
+// serverBlocked reports whether the server's writes to c are blocked,
+// seen in the kernel; the first time, it records a "server-blocked" event
+// in the trace and on c's timeline.
+func (e *env) serverBlocked(c *client) bool {
+	if c.serverBlockedAt.Load() != 0 {
+		return true
+	}
+	s, ok := e.serverSocket(c)
+	if !ok || !s.WriteBlocked() {
+		return false
+	}
+	if c.serverBlockedAt.CompareAndSwap(0, int64(time.Since(e.start))) {
+		text := fmt.Sprintf("%d bytes queued, sndbuf %d, window %d", s.WriteQueued, s.SendBuffer, s.PeerWindow)
+		e.logf("server-blocked: the server's writes to %v block: %s", c, text)
+		c.mark("server-blocked", []byte(text))
+	}
+	return true
+}
+
+// farEnd returns the real connection client c's first connection is
+// spliced to, or nil.
+func (e *env) farEnd(c *client) net.Conn {
+	conns := c.connections()
+	if len(conns) == 0 {
+		return nil
+	}
+	e.splices.mu.Lock()
+	defer e.splices.mu.Unlock()
+	return e.splices.far[conns[0]]
+}
