@@ -57,7 +57,7 @@ type client struct {
 	quiet   atomic.Bool           // record nothing (memory measurements)
 
 	serverBlockedAt atomic.Int64 // since the check began: when the kernel showed the server's writes to it blocked; 0 not yet
-	nreq    int                   // requests made so far
+	nreq            int          // requests made so far
 
 	v1 v1Client // what protocol v1 knows of this client
 }
