@@ -139,7 +139,7 @@ func (e *env) violate(prop, format string, args ...any) {
 	if !seen {
 		e.cfg.noteViolation(e.prop, prop, msg)
 	}
-	if capture {
+	if capture && e.target.inProcess() {
 		s := serverStacks(e.before)
 		e.mu.Lock()
 		e.stacks = s

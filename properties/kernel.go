@@ -114,10 +114,14 @@ func (e *env) serverBlocked(c *client) bool {
 	if c.serverBlockedAt.CompareAndSwap(0, int64(time.Since(e.start))) {
 		text := fmt.Sprintf("%d bytes queued, sndbuf %d, window %d", s.WriteQueued, s.SendBuffer, s.PeerWindow)
 		e.logf("server-blocked: the server's writes to %v block: %s", c, text)
-		c.mark("server-blocked", []byte(text))
+		c.mark(serverBlockedKind, []byte(text))
 	}
 	return true
 }
+
+// serverBlockedKind is the kind of the event that says the server's writes
+// to a client blocked, in reports and on the timeline.
+const serverBlockedKind = "server-blocked"
 
 // farEnd returns the real connection client c's first connection is
 // spliced to, or nil.

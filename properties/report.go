@@ -3,6 +3,7 @@ package properties
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/stallproof/stallproof/faultnet"
 	"github.com/stallproof/stallproof/properties/report"
@@ -36,6 +37,9 @@ func (e *env) report(prop, violation string) string {
 		}
 		fmt.Fprintf(&b, "  %v: wrote %d B, read %d B, %d B unsent; %d pushes; last messages %q\n",
 			c, wrote, read, unsent, c.pushCount(), c.lastLines())
+		if at := c.serverBlockedAt.Load(); at != 0 {
+			fmt.Fprintf(&b, "      t=%v server-blocked: the kernel showed the server's writes to it blocked\n", time.Duration(at).Round(time.Microsecond))
+		}
 		for _, conn := range conns {
 			for _, ev := range conn.Events() {
 				if ev.Kind != faultnet.EventClose {
@@ -44,7 +48,10 @@ func (e *env) report(prop, violation string) string {
 			}
 		}
 	}
-	if e.stacks != "" {
+	switch {
+	case !e.target.inProcess():
+		fmt.Fprintf(&b, "server goroutines: not shown: %s (the suite's own goroutines are not the server's)\n", e.target.elsewhere())
+	case e.stacks != "":
 		b.WriteString("server goroutines when the first violation was seen:\n")
 		b.WriteString(e.stacks)
 	}
@@ -85,6 +92,12 @@ func (e *env) reportData(prop, violation string) *report.Report {
 		rc.Spans = report.SpansFromEvents(rc.Events)
 		c.mu.Lock()
 		for _, m := range c.marks {
+			if m.kind == serverBlockedKind {
+				// Seen in the kernel, not sent or received: an event of
+				// the connection, as buffer-full is.
+				rc.Events = append(rc.Events, report.Event{At: m.at, Kind: m.kind, Text: m.text})
+				continue
+			}
 			rc.Marks = append(rc.Marks, report.Mark{At: m.at, Kind: m.kind, Text: m.text})
 		}
 		c.mu.Unlock()
