@@ -43,6 +43,8 @@ type client struct {
 	pushes     int
 	pushBytes  int64 // bytes of the pushed messages
 	lastPushAt time.Time
+	version    int64 // of the last push that had one (Protocol.Version)
+	versioned  bool
 	notices    int // Error messages with no request outstanding: "you were dropped"
 	readErr    error
 	cond       *sync.Cond // signalled on every push and when the reader ends
@@ -172,7 +174,7 @@ func (c *client) readLoop() {
 			default: // only a client that stopped reading falls this far behind
 			}
 		case Push:
-			c.notePush(len(msg))
+			c.notePush(msg)
 		}
 	}
 	err := sc.Err()
@@ -213,13 +215,28 @@ func (c *client) isGreeted() bool {
 	return !c.greetedAt.IsZero() && c.greetErr == ""
 }
 
-func (c *client) notePush(n int) {
+func (c *client) notePush(msg []byte) {
+	v, versioned := c.env.proto.version(c.role.Name, msg)
 	c.mu.Lock()
 	c.pushes++
-	c.pushBytes += int64(n)
+	c.pushBytes += int64(len(msg))
 	c.lastPushAt = time.Now()
+	if versioned {
+		c.version, c.versioned = v, true
+	}
 	c.cond.Broadcast()
 	c.mu.Unlock()
+	if versioned {
+		c.env.noteVersion(v)
+	}
+}
+
+// lastVersion returns the version of the last push the client received
+// that had one.
+func (c *client) lastVersion() (int64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.version, c.versioned
 }
 
 func (c *client) noteNotice() {

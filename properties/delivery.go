@@ -10,6 +10,9 @@ import (
 // that resumes either catches up or is told it was dropped (closed, or an
 // Error message), never left silently stuck.
 func delivery(e *env) {
+	if e.proto.Delivery == Latest && e.proto.Version == nil {
+		e.skipPhase("freshness", "the protocol has no Version: only the arrival of pushes is checked, not that they carry the newest state")
+	}
 	sub := e.subscriber()
 	pub := e.requester()
 	for _, k := range []kind{healthy, fragmenter, trickler} {
@@ -102,8 +105,18 @@ func (e *env) checkDelivery() {
 			ok = c.waitFor(func() bool { return c.pushes >= want })
 		}
 		if !ok {
-			e.violate(propDelivery, "%v received %d pushes within %v; %d publishes by other clients since it subscribed owe it %s (last messages %q)",
-				c, c.pushCount(), e.bound, want, e.proto.Delivery.owes(want), c.lastLines())
+			hint := ""
+			if n := c.pushCount(); n > 0 && e.proto.Delivery != Latest {
+				hint = "; if the server may conflate (send only the latest state), declare Delivery: Latest"
+			}
+			e.violate(propDelivery, "%v received %d pushes within %v; %d publishes by other clients since it subscribed owe it %s (last messages %q)%s",
+				c, c.pushCount(), e.bound, want, e.proto.Delivery.owes(want), c.lastLines(), hint)
+			return
+		}
+		if e.proto.Version != nil && !c.waitFor(func() bool { return c.versioned && c.version >= e.newest.Load() }) {
+			v, _ := c.lastVersion()
+			e.violate(propDelivery, "%v's last push carries version %d within %v of the last publish, while version %d was pushed to another client: it was sent stale state (last messages %q)",
+				c, v, e.bound, e.newest.Load(), c.lastLines())
 			return
 		}
 	}
@@ -143,6 +156,22 @@ func (e *env) resumed(st, p *client) {
 	if notices > 0 || gone {
 		e.logf("%v was told it was dropped (%d error messages; connection: %v)", st, notices, st.err())
 		return
+	}
+	if e.proto.Version != nil {
+		// With versions, catching up means holding the newest state,
+		// before anything more is published: a server that kept the
+		// oldest pending state for the stalled client sends it that.
+		newest := e.newest.Load()
+		ok := st.waitFor(func() bool {
+			v, has := st.version, st.versioned
+			return (has && v >= newest) || st.notices > notices || st.readErr != nil
+		})
+		if !ok {
+			v, _ := st.lastVersion()
+			e.violate(propDelivery, "%v stalled, then resumed reading: its last push within %v carries version %d, not the newest, %d, and it was not told it was dropped (last messages %q)",
+				st, e.bound, v, newest, st.lastLines())
+			return
+		}
 	}
 	if e.request(p, 0); e.stuck() {
 		return
@@ -188,4 +217,14 @@ func (e *env) pipelineUntilBlocked(c *client, max int) {
 		}
 	}
 	e.logf("%v sent %d bytes of requests without reading before the server stopped reading them", c, sent)
+}
+
+// noteVersion records that a client was pushed version v.
+func (e *env) noteVersion(v int64) {
+	for {
+		old := e.newest.Load()
+		if v <= old || e.newest.CompareAndSwap(old, v) {
+			return
+		}
+	}
 }

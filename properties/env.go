@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/goleak"
@@ -52,6 +53,8 @@ type env struct {
 	serveEnded bool
 	answered   int    // requests answered, over all clients
 	inconc     string // why the check was inconclusive (inconclusive.go), or ""
+
+	newest atomic.Int64 // the newest version any client was pushed (Protocol.Version), -1 if none
 	pubs       []publish
 }
 
@@ -74,6 +77,7 @@ func newEnv(t *rapid.T, cfg *config, prop string, serve ServeFunc) *env {
 		classes:    map[string]string{},
 		serveEnd:   make(chan struct{}),
 	}
+	e.newest.Store(-1)
 	if e.proto.v1 {
 		e.v1 = newV1State(e)
 	}
@@ -252,7 +256,7 @@ func (e *env) connectLib(ctx context.Context, c *client) error {
 		cl, err := e.proto.Connect(ctx, dial, ClientInfo{ID: c.id, Role: c.role.Name}, func(msg []byte) {
 			c.mark("push", msg)
 			c.remember(msg)
-			c.notePush(len(msg))
+			c.notePush(msg)
 		})
 		ch <- result{cl, err}
 	}()

@@ -56,6 +56,17 @@ type Protocol struct {
 	// Delivery says what pushes promise (default EveryPublish).
 	Delivery Delivery
 
+	// Version, for a push, returns the version of the state it carries (a
+	// sequence number, a tick, a timestamp: larger is newer), and whether
+	// it has one. With it, the delivery property checks freshness, not
+	// only arrival: once publishing stops, every healthy subscriber's last
+	// push carries the newest version any client was pushed, and a stalled
+	// subscriber that resumes catches up to it. That is what Latest
+	// promises: a conflating server that keeps the oldest pending state
+	// instead of the newest passes an arrival check and fails this one.
+	// Nil: only arrival is checked, and the verdict says so.
+	Version func(role string, msg []byte) (version int64, ok bool)
+
 	// Connect makes one client with your own client library, instead of
 	// Hello, Request, Split, Greeted and Classify. It must use dial for
 	// every connection it makes (plug it into the library's dialer hook:
@@ -103,6 +114,14 @@ type Role struct {
 	Ungreeted bool
 }
 
+// version returns a push's version, when the protocol says.
+func (p *Protocol) version(role string, msg []byte) (int64, bool) {
+	if p.Version == nil {
+		return 0, false
+	}
+	return p.Version(role, msg)
+}
+
 // greets reports whether clients of role r wait for a greeting.
 func (p *Protocol) greets(r *Role) bool { return p.Greeted != nil && !r.Ungreeted && p.Connect == nil }
 
@@ -140,6 +159,13 @@ func (c Class) String() string {
 }
 
 // Delivery is what a server promises its subscribers.
+//
+// Either way, the suite assumes one topic: every publish, by any client of
+// a role that Publishes, is owed to every client of a role that
+// Subscribes (other than the publisher). A server with topics or channels
+// is described with one: every subscriber's Hello subscribes to the
+// channel every publisher's Request publishes to (the built-in protocols
+// take the channel as an option).
 type Delivery int
 
 const (
@@ -147,8 +173,11 @@ const (
 	// subscriber as at least one push (a chat, a message broker).
 	EveryPublish Delivery = iota
 	// Latest: the server may conflate, sending a subscriber only the
-	// newest state (a tally, a price); a healthy subscriber still
-	// receives a push after each publish, soon.
+	// newest state (a tally, a price, a ticker); a healthy subscriber
+	// still receives a push after each publish, soon. With
+	// Protocol.Version the pushes must also be fresh: at the end, each
+	// subscriber holds the newest state; without it, only arrival is
+	// checked, and the delivery verdict says so.
 	Latest
 )
 

@@ -1,0 +1,233 @@
+package properties_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stallproof/stallproof/properties"
+)
+
+// ticker is a state feed: "SET value" makes the next price, numbered by
+// one sequence for all publishers, and answers "OK seq"; every subscriber
+// ("SUB", answered "OK 0") is pushed "PRICE seq value" through a one-slot
+// mailbox that its own writer goroutine drains: a slow subscriber skips
+// prices (conflation) but never holds up the others. The slot keeps the
+// newest price; with staleSlot it keeps the oldest pending one instead, so
+// a subscriber that fell behind is left holding a stale price: every push
+// arrives, but not the newest state.
+type ticker struct {
+	staleSlot bool
+
+	mu   sync.Mutex
+	seq  int
+	subs map[*tickerSub]bool
+}
+
+type tickerSub struct {
+	mu     sync.Mutex
+	slot   []byte // the pending push, nil if none
+	wake   chan struct{}
+	closed bool
+}
+
+func (tk *ticker) Serve(ctx context.Context, ln net.Listener) error {
+	tk.subs = map[*tickerSub]bool{}
+	stop := context.AfterFunc(ctx, func() { ln.Close() })
+	defer stop()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	var conns sync.Map
+	defer conns.Range(func(c, _ any) bool { c.(net.Conn).Close(); return true })
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			continue
+		}
+		conns.Store(c, true)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer conns.Delete(c)
+			tk.serveConn(c)
+		}()
+	}
+}
+
+func (tk *ticker) serveConn(c net.Conn) {
+	defer c.Close()
+	s := &tickerSub{wake: make(chan struct{}, 1)}
+	var replies sync.Mutex // the reader's replies and the writer's pushes do not interleave
+	done := make(chan struct{})
+	defer func() {
+		tk.mu.Lock()
+		delete(tk.subs, s)
+		tk.mu.Unlock()
+		c.Close()
+		<-done
+	}()
+	quit := make(chan struct{})
+	go func() { // the writer: drains the slot
+		defer close(done)
+		for {
+			select {
+			case <-quit:
+				return
+			case <-s.wake:
+			}
+			s.mu.Lock()
+			msg, closed := s.slot, s.closed
+			s.slot = nil
+			s.mu.Unlock()
+			if closed {
+				return
+			}
+			if msg == nil {
+				continue
+			}
+			replies.Lock()
+			_, err := c.Write(msg)
+			replies.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	defer func() {
+		s.mu.Lock()
+		s.closed = true
+		s.mu.Unlock()
+		close(quit)
+	}()
+	r := bufio.NewReader(c)
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return
+		}
+		line = strings.TrimSpace(line)
+		var reply string
+		switch {
+		case line == "SUB":
+			tk.mu.Lock()
+			tk.subs[s] = true
+			tk.mu.Unlock()
+			reply = "OK 0\n"
+		case strings.HasPrefix(line, "SET "):
+			tk.mu.Lock()
+			tk.seq++
+			push := fmt.Appendf(nil, "PRICE %d %s\n", tk.seq, line[4:])
+			for sub := range tk.subs {
+				sub.offer(push, tk.staleSlot)
+			}
+			reply = fmt.Sprintf("OK %d\n", tk.seq)
+			tk.mu.Unlock()
+		default:
+			reply = "ERR unknown\n"
+		}
+		replies.Lock()
+		_ = c.SetWriteDeadline(time.Now().Add(10 * time.Second))
+		_, err = c.Write([]byte(reply))
+		replies.Unlock()
+		if err != nil {
+			return
+		}
+	}
+}
+
+// offer puts push in the slot without blocking.
+func (s *tickerSub) offer(push []byte, keepOldest bool) {
+	s.mu.Lock()
+	if s.closed || (keepOldest && s.slot != nil) {
+		s.mu.Unlock()
+		return
+	}
+	s.slot = push
+	s.mu.Unlock()
+	select { // wake the writer, which may be awake already
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// tickerProtocol describes the ticker, with prices versioned by their
+// sequence number.
+func tickerProtocol() properties.Protocol {
+	return properties.Protocol{
+		Name: "ticker",
+		Roles: []properties.Role{
+			{Name: "publisher", Publishes: true, Ungreeted: true,
+				Request: func(id, n int) []byte { return fmt.Appendf(nil, "SET %d.%02d\n", 100+id, n%100) }},
+			{Name: "subscriber", Subscribes: true,
+				Hello: func(int) []byte { return []byte("SUB\n") }},
+		},
+		Greeted:  func(_ string, _ int, msg []byte) bool { return string(msg) == "OK 0" },
+		Delivery: properties.Latest,
+		Classify: func(_ string, msg []byte) properties.Class {
+			switch {
+			case bytes.HasPrefix(msg, []byte("PRICE ")):
+				return properties.Push
+			case bytes.HasPrefix(msg, []byte("ERR")):
+				return properties.Error
+			}
+			return properties.Reply
+		},
+		Version: func(_ string, msg []byte) (int64, bool) {
+			f := bytes.Fields(msg)
+			if len(f) < 2 {
+				return 0, false
+			}
+			v, err := strconv.ParseInt(string(f[1]), 10, 64)
+			return v, err == nil
+		},
+	}
+}
+
+const tickerEnv = "STALLPROOF_TICKER_CHILD"
+
+// TestTickerChild runs delivery against the stale-slot ticker; only as a
+// child of TestLatestIsFresh.
+func TestTickerChild(t *testing.T) {
+	if os.Getenv(tickerEnv) == "" {
+		t.Skip("runs only as a child of TestLatestIsFresh")
+	}
+	properties.Run(t, (&ticker{staleSlot: true}).Serve, properties.WithProtocol(tickerProtocol()),
+		properties.Properties("delivery"))
+}
+
+// TestLatestIsFresh: with Delivery Latest and a Version, delivery checks
+// that subscribers hold the newest state, not only that pushes arrive: a
+// ticker whose slot keeps the oldest pending price fails it; the one that
+// keeps the newest passes.
+func TestLatestIsFresh(t *testing.T) {
+	if os.Getenv(tickerEnv) != "" {
+		t.Skip("in a child")
+	}
+	t.Run("newest", func(t *testing.T) {
+		properties.Run(t, (&ticker{}).Serve, properties.WithProtocol(tickerProtocol()),
+			properties.Properties("delivery"))
+	})
+	t.Run("stale", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestTickerChild$", "-test.v", "-rapid.nofailfile")
+		cmd.Env = append(os.Environ(), tickerEnv+"=1")
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "not the newest") && !strings.Contains(string(out), "stale state") {
+			t.Fatalf("the stale-slot ticker: want delivery to fail on a stale price (failed: %v):\n%s", err != nil, out)
+		}
+	})
+}
