@@ -55,7 +55,7 @@ type env struct {
 	inconc     string // why the check was inconclusive (inconclusive.go), or ""
 
 	newest atomic.Int64 // the newest version any client was pushed (Protocol.Version), -1 if none
-	pubs       []publish
+	pubs   []publish
 }
 
 // traceStep is one step of the scenario, as the report shows it.
