@@ -26,14 +26,22 @@ import (
 type broker struct {
 	writeDeadline time.Duration
 	maxPending    int
+	// hangOnShutdown: Serve waits for its clients to leave instead of
+	// closing them (a Close that blocks on a stalled client).
+	hangOnShutdown bool
+}
 
+// brokerState is one Serve's: a Run calls Serve once per check, and a
+// Serve that hangs may still run beside the next.
+type brokerState struct {
+	*broker
 	mu   sync.Mutex
 	subs map[*brokerConn]bool
 	all  map[*brokerConn]bool
 }
 
 type brokerConn struct {
-	b       *broker
+	b       *brokerState
 	c       net.Conn
 	mu      sync.Mutex
 	cond    *sync.Cond
@@ -41,13 +49,16 @@ type brokerConn struct {
 	closed  bool
 }
 
-func (b *broker) Serve(ctx context.Context, ln net.Listener) error {
-	b.subs, b.all = map[*brokerConn]bool{}, map[*brokerConn]bool{}
+func (cfg *broker) Serve(ctx context.Context, ln net.Listener) error {
+	b := &brokerState{broker: cfg, subs: map[*brokerConn]bool{}, all: map[*brokerConn]bool{}}
 	var wg sync.WaitGroup
 	stop := context.AfterFunc(ctx, func() { ln.Close() })
 	defer stop()
 	defer wg.Wait()
 	defer func() {
+		if b.hangOnShutdown {
+			return
+		}
 		b.mu.Lock()
 		for c := range b.all {
 			c.close()

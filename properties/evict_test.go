@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stallproof/stallproof/properties"
+	"github.com/stallproof/stallproof/properties/report"
 )
 
 // A NATS-like broker (broker_test.go) closes a client whose writes block
@@ -37,8 +38,15 @@ func TestEvictionChild(t *testing.T) {
 			properties.SlowConsumers(properties.Evict(time.Second)),
 			properties.HeapPerStalledClient(64<<20),
 			properties.Properties("bounded"), properties.Checks(3))
+	case "hang":
+		// A broker with limits it declares, whose shutdown waits for its
+		// clients to leave.
+		b := &broker{writeDeadline: time.Second, maxPending: 1 << 20, hangOnShutdown: true}
+		properties.Run(t, b.Serve, properties.WithProtocol(brokerProtocol()),
+			properties.SlowConsumers(properties.Evict(time.Second)),
+			properties.HeapPerStalledClient(1<<20), properties.Checks(5))
 	default:
-		t.Skip("runs only as a child of TestDeclaredEviction")
+		t.Skip("runs only as a child of TestDeclaredEviction or TestShutdownHang")
 	}
 }
 
@@ -76,5 +84,41 @@ func TestDeclaredEviction(t *testing.T) {
 				t.Fatalf("a broker that never evicts failed, but not with %q:\n%s", tc.want, out)
 			}
 		})
+	}
+}
+
+// TestShutdownHang: a server whose Serve does not return until its clients
+// leave fails leaks, which checks shutdowns, and only leaks: every other
+// property gets its own verdict, with the hang noted.
+func TestShutdownHang(t *testing.T) {
+	if os.Getenv(evictEnv) != "" || os.Getenv(mutantEnv) != "" || os.Getenv(policyEnv) != "" {
+		t.Skip("in a child")
+	}
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestEvictionChild$", "-test.v", "-rapid.nofailfile")
+	cmd.Env = append(os.Environ(), evictEnv+"=hang")
+	out, _ := cmd.CombinedOutput()
+	got := map[string]report.Verdict{}
+	for _, line := range strings.Split(string(out), "\n") {
+		if v, ok, err := report.ParseVerdict(line); ok && err == nil {
+			got[v.Property] = v
+		}
+	}
+	want := map[string]string{"progress": report.Pass, "delivery": report.Pass, "isolation": report.Pass, "bounded": report.Pass, "leaks": report.Fail}
+	for prop, res := range want {
+		if got[prop].Result != res {
+			t.Errorf("%s: %s, want %s (%s)", prop, got[prop].Result, res, got[prop].Violation)
+		}
+	}
+	if v := got["leaks"]; !strings.Contains(v.Violation, "Serve did not return") {
+		t.Errorf("leaks failed with %q, want the hang", v.Violation)
+	}
+	if v := got["progress"]; !strings.Contains(v.Note, "Serve did not return") {
+		t.Errorf("progress's note %q does not mention the hang", v.Note)
+	}
+	if t.Failed() {
+		t.Logf("the child's output:\n%s", out)
 	}
 }

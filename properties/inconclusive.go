@@ -111,15 +111,38 @@ func (e *env) skipPhase(phase, why string) {
 	}
 }
 
+// noteHang records that Serve did not return after a check of property
+// under: the first time in the Run.
+func (c *config) noteHang(under, msg string) {
+	c.run.mu.Lock()
+	defer c.run.mu.Unlock()
+	if c.run.hang == "" {
+		c.run.hang = msg
+	}
+	if _, ok := c.run.hangs[under]; !ok {
+		c.run.hangs[under] = msg
+	}
+}
+
+// hung returns the first hang of the Run, or "".
+func (c *config) hung() string {
+	c.run.mu.Lock()
+	defer c.run.mu.Unlock()
+	return c.run.hang
+}
+
 // verdictNote is what the verdict of property under did not cover.
 func (c *config) verdictNote(under string) string {
 	n, of, why := c.inconclusiveChecks(under)
 	c.run.mu.Lock()
-	phase := c.run.skippedPhases[under]
+	phase, hang := c.run.skippedPhases[under], c.run.hangs[under]
 	c.run.mu.Unlock()
 	var notes []string
 	if phase != "" {
 		notes = append(notes, "not checked: "+phase)
+	}
+	if hang != "" {
+		notes = append(notes, hang)
 	}
 	if n > 0 {
 		notes = append(notes, fmt.Sprintf("%d of %d checks inconclusive: %s", n, of, why))

@@ -71,6 +71,8 @@ type runState struct {
 	inconclusive    map[string]int    // property → checks that were inconclusive
 	inconclusiveWhy map[string]string // property → the first one's reason
 	skippedPhases   map[string]string // property → a phase that could not run, and why
+	hangs           map[string]string // property → Serve did not return after one of its checks
+	hang            string            // the first such hang of the Run
 }
 
 // firstTime reports, once per property, that this check is the one to do
@@ -205,7 +207,7 @@ func newConfig(opts []Option) config {
 		run: &runState{
 			first: map[string]time.Duration{}, liveness: map[string]bool{}, failed: map[string]failure{}, deep: map[string]bool{},
 			ran: map[string]int{}, inconclusive: map[string]int{}, inconclusiveWhy: map[string]string{},
-			skippedPhases: map[string]string{},
+			skippedPhases: map[string]string{}, hangs: map[string]string{},
 		},
 	}
 	for _, o := range opts {
