@@ -344,6 +344,10 @@ func (e *env) expectAnswer(c *client, req []byte, sentAt time.Time) bool {
 		return false
 	}
 	e.noteAnswered(c, sentAt)
+	e.mu.Lock()
+	e.replyCount++
+	e.replyBytes += int64(len(r.msg)) + 1 // and a terminator
+	e.mu.Unlock()
 	if e.v1 != nil {
 		e.v1.answered(c, req, r)
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -177,12 +178,22 @@ func (c *brokerConn) closeLocked() {
 
 // brokerProtocol describes broker to the suite: publishers, and
 // subscribers that PING.
-func brokerProtocol() properties.Protocol {
+func brokerProtocol() properties.Protocol { return brokerProtocolSized(0) }
+
+// brokerProtocolSized is brokerProtocol with payloads of size bytes (0:
+// a few).
+func brokerProtocolSized(size int) properties.Protocol {
+	pad := strings.Repeat("x", size)
 	return properties.Protocol{
 		Name: "broker",
 		Roles: []properties.Role{
 			{Name: "publisher", Publishes: true, Ungreeted: true,
-				Request: func(id, n int) []byte { return fmt.Appendf(nil, "PUB c%d-%d\n", id, n) }},
+				Request: func(id, n int) []byte {
+					if size > 0 {
+						return fmt.Appendf(nil, "PUB %s\n", pad)
+					}
+					return fmt.Appendf(nil, "PUB c%d-%d\n", id, n)
+				}},
 			{Name: "subscriber", Subscribes: true,
 				Hello:   func(int) []byte { return []byte("SUB\n") },
 				Request: func(int, int) []byte { return []byte("PING\n") }},

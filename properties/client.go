@@ -231,6 +231,13 @@ func (c *client) notePush(msg []byte) {
 	}
 }
 
+// pushTotals returns the pushes the client received, and their bytes.
+func (c *client) pushTotals() (pushes, bytes int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return int64(c.pushes), c.pushBytes
+}
+
 // lastVersion returns the version of the last push the client received
 // that had one.
 func (c *client) lastVersion() (int64, bool) {

@@ -52,6 +52,8 @@ type env struct {
 	serveErr   error
 	serveEnded bool
 	answered   int    // requests answered, over all clients
+	replyCount int    // replies whose size was counted, and their bytes:
+	replyBytes int64  // the flood's measure of what a request owes
 	inconc     string // why the check was inconclusive (inconclusive.go), or ""
 
 	newest atomic.Int64 // the newest version any client was pushed (Protocol.Version), -1 if none

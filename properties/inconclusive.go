@@ -147,5 +147,8 @@ func (c *config) verdictNote(under string) string {
 	if n > 0 {
 		notes = append(notes, fmt.Sprintf("%d of %d checks inconclusive: %s", n, of, why))
 	}
+	if h := c.heapNote(under); h != "" {
+		notes = append(notes, h)
+	}
 	return strings.Join(notes, "; ")
 }

@@ -73,6 +73,7 @@ type runState struct {
 	skippedPhases   map[string]string // property → a phase that could not run, and why
 	hangs           map[string]string // property → Serve did not return after one of its checks
 	hang            string            // the first such hang of the Run
+	heaps           map[string]heapMeasure
 }
 
 // firstTime reports, once per property, that this check is the one to do
@@ -207,7 +208,7 @@ func newConfig(opts []Option) config {
 		run: &runState{
 			first: map[string]time.Duration{}, liveness: map[string]bool{}, failed: map[string]failure{}, deep: map[string]bool{},
 			ran: map[string]int{}, inconclusive: map[string]int{}, inconclusiveWhy: map[string]string{},
-			skippedPhases: map[string]string{}, hangs: map[string]string{},
+			skippedPhases: map[string]string{}, hangs: map[string]string{}, heaps: map[string]heapMeasure{},
 		},
 	}
 	for _, o := range opts {

@@ -19,6 +19,7 @@ type SlowConsumerPolicy struct {
 	action    policyAction
 	within    time.Duration // evict: closed within this after it stalls
 	maxQueued int           // drop: bytes queued per client at most
+	maxMsgs   int           // drop: messages queued per client at most
 }
 
 type policyAction int
@@ -51,11 +52,22 @@ func Drop(maxQueued int) SlowConsumerPolicy {
 	return SlowConsumerPolicy{action: drop, maxQueued: maxQueued}
 }
 
+// DropMessages is Drop with the queue's limit in messages, as a broker
+// documents it (mosquitto's max_queued_messages, say): the bounded
+// property converts it to bytes with the size of the pushes a healthy
+// subscriber receives in the same check.
+func DropMessages(n int) SlowConsumerPolicy {
+	return SlowConsumerPolicy{action: drop, maxMsgs: n}
+}
+
 func (p SlowConsumerPolicy) String() string {
 	switch p.action {
 	case evict:
 		return fmt.Sprintf("Evict(%v)", p.within)
 	case drop:
+		if p.maxMsgs > 0 {
+			return fmt.Sprintf("DropMessages(%d)", p.maxMsgs)
+		}
 		return fmt.Sprintf("Drop(%d)", p.maxQueued)
 	}
 	return "PushBack()"
@@ -68,7 +80,7 @@ func SlowConsumers(p SlowConsumerPolicy) Option {
 }
 
 // HeapPerStalledClient allows the server n bytes of heap for each stalled
-// client on top of the bounded property's fixed slack (default 0): the
+// client on top of the bounded property's slack (default 0): the
 // buffers a server legitimately keeps per slow client, up to its declared
 // limit (a 64 MiB pending limit, say). The limit it declares is the limit
 // it is held to.

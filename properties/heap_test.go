@@ -1,0 +1,66 @@
+package properties_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stallproof/stallproof/properties"
+)
+
+// The heap check's slack scales with what stalled clients are owed, so a
+// server gets the same verdict whatever its message size: the broker that
+// queues for stalled subscribers without bound fails bounded with 8-byte
+// and 1 KiB messages; the same broker closing a client with 16 KiB pending
+// passes with both.
+
+const heapEnv = "STALLPROOF_HEAP_CHILD" // "unbounded 8", "capped 1024", ...
+
+func TestHeapChild(t *testing.T) {
+	arg := os.Getenv(heapEnv)
+	if arg == "" {
+		t.Skip("runs only as a child of TestHeapSlackScales")
+	}
+	var kind string
+	var size int
+	if _, err := fmt.Sscan(arg, &kind, &size); err != nil {
+		t.Fatal(err)
+	}
+	b := &broker{}
+	if kind == "capped" {
+		b.maxPending = 16 << 10
+	}
+	properties.Run(t, b.Serve, properties.WithProtocol(brokerProtocolSized(size)),
+		properties.Properties("bounded"), properties.Checks(3))
+}
+
+func TestHeapSlackScales(t *testing.T) {
+	if os.Getenv(heapEnv) != "" || os.Getenv(evictEnv) != "" || os.Getenv(mutantEnv) != "" || os.Getenv(policyEnv) != "" {
+		t.Skip("in a child")
+	}
+	t.Parallel()
+	for _, kind := range []string{"unbounded", "capped"} {
+		for _, size := range []int{8, 1024} {
+			t.Run(kind+"-"+strconv.Itoa(size), func(t *testing.T) {
+				t.Parallel()
+				ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+				defer cancel()
+				cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestHeapChild$", "-test.v", "-rapid.nofailfile")
+				cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s %d", heapEnv, kind, size))
+				out, err := cmd.CombinedOutput()
+				onHeap := strings.Contains(string(out), "heap grew by")
+				switch {
+				case kind == "unbounded" && !onHeap:
+					t.Fatalf("a broker that queues without bound, %d-byte messages: want bounded to fail on its heap (failed: %v):\n%s", size, err != nil, out)
+				case kind == "capped" && err != nil:
+					t.Fatalf("a broker that closes a client with 16 KiB pending, %d-byte messages: want bounded to pass:\n%s", size, out)
+				}
+			})
+		}
+	}
+}
