@@ -37,10 +37,35 @@ func ExampleProtocolV1() {
 	}
 	fmt.Println(p.Delivery)
 	fmt.Println(p.Classify("voter", []byte("TALLY 3 red=2 green=1 blue=0")), p.Classify("voter", []byte("OK 3")))
+	fmt.Println(p.Version("voter", []byte("TALLY 3 red=2 green=1 blue=0")))
 	// Output:
 	// voter: publishes true, subscribes true
 	// Latest
 	// push reply
+	// 3 true
+}
+
+// A state feed (a ticker, a tally) may conflate: with Delivery Latest and a
+// Version, the delivery property checks that every subscriber ends up
+// holding the newest state, and a server that keeps the oldest pending
+// state for a slow subscriber fails it. A broker that documents its queue
+// in messages declares it as such.
+func ExampleProtocol_version() {
+	ticker := properties.Protocol{
+		Name:     "ticker",
+		Delivery: properties.Latest,
+		// "PRICE <seq> <value>": the seq orders the states.
+		Version: func(_ string, msg []byte) (int64, bool) {
+			var seq int64
+			_, err := fmt.Sscanf(string(msg), "PRICE %d", &seq)
+			return seq, err == nil
+		},
+	}
+	fmt.Println(ticker.Version("subscriber", []byte("PRICE 42 101.5")))
+	fmt.Println(properties.SlowConsumers(properties.DropMessages(1000)))
+	// Output:
+	// 42 true
+	// SlowConsumers(DropMessages(1000))
 }
 
 // An Adapter is shorthand for a Protocol with one role; options print as

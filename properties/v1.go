@@ -2,6 +2,7 @@ package properties
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -26,8 +27,20 @@ func ProtocolV1() Protocol {
 		Greeted:  func(string, int, []byte) bool { return true },
 		Classify: classifyV1,
 		Delivery: Latest,
+		Version:  versionV1,
 		v1:       true,
 	}
+}
+
+// versionV1 is a tally's seq: a newer tally has a larger one.
+func versionV1(_ string, msg []byte) (int64, bool) {
+	word, rest, _ := strings.Cut(string(msg), " ")
+	if word != "TALLY" {
+		return 0, false
+	}
+	seq, _, _ := strings.Cut(rest, " ")
+	v, err := strconv.ParseInt(seq, 10, 64)
+	return v, err == nil
 }
 
 func classifyV1(_ string, msg []byte) Class {
