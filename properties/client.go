@@ -59,6 +59,8 @@ type client struct {
 	quiet   atomic.Bool           // record nothing (memory measurements)
 
 	serverBlockedAt atomic.Int64 // since the check began: when the kernel showed the server's writes to it blocked; 0 not yet
+	blockSince      time.Time    // under mu: since when the kernel has shown them blocked, with
+	blockQueue      uint32       // this send queue (kernel.go)
 	nreq            int          // requests made so far
 
 	v1 v1Client // what protocol v1 knows of this client

@@ -46,7 +46,9 @@ func delivery(e *env) {
 			// every check; the kernel's own (up to 4 MiB) once per
 			// property, holding the stall longer.
 			if kv.shrunk || e.target.smallKernel {
-				e.pipelineUntilBlocked(st, 64<<20)
+				if !e.awaitServerBlocked(st) {
+					e.pipelineUntilBlocked(st, 64<<20)
+				}
 			} else if e.cfg.firstTime(e.prop, "deep push") {
 				e.pipelineUntilBlocked(st, 64<<20)
 				hold = e.bound / 2
@@ -196,16 +198,25 @@ func (e *env) noPushes() bool {
 // pipelineUntilBlocked makes c send requests, without reading, until a
 // write makes no progress for 250 ms (the server has stopped reading from
 // c: its writes to c are blocked, or it pushes back) or max bytes are sent.
+// With a view of the server's sockets it sends 4 KiB at a time and stops
+// as soon as the kernel shows the server's writes to c blocked: every
+// request more is a publish fanned out to every subscriber, a flood the
+// scenario did not ask for.
 func (e *env) pipelineUntilBlocked(c *client, max int) {
+	size := 64 << 10
+	view := e.target.kernel().exact()
+	if view {
+		size = 4 << 10
+	}
 	var chunk []byte
 	var one []byte
-	for len(chunk) < 64<<10 {
+	for len(chunk) < size {
 		one = e.nextRequest(c, 0)
 		chunk = append(chunk, one...)
 	}
 	sent := 0
 	c.outstanding.Add(1 << 40) // their answers are not awaited
-	for sent < max && !e.serverBlocked(c) {
+	for sent < max && !(view && e.awaitServerBlocked(c)) {
 		_ = c.conn.SetWriteDeadline(time.Now().Add(250 * time.Millisecond))
 		n, err := c.conn.Write(chunk)
 		sent += n

@@ -243,10 +243,12 @@ func pressure(e *env) {
 // pushUntilBlocked is pressure's burst: every healthy client sends 200
 // requests at once, twice at least. Against a server reached over TCP,
 // it goes on until the kernel shows the server's writes to the stalled
-// client st blocked, and one round more: the server must go on serving
-// with a blocked client, as long as it pushes something per request (a
-// conflating server pushes far less, and may never block), within 60 s
-// and 2,000 rounds. That is cheap when the server's buffers are small (the
+// client st blocked, then until afterBlocked more bytes were pushed to a
+// healthy client: past the kernel, a server may queue in its own memory
+// before its code waits (asyncio's writer, 64 KiB), and must go on
+// serving with a blocked client all the same. All that as long as the
+// server pushes something per request (a conflating server pushes far
+// less, and may never block), within 60 s and 2,000 rounds. That is cheap when the server's buffers are small (the
 // suite shrank them, or RunExec's namespace did), so every check does it;
 // with the kernel's 4 MiB buffers, only the first check of a property
 // does. Without a view of the server's sockets, the first check pushes
@@ -259,7 +261,7 @@ func (e *env) pushUntilBlocked(st *client) {
 	const budget = 5 << 20
 	switch {
 	case watch:
-		e.logf("pressure: %v stalls; every healthy client sends 200 requests at once, until the server's writes to it block, and once more", st)
+		e.logf("pressure: %v stalls; every healthy client sends 200 requests at once, until the server's writes to it block, and 256 KiB more", st)
 	case guess:
 		e.logf("pressure: a client stalls; every healthy client sends 200 requests at once, and on until 5 MiB were pushed to a healthy client (a guess at the server's kernel buffers: %s)", kv.why)
 	default:
@@ -267,7 +269,7 @@ func (e *env) pushUntilBlocked(st *client) {
 	}
 	until := time.Now().Add(60 * time.Second)
 	pushed0 := e.healthyPushed()
-	blockedAt := -1
+	blockedAt := int64(-1) // healthy push bytes when st was seen blocked
 	for i := 0; ; i++ {
 		before, n := e.healthyPushed(), e.parallel(200)
 		if e.stuck() {
@@ -278,10 +280,12 @@ func (e *env) pushUntilBlocked(st *client) {
 		more := false
 		switch {
 		case watch && blockedAt < 0 && e.serverBlocked(st):
-			blockedAt = i
+			blockedAt = now
 			more = true
 		case watch && blockedAt < 0:
 			more = pushing
+		case watch:
+			more = pushing && now-blockedAt < afterBlocked
 		case guess:
 			more = pushing && now-pushed0 < budget
 		}
@@ -292,6 +296,11 @@ func (e *env) pushUntilBlocked(st *client) {
 		}
 	}
 }
+
+// afterBlocked is how much pressure pushes to a healthy client after the
+// kernel showed the server's writes to a stalled client blocked: four
+// times what asyncio's writer buffers before drain() waits.
+const afterBlocked = 256 << 10
 
 // healthyPushed returns the most push bytes any owed client has received.
 func (e *env) healthyPushed() int64 {
