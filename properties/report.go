@@ -1,7 +1,9 @@
 package properties
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/stallproof/stallproof/faultnet"
@@ -20,8 +22,8 @@ func (e *env) report(prop, violation string) string {
 	if e.bound != e.cfg.bound {
 		fmt.Fprintf(&b, " (a probe bound while shrinking; the first failure was at %v)", e.cfg.bound)
 	}
-	fmt.Fprintf(&b, ", scenario of %d steps; first violation after %.2fs (%.2fs into this check)\n",
-		e.steps, e.cfg.sinceStart(e.prop).Seconds(), e.violatedAt.Seconds())
+	fmt.Fprintf(&b, ", scenario of %d steps (%d drawn by rapid); first violation after %.2fs (%.2fs into this check)\n",
+		len(e.trace), e.steps, e.cfg.sinceStart(e.prop).Seconds(), e.violatedAt.Seconds())
 	b.WriteString("steps:\n")
 	for _, s := range e.trace {
 		fmt.Fprintf(&b, "  %6.3fs %s\n", s.at.Seconds(), s.text)
@@ -37,7 +39,7 @@ func (e *env) report(prop, violation string) string {
 		fmt.Fprintf(&b, "  %v: wrote %d B, read %d B, %d B unsent; %d pushes; last messages %q\n",
 			c, wrote, read, unsent, c.pushCount(), c.lastLines())
 		for _, conn := range conns {
-			for _, ev := range conn.Events() {
+			for _, ev := range connEvents(conn) {
 				if ev.Kind != faultnet.EventClose {
 					fmt.Fprintf(&b, "      %v\n", ev)
 				}
@@ -65,6 +67,7 @@ func (e *env) reportData(prop, violation string) *report.Report {
 		FirstViolation: e.cfg.sinceStart(e.prop),
 		ViolationAt:    e.violatedAt,
 		Goroutines:     e.stacks,
+		Stacks:         e.groups,
 	}
 	if !e.target.listens() {
 		r.Transport = "spliced to " + e.target.String()
@@ -78,8 +81,8 @@ func (e *env) reportData(prop, violation string) *report.Report {
 			st := conn.Stats()
 			rc.Wrote += st.Written
 			rc.Read += st.Read
-			for _, ev := range conn.Events() {
-				rc.Events = append(rc.Events, report.Event{At: c.dialedAt + ev.At, Kind: ev.Kind.String(), Text: ev.Detail})
+			for _, ev := range connEvents(conn) {
+				rc.Events = append(rc.Events, report.Event{At: c.dialedAt + ev.At, Kind: ev.Kind.String(), Text: eventText(c, conn, ev)})
 			}
 		}
 		rc.Spans = report.SpansFromEvents(rc.Events)
@@ -102,4 +105,32 @@ func (e *env) transportDesc() string {
 		return "spliced to " + e.target.String()
 	}
 	return "transport " + e.cfg.transport.String()
+}
+
+// connEvents is conn's fault log and, in memory, where the server's end
+// of it filled the buffer: the server's Write to this client blocked.
+func connEvents(conn *faultnet.Conn) []faultnet.Event {
+	evs := conn.Events()
+	if p := conn.Peer(); p != nil {
+		for _, ev := range p.Events() {
+			if ev.Kind == faultnet.EventBufferFull {
+				evs = append(evs, ev)
+			}
+		}
+		slices.SortStableFunc(evs, func(a, b faultnet.Event) int { return cmp.Compare(a.At, b.At) })
+	}
+	return evs
+}
+
+// eventText is an event's detail for the timeline: the fault, or whose
+// Write blocked on a full buffer, and where.
+func eventText(c *client, conn *faultnet.Conn, ev faultnet.Event) string {
+	if ev.Kind != faultnet.EventBufferFull {
+		return ev.Detail
+	}
+	who := fmt.Sprintf("c%d's Write", c.id)
+	if ev.Conn != conn.String() {
+		who = fmt.Sprintf("the server's Write to c%d", c.id)
+	}
+	return fmt.Sprintf("%s blocked at byte %d", who, ev.Byte)
 }
