@@ -68,9 +68,10 @@ type reply struct {
 
 // mark is one event of a client, for the report's timeline.
 type mark struct {
-	at   time.Duration
-	kind string // "request", "reply", "push", "error"
-	text string
+	at    time.Duration
+	kind  string // "request", "reply", "push", "error"
+	text  string
+	count int // requests sent in one write; 0 means 1
 }
 
 const (
@@ -242,18 +243,24 @@ func (c *client) remember(msg []byte) {
 }
 
 // mark records an event for the timeline.
-func (c *client) mark(kind string, msg []byte) {
+func (c *client) mark(kind string, msg []byte) { c.markN(kind, msg, 0) }
+
+// markN records an event for the timeline: for a request, n requests sent
+// in one write (0 or 1: one). Past maxMarks, pushes are no longer kept,
+// so that requests and their answers still pair up; past twice that,
+// nothing is.
+func (c *client) markN(kind string, msg []byte, n int) {
 	if c.quiet.Load() {
 		return
 	}
 	at := time.Since(c.env.start)
 	c.mu.Lock()
-	if len(c.marks) < maxMarks {
+	if len(c.marks) < maxMarks || kind != "push" && len(c.marks) < 2*maxMarks {
 		text := string(msg)
 		if len(text) > 60 {
 			text = text[:57] + "..."
 		}
-		c.marks = append(c.marks, mark{at, kind, strings.TrimRight(text, "\r\n")})
+		c.marks = append(c.marks, mark{at, kind, strings.TrimRight(text, "\r\n"), n})
 	}
 	c.mu.Unlock()
 }

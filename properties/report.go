@@ -88,7 +88,7 @@ func (e *env) reportData(prop, violation string) *report.Report {
 		rc.Spans = report.SpansFromEvents(rc.Events)
 		c.mu.Lock()
 		for _, m := range c.marks {
-			rc.Marks = append(rc.Marks, report.Mark{At: m.at, Kind: m.kind, Text: m.text})
+			rc.Marks = append(rc.Marks, report.Mark{At: m.at, Kind: m.kind, Text: m.text, Count: m.count})
 		}
 		c.mu.Unlock()
 		r.Clients = append(r.Clients, rc)

@@ -65,9 +65,10 @@ type jsonEvent struct {
 }
 
 type jsonMark struct {
-	AtMS float64 `json:"at_ms"`
-	Kind string  `json:"kind"`
-	Text string  `json:"text"`
+	AtMS  float64 `json:"at_ms"`
+	Kind  string  `json:"kind"`
+	Text  string  `json:"text"`
+	Count int     `json:"count,omitempty"`
 }
 
 type jsonSpan struct {
@@ -115,7 +116,7 @@ func (r Report) MarshalJSON() ([]byte, error) {
 			jc.Events = append(jc.Events, jsonEvent{ms(e.At), e.Kind, e.Text})
 		}
 		for _, m := range c.Marks {
-			jc.Marks = append(jc.Marks, jsonMark{ms(m.At), m.Kind, m.Text})
+			jc.Marks = append(jc.Marks, jsonMark{ms(m.At), m.Kind, m.Text, m.Count})
 		}
 		for _, s := range c.Spans {
 			to := -1.0
@@ -171,7 +172,7 @@ func (r *Report) UnmarshalJSON(data []byte) error {
 			c.Events = append(c.Events, Event{fromMS(e.AtMS), e.Kind, e.Text})
 		}
 		for _, m := range jc.Marks {
-			c.Marks = append(c.Marks, Mark{fromMS(m.AtMS), m.Kind, m.Text})
+			c.Marks = append(c.Marks, Mark{fromMS(m.AtMS), m.Kind, m.Text, m.Count})
 		}
 		for _, s := range jc.Spans {
 			to := Unlifted

@@ -99,6 +99,10 @@ type Mark struct {
 	At   time.Duration // when it was sent or received
 	Kind string        // MarkRequest, MarkReply, MarkPush or MarkError
 	Text string        // the message, or a short name for it: "VOTE yes", "OK 12"
+	// Count is, for a request, how many requests were sent at once (a
+	// burst, a pipeline); 0 means one. A client's requests are answered
+	// in order: its replies and errors answer its requests, first to last.
+	Count int
 }
 
 // Span is a fault in force over a time, drawn as a shaded band in its
