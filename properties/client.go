@@ -254,6 +254,9 @@ func (c *client) markN(kind string, msg []byte, n int) {
 		return
 	}
 	at := time.Since(c.env.start)
+	if n <= 1 {
+		n = 0
+	}
 	c.mu.Lock()
 	if len(c.marks) < maxMarks || kind != "push" && len(c.marks) < 2*maxMarks {
 		text := string(msg)
