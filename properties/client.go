@@ -2,6 +2,7 @@ package properties
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -248,14 +249,16 @@ func (c *client) mark(kind string, msg []byte) { c.markN(kind, msg, 0) }
 // markN records an event for the timeline: for a request, n requests sent
 // in one write (0 or 1: one). Past maxMarks, pushes are no longer kept,
 // so that requests and their answers still pair up; past twice that,
-// nothing is.
+// nothing is. A quiet client, whose memory must stay flat, keeps only its
+// bursts of requests and a count of the replies that followed each.
 func (c *client) markN(kind string, msg []byte, n int) {
-	if c.quiet.Load() {
-		return
-	}
 	at := time.Since(c.env.start)
 	if n <= 1 {
 		n = 0
+	}
+	if c.quiet.Load() {
+		c.markQuiet(at, kind, msg, n)
+		return
 	}
 	c.mu.Lock()
 	if len(c.marks) < maxMarks || kind != "push" && len(c.marks) < 2*maxMarks {
@@ -266,6 +269,25 @@ func (c *client) markN(kind string, msg []byte, n int) {
 		c.marks = append(c.marks, mark{at, kind, strings.TrimRight(text, "\r\n"), n})
 	}
 	c.mu.Unlock()
+}
+
+// markQuiet is markN for a quiet client: a burst of requests is kept, and
+// the replies after it are counted in one mark, moved to the last one's
+// time; the rest is not recorded.
+func (c *client) markQuiet(at time.Duration, kind string, msg []byte, n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch last := len(c.marks) - 1; {
+	case len(c.marks) >= maxMarks:
+	case kind == "request" && n > 1:
+		c.marks = append(c.marks, mark{at, kind, string(bytes.TrimRight(msg, "\r\n")), n})
+	case kind != "reply":
+	case last >= 0 && c.marks[last].kind == "reply":
+		c.marks[last].at = at
+		c.marks[last].count = max(c.marks[last].count, 1) + 1
+	default:
+		c.marks = append(c.marks, mark{at, kind, "replies (counted)", 0})
+	}
 }
 
 // send writes bytes with a deadline of the bound; n of them are requests

@@ -99,9 +99,10 @@ type Mark struct {
 	At   time.Duration // when it was sent or received
 	Kind string        // MarkRequest, MarkReply, MarkPush or MarkError
 	Text string        // the message, or a short name for it: "VOTE yes", "OK 12"
-	// Count is, for a request, how many requests were sent at once (a
-	// burst, a pipeline); 0 means one. A client's requests are answered
-	// in order: its replies and errors answer its requests, first to last.
+	// Count is how many messages the mark stands for; 0 means one. For a
+	// request: how many were sent at once (a burst, a pipeline); for a
+	// reply: how many arrived up to At (a client that kept only counts).
+	// A client's replies and errors answer its requests in order.
 	Count int
 }
 

@@ -51,17 +51,18 @@ func pairRequests(marks []Mark) []reqBar {
 			bars = append(bars, reqBar{from: m.At, to: m.At, n: max(m.Count, 1), text: m.Text})
 			queue = append(queue, len(bars)-1)
 		case MarkReply, MarkError:
-			if len(queue) == 0 {
-				continue
-			}
-			b := &bars[queue[0]]
-			b.answered++
-			b.to = m.At
-			if m.Kind == MarkError {
-				b.errs++
-			}
-			if b.answered == b.n {
-				queue = queue[1:]
+			for k := max(m.Count, 1); k > 0 && len(queue) > 0; {
+				b := &bars[queue[0]]
+				took := min(k, b.n-b.answered)
+				b.answered += took
+				k -= took
+				b.to = m.At
+				if m.Kind == MarkError {
+					b.errs += took
+				}
+				if b.answered == b.n {
+					queue = queue[1:]
+				}
 			}
 		}
 	}
