@@ -46,13 +46,15 @@ const (
 // wide: a header with the property, the violation and the run's settings;
 // a lane of the scenario's steps; one lane per client, labelled with its
 // ID, kind and role ("c3 stalled · subscriber") and bytes moved, where
-// requests are ticks above the line, replies ticks below, pushes dots,
-// errors crosses, faults in force shaded bands and fault events small
-// diamonds; the violation as a red vertical line with its time; a time
-// axis in milliseconds, where a long stretch with nothing in it (the bound
-// running out on a frozen server) is drawn shortened, as a grey band
-// labelled with its length and a break in the axis; and the replay
-// command. Every mark carries its
+// each request is a bar from sent to answered (open, up to the violation,
+// when never answered; bursts as one bar), replies are ticks below the
+// line, pushes dots, errors crosses, faults in force shaded bands, a
+// buffer that filled a triangle, a server blocked on the client a square
+// and any other event a diamond; the violation as a red vertical line; a
+// time axis in milliseconds, where a long stretch with nothing in it (the
+// bound running out on a frozen server) is drawn shortened, as a grey band
+// labelled with its length and a break in the axis; every step in full;
+// and the replay command. Labels never overlap; every mark carries its
 // text as a tooltip (<title>). The output is SVG 1.1 with no scripts or
 // external resources, and depends only on the report: the same report
 // draws the same bytes.
