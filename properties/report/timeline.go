@@ -331,4 +331,3 @@ func (d *drawing) stepList() []string {
 	}
 	return lines
 }
-
