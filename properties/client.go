@@ -38,9 +38,10 @@ type client struct {
 	once        sync.Once    // closes done, for a library client
 
 	mu         sync.Mutex
-	conns      []*faultnet.Conn // every connection the client made
-	last       []string         // the last messages received, for reports
-	marks      []mark           // what happened, for the timeline
+	conns      []*faultnet.Conn    // every connection the client made
+	last       []string            // the last messages received, for reports
+	marks      []mark              // what happened, for the timeline
+	over       map[string]overflow // past maxMarks: the mark of each kind that counts the others
 	pushes     int
 	pushBytes  int64 // bytes of the pushed messages
 	lastPushAt time.Time
@@ -246,11 +247,21 @@ func (c *client) remember(msg []byte) {
 // mark records an event for the timeline.
 func (c *client) mark(kind string, msg []byte) { c.markN(kind, msg, 0) }
 
+// overflow is a mark that counts the messages of one kind within
+// overflowWindow of the first, once a client has maxMarks.
+type overflow struct {
+	idx   int           // in marks
+	start time.Duration // its first message
+}
+
+const overflowWindow = 10 * time.Millisecond
+
 // markN records an event for the timeline: for a request, n requests sent
-// in one write (0 or 1: one). Past maxMarks, pushes are no longer kept,
-// so that requests and their answers still pair up; past twice that,
-// nothing is. A quiet client, whose memory must stay flat, keeps only its
-// bursts of requests and a count of the replies that followed each.
+// in one write (0 or 1: one). Past maxMarks, the messages of each kind
+// within 10 ms are counted in one mark, so that the timeline still shows
+// them (and requests still pair with their answers); past 4×maxMarks,
+// nothing is kept. A quiet client, whose memory must stay flat, keeps only
+// its bursts of requests and a count of the replies that followed each.
 func (c *client) markN(kind string, msg []byte, n int) {
 	at := time.Since(c.env.start)
 	if n <= 1 {
@@ -261,14 +272,43 @@ func (c *client) markN(kind string, msg []byte, n int) {
 		return
 	}
 	c.mu.Lock()
-	if len(c.marks) < maxMarks || kind != "push" && len(c.marks) < 2*maxMarks {
-		text := string(msg)
-		if len(text) > 60 {
-			text = text[:57] + "..."
-		}
-		c.marks = append(c.marks, mark{at, kind, strings.TrimRight(text, "\r\n"), n})
+	defer c.mu.Unlock()
+	if len(c.marks) >= maxMarks {
+		c.markOver(at, kind, msg, n)
+		return
 	}
-	c.mu.Unlock()
+	c.marks = append(c.marks, mark{at, kind, markText(msg), n})
+}
+
+func markText(msg []byte) string {
+	text := string(msg)
+	if len(text) > 60 {
+		text = text[:57] + "..."
+	}
+	return strings.TrimRight(text, "\r\n")
+}
+
+// markOver is markN past maxMarks: the message is counted in the mark of
+// its kind that began within overflowWindow, or begins a new one. A
+// counted request stays at the time of its first; a counted reply, push
+// or error moves to its last.
+func (c *client) markOver(at time.Duration, kind string, msg []byte, n int) {
+	if o, ok := c.over[kind]; ok && at-o.start < overflowWindow {
+		m := &c.marks[o.idx]
+		m.count = max(m.count, 1) + max(n, 1)
+		if kind != "request" {
+			m.at = at
+		}
+		return
+	}
+	if len(c.marks) >= 4*maxMarks {
+		return
+	}
+	if c.over == nil {
+		c.over = map[string]overflow{}
+	}
+	c.over[kind] = overflow{len(c.marks), at}
+	c.marks = append(c.marks, mark{at, kind, markText(msg), n})
 }
 
 // markQuiet is markN for a quiet client: a burst of requests is kept, and

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stallproof/stallproof/properties/report"
 )
@@ -107,5 +108,28 @@ func TestInMemoryConnectionsNamed(t *testing.T) {
 	tcp := &env{cfg: &config{transport: LoopbackTCP}}
 	if got := tcp.inMemoryNames(msg); got != msg {
 		t.Errorf("over TCP: %q", got)
+	}
+}
+
+// Past maxMarks a client still records what happens, counted: the
+// timeline shows the requests and pushes of a long check to its end, and
+// every request still pairs with its answer.
+func TestMarksPastTheCapAreCounted(t *testing.T) {
+	c := &client{env: &env{start: time.Now()}}
+	const n = 3 * maxMarks
+	for range n {
+		c.mark("request", []byte("VOTE red"))
+		c.mark("reply", []byte("OK"))
+		c.mark("push", []byte("TALLY"))
+	}
+	if len(c.marks) > 4*maxMarks {
+		t.Fatalf("%d marks kept, more than %d", len(c.marks), 4*maxMarks)
+	}
+	count := map[string]int{}
+	for _, m := range c.marks {
+		count[m.kind] += max(m.count, 1)
+	}
+	if count["request"] != n || count["reply"] != n || count["push"] != n {
+		t.Errorf("counted %v, want %d of each", count, n)
 	}
 }

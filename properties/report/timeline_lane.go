@@ -160,6 +160,9 @@ func (d *drawing) client(c Client, y int) {
 	for _, m := range c.Marks {
 		x := d.x(m.At)
 		title := fmt.Sprintf("%s ms %s: %s", fmtMS(m.At), m.Kind, m.Text)
+		if m.Count > 1 && m.Kind != MarkRequest {
+			title = fmt.Sprintf("%d messages (%s) up to %s ms, the first: %s", m.Count, m.Kind, fmtMS(m.At), m.Text)
+		}
 		switch m.Kind {
 		case MarkRequest:
 			d.tick(x, base-4, -1, colRequest, title)
