@@ -254,11 +254,11 @@ type overflow struct {
 	start time.Duration // its first message
 }
 
-const overflowWindow = 10 * time.Millisecond
+const overflowWindow = 2 * time.Millisecond
 
 // markN records an event for the timeline: for a request, n requests sent
 // in one write (0 or 1: one). Past maxMarks, the messages of each kind
-// within 10 ms are counted in one mark, so that the timeline still shows
+// within 2 ms are counted in one mark, so that the timeline still shows
 // them (and requests still pair with their answers); past 4×maxMarks,
 // nothing is kept. A quiet client, whose memory must stay flat, keeps only
 // its bursts of requests and a count of the replies that followed each.
