@@ -313,7 +313,8 @@ func (c *client) markOver(at time.Duration, kind string, msg []byte, n int) {
 
 // markQuiet is markN for a quiet client: a burst of requests is kept, and
 // the replies after it are counted in one mark, moved to the last one's
-// time; the rest is not recorded.
+// time; other messages are not recorded, and anything else (an event such
+// as a blocked server) is.
 func (c *client) markQuiet(at time.Duration, kind string, msg []byte, n int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -321,12 +322,14 @@ func (c *client) markQuiet(at time.Duration, kind string, msg []byte, n int) {
 	case len(c.marks) >= maxMarks:
 	case kind == "request" && n > 1:
 		c.marks = append(c.marks, mark{at, kind, string(bytes.TrimRight(msg, "\r\n")), n})
-	case kind != "reply":
-	case last >= 0 && c.marks[last].kind == "reply":
+	case kind == "reply" && last >= 0 && c.marks[last].kind == "reply":
 		c.marks[last].at = at
 		c.marks[last].count = max(c.marks[last].count, 1) + 1
-	default:
+	case kind == "reply":
 		c.marks = append(c.marks, mark{at, kind, "replies (counted)", 0})
+	case kind == "request" || kind == "push" || kind == "error":
+	default: // not a message: a rare event of the connection, kept
+		c.marks = append(c.marks, mark{at, kind, string(msg), 0})
 	}
 }
 
