@@ -27,6 +27,13 @@ func freeze() *report.Report {
 		FirstViolation: msec(4120),
 		ViolationAt:    msec(2350),
 		Goroutines:     "1 goroutine in faultnet.(*Conn).Write\n3 goroutines in sync.(*Mutex).Lock\n",
+		Stacks: []report.Stack{
+			{Count: 3, State: "sync.Mutex.Lock", Frames: []report.Frame{{Func: "sync.(*Mutex).Lock", File: "mutex.go", Line: 90}, {Func: "main.(*srv).vote", File: "srv.go", Line: 41}}},
+			{Count: 1, State: "sync.Cond.Wait", Frames: []report.Frame{
+				{Func: "github.com/stallproof/stallproof/faultnet.(*Conn).Write", File: "conn.go", Line: 103},
+				{Func: "..."}, {Func: "bufio.(*Writer).Flush", File: "bufio.go", Line: 639}, {Func: "main.(*srv).broadcast", File: "srv.go", Line: 88},
+			}},
+		},
 	}
 	r.Clients = []report.Client{
 		{ID: 0, Kind: "healthy", Role: "voter"},
