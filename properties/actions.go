@@ -415,6 +415,9 @@ func (e *env) pipeline(c *client, i, n int) {
 	// Not a liveness bound: how long the client keeps trying to write.
 	_ = c.conn.SetWriteDeadline(time.Now().Add(min(e.bound, 100*time.Millisecond)))
 	c.outstanding.Add(int64(n))
+	if len(one) > 0 {
+		c.markN("request", fmt.Appendf(nil, "%d requests pipelined: %s", n, bytes.TrimRight(one, "\r\n")), n)
+	}
 	w, _ := c.conn.Write(buf.Bytes())
 	if e.v1 != nil && len(one) > 0 {
 		e.v1.noteSent(one, w/len(one))
@@ -463,6 +466,7 @@ func (e *env) parallelOne(c *client, n int) {
 		buf.Write(r)
 	}
 	sentAt := time.Now()
+	c.markN("request", fmt.Appendf(nil, "%d requests at once: %s", n, bytes.TrimRight(reqs[0], "\r\n")), n)
 	blocked0 := c.conn.Stats().WriteBlocked
 	if err := c.send(buf.Bytes(), n); err != nil {
 		e.sendFailed(c, fmt.Sprintf("%d requests", n), err, sentAt, blocked0)

@@ -1,6 +1,7 @@
 package properties
 
 import (
+	"bytes"
 	"fmt"
 	"time"
 
@@ -171,6 +172,7 @@ func (e *env) floodUntilEvicted() {
 	start := time.Now()
 	deadline := start.Add(e.cfg.policy.within + e.bound)
 	sent := 0
+	defer func() { f.markFlood(chunk, sent) }()
 	for {
 		if closedByServer(f.conn) {
 			e.logf("%v was closed by the server %v after it began to flood, after %d bytes (declared %v)",
@@ -266,6 +268,7 @@ func (e *env) flood() {
 	one := e.nextRequest(f, 2)
 	n, reached := e.floodBytes(len(one))
 	pushed := e.pushedBack(f, chunk, n)
+	f.markFlood(one, int(f.conn.Stats().Written-before))
 	if e.v1 != nil {
 		one := e.v1.request(2)
 		e.v1.noteSent(one, int(f.conn.Stats().Written-before)/len(one))
@@ -297,4 +300,14 @@ func (e *env) waitALittle() {
 	case <-t.C:
 	case <-e.ctx.Done():
 	}
+}
+
+// markFlood marks, on c's timeline, n bytes of requests sent without
+// reading, one being one of them.
+func (c *client) markFlood(one []byte, n int) {
+	if len(one) == 0 || n <= 0 {
+		return
+	}
+	first, _, _ := bytes.Cut(one, []byte("\n"))
+	c.markN("request", fmt.Appendf(nil, "%d bytes of requests without reading: %s", n, first), max(n/len(one), 2))
 }

@@ -2,6 +2,7 @@ package properties
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -37,9 +38,10 @@ type client struct {
 	once        sync.Once    // closes done, for a library client
 
 	mu         sync.Mutex
-	conns      []*faultnet.Conn // every connection the client made
-	last       []string         // the last messages received, for reports
-	marks      []mark           // what happened, for the timeline
+	conns      []*faultnet.Conn    // every connection the client made
+	last       []string            // the last messages received, for reports
+	marks      []mark              // what happened, for the timeline
+	over       map[string]overflow // past maxMarks: the mark of each kind that counts the others
 	pushes     int
 	pushBytes  int64 // bytes of the pushed messages
 	lastPushAt time.Time
@@ -74,9 +76,10 @@ type reply struct {
 
 // mark is one event of a client, for the report's timeline.
 type mark struct {
-	at   time.Duration
-	kind string // "request", "reply", "push", "error"
-	text string
+	at    time.Duration
+	kind  string // "request", "reply", "push", "error"
+	text  string
+	count int // requests sent in one write; 0 means 1
 }
 
 const (
@@ -270,20 +273,92 @@ func (c *client) remember(msg []byte) {
 }
 
 // mark records an event for the timeline.
-func (c *client) mark(kind string, msg []byte) {
+func (c *client) mark(kind string, msg []byte) { c.markN(kind, msg, 0) }
+
+// overflow is a mark that counts the messages of one kind within
+// overflowWindow of the first, once a client has maxMarks.
+type overflow struct {
+	idx   int           // in marks
+	start time.Duration // its first message
+}
+
+const overflowWindow = 2 * time.Millisecond
+
+// markN records an event for the timeline: for a request, n requests sent
+// in one write (0 or 1: one). Past maxMarks, the messages of each kind
+// within 2 ms are counted in one mark, so that the timeline still shows
+// them (and requests still pair with their answers); past 4×maxMarks,
+// nothing is kept. A quiet client, whose memory must stay flat, keeps only
+// its bursts of requests and a count of the replies that followed each.
+func (c *client) markN(kind string, msg []byte, n int) {
+	at := time.Since(c.env.start)
+	if n <= 1 {
+		n = 0
+	}
 	if c.quiet.Load() {
+		c.markQuiet(at, kind, msg, n)
 		return
 	}
-	at := time.Since(c.env.start)
 	c.mu.Lock()
-	if len(c.marks) < maxMarks {
-		text := string(msg)
-		if len(text) > 60 {
-			text = text[:57] + "..."
-		}
-		c.marks = append(c.marks, mark{at, kind, strings.TrimRight(text, "\r\n")})
+	defer c.mu.Unlock()
+	if len(c.marks) >= maxMarks {
+		c.markOver(at, kind, msg, n)
+		return
 	}
-	c.mu.Unlock()
+	c.marks = append(c.marks, mark{at, kind, markText(msg), n})
+}
+
+func markText(msg []byte) string {
+	text := string(msg)
+	if len(text) > 60 {
+		text = text[:57] + "..."
+	}
+	return strings.TrimRight(text, "\r\n")
+}
+
+// markOver is markN past maxMarks: the message is counted in the mark of
+// its kind that began within overflowWindow, or begins a new one. A
+// counted request stays at the time of its first; a counted reply, push
+// or error moves to its last.
+func (c *client) markOver(at time.Duration, kind string, msg []byte, n int) {
+	if o, ok := c.over[kind]; ok && at-o.start < overflowWindow {
+		m := &c.marks[o.idx]
+		m.count = max(m.count, 1) + max(n, 1)
+		if kind != "request" {
+			m.at = at
+		}
+		return
+	}
+	if len(c.marks) >= 4*maxMarks {
+		return
+	}
+	if c.over == nil {
+		c.over = map[string]overflow{}
+	}
+	c.over[kind] = overflow{len(c.marks), at}
+	c.marks = append(c.marks, mark{at, kind, markText(msg), n})
+}
+
+// markQuiet is markN for a quiet client: a burst of requests is kept, and
+// the replies after it are counted in one mark, moved to the last one's
+// time; other messages are not recorded, and anything else (an event such
+// as a blocked server) is.
+func (c *client) markQuiet(at time.Duration, kind string, msg []byte, n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch last := len(c.marks) - 1; {
+	case len(c.marks) >= maxMarks:
+	case kind == "request" && n > 1:
+		c.marks = append(c.marks, mark{at, kind, string(bytes.TrimRight(msg, "\r\n")), n})
+	case kind == "reply" && last >= 0 && c.marks[last].kind == "reply":
+		c.marks[last].at = at
+		c.marks[last].count = max(c.marks[last].count, 1) + 1
+	case kind == "reply":
+		c.marks = append(c.marks, mark{at, kind, "replies (counted)", 0})
+	case kind == "request" || kind == "push" || kind == "error":
+	default: // not a message: a rare event of the connection, kept
+		c.marks = append(c.marks, mark{at, kind, string(msg), 0})
+	}
 }
 
 // send writes bytes with a deadline of the bound; n of them are requests

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -14,6 +15,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/stallproof/stallproof/faultnet"
+	"github.com/stallproof/stallproof/properties/report"
 )
 
 // env is the world of one check: a server under test on a fresh listener,
@@ -40,6 +42,7 @@ type env struct {
 	before   map[string]bool // their IDs
 	warm     goleak.Option   // goroutines after a warm-up client came and went
 	stacks   string          // server goroutines when the first violation was seen
+	groups   []report.Stack  // the same, as data
 
 	mu         sync.Mutex
 	clients    []*client
@@ -117,16 +120,31 @@ func newEnv(t *rapid.T, cfg *config, prop string, serve ServeFunc) *env {
 
 // logf records a step of the scenario.
 func (e *env) logf(format string, args ...any) {
+	text := e.inMemoryNames(fmt.Sprintf(format, args...))
 	e.mu.Lock()
-	e.trace = append(e.trace, traceStep{time.Since(e.start), fmt.Sprintf(format, args...)})
+	e.trace = append(e.trace, traceStep{time.Since(e.start), text})
 	e.mu.Unlock()
+}
+
+// memAddrs is the pair of addresses in the text of an error of an
+// in-memory connection, which look like a TCP socket's.
+var memAddrs = regexp.MustCompile(`tcp 127\.0\.0\.1:\d+->127\.0\.0\.1:\d+`)
+
+// inMemoryNames names the in-memory connections in s as such: their
+// errors say "write tcp 127.0.0.1:20001->127.0.0.1:20002", as a socket's
+// would, which in a report reads as if the suite had used TCP.
+func (e *env) inMemoryNames(s string) string {
+	if e.cfg.transport != InMemory || !e.target.listens() {
+		return s
+	}
+	return memAddrs.ReplaceAllString(s, "in-memory connection")
 }
 
 // violate records a broken invariant of property prop. The first violation
 // of each property is kept; at the first violation of the check, the
 // server's goroutines are captured at once, while they are still stuck.
 func (e *env) violate(prop, format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
+	msg := e.inMemoryNames(fmt.Sprintf(format, args...))
 	if why := e.serveEndedEarly(); why != "" && prop == propProgress && !strings.HasPrefix(msg, "Serve returned") {
 		msg = why + "; and so " + msg // the cause first
 	}
@@ -146,9 +164,9 @@ func (e *env) violate(prop, format string, args ...any) {
 		e.cfg.noteViolation(e.prop, prop, msg)
 	}
 	if capture && e.target.inProcess() {
-		s := serverStacks(e.before)
+		groups, s := serverStacks(e.before)
 		e.mu.Lock()
-		e.stacks = s
+		e.stacks, e.groups = s, groups
 		e.mu.Unlock()
 	}
 	e.logf("VIOLATION (%s): %s", prop, msg)

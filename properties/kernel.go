@@ -8,6 +8,7 @@ import (
 
 	"github.com/stallproof/stallproof/internal/harness"
 	"github.com/stallproof/stallproof/internal/sockdiag"
+	"github.com/stallproof/stallproof/properties/report"
 )
 
 // kernelView is what the suite sees of a server it reaches over real TCP
@@ -157,7 +158,7 @@ const blockedFor = 100 * time.Millisecond
 
 // serverBlockedKind is the kind of the event that says the server's writes
 // to a client blocked, in reports and on the timeline.
-const serverBlockedKind = "server-blocked"
+const serverBlockedKind = report.EventServerBlocked
 
 // farEnd returns the real connection client c's first connection is
 // spliced to, or nil.

@@ -55,7 +55,7 @@ func TestMutantChild(t *testing.T) {
 var (
 	failRE   = regexp.MustCompile(`(?m)^\s*--- FAIL: TestMutantChild/(\w+)`)
 	detectRE = regexp.MustCompile(`first violation after ([0-9.]+s)`)
-	stepsRE  = regexp.MustCompile(`scenario of (\d+) steps`)
+	stepsRE  = regexp.MustCompile(`scenario of \d+ steps \((\d+) drawn`)
 )
 
 // caught runs the suite against mutant m in a child process and returns the

@@ -97,6 +97,7 @@ func (c *config) firstTime(under, what string) bool {
 type failure struct {
 	prop, msg, report string
 	data              *report.Report
+	shrunk            *failure // of the first: the last failed check, the shrunk one rapid replays at the end
 }
 
 func (c *config) start() {
@@ -128,9 +129,9 @@ func (c *config) noteViolation(under, prop, msg string) {
 }
 
 // noteFailure records a failed check of property under. The first is
-// kept for what the harness saw (rapid may call a failure it cannot
-// reproduce "flaky"); the data of the last, the shrunk one rapid replays
-// at the end, is what the report files show.
+// kept for a failure rapid cannot reproduce ("flaky"); the last, the
+// shrunk one rapid replays at the end, is what the verdict and the report
+// show.
 func (c *config) noteFailure(under string, f failure) {
 	c.run.mu.Lock()
 	defer c.run.mu.Unlock()
@@ -138,7 +139,7 @@ func (c *config) noteFailure(under string, f failure) {
 	if !ok {
 		first = f
 	}
-	first.data = f.data
+	first.shrunk = &f
 	c.run.failed[under] = first
 }
 

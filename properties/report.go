@@ -1,7 +1,9 @@
 package properties
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,8 +23,8 @@ func (e *env) report(prop, violation string) string {
 	if e.bound != e.cfg.bound {
 		fmt.Fprintf(&b, " (a probe bound while shrinking; the first failure was at %v)", e.cfg.bound)
 	}
-	fmt.Fprintf(&b, ", scenario of %d steps; first violation after %.2fs (%.2fs into this check)\n",
-		e.steps, e.cfg.sinceStart(e.prop).Seconds(), e.violatedAt.Seconds())
+	fmt.Fprintf(&b, ", scenario of %d steps (%d drawn by rapid); first violation after %.2fs (%.2fs into this check)\n",
+		len(e.trace), e.steps, e.cfg.sinceStart(e.prop).Seconds(), e.violatedAt.Seconds())
 	b.WriteString("steps:\n")
 	for _, s := range e.trace {
 		fmt.Fprintf(&b, "  %6.3fs %s\n", s.at.Seconds(), s.text)
@@ -41,7 +43,7 @@ func (e *env) report(prop, violation string) string {
 			fmt.Fprintf(&b, "      t=%v server-blocked: the kernel showed the server's writes to it blocked\n", time.Duration(at).Round(time.Microsecond))
 		}
 		for _, conn := range conns {
-			for _, ev := range conn.Events() {
+			for _, ev := range connEvents(conn) {
 				if ev.Kind != faultnet.EventClose {
 					fmt.Fprintf(&b, "      %v\n", ev)
 				}
@@ -72,6 +74,7 @@ func (e *env) reportData(prop, violation string) *report.Report {
 		FirstViolation: e.cfg.sinceStart(e.prop),
 		ViolationAt:    e.violatedAt,
 		Goroutines:     e.stacks,
+		Stacks:         e.groups,
 	}
 	if !e.target.listens() {
 		r.Transport = e.transportDesc()
@@ -85,8 +88,8 @@ func (e *env) reportData(prop, violation string) *report.Report {
 			st := conn.Stats()
 			rc.Wrote += st.Written
 			rc.Read += st.Read
-			for _, ev := range conn.Events() {
-				rc.Events = append(rc.Events, report.Event{At: c.dialedAt + ev.At, Kind: ev.Kind.String(), Text: ev.Detail})
+			for _, ev := range connEvents(conn) {
+				rc.Events = append(rc.Events, report.Event{At: c.dialedAt + ev.At, Kind: ev.Kind.String(), Text: eventText(c, conn, ev)})
 			}
 		}
 		rc.Spans = report.SpansFromEvents(rc.Events)
@@ -98,7 +101,7 @@ func (e *env) reportData(prop, violation string) *report.Report {
 				rc.Events = append(rc.Events, report.Event{At: m.at, Kind: m.kind, Text: m.text})
 				continue
 			}
-			rc.Marks = append(rc.Marks, report.Mark{At: m.at, Kind: m.kind, Text: m.text})
+			rc.Marks = append(rc.Marks, report.Mark{At: m.at, Kind: m.kind, Text: m.text, Count: m.count})
 		}
 		c.mu.Unlock()
 		r.Clients = append(r.Clients, rc)
@@ -121,4 +124,32 @@ func (e *env) transportDesc() string {
 		return d
 	}
 	return "transport " + e.cfg.transport.String()
+}
+
+// connEvents is conn's fault log and, in memory, where the server's end
+// of it filled the buffer: the server's Write to this client blocked.
+func connEvents(conn *faultnet.Conn) []faultnet.Event {
+	evs := conn.Events()
+	if p := conn.Peer(); p != nil {
+		for _, ev := range p.Events() {
+			if ev.Kind == faultnet.EventBufferFull {
+				evs = append(evs, ev)
+			}
+		}
+		slices.SortStableFunc(evs, func(a, b faultnet.Event) int { return cmp.Compare(a.At, b.At) })
+	}
+	return evs
+}
+
+// eventText is an event's detail for the timeline: the fault, or whose
+// Write blocked on a full buffer, and where.
+func eventText(c *client, conn *faultnet.Conn, ev faultnet.Event) string {
+	if ev.Kind != faultnet.EventBufferFull {
+		return ev.Detail
+	}
+	who := fmt.Sprintf("c%d's Write", c.id)
+	if ev.Conn != conn.String() {
+		who = fmt.Sprintf("the server's Write to c%d", c.id)
+	}
+	return fmt.Sprintf("%s blocked at byte %d", who, ev.Byte)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -63,12 +64,38 @@ func TestReportFiles(t *testing.T) {
 		t.Error("report.json: no client has a mark")
 	}
 
+	// Everything from the shrunk check: the verdict line names its
+	// violation, with rapid's seed, as report.json does; the text's step
+	// count is report.json's.
+	if rep.Seed == 0 || !bytes.Contains(out, []byte(fmt.Sprintf("seed=%d ", rep.Seed))) {
+		t.Errorf("report.json's seed %d is not the verdict line's:\n%s", rep.Seed, tail(out))
+	}
+	if want := fmt.Sprintf("violation=%q", rep.Violation); !bytes.Contains(out, []byte(want)) {
+		t.Errorf("the verdict line does not name report.json's violation %q:\n%s", rep.Violation, tail(out))
+	}
+	if want := fmt.Sprintf("scenario of %d steps", len(rep.Steps)); !bytes.Contains(out, []byte(want)) {
+		t.Errorf("the text does not say %q (report.json has %d steps)", want, len(rep.Steps))
+	}
+	if !strings.Contains(rep.Replay, "-run '^TestMutantChild$/^progress$'") {
+		t.Errorf("replay %q: not anchored per level", rep.Replay)
+	}
+	// Stacks with file:line, reaching the mutant's own frame.
+	own := false
+	for _, st := range rep.Stacks {
+		for _, f := range st.Frames {
+			own = own || strings.Contains(f.Func, "/properties/mutants.") && f.File != "" && f.Line > 0
+		}
+	}
+	if !own {
+		t.Errorf("report.json's stacks have no frame of the mutant with its file:line: %+v", rep.Stacks)
+	}
+
 	svg, err := os.ReadFile(filepath.Join(rdir, report.TimelineFile))
 	if err != nil {
 		t.Fatal(err)
 	}
 	dec := xml.NewDecoder(bytes.NewReader(svg))
-	lanes, violations := 0, 0
+	lanes, violations, unanswered, full := 0, 0, 0, 0
 	for {
 		tok, err := dec.Token()
 		if err != nil {
@@ -85,11 +112,21 @@ func TestReportFiles(t *testing.T) {
 				if a.Name.Local == "class" && a.Value == "violation" {
 					violations++
 				}
+				if a.Name.Local == "class" && a.Value == "unanswered" {
+					unanswered++
+				}
+				if a.Name.Local == "class" && a.Value == report.EventBufferFull {
+					full++
+				}
 			}
 		}
 	}
 	if lanes != len(rep.Clients) || violations != 1 {
 		t.Errorf("timeline.svg: %d lanes for %d clients, %d violation lines", lanes, len(rep.Clients), violations)
+	}
+	// The freeze's story: a request never answered, behind a full buffer.
+	if unanswered == 0 || full == 0 {
+		t.Errorf("timeline.svg: %d unanswered requests, %d buffer-full marks; want both", unanswered, full)
 	}
 
 	fails, _ := filepath.Glob(filepath.Join(rdir, "*.fail"))

@@ -8,6 +8,8 @@ import (
 	"os"
 	"regexp"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -141,9 +143,9 @@ func run(t suiteT, serve ServeFunc, tg *target, opts []Option) {
 			defer setFlag("rapid.shrinktime", "RAPID_SHRINKTIME", LaterShrinkTime.String())()
 		}
 		passed := t.run(name, func(t suiteT) {
-			start := time.Now()
-			defer func() { cfg.verdict(t, name, time.Since(start)) }() // rapid ends a failed test with FailNow
-			rapid.Check(t, func(rt *rapid.T) { check(rt, &cfg, p, serve) })
+			rt := &rapidTB{suiteT: t}
+			defer func() { cfg.verdict(t, name, rt.said()) }() // rapid ends a failed test with FailNow
+			rapid.Check(rt, func(rt *rapid.T) { check(rt, &cfg, p, serve) })
 		})
 		failedOnce = failedOnce || !passed
 	}
@@ -161,23 +163,38 @@ func skip(t suiteT, name, why string) {
 
 // verdict prints property name's verdict line and, for a failure, what the
 // harness saw first and, with a report directory, writes the report files.
-func (c *config) verdict(t suiteT, name string, took time.Duration) {
+// Everything a failure shows is of the same check: the shrunk one rapid
+// replays at the end, or, if rapid could not reproduce the failure, the
+// first.
+func (c *config) verdict(t suiteT, name string, rs rapidSaid) {
 	v := report.Verdict{Property: name, Result: report.Pass, Checks: c.checksRun(), Shard: os.Getenv(shardEnv)}
-	f, failed := c.firstFailure(name)
+	first, failed := c.firstFailure(name)
+	shown := first
+	if failed && first.shrunk != nil && !rs.flaky {
+		shown = *first.shrunk
+	}
 	if t.Failed() {
 		v.Result = report.Fail
+		v.Seed = rs.seed
 		if failed {
-			v.Violation = firstLine(f.msg)
-			t.Logf("%s: first failure after %.2fs; the harness saw: %s", name, took.Seconds(), firstLine(f.msg))
+			v.Violation = firstLine(shown.msg)
+			c.renameFrozen(first.msg, shown.msg)
+			if rs.flaky {
+				t.Logf("%s: rapid could not reproduce the failure; the report of the first failed check, after %.2fs:\n%s",
+					name, c.sinceStart(name).Seconds(), first.report)
+			} else if first.msg != shown.msg {
+				t.Logf("%s: the first failed check, after %.2fs, saw: %s", name, c.sinceStart(name).Seconds(), firstLine(first.msg))
+			}
 		}
-		if failed && c.reportDir != "" && f.data != nil {
+		if failed && c.reportDir != "" && shown.data != nil {
 			dir := report.DirFor(c.reportDir, t.Name())
 			ff := report.FailFile(t.Name())
-			f.data.Replay = fmt.Sprintf("go test -run '^%s$'", regexp.QuoteMeta(t.Name()))
+			shown.data.Seed = rs.seed
+			shown.data.Replay = "go test -run '" + runPattern(t.Name()) + "'"
 			if ff != "" {
-				f.data.Replay += " -rapid.failfile=" + ff
+				shown.data.Replay += " -rapid.failfile=" + ff
 			}
-			if err := f.data.WriteDir(dir, ff); err != nil {
+			if err := shown.data.WriteDir(dir, ff); err != nil {
 				t.Logf("writing the report: %v", err)
 			} else {
 				v.Report = dir
@@ -196,6 +213,63 @@ func (c *config) verdict(t suiteT, name string, took time.Duration) {
 	}
 	t.Log(report.FormatVerdict(v))
 	t.verdict(v)
+}
+
+// renameFrozen makes the cause that stops the Run's later properties the
+// shrunk failure's violation, as their reader sees it in the report, when
+// it was the first failure's.
+func (c *config) renameFrozen(first, shown string) {
+	c.run.mu.Lock()
+	defer c.run.mu.Unlock()
+	if rest, ok := strings.CutPrefix(c.run.frozen, first+" ("); ok && first != shown {
+		c.run.frozen = shown + " (" + rest
+	}
+}
+
+// runPattern is go test's -run pattern for exactly the test named name:
+// each level anchored, so that "TestBroken/progress" does not also run
+// TestBrokenAll/progress, nor TestBroken/progress2.
+func runPattern(name string) string {
+	parts := strings.Split(name, "/")
+	for i, p := range parts {
+		parts[i] = "^" + regexp.QuoteMeta(p) + "$"
+	}
+	return strings.Join(parts, "/")
+}
+
+// rapidTB is the test as rapid sees it: it keeps what rapid says of a
+// failure, which it tells no other way: the seed of the failing check
+// ("-rapid.seed=N") and whether it could reproduce the failure.
+type rapidTB struct {
+	suiteT
+	mu sync.Mutex
+	rs rapidSaid
+}
+
+// rapidSaid is what rapid said of a failure.
+type rapidSaid struct {
+	seed  uint64 // 0 if it named none (a fail file replayed)
+	flaky bool   // it could not reproduce the failure
+}
+
+var rapidSeed = regexp.MustCompile(`-rapid\.seed=(\d+)`)
+
+func (t *rapidTB) Errorf(format string, args ...any) {
+	t.Helper()
+	msg := fmt.Sprintf(format, args...)
+	t.mu.Lock()
+	if m := rapidSeed.FindStringSubmatch(msg); m != nil {
+		t.rs.seed, _ = strconv.ParseUint(m[1], 10, 64)
+	}
+	t.rs.flaky = t.rs.flaky || strings.Contains(msg, "[rapid] flaky test")
+	t.mu.Unlock()
+	t.suiteT.Errorf("%s", msg)
+}
+
+func (t *rapidTB) said() rapidSaid {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.rs
 }
 
 // checksRun is the number of checks rapid was asked for.

@@ -2,16 +2,22 @@ package properties
 
 import (
 	"fmt"
+	"path"
 	"runtime"
+	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
+
+	"github.com/stallproof/stallproof/properties/report"
 )
 
 // goroutine is one goroutine in a runtime.Stack dump.
 type goroutine struct {
-	id    string
-	state string   // "chan receive", "sync.Mutex.Lock", "IO wait", ...
-	funcs []string // innermost first
+	id     string
+	state  string         // "chan receive", "sync.Mutex.Lock", "IO wait", ...
+	frames []report.Frame // innermost first; the last may be its "created by"
 }
 
 func allGoroutines() []goroutine {
@@ -24,8 +30,13 @@ func allGoroutines() []goroutine {
 		}
 		buf = make([]byte, 2*len(buf))
 	}
+	return parseStacks(string(buf))
+}
+
+// parseStacks reads a runtime.Stack dump of every goroutine.
+func parseStacks(dump string) []goroutine {
 	var gs []goroutine
-	for _, block := range strings.Split(string(buf), "\n\n") {
+	for _, block := range strings.Split(dump, "\n\n") {
 		lines := strings.Split(strings.TrimSpace(block), "\n")
 		head, ok := strings.CutPrefix(lines[0], "goroutine ")
 		if !ok {
@@ -38,15 +49,39 @@ func allGoroutines() []goroutine {
 		}
 		g := goroutine{id: id, state: state}
 		for i := 1; i < len(lines); i += 2 {
-			fn := lines[i]
-			if j := strings.LastIndex(fn, "("); j > 0 {
+			fn := strings.TrimPrefix(lines[i], "created by ")
+			if j := strings.Index(fn, " in goroutine "); j > 0 {
 				fn = fn[:j]
 			}
-			g.funcs = append(g.funcs, strings.TrimPrefix(fn, "created by "))
+			if j := strings.LastIndex(fn, "("); j > 0 && strings.HasSuffix(fn, ")") {
+				fn = fn[:j] // the arguments
+			}
+			f := report.Frame{Func: fn}
+			if i+1 < len(lines) {
+				f.File, f.Line = fileLine(lines[i+1])
+			}
+			g.frames = append(g.frames, f)
 		}
 		gs = append(gs, g)
 	}
 	return gs
+}
+
+// fileLine reads "\t/src/pkg/file.go:123 +0x1d" as "file.go", 123.
+func fileLine(s string) (string, int) {
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndex(s, " +0x"); i > 0 {
+		s = s[:i]
+	}
+	i := strings.LastIndex(s, ":")
+	if i < 0 {
+		return "", 0
+	}
+	n, err := strconv.Atoi(s[i+1:])
+	if err != nil {
+		return "", 0
+	}
+	return path.Base(s[:i]), n
 }
 
 func goroutineIDs() map[string]bool {
@@ -61,61 +96,99 @@ const harnessPkg = "github.com/stallproof/stallproof/properties."
 
 // serverStacks summarises the goroutines that started after baseline and
 // are not the harness's own: where the server's goroutines are stuck,
-// grouped ("7 × [sync.Mutex.Lock] main.(*srv).vote ← ..."), so a report
-// shows at a glance one goroutine in Write and the rest waiting for its lock.
-func serverStacks(baseline map[string]bool) string {
-	groups := map[string]int{}
-	var order []string
-	for _, g := range allGoroutines() {
-		if baseline[g.id] || len(g.funcs) == 0 || isHarness(g) {
+// grouped ("7 × [sync.Mutex.Lock] main.(*srv).vote (srv.go:41) ← ..."),
+// so a report shows at a glance one goroutine in Write and the rest
+// waiting for its lock. It returns the groups, most goroutines first, and
+// the same as text.
+func serverStacks(baseline map[string]bool) ([]report.Stack, string) {
+	return groupStacks(allGoroutines(), baseline, ownModule())
+}
+
+func groupStacks(gs []goroutine, baseline map[string]bool, own string) ([]report.Stack, string) {
+	index := map[string]int{}
+	var groups []report.Stack
+	var keys []string
+	for _, g := range gs {
+		if baseline[g.id] || len(g.frames) == 0 || isHarness(g) {
 			continue
 		}
-		key := fmt.Sprintf("[%s] %s", g.state, strings.Join(trimFrames(g.funcs), " ← "))
-		if groups[key] == 0 {
-			order = append(order, key)
+		fs := trimFrames(g.frames, own)
+		key := fmt.Sprintf("[%s] %s", g.state, formatFrames(fs))
+		i, ok := index[key]
+		if !ok {
+			i = len(groups)
+			index[key] = i
+			groups = append(groups, report.Stack{State: g.state, Frames: fs})
+			keys = append(keys, key)
 		}
-		groups[key]++
+		groups[i].Count++
 	}
-	slices.SortStableFunc(order, func(a, b string) int { return groups[b] - groups[a] })
+	order := make([]int, len(groups))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return groups[b].Count - groups[a].Count })
 	var b strings.Builder
-	for _, k := range order {
-		fmt.Fprintf(&b, "  %3d × %s\n", groups[k], k)
+	sorted := make([]report.Stack, 0, len(groups))
+	for _, i := range order {
+		sorted = append(sorted, groups[i])
+		fmt.Fprintf(&b, "  %3d × %s\n", groups[i].Count, keys[i])
 	}
-	return b.String()
+	return sorted, b.String()
+}
+
+// formatFrames is "f (file.go:12) ← g (file.go:30)", with "..." for the
+// frames left out.
+func formatFrames(fs []report.Frame) string {
+	parts := make([]string, len(fs))
+	for i, f := range fs {
+		parts[i] = f.String()
+	}
+	return strings.Join(parts, " ← ")
 }
 
 // isHarness reports whether g is one of the harness's goroutines (client
 // readers, parallel voters), as opposed to the server's. The goroutine that
 // runs Serve belongs to the server.
 func isHarness(g goroutine) bool {
-	for _, f := range g.funcs {
-		if strings.HasPrefix(f, harnessPkg) {
-			return !strings.Contains(f, "newEnv")
+	for _, f := range g.frames {
+		if strings.HasPrefix(f.Func, harnessPkg) {
+			return !strings.Contains(f.Func, "newEnv")
 		}
 	}
-	return strings.HasPrefix(g.funcs[len(g.funcs)-1], "testing.")
+	return strings.HasPrefix(g.frames[len(g.frames)-1].Func, "testing.")
 }
 
 // trimFrames keeps the frames worth reading: runtime internals dropped, at
-// most five, and always the innermost frame of the server's own code (not
-// the standard library's, faultnet's or this harness's), even when it lies
-// deeper: "bufio.(*Writer).Flush" says less than the Publish that called it.
-func trimFrames(fs []string) []string {
-	var out []string
-	user := false
+// most five, and always the innermost frame of the server's own module
+// (own; without it, of any module but faultnet's and this harness's) with
+// the frame it called, even when they lie deeper: "bufio.(*Writer).Flush"
+// says less than the Publish that called it, and a library's Write says
+// less than the handler's line that called it.
+func trimFrames(fs []report.Frame, own string) []report.Frame {
+	var kept []report.Frame
 	for _, f := range fs {
-		if strings.HasPrefix(f, "runtime.") || strings.HasPrefix(f, "internal/") {
-			continue
+		if !strings.HasPrefix(f.Func, "runtime.") && !strings.HasPrefix(f.Func, "internal/") && !strings.HasPrefix(f.Func, "sync.runtime_") {
+			kept = append(kept, f)
 		}
-		if len(out) < 5 {
-			out = append(out, f)
-			user = user || isUserFrame(f)
-			continue
-		}
-		if !user && isUserFrame(f) {
-			out = append(out, "...", f)
-			break
-		}
+	}
+	const innermost = 5
+	if len(kept) <= innermost {
+		return kept
+	}
+	server := slices.IndexFunc(kept, func(f report.Frame) bool { return isOwnFrame(f.Func, own) })
+	if server < 0 {
+		server = slices.IndexFunc(kept, func(f report.Frame) bool { return isUserFrame(f.Func) })
+	}
+	out := slices.Clone(kept[:innermost])
+	switch {
+	case server < innermost:
+	case server == innermost:
+		out = append(out, kept[server])
+	case server == innermost+1:
+		out = append(out, kept[server-1], kept[server])
+	default:
+		out = append(out, report.Frame{Func: "..."}, kept[server-1], kept[server])
 	}
 	return out
 }
@@ -132,3 +205,25 @@ func isUserFrame(f string) bool {
 		!strings.HasPrefix(f, "github.com/stallproof/stallproof/faultnet.") &&
 		!strings.HasPrefix(f, harnessPkg)
 }
+
+// isOwnFrame reports whether a function belongs to module own (the module
+// whose tests run the suite: the server's) or package main, and is not
+// faultnet or this harness.
+func isOwnFrame(f, own string) bool {
+	if strings.HasPrefix(f, "main.") {
+		return true
+	}
+	if own == "" || !(strings.HasPrefix(f, own+".") || strings.HasPrefix(f, own+"/")) {
+		return false
+	}
+	return !strings.HasPrefix(f, "github.com/stallproof/stallproof/faultnet.") && !strings.HasPrefix(f, harnessPkg)
+}
+
+// ownModule is the main module of this binary: under go test, the module
+// of the package being tested, whose server the suite checks.
+var ownModule = sync.OnceValue(func() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		return bi.Main.Path
+	}
+	return ""
+})

@@ -1,30 +1,112 @@
 package properties
 
 import (
-	"slices"
+	"strings"
 	"testing"
+
+	"github.com/stallproof/stallproof/properties/report"
 )
 
-func TestTrimFramesKeepsTheServersFrame(t *testing.T) {
-	fs := []string{
-		"runtime.gopark", "internal/poll.(*FD).Write",
-		"github.com/stallproof/stallproof/faultnet.(*Conn).Write",
-		"bufio.(*Writer).Flush", "bufio.(*Writer).Write", "io.WriteString",
-		"net/textproto.(*Writer).PrintfLine", "fmt.Fprintf",
-		"example.com/broker.(*Broker).Publish", "example.com/broker.(*client).serve",
+// A server of module example.com/broker whose Publish calls a library of
+// another module (a websocket package), which blocks in faultnet's Write.
+const brokerDump = `goroutine 1 [running]:
+main.main()
+	/src/main.go:3 +0x1
+
+goroutine 41 [sync.Cond.Wait]:
+sync.runtime_notifyListWait(0xc000, 0x2)
+	/go/src/runtime/sema.go:597 +0x159
+sync.(*Cond).Wait(0xc000)
+	/go/src/sync/cond.go:71 +0x85
+github.com/stallproof/stallproof/faultnet.(*Conn).Write(0xc000, {0xc000, 0x10, 0x10})
+	/src/faultnet/conn.go:103 +0x25
+bufio.(*Writer).Flush(0xc000)
+	/go/src/bufio/bufio.go:639 +0x55
+github.com/gorilla/websocket.(*Conn).flushFrame(0xc000, 0x1, {0x0, 0x0, 0x0})
+	/mod/github.com/gorilla/websocket/conn.go:618 +0x1d
+github.com/gorilla/websocket.(*messageWriter).Close(0xc000)
+	/mod/github.com/gorilla/websocket/conn.go:733 +0x3a
+github.com/gorilla/websocket.(*Conn).WriteMessage(0xc000, 0x1, {0xc000, 0x10, 0x10})
+	/mod/github.com/gorilla/websocket/conn.go:781 +0x1aa
+example.com/broker.(*Broker).Publish(0xc000, {0xc000, 0x10})
+	/src/broker/broker.go:88 +0x99
+example.com/broker.(*client).serve(0xc000)
+	/src/broker/client.go:40 +0x1f
+created by example.com/broker.(*Broker).Serve in goroutine 7
+	/src/broker/broker.go:51 +0x2a5
+
+goroutine 42 [sync.Mutex.Lock]:
+sync.(*Mutex).Lock(0xc000)
+	/go/src/sync/mutex.go:90 +0x1
+example.com/broker.(*Broker).Publish(0xc000, {0xc000, 0x10})
+	/src/broker/broker.go:80 +0x99
+created by example.com/broker.(*Broker).Serve in goroutine 7
+	/src/broker/broker.go:51 +0x2a5
+
+goroutine 43 [sync.Mutex.Lock]:
+sync.(*Mutex).Lock(0xc000)
+	/go/src/sync/mutex.go:90 +0x1
+example.com/broker.(*Broker).Publish(0xc000, {0xc000, 0x10})
+	/src/broker/broker.go:80 +0x99
+created by example.com/broker.(*Broker).Serve in goroutine 7
+	/src/broker/broker.go:51 +0x2a5
+`
+
+// The summary keeps, beyond the five innermost frames, the server's own
+// frame (not the library's, although the library is a module too) and
+// the library call it made, each with its file:line; and groups alike
+// goroutines, the largest group first.
+func TestServerStacksKeepTheServersOwnFrame(t *testing.T) {
+	gs := parseStacks(brokerDump)
+	groups, text := groupStacks(gs, map[string]bool{"1": true}, "example.com/broker")
+	if len(groups) != 2 || groups[0].Count != 2 || groups[1].Count != 1 {
+		t.Fatalf("groups %+v, want 2 goroutines in Lock then 1 in Write", groups)
 	}
-	got := trimFrames(fs)
+	if got := groups[0].Frames[1].String(); got != "example.com/broker.(*Broker).Publish (broker.go:80)" {
+		t.Errorf("lock group's frame 1: %q", got)
+	}
+	var fs []string
+	for _, f := range groups[1].Frames {
+		fs = append(fs, f.String())
+	}
 	want := []string{
-		"github.com/stallproof/stallproof/faultnet.(*Conn).Write",
-		"bufio.(*Writer).Flush", "bufio.(*Writer).Write", "io.WriteString",
-		"net/textproto.(*Writer).PrintfLine", "...", "example.com/broker.(*Broker).Publish",
+		"sync.(*Cond).Wait (cond.go:71)",
+		"github.com/stallproof/stallproof/faultnet.(*Conn).Write (conn.go:103)",
+		"bufio.(*Writer).Flush (bufio.go:639)",
+		"github.com/gorilla/websocket.(*Conn).flushFrame (conn.go:618)",
+		"github.com/gorilla/websocket.(*messageWriter).Close (conn.go:733)",
+		"github.com/gorilla/websocket.(*Conn).WriteMessage (conn.go:781)",
+		"example.com/broker.(*Broker).Publish (broker.go:88)",
 	}
-	if !slices.Equal(got, want) {
-		t.Errorf("trimFrames:\n got %q\nwant %q", got, want)
+	if strings.Join(fs, "\n") != strings.Join(want, "\n") {
+		t.Errorf("write group's frames:\n%s\nwant\n%s", strings.Join(fs, "\n"), strings.Join(want, "\n"))
 	}
-	// Within the first five, nothing is added.
-	short := []string{"sync.(*Mutex).Lock", "main.(*srv).vote", "main.(*srv).serve"}
-	if got := trimFrames(short); !slices.Equal(got, short) {
-		t.Errorf("trimFrames(%q) = %q", short, got)
+	if !strings.Contains(text, "  2 × [sync.Mutex.Lock] sync.(*Mutex).Lock (mutex.go:90) ← example.com/broker.(*Broker).Publish (broker.go:80)") {
+		t.Errorf("text:\n%s", text)
+	}
+	// Without knowing the server's module, the innermost frame of any
+	// module but faultnet's counts as the server's: here the library's,
+	// among the first five.
+	groups, _ = groupStacks(gs, map[string]bool{"1": true}, "")
+	if last := groups[1].Frames; len(last) != 5 || last[4].Func != "github.com/gorilla/websocket.(*messageWriter).Close" {
+		t.Errorf("without a module: %v", last)
+	}
+	// A server frame deeper still is reached past "...".
+	deep := append(gs[1].frames[:6:6], report.Frame{Func: "io.WriteString"}, report.Frame{Func: "fmt.Fprintf"})
+	deep = append(deep, gs[1].frames[6:]...)
+	fs = nil
+	for _, f := range trimFrames(deep, "example.com/broker") {
+		fs = append(fs, f.Func)
+	}
+	if got := strings.Join(fs[5:], " ← "); got != "... ← github.com/gorilla/websocket.(*Conn).WriteMessage ← example.com/broker.(*Broker).Publish" {
+		t.Errorf("deep: %s", got)
+	}
+}
+
+func TestTrimFramesLeavesShortStacksAlone(t *testing.T) {
+	gs := parseStacks("goroutine 9 [chan receive]:\nmain.(*srv).vote(...)\n\t/src/srv.go:41 +0x1\nmain.(*srv).serve()\n\t/src/srv.go:30 +0x1\n")
+	groups, text := groupStacks(gs, nil, "example.com/other")
+	if len(groups) != 1 || len(groups[0].Frames) != 2 || text != "    1 × [chan receive] main.(*srv).vote (srv.go:41) ← main.(*srv).serve (srv.go:30)\n" {
+		t.Errorf("groups %+v, text %q", groups, text)
 	}
 }

@@ -1,6 +1,8 @@
 package properties
 
 import (
+	"bytes"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -30,6 +32,7 @@ func (e *env) query(c *client) {
 // The half-written line must not count.
 func (e *env) halfClose(c *client, n int) {
 	req := e.v1.request(c.id)
+	c.markN("request", fmt.Appendf(nil, "%d requests, then a half-close: %s", n, bytes.TrimRight(req, "\r\n")), n)
 	_ = c.send(append([]byte(strings.Repeat(string(req), n)), req[:len(req)-2]...), n)
 	e.v1.noteSent(req, n)
 	c.closed = true

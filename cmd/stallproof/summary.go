@@ -20,14 +20,16 @@ func init() {
 var stdin io.Reader = os.Stdin
 
 func runSummary(_ context.Context, args []string) error {
-	fs := newFlagSet("summary", "summary [flags] GO-TEST-JSON-FILE...")
+	fs := newFlagSet("summary", "summary [flags] [GO-TEST-JSON-FILE...]")
 	reports := fs.String("reports", "", "the report directory of the run(s) (`STALLPROOF_REPORT_DIR`)")
 	url := fs.String("artifact-url", "", "where the reports were uploaded; timelines link there")
 	title := fs.String("title", "stallproof", "the summary's heading")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: stallproof summary [flags] GO-TEST-JSON-FILE...\n\n"+
-			"Reads the output of go test -json (one file per run or shard; - for stdin) and writes a\n"+
-			"Markdown table of property verdicts to stdout, for $GITHUB_STEP_SUMMARY.\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "Usage: stallproof summary [flags] [GO-TEST-JSON-FILE...]\n\n"+
+			"Reads the output of go test -json (one file per run or shard; - or no file for stdin) and\n"+
+			"writes a Markdown table of property verdicts to stdout, for $GITHUB_STEP_SUMMARY or a\n"+
+			"terminal. Locally:\n\n"+
+			"    STALLPROOF_REPORT_DIR=$PWD/reports go test -json ./... | stallproof summary -reports reports\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -36,12 +38,12 @@ func runSummary(_ context.Context, args []string) error {
 		}
 		return errUsage
 	}
-	if fs.NArg() == 0 {
-		fmt.Fprintln(fs.Output(), "summary: name at least one go test -json file")
-		return errUsage
+	names := fs.Args()
+	if len(names) == 0 {
+		names = []string{"-"} // go test -json ./... | stallproof summary
 	}
 	var s summary.Summary
-	for _, name := range fs.Args() {
+	for _, name := range names {
 		if name == "-" {
 			if err := s.Add(stdin, "stdin"); err != nil {
 				return err

@@ -8,8 +8,11 @@
 // are summed and its shards listed. It also keeps the tests that failed
 // without a failing verdict to explain them (a mutant not caught, a build
 // error, a panic). [Summary.Write] writes the job summary in Markdown: a
-// table of property × verdict with the violation and a link to each
-// failure's timeline in the uploaded reports, found under the report
-// directory (STALLPROOF_REPORT_DIR). [Text] turns go test -json back into
-// go test's text output for the CI log.
+// table of property × verdict with the violation (for a skip, its reason)
+// and each failure's timeline, found under the report directory
+// (STALLPROOF_REPORT_DIR): a link into the uploaded reports, or, run
+// locally with no artifact, its path on disk. The properties of one test
+// that were not run because an earlier one found the server stopped
+// answering share one row, which names the cause once. [Text] turns go
+// test -json back into go test's text output for the CI log.
 package summary

@@ -125,9 +125,9 @@ func (s *Summary) Write(w io.Writer, opts Options) error {
 		b.WriteString("\n\n")
 	}
 	if len(rows) > 0 {
-		b.WriteString("| test | property | verdict | checks | violation | timeline |\n")
+		b.WriteString("| test | property | verdict | checks | violation, or why skipped | timeline |\n")
 		b.WriteString("| --- | --- | --- | ---: | --- | --- |\n")
-		for _, r := range rows {
+		for _, r := range collapseNotRun(rows) {
 			test := cell(r.Test)
 			if r.Package != "" {
 				test = "`" + path.Base(r.Package) + "` " + test
@@ -141,8 +141,12 @@ func (s *Summary) Write(w io.Writer, opts Options) error {
 			} else if len(r.Shards) == 1 {
 				checks += " (shard " + r.Shards[0] + ")"
 			}
+			text := r.Violation
+			if r.Result == report.Skip {
+				text = r.Why
+			}
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", test, cell(r.Property), verdictCell(r), checks,
-				cell(truncate(r.Violation, 300)), timelineCell(r, reports, opts.ArtifactURL))
+				cell(truncate(text, 300)), timelineCell(r, reports, opts))
 		}
 		b.WriteString("\n")
 	}
@@ -190,15 +194,66 @@ func verdictCell(r Row) string {
 	return "⏭ " + r.Result
 }
 
-func timelineCell(r Row, reports []*found, artifactURL string) string {
+// timelineCell names the row's timeline: its path in the uploaded
+// artifact, with a link there; or, with no artifact (a local run), its
+// path on disk, to open.
+func timelineCell(r Row, reports []*found, opts Options) string {
 	if r.Report == "" || !slices.ContainsFunc(reports, func(f *found) bool { return f.name == r.Report }) {
 		return ""
 	}
-	file := "`" + cell(r.Report+"/"+report.TimelineFile) + "`"
-	if artifactURL == "" {
-		return file
+	if opts.ArtifactURL == "" {
+		return "`" + cell(filepath.ToSlash(filepath.Join(opts.ReportDir, filepath.FromSlash(r.Report), report.TimelineFile))) + "`"
 	}
-	return fmt.Sprintf("[timeline](%s) %s", artifactURL, file)
+	return fmt.Sprintf("[timeline](%s) `%s`", opts.ArtifactURL, cell(r.Report+"/"+report.TimelineFile))
+}
+
+// notRunPrefix starts the violation of a property that was not run
+// because an earlier one found the server stopped answering.
+const notRunPrefix = "not run: "
+
+// collapseNotRun makes the rows of one test that were not run for the
+// same cause one row, listing their properties, which names the cause
+// once: as the failing row of the property that found it, when the table
+// has it ("see progress"), or else in full.
+func collapseNotRun(rows []Row) []Row {
+	var out []Row
+	at := map[string]int{} // package, test's parent, violation → index in out
+	for _, r := range rows {
+		if r.Result != report.Fail || !strings.HasPrefix(r.Violation, notRunPrefix) {
+			out = append(out, r)
+			continue
+		}
+		key := r.Package + "\x00" + parent(r.Test) + "\x00" + r.Violation
+		if i, ok := at[key]; ok {
+			out[i].Property += ", " + r.Property
+			out[i].Checks += r.Checks
+			continue
+		}
+		at[key] = len(out)
+		r.Violation = notRunCause(r, rows)
+		r.Test = parent(r.Test)
+		out = append(out, r)
+	}
+	return out
+}
+
+// notRunCause is the violation of a row that was not run, said short when
+// the cause has its own row: "not run: the server stopped answering (see
+// progress)".
+func notRunCause(r Row, rows []Row) string {
+	const seen = "(seen while checking "
+	i := strings.LastIndex(r.Violation, seen)
+	if i < 0 {
+		return r.Violation
+	}
+	by, _, ok := strings.Cut(r.Violation[i+len(seen):], ")")
+	if !ok || !slices.ContainsFunc(rows, func(o Row) bool {
+		return o.Package == r.Package && parent(o.Test) == parent(r.Test) && o.Property == by && o.Result == report.Fail
+	}) {
+		return r.Violation
+	}
+	what, _, _ := strings.Cut(strings.TrimPrefix(r.Violation, notRunPrefix), ":")
+	return fmt.Sprintf("%s%s: see %s, which found it; RunAll() runs every property regardless", notRunPrefix, what, by)
 }
 
 // cell makes text safe in a Markdown table cell, on one line.

@@ -31,6 +31,7 @@ type Row struct {
 	Runs      int    // verdicts merged into the row
 	Shards    []string
 	Violation string // the first failing run's
+	Why       string // for a skip: the first skipping run's reason
 	Report    string // the first failing run's report directory, as the engine named it
 }
 
@@ -177,6 +178,9 @@ func (s *Summary) merge(k testKey, v report.Verdict) {
 	}
 	if v.Result == report.Fail && r.Violation == "" {
 		r.Violation, r.Report = v.Violation, v.Report
+	}
+	if v.Result == report.Skip && r.Why == "" {
+		r.Why = v.Violation // a skip's verdict says why in its violation
 	}
 }
 

@@ -187,7 +187,8 @@ func TestSummaryReportsWithoutVerdicts(t *testing.T) {
 	if err := (&summary.Summary{}).Write(&md, summary.Options{ReportDir: dir}); err != nil {
 		t.Fatal(err)
 	}
-	if want := "| TestMine_bounded | bounded | ❌ FAIL |  | heap grew | `TestMine_bounded/timeline.svg` |"; !strings.Contains(md.String(), want) {
+	// No artifact: a local run, whose timeline is named by its path on disk.
+	if want := "| TestMine_bounded | bounded | ❌ FAIL |  | heap grew | `" + filepath.ToSlash(filepath.Join(dir, "TestMine_bounded", "timeline.svg")) + "` |"; !strings.Contains(md.String(), want) {
 		t.Errorf("summary lacks %q:\n%s", want, md.String())
 	}
 }
@@ -252,5 +253,43 @@ func TestSummaryBuildFailure(t *testing.T) {
 	}
 	if len(s.Problems) != 0 {
 		t.Errorf("problems %q", s.Problems)
+	}
+}
+
+// A skipped property says why; properties not run because an earlier one
+// found the server stopped answering are one row, naming the cause once.
+func TestSummarySkipsAndNotRun(t *testing.T) {
+	frozen := `not run: the server stopped answering: c1 (healthy): request "VOTE red" not answered: no answer within the bound (seen while checking progress) (RunAll() runs every property regardless)`
+	lines := []event{
+		{"output", "m/p", "TestBroken/progress", report.FormatVerdict(report.Verdict{Property: "progress", Result: report.Fail, Checks: 20, Violation: `c1 (healthy): request "VOTE red" not answered`}) + "\n"},
+		{"fail", "m/p", "TestBroken/progress", ""},
+		{"output", "m/p", "TestBroken/halfclose", report.FormatVerdict(report.Verdict{Property: "halfclose", Result: report.Skip, Violation: "halfclose knows the votes of protocol v1; skipped for chat"}) + "\n"},
+		{"skip", "m/p", "TestBroken/halfclose", ""},
+	}
+	for _, p := range []string{"delivery", "isolation", "bounded", "leaks"} {
+		lines = append(lines,
+			event{"output", "m/p", "TestBroken/" + p, report.FormatVerdict(report.Verdict{Property: p, Result: report.Fail, Violation: frozen}) + "\n"},
+			event{"fail", "m/p", "TestBroken/" + p, ""})
+	}
+	// Another test's not-run rows, whose cause has no row: said in full.
+	lines = append(lines, event{"output", "m/p", "TestOther/leaks", report.FormatVerdict(report.Verdict{Property: "leaks", Result: report.Fail, Violation: frozen}) + "\n"})
+	var s summary.Summary
+	if err := s.Add(strings.NewReader(jsonLines(lines...)), "run.json"); err != nil {
+		t.Fatal(err)
+	}
+	var md bytes.Buffer
+	_ = s.Write(&md, summary.Options{})
+	got := md.String()
+	for _, want := range []string{
+		"| `p` TestBroken/halfclose | halfclose | ⏭ SKIP |  | halfclose knows the votes of protocol v1; skipped for chat |",
+		"| `p` TestBroken | delivery, isolation, bounded, leaks | ❌ FAIL |  | not run: the server stopped answering: see progress, which found it; RunAll() runs every property regardless |",
+		"| `p` TestOther | leaks | ❌ FAIL |  | not run: the server stopped answering: c1 (healthy): request \"VOTE red\" not answered",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("summary lacks %q:\n%s", want, got)
+		}
+	}
+	if n := strings.Count(got, "not run:"); n != 2 {
+		t.Errorf("%d not-run rows, want 2 (one per test):\n%s", n, got)
 	}
 }

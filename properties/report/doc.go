@@ -20,7 +20,8 @@
 //
 // The JSON Schema is docs/report.schema.json in the repository. Durations
 // are milliseconds, as JSON numbers that may have a fraction, in fields
-// named *_ms. Every field is always present; lists may be empty. Times are
+// named *_ms. Every field is always present, but for the ones marked
+// "added": absent from reports written before them; lists may be empty. Times are
 // measured from the start of the reported (shrunk) check, except
 // first_violation_ms.
 //
@@ -51,19 +52,33 @@
 //	  events[]            its connection's fault log (faultnet's events):
 //	    at_ms               when
 //	    kind                "inject", "fire", "remove", "buffer-full", "reset", "close",
-//	                        "close-write", "close-read"
-//	    text                the fault or detail: "StallReads()", "at byte 8192"
+//	                        "close-write", "close-read"; "server-blocked" (the server's
+//	                        socket to the client is full: its Write blocks); or a kind
+//	                        added later
+//	    text                the fault or detail: "StallReads()", "the server's Write
+//	                        to c2 blocked at byte 8192"
 //	  marks[]             its messages:
 //	    at_ms               when it was sent or received
 //	    kind                "request", "reply", "push" or "error"
 //	    text                the message, or a short name for it
+//	    count               added: how many messages the mark stands for, when more
+//	                        than one: a burst of requests, a count of replies; a
+//	                        client's replies and errors answer its requests in order
 //	  spans[]             faults in force over a time:
 //	    from_ms             when the fault took effect
 //	    to_ms               when it was lifted; -1 if it never was ([Unlifted])
 //	    kind                "stall", "trickle", "flood", ...
 //	    text                the fault as code: "StallReads()"
 //	goroutines          the server's goroutines at the violation, grouped by where
-//	                    they wait; "" if not captured
+//	                    they wait, each frame with its file:line; "" if not captured
+//	stacks[]            added: the same groups as data, the largest first:
+//	  count               goroutines in the group
+//	  state               what they wait for: "sync.Mutex.Lock", "IO wait", ...
+//	  frames[]            innermost first: at most five, then the innermost frame of
+//	                      the server's own module and the library call it made:
+//	    func                the function with its package path; "..." for frames left out
+//	    file                the file's base name; "" if unknown
+//	    line                the line; 0 if unknown
 //
 // [SpansFromEvents] derives a client's Spans from its Events: a stall from
 // its injection to its removal, say.
@@ -72,14 +87,22 @@
 //
 // [Report.WriteTimeline] draws timeline.svg, 800 pixels wide so that it
 // reads in a pull-request comment: the property and the violation on top;
-// a lane of numbered scenario steps (spelled out under the axis); one lane
-// per client labelled "c3 stalled · subscriber" with the bytes it moved,
-// requests as ticks above its line, replies below, pushes as dots, errors
-// as crosses, faults in force as shaded bands and fault events as
-// diamonds; the violation as a red vertical line; milliseconds on the
-// axis, a long idle stretch shortened to a labelled break so that the burst
-// before it gets the width; the replay command at the bottom. docs/timeline-example.svg is the
-// lock-across-write freeze drawn this way.
+// a lane of numbered scenario steps; one lane per client labelled "c3
+// stalled · subscriber" with the bytes it moved. In a lane, each request
+// is a bar from when it was sent to when it was answered (a client's
+// replies answer its requests in order; a burst is one bar, and bars a
+// few pixels apart are drawn as one, labelled with their number); a
+// request never answered is an open red bar reaching the violation,
+// labelled "unanswered: VOTE red" or "147 of 200 unanswered". Replies are
+// ticks below the line, pushes dots, errors crosses, faults in force
+// shaded bands; a buffer that filled is a triangle, a server blocked on
+// the client a square, any other event a diamond labelled with its kind;
+// labels never overlap (one without room is left out; every mark keeps a
+// tooltip). The violation is a red vertical line; the axis is in
+// milliseconds, an idle stretch shortened to a labelled break so that the
+// activity gets the width. Under the chart, every step in full, wrapped,
+// and the replay command. docs/timeline-example.svg is a freeze drawn this
+// way.
 //
 // # Verdict lines
 //

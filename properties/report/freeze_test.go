@@ -11,7 +11,8 @@ import (
 // clients vote and receive tallies; c3 stops reading at 300 ms; at 350 ms
 // its buffer is full and the server's Write to it blocks while holding the
 // lock, so replies stop for everyone; c0's vote sent at 350 ms is still
-// unanswered when the bound of 2 s runs out, at 2350 ms.
+// unanswered when the bound of 2 s runs out, at 2350 ms. c1 sent a burst
+// of 6 votes at 40 ms, answered within 10 ms.
 func freeze() *report.Report {
 	msec := func(v float64) time.Duration { return time.Duration(v * float64(time.Millisecond)) }
 	r := &report.Report{
@@ -26,6 +27,13 @@ func freeze() *report.Report {
 		FirstViolation: msec(4120),
 		ViolationAt:    msec(2350),
 		Goroutines:     "1 goroutine in faultnet.(*Conn).Write\n3 goroutines in sync.(*Mutex).Lock\n",
+		Stacks: []report.Stack{
+			{Count: 3, State: "sync.Mutex.Lock", Frames: []report.Frame{{Func: "sync.(*Mutex).Lock", File: "mutex.go", Line: 90}, {Func: "main.(*srv).vote", File: "srv.go", Line: 41}}},
+			{Count: 1, State: "sync.Cond.Wait", Frames: []report.Frame{
+				{Func: "github.com/stallproof/stallproof/faultnet.(*Conn).Write", File: "conn.go", Line: 103},
+				{Func: "..."}, {Func: "bufio.(*Writer).Flush", File: "bufio.go", Line: 639}, {Func: "main.(*srv).broadcast", File: "srv.go", Line: 88},
+			}},
+		},
 	}
 	r.Clients = []report.Client{
 		{ID: 0, Kind: "healthy", Role: "voter"},
@@ -46,6 +54,11 @@ func freeze() *report.Report {
 	// answered 1 ms later and pushes a tally to everyone 2 ms later, until
 	// the server freezes at 350 ms.
 	seq := 0
+	r.Clients[1].Marks = append(r.Clients[1].Marks, report.Mark{At: msec(40), Kind: report.MarkRequest, Text: "6 requests at once: VOTE yes", Count: 6})
+	for i := range 6 {
+		seq++
+		r.Clients[1].Marks = append(r.Clients[1].Marks, report.Mark{At: msec(41 + float64(i)), Kind: report.MarkReply, Text: fmt.Sprintf("OK %d", seq)})
+	}
 	for at := 50.0; at <= 350; at += 25 {
 		voter := &r.Clients[int(at/25)%2]
 		voter.Marks = append(voter.Marks, report.Mark{At: msec(at), Kind: report.MarkRequest, Text: "VOTE yes"})
@@ -65,7 +78,6 @@ func freeze() *report.Report {
 			c.Read += 20
 		}
 	}
-	r.Clients[0].Marks = append(r.Clients[0].Marks, report.Mark{At: msec(2350), Kind: report.MarkError, Text: "no reply within 2s"})
 	for i := range r.Clients {
 		c := &r.Clients[i]
 		c.Read += 24 // HELLO
@@ -75,7 +87,8 @@ func freeze() *report.Report {
 	c3.Spans = []report.Span{{From: msec(300), To: report.Unlifted, Kind: "stall", Text: "StallReads()"}}
 	c3.Events = []report.Event{
 		{At: msec(300), Kind: "inject", Text: "StallReads()"},
-		{At: msec(350), Kind: "buffer-full", Text: "at byte 8192"},
+		{At: msec(350), Kind: report.EventBufferFull, Text: "the server's Write to c3 blocked at byte 8192"},
+		{At: msec(352), Kind: report.EventServerBlocked, Text: "8192 bytes queued, window 0"},
 	}
 	return r
 }

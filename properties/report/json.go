@@ -26,6 +26,19 @@ type jsonReport struct {
 	Steps            []jsonStep   `json:"steps"`
 	Clients          []jsonClient `json:"clients"`
 	Goroutines       string       `json:"goroutines"`
+	Stacks           []jsonStack  `json:"stacks"`
+}
+
+type jsonStack struct {
+	Count  int         `json:"count"`
+	State  string      `json:"state"`
+	Frames []jsonFrame `json:"frames"`
+}
+
+type jsonFrame struct {
+	Func string `json:"func"`
+	File string `json:"file"`
+	Line int    `json:"line"`
 }
 
 type jsonStep struct {
@@ -52,9 +65,10 @@ type jsonEvent struct {
 }
 
 type jsonMark struct {
-	AtMS float64 `json:"at_ms"`
-	Kind string  `json:"kind"`
-	Text string  `json:"text"`
+	AtMS  float64 `json:"at_ms"`
+	Kind  string  `json:"kind"`
+	Text  string  `json:"text"`
+	Count int     `json:"count,omitempty"`
 }
 
 type jsonSpan struct {
@@ -81,7 +95,14 @@ func (r Report) MarshalJSON() ([]byte, error) {
 		Version: v, Property: r.Property, Violation: r.Violation, Protocol: r.Protocol,
 		Transport: r.Transport, Seed: strconv.FormatUint(r.Seed, 10), Replay: r.Replay,
 		BoundMS: ms(r.Bound), FirstViolationMS: ms(r.FirstViolation), ViolationAtMS: ms(r.ViolationAt),
-		Steps: []jsonStep{}, Clients: []jsonClient{}, Goroutines: r.Goroutines,
+		Steps: []jsonStep{}, Clients: []jsonClient{}, Goroutines: r.Goroutines, Stacks: []jsonStack{},
+	}
+	for _, st := range r.Stacks {
+		js := jsonStack{Count: st.Count, State: st.State, Frames: []jsonFrame{}}
+		for _, f := range st.Frames {
+			js.Frames = append(js.Frames, jsonFrame(f))
+		}
+		j.Stacks = append(j.Stacks, js)
 	}
 	for _, s := range r.Steps {
 		j.Steps = append(j.Steps, jsonStep{ms(s.At), s.Text})
@@ -95,7 +116,7 @@ func (r Report) MarshalJSON() ([]byte, error) {
 			jc.Events = append(jc.Events, jsonEvent{ms(e.At), e.Kind, e.Text})
 		}
 		for _, m := range c.Marks {
-			jc.Marks = append(jc.Marks, jsonMark{ms(m.At), m.Kind, m.Text})
+			jc.Marks = append(jc.Marks, jsonMark{ms(m.At), m.Kind, m.Text, m.Count})
 		}
 		for _, s := range c.Spans {
 			to := -1.0
@@ -132,6 +153,13 @@ func (r *Report) UnmarshalJSON(data []byte) error {
 		Bound: fromMS(j.BoundMS), FirstViolation: fromMS(j.FirstViolationMS), ViolationAt: fromMS(j.ViolationAtMS),
 		Goroutines: j.Goroutines,
 	}
+	for _, js := range j.Stacks {
+		st := Stack{Count: js.Count, State: js.State}
+		for _, f := range js.Frames {
+			st.Frames = append(st.Frames, Frame(f))
+		}
+		r.Stacks = append(r.Stacks, st)
+	}
 	for _, s := range j.Steps {
 		r.Steps = append(r.Steps, Step{fromMS(s.AtMS), s.Text})
 	}
@@ -144,7 +172,7 @@ func (r *Report) UnmarshalJSON(data []byte) error {
 			c.Events = append(c.Events, Event{fromMS(e.AtMS), e.Kind, e.Text})
 		}
 		for _, m := range jc.Marks {
-			c.Marks = append(c.Marks, Mark{fromMS(m.AtMS), m.Kind, m.Text})
+			c.Marks = append(c.Marks, Mark{fromMS(m.AtMS), m.Kind, m.Text, m.Count})
 		}
 		for _, s := range jc.Spans {
 			to := Unlifted

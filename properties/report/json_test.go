@@ -42,7 +42,7 @@ func TestJSONMatchesSchema(t *testing.T) {
 
 func TestJSONNames(t *testing.T) {
 	data, _ := json.Marshal(freeze())
-	for _, want := range []string{`"version":1`, `"seed":"8213418841"`, `"bound_ms":2000`, `"violation_at_ms":2350`, `"to_ms":-1`, `"from_ms":300`, `"wrote_bytes":`} {
+	for _, want := range []string{`"version":1`, `"seed":"8213418841"`, `"bound_ms":2000`, `"violation_at_ms":2350`, `"to_ms":-1`, `"from_ms":300`, `"wrote_bytes":`, `"count":6`, `"file":"srv.go","line":88`} {
 		if !strings.Contains(string(data), want) {
 			t.Errorf("report.json lacks %s:\n%s", want, data)
 		}

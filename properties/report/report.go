@@ -1,6 +1,9 @@
 package report
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Version is the version of the report.json schema this package writes
 // (docs/report.schema.json). It changes when a field is removed, renamed
@@ -39,6 +42,29 @@ type Report struct {
 	Steps          []Step        // the scenario's steps, in order
 	Clients        []Client      // every client the scenario connected, in order of connection
 	Goroutines     string        // the server's goroutines at the violation, grouped by where they wait
+	Stacks         []Stack       // the same goroutines as data, most first
+}
+
+// Stack is a group of the server's goroutines stuck at the same place.
+type Stack struct {
+	Count  int     // goroutines in the group
+	State  string  // what they wait for: "sync.Mutex.Lock", "IO wait", ...
+	Frames []Frame // where, innermost first; a Frame of Func "..." stands for frames left out
+}
+
+// Frame is one function call of a stack.
+type Frame struct {
+	Func string // "bufio.(*Writer).Flush", "example.com/broker.(*Broker).Publish"
+	File string // the file's base name: "broker.go"; "" if unknown
+	Line int    // 0 if unknown
+}
+
+// String formats f as "bufio.(*Writer).Flush (bufio.go:639)".
+func (f Frame) String() string {
+	if f.File == "" {
+		return f.Func
+	}
+	return fmt.Sprintf("%s (%s:%d)", f.Func, f.File, f.Line)
 }
 
 // Step is one action of the scenario.
@@ -73,6 +99,11 @@ type Mark struct {
 	At   time.Duration // when it was sent or received
 	Kind string        // MarkRequest, MarkReply, MarkPush or MarkError
 	Text string        // the message, or a short name for it: "VOTE yes", "OK 12"
+	// Count is how many messages the mark stands for; 0 means one. For a
+	// request: how many were sent at once (a burst, a pipeline); for a
+	// reply: how many arrived up to At (a client that kept only counts).
+	// A client's replies and errors answer its requests in order.
+	Count int
 }
 
 // Span is a fault in force over a time, drawn as a shaded band in its

@@ -13,7 +13,7 @@ import (
 // than idleFrac of the time is drawn idleW pixels wide, marked as a break
 // on the axis, and the rest of the time shares the width to scale.
 const (
-	idleFrac = 0.3
+	idleFrac = 0.1
 	idleW    = 56.0
 	idlePad  = 0.02 // of the whole time, kept to scale on each side of a break
 	tickGap  = 70.0 // least pixels between axis ticks

@@ -17,39 +17,44 @@ const (
 	tlRight     = 24
 	tlPlotX     = tlLabelW + 10
 	tlPlotW     = tlWidth - tlPlotX - tlRight
-	tlLaneH     = 40
+	tlLaneH     = 50
 	tlStepsH    = 30
 	tlCharW     = 6.4 // mean width of a 12 px sans-serif character
 	tlMonoW     = 6.0 // of a 10 px monospace one
 	tlMaxWrap   = 4   // lines of violation text shown in the header
 	tlWrapChars = 116 // characters of 12 px text across the picture
 	tlMonoChars = 126 // of 10 px monospace text
+	tlStepChars = 128 // of 11 px text
 )
 
 // Colours: marks by kind, fault spans, the violation.
 const (
-	colRequest   = "#1f5fbf"
-	colReply     = "#1b8a3a"
-	colPush      = "#7a5cb0"
-	colError     = "#c00000"
-	colSpan      = "#f28e2b"
-	colEvent     = "#333333"
-	colViolation = "#c00000"
-	colText      = "#222222"
-	colMuted     = "#666666"
+	colRequest    = "#1f5fbf"
+	colReply      = "#1b8a3a"
+	colPush       = "#7a5cb0"
+	colError      = "#c00000"
+	colSpan       = "#f28e2b"
+	colEvent      = "#333333"
+	colBufferFull = "#d4500f"
+	colBlocked    = "#7b1020"
+	colViolation  = "#c00000"
+	colText       = "#222222"
+	colMuted      = "#666666"
 )
 
 // WriteTimeline draws the report as an SVG picture, about 800 pixels
 // wide: a header with the property, the violation and the run's settings;
 // a lane of the scenario's steps; one lane per client, labelled with its
 // ID, kind and role ("c3 stalled · subscriber") and bytes moved, where
-// requests are ticks above the line, replies ticks below, pushes dots,
-// errors crosses, faults in force shaded bands and fault events small
-// diamonds; the violation as a red vertical line with its time; a time
-// axis in milliseconds, where a long stretch with nothing in it (the bound
-// running out on a frozen server) is drawn shortened, as a grey band
-// labelled with its length and a break in the axis; and the replay
-// command. Every mark carries its
+// each request is a bar from sent to answered (open, up to the violation,
+// when never answered; bursts as one bar), replies are ticks below the
+// line, pushes dots, errors crosses, faults in force shaded bands, a
+// buffer that filled a triangle, a server blocked on the client a square
+// and any other event a diamond; the violation as a red vertical line; a
+// time axis in milliseconds, where a long stretch with nothing in it (the
+// bound running out on a frozen server) is drawn shortened, as a grey band
+// labelled with its length and a break in the axis; every step in full;
+// and the replay command. Labels never overlap; every mark carries its
 // text as a tooltip (<title>). The output is SVG 1.1 with no scripts or
 // external resources, and depends only on the report: the same report
 // draws the same bytes.
@@ -100,14 +105,14 @@ func (d *drawing) printf(format string, args ...any) { fmt.Fprintf(&d.b, format,
 
 func (d *drawing) draw() string {
 	r := d.r
-	// Header: title, violation (wrapped), settings.
+	// Header: title, violation (wrapped), settings, legend.
 	violation := wrap(r.Violation, tlWrapChars)
 	if len(violation) > tlMaxWrap {
 		violation = append(violation[:tlMaxWrap-1], "… (see report.json)")
 	}
 	meta := d.meta()
-	headerH := 30 + 16*len(violation) + 18 + 22 // title, violation, meta, legend
-	lanesTop := headerH + 18                    // the violation's label above the lanes
+	headerH := 30 + 16*len(violation) + 18 + 22 + 18 // title, violation, meta, legend (two rows)
+	lanesTop := headerH + 18                         // the violation's label above the lanes
 	lanesH := tlStepsH + tlLaneH*len(r.Clients)
 	axisY := lanesTop + lanesH
 	replay := wrap("replay: "+r.Replay, tlMonoChars)
@@ -115,8 +120,7 @@ func (d *drawing) draw() string {
 		replay = nil
 	}
 	stepList := d.stepList()
-	stepRows := (len(stepList) + 1) / 2
-	height := axisY + 40 + 14*stepRows + 4 + 13*len(replay) + 8
+	height := axisY + 40 + 14*len(stepList) + 8 + 13*len(replay) + 8
 
 	d.printf(`<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="Helvetica, Arial, sans-serif" font-size="12">`+"\n", tlWidth, height, tlWidth, height)
 	d.printf(`<rect width="%d" height="%d" fill="#ffffff"/>`+"\n", tlWidth, height)
@@ -153,11 +157,11 @@ func (d *drawing) draw() string {
 
 	d.axis(axisY)
 	y = axisY + 40
-	for i, line := range stepList {
-		col, row := i/max(stepRows, 1), i%max(stepRows, 1)
-		d.printf(`<text x="%d" y="%d" font-size="11" fill="%s">%s</text>`+"\n", 12+col*(tlWidth/2), y+12+14*row, colText, esc(line))
+	for _, line := range stepList {
+		y += 14
+		d.printf(`<text x="12" y="%d" font-size="11" fill="%s" xml:space="preserve">%s</text>`+"\n", y, colText, esc(line))
 	}
-	y += 14*stepRows + 4
+	y += 8
 	for _, line := range replay {
 		y += 13
 		d.printf(`<text x="12" y="%d" font-family="monospace" font-size="10" fill="%s">%s</text>`+"\n", y, colText, esc(line))
@@ -191,18 +195,33 @@ func (d *drawing) meta() string {
 func (d *drawing) legend(y int) {
 	x := 12.0
 	item := func(symbol func(x, y float64), text string) {
+		w := 12 + float64(len([]rune(text)))*tlCharW + 18
+		if x+w > tlWidth-12 {
+			x, y = 12, y+18
+		}
 		symbol(x, float64(y)-4)
 		d.printf(`<text x="%.1f" y="%d" fill="%s">%s</text>`+"\n", x+12, y, colText, esc(text))
-		x += 12 + float64(len(text))*tlCharW + 18
+		x += w
 	}
-	item(func(x, y float64) { d.tick(x+4, y+4, -1, colRequest, "") }, "request")
+	item(func(x, y float64) {
+		d.printf(`<rect x="%.1f" y="%.1f" width="10" height="5" fill="%s" fill-opacity="0.55"/>`+"\n", x-1, y-2, colRequest)
+	}, "request, sent → answered")
+	item(func(x, y float64) {
+		d.printf(`<path d="M%.1f %.1fh10m-10 5h10" stroke="%s" stroke-width="1.5" stroke-dasharray="4 2"/>`+"\n", x-1, y-2, colViolation)
+	}, "unanswered")
 	item(func(x, y float64) { d.tick(x+4, y-6, 1, colReply, "") }, "reply")
 	item(func(x, y float64) { d.dot(x+4, y, "") }, "push")
 	item(func(x, y float64) { d.cross(x+4, y, "") }, "error")
 	item(func(x, y float64) {
 		d.printf(`<rect x="%.1f" y="%.1f" width="10" height="10" fill="%s" fill-opacity="0.3" stroke="%s"/>`+"\n", x-1, y-5, colSpan, colSpan)
 	}, "fault in force")
-	item(func(x, y float64) { d.diamond(x+4, y, "") }, "fault event")
+	item(func(x, y float64) {
+		d.printf(`<path d="M%.1f %.1fh9l-4.5 8z" fill="%s"/>`+"\n", x-0.5, y-4, colBufferFull)
+	}, "buffer full")
+	item(func(x, y float64) {
+		d.printf(`<rect x="%.1f" y="%.1f" width="8" height="8" fill="%s"/>`+"\n", x, y-4, colBlocked)
+	}, "server blocked")
+	item(func(x, y float64) { d.diamond(x+4, y, "") }, "other event")
 	item(func(x, y float64) {
 		d.printf(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="2"/>`+"\n", x+4, y-6, x+4, y+6, colViolation)
 	}, "violation")
@@ -278,200 +297,37 @@ func (d *drawing) steps(top int) {
 	}
 }
 
-// stepList is the scenario's steps as lines of text: "3. 6 ms connect c2".
-// Past 24 steps, the middle ones are elided.
+// stepList is the scenario's steps as lines of text, each step whole,
+// wrapped under its number: "3. 6 ms  connect c2". Past 40 steps, the
+// middle ones are elided (report.json has them all).
 func (d *drawing) stepList() []string {
-	var lines []string
+	type item struct {
+		n    int
+		step Step
+	}
+	var items []item
 	for i, s := range d.r.Steps {
-		lines = append(lines, fmt.Sprintf("%d. %s ms  %s", i+1, fmtMS(s.At), s.Text))
+		items = append(items, item{i + 1, s})
 	}
-	if len(lines) > 24 {
-		lines = slices.Concat(lines[:12], []string{fmt.Sprintf("… %d more steps (report.json)", len(lines)-23)}, lines[len(lines)-11:])
+	elided := 0
+	if len(items) > 40 {
+		elided = len(items) - 39
+		items = slices.Concat(items[:20], items[len(items)-19:])
 	}
-	for i, l := range lines {
-		if r := []rune(l); len(r) > tlWrapChars/2-2 {
-			lines[i] = string(r[:tlWrapChars/2-3]) + "…"
-		}
-	}
-	return lines
-}
-
-// client draws one client's lane, whose top is at y.
-func (d *drawing) client(c Client, y int) {
-	d.printf(`<g class="lane" id="lane-c%d">`+"\n", c.ID)
-	defer d.printf("</g>\n")
-	d.printf(`<text x="%d" y="%d" text-anchor="end" font-weight="bold" fill="%s">%s</text>`+"\n", tlLabelW, y+17, colText, esc(laneLabel(c)))
-	d.printf(`<text x="%d" y="%d" text-anchor="end" font-size="10" fill="%s">%s</text>`+"\n", tlLabelW, y+31, colMuted,
-		esc(fmt.Sprintf("wrote %s · read %s", fmtBytes(c.Wrote), fmtBytes(c.Read))))
-	base := float64(y) + 24
-	d.printf(`<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#999999"/>`+"\n", tlPlotX, base, tlPlotX+tlPlotW, base)
-	for _, s := range c.Spans {
-		x1 := d.x(s.From)
-		x2 := d.x(d.tMax)
-		title := fmt.Sprintf("%s %s from %s ms, never lifted", s.Kind, s.Text, fmtMS(s.From))
-		if s.To >= 0 {
-			x2 = d.x(s.To)
-			title = fmt.Sprintf("%s %s from %s to %s ms", s.Kind, s.Text, fmtMS(s.From), fmtMS(s.To))
-		}
-		d.printf(`<rect x="%.1f" y="%.1f" width="%.1f" height="%d" fill="%s" fill-opacity="0.28" stroke="%s" stroke-opacity="0.8"><title>%s</title></rect>`+"\n",
-			x1, float64(y)+3, max(x2-x1, 1.5), tlLaneH-6, colSpan, colSpan, esc(title))
-		label := s.Kind // the fault itself is in the tooltip
-		if s.To < 0 {
-			label += ", never lifted →"
-		}
-		// At the span's end: its start is where the fault's events are.
-		if x2-x1 > float64(len([]rune(label)))*5.4+10 {
-			d.printf(`<text x="%.1f" y="%.1f" font-size="10" text-anchor="end" fill="#8a4a00">%s</text>`+"\n", x2-5, float64(y)+16, esc(label))
-		}
-	}
-	for _, m := range c.Marks {
-		x := d.x(m.At)
-		title := fmt.Sprintf("%s ms %s: %s", fmtMS(m.At), m.Kind, m.Text)
-		switch m.Kind {
-		case MarkRequest:
-			d.tick(x, base, -1, colRequest, title)
-		case MarkReply:
-			d.tick(x, base, 1, colReply, title)
-		case MarkPush:
-			d.dot(x, base, title)
-		default:
-			d.cross(x, base, title)
-		}
-	}
-	// Fault events as diamonds; labelled where there is room, but for
-	// injections and removals, which start and end the shaded spans.
-	free := 0.0
-	for _, e := range c.Events {
-		x := d.x(e.At)
-		d.diamond(x, float64(y)+8, fmt.Sprintf("%s ms %s %s", fmtMS(e.At), e.Kind, e.Text))
-		if e.Kind == "inject" || e.Kind == "remove" || x < free {
-			continue
-		}
-		label := strings.TrimSpace(e.Kind + " " + e.Text)
-		w := float64(len([]rune(label))) * 5
-		if x+6+w > tlWidth-2 {
-			continue
-		}
-		d.printf(`<text x="%.1f" y="%.1f" font-size="9" fill="%s">%s</text>`+"\n", x+6, float64(y)+11, colEvent, esc(label))
-		free = x + 6 + w + 4
-	}
-}
-
-// tick draws a vertical tick of 9 px from y, up (dir -1) or down (dir 1).
-func (d *drawing) tick(x, y float64, dir int, colour, title string) {
-	d.printf(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="1.5">%s</line>`+"\n", x, y, x, y+float64(dir)*9, colour, tooltip(title))
-}
-
-func (d *drawing) dot(x, y float64, title string) {
-	d.printf(`<circle cx="%.1f" cy="%.1f" r="2.5" fill="%s">%s</circle>`+"\n", x, y, colPush, tooltip(title))
-}
-
-func (d *drawing) cross(x, y float64, title string) {
-	d.printf(`<path d="M%.1f %.1fl7 7m0 -7l-7 7" stroke="%s" stroke-width="2" fill="none">%s</path>`+"\n", x-3.5, y-3.5, colError, tooltip(title))
-}
-
-func (d *drawing) diamond(x, y float64, title string) {
-	d.printf(`<path d="M%.1f %.1fl4 4l-4 4l-4 -4z" fill="%s">%s</path>`+"\n", x, y-4, colEvent, tooltip(title))
-}
-
-func tooltip(title string) string {
-	if title == "" {
-		return ""
-	}
-	return "<title>" + esc(title) + "</title>"
-}
-
-// esc escapes text for SVG.
-func esc(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch r {
-		case '&':
-			b.WriteString("&amp;")
-		case '<':
-			b.WriteString("&lt;")
-		case '>':
-			b.WriteString("&gt;")
-		case '"':
-			b.WriteString("&quot;")
-		case '\n', '\t':
-			b.WriteByte(' ')
-		default:
-			if r < 0x20 || r == 0xFFFD {
-				b.WriteRune('?') // not allowed in XML 1.0
-				continue
-			}
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-// wrap splits s into lines of at most n characters, at spaces where it can.
-func wrap(s string, n int) []string {
 	var lines []string
-	for _, para := range strings.Split(s, "\n") {
-		line := []rune{}
-		for _, word := range strings.Fields(para) {
-			w := []rune(word)
-			for len(w) > n { // a word longer than a line
-				if len(line) > 0 {
-					lines = append(lines, string(line))
-					line = line[:0]
-				}
-				lines = append(lines, string(w[:n]))
-				w = w[n:]
-			}
-			switch {
-			case len(line) == 0:
-				line = append(line, w...)
-			case len(line)+1+len(w) <= n:
-				line = append(append(line, ' '), w...)
-			default:
-				lines = append(lines, string(line))
-				line = append(line[:0:0], w...)
-			}
+	for i, it := range items {
+		if elided > 0 && i == 20 {
+			lines = append(lines, fmt.Sprintf("… %d more steps (report.json)", elided))
 		}
-		if len(line) > 0 {
-			lines = append(lines, string(line))
+		head := fmt.Sprintf("%d. %s ms  ", it.n, fmtMS(it.step.At))
+		indent := strings.Repeat(" ", len([]rune(head)))
+		for j, part := range wrap(it.step.Text, tlStepChars-len([]rune(head))) {
+			if j == 0 {
+				lines = append(lines, head+part)
+			} else {
+				lines = append(lines, indent+part)
+			}
 		}
 	}
 	return lines
-}
-
-func niceStep(raw float64) float64 {
-	if raw <= 0 {
-		return 1
-	}
-	p := math.Pow(10, math.Floor(math.Log10(raw)))
-	for _, m := range []float64{1, 2, 5} {
-		if m*p >= raw {
-			return m * p
-		}
-	}
-	return 10 * p
-}
-
-// fmtMS formats d in milliseconds, without needless decimals.
-func fmtMS(d time.Duration) string {
-	return fmtG(math.Round(ms(d)*10) / 10)
-}
-
-func fmtG(v float64) string { return fmt.Sprintf("%g", v) }
-
-func fmtBytes(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "—"
-	}
-	return s
 }

@@ -19,8 +19,8 @@ var update = flag.Bool("update", false, "rewrite docs/timeline-example.svg")
 
 const examplePath = "../../docs/timeline-example.svg"
 
-// TestTimelineExample keeps docs/timeline-example.svg, the timeline of the
-// lock-across-write freeze shown in the README, what WriteTimeline draws
+// TestTimelineExample keeps docs/timeline-example.svg, the timeline of a
+// hand-built lock-across-write freeze (freeze), what WriteTimeline draws
 // today. Run with -update after changing the drawing.
 func TestTimelineExample(t *testing.T) {
 	var b bytes.Buffer

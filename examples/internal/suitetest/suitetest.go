@@ -42,7 +42,7 @@ type Verdict struct {
 var (
 	failedRe   = regexp.MustCompile(`(?m)^\s*--- FAIL: [^/\s]+/(\w+)`)
 	violatedRe = regexp.MustCompile(`property "(\w+)" violated: `)
-	reportRe   = regexp.MustCompile(`scenario of (\d+) steps; first violation after ([\d.]+)s`)
+	reportRe   = regexp.MustCompile(`scenario of \d+ steps \((\d+) drawn by rapid\); first violation after ([\d.]+)s`)
 )
 
 // Caught runs the test named child of this binary in a child process, with
