@@ -130,7 +130,10 @@ type LineWords struct {
 }
 
 func (w LineWords) apply(c *config) {
-	for _, f := range []struct{ dst *string; v string }{
+	for _, f := range []struct {
+		dst *string
+		v   string
+	}{
 		{&c.words.Sub, w.Sub}, {&c.words.Pub, w.Pub}, {&c.words.Msg, w.Msg}, {&c.words.OK, w.OK}, {&c.words.Err, w.Err},
 	} {
 		if f.v != "" {

@@ -10,7 +10,9 @@ import (
 // ServeLines runs a line pub/sub broker on ln until ctx ends: SUB <topic>
 // and PUB <topic> <payload>, each answered by OK; subscribers receive
 // MSG <topic> <payload>; anything else gets ERR <reason>.
-func ServeLines(ctx context.Context, ln net.Listener) error { return serve(ctx, ln, false, handleLines) }
+func ServeLines(ctx context.Context, ln net.Listener) error {
+	return serve(ctx, ln, false, handleLines)
+}
 
 // ServeLinesBroken is ServeLines with the bug: it writes to subscribers
 // under its lock.
