@@ -144,6 +144,9 @@ func respValue(data []byte, depth int) (int, error) {
 		}
 		return 0, nil
 	}
+	if end == 0 {
+		return 0, fmt.Errorf("%w: a line with no type byte", errRESP)
+	}
 	line := data[1:end]
 	head := end + 2
 	switch data[0] {
