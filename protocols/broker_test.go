@@ -30,11 +30,13 @@ var brokerPolicy = []properties.Option{
 }
 
 // TestExamples runs the Examples' test code: the whole suite against each
-// correct broker, which must pass.
+// correct broker, which must pass; with realChecks checks per property,
+// to keep the package's tests near a minute (-rapid.checks=20 gives the
+// default).
 func TestExamples(t *testing.T) {
 	for _, b := range brokers {
 		t.Run(b.name, func(t *testing.T) {
-			properties.Run(t, b.serve, append(brokerPolicy, properties.WithProtocol(b.proto))...)
+			properties.Run(t, b.serve, append(brokerPolicy, properties.WithProtocol(b.proto), properties.Checks(realChecks))...)
 		})
 	}
 }
