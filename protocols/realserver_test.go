@@ -29,6 +29,11 @@ const installHint = "apt-get install -y redis-server nats-server mosquitto"
 func realServer(t *testing.T, bin string, args func(port int, dir string) []string) string {
 	t.Helper()
 	path, err := exec.LookPath(bin)
+	for _, dir := range []string{"/usr/sbin", "/usr/local/sbin"} { // not on every user's PATH
+		if _, serr := os.Stat(filepath.Join(dir, bin)); err != nil && serr == nil {
+			path, err = filepath.Join(dir, bin), nil
+		}
+	}
 	if err != nil {
 		if os.Getenv(requireServersEnv) == "1" {
 			t.Fatalf("%s is not installed (%s=1): %s", bin, requireServersEnv, installHint)
