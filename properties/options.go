@@ -52,6 +52,7 @@ type config struct {
 	leakOpts       []goleak.Option
 	runAll         bool
 	reportDir      string
+	hints          hints
 	target         *target // nil: Run's listener
 
 	run *runState

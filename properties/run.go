@@ -119,7 +119,7 @@ func run(t suiteT, serve ServeFunc, tg *target, opts []Option) {
 		}
 		if frozen := cfg.frozen(); frozen != "" && !cfg.runAll {
 			t.run(name, func(t suiteT) {
-				msg := fmt.Sprintf("not run: the server stopped answering: %s (RunAll() runs every property regardless)", frozen)
+				msg := fmt.Sprintf("not run: the server stopped answering: %s (%s runs every property regardless)", frozen, cfg.hints.runAllHint())
 				v := report.Verdict{Property: name, Result: report.Fail, Violation: msg}
 				t.Log(report.FormatVerdict(v))
 				t.verdict(v)
@@ -169,6 +169,9 @@ func (c *config) verdict(t suiteT, name string, took time.Duration) {
 			f.data.Replay = fmt.Sprintf("go test -run '^%s$'", regexp.QuoteMeta(t.Name()))
 			if ff != "" {
 				f.data.Replay += " -rapid.failfile=" + ff
+			}
+			if r := c.hints.replayFor(name, f.data.Seed); r != "" {
+				f.data.Replay = r
 			}
 			if err := f.data.WriteDir(dir, ff); err != nil {
 				t.Logf("writing the report: %v", err)

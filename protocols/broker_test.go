@@ -3,9 +3,9 @@ package protocols_test
 import (
 	"testing"
 
+	"github.com/stallproof/stallproof/internal/broker"
 	"github.com/stallproof/stallproof/properties"
 	"github.com/stallproof/stallproof/protocols"
-	"github.com/stallproof/stallproof/protocols/internal/broker"
 )
 
 // brokers are the package's in-process servers, correct and broken, with

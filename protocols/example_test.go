@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/stallproof/stallproof/internal/broker"
 	"github.com/stallproof/stallproof/properties"
 	"github.com/stallproof/stallproof/protocols"
-	"github.com/stallproof/stallproof/protocols/internal/broker"
 )
 
 // A Redis-protocol pub/sub server under test: put your server's Serve

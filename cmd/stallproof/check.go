@@ -44,7 +44,8 @@ func runCheck(ctx context.Context, args []string) error {
 		replies  multiFlag
 	)
 	fs.Var(&replies, "reply", "`prefix` of a line-protocol server's answers (repeatable)")
-	addHelp(fs, args, checkHelp)
+	pf := addProtocolFlags(fs) // check_protocol.go
+	addHelp(fs, args, checkHelp+checkProtocolHelp)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -67,8 +68,12 @@ func runCheck(ctx context.Context, args []string) error {
 		return flagError(fs, "-addr", "nothing accepts connections at %s: %v", *addr, err)
 	}
 	c.Close()
+	popts, err := pf.options(fs, *request != "")
+	if err != nil {
+		return err
+	}
 
-	opts := []properties.Option{properties.Checks(*checks), properties.Bound(*bound)}
+	opts := append([]properties.Option{properties.Checks(*checks), properties.Bound(*bound)}, popts...)
 	if *props != "" {
 		opts = append(opts, properties.Properties(strings.Split(*props, ",")...))
 	}

@@ -1,6 +1,6 @@
 // Package broker is a tiny in-process pub/sub broker that speaks RESP,
 // NATS, MQTT 3.1.1 or a line protocol, for the examples and tests of
-// package protocols. It comes in two builds: a correct one, which never
+// package protocols and of stallproof check. It comes in two builds: a correct one, which never
 // does I/O under its lock (each connection has its own writer goroutine,
 // a publish only appends to each subscriber's pending bytes, and a
 // subscriber whose pending bytes would pass MaxPending is disconnected),
