@@ -67,6 +67,7 @@ type runState struct {
 	frozen   string                   // the first such violation of the Run, and where
 	failed   map[string]failure       // property → its first failed check
 	deep     map[string]bool          // property → its deep push was done
+	spoke    bool                     // some request was answered, or some greeting matched (mismatch.go)
 }
 
 // firstDeepPush reports, once per property, that this check is to push

@@ -74,7 +74,10 @@ func Run(t *testing.T, serve ServeFunc, opts ...Option) {
 
 // run is Run, RunDial and RunAddr: serve on the suite's listener, or
 // reach the target.
-func run(t suiteT, serve ServeFunc, tg *target, opts []Option) {
+//
+// It returns the mismatch message when the server never spoke the protocol
+// as described (mismatch.go), or "".
+func run(t suiteT, serve ServeFunc, tg *target, opts []Option) (mismatch string) {
 	t.Helper()
 	cfg := newConfig(opts)
 	cfg.target = tg
@@ -139,7 +142,14 @@ func run(t suiteT, serve ServeFunc, tg *target, opts []Option) {
 			rapid.Check(t, func(rt *rapid.T) { check(rt, &cfg, p, serve) })
 		})
 		failedOnce = failedOnce || !passed
+		if !passed && mismatch == "" {
+			mismatch = cfg.mismatch(name)
+		}
 	}
+	if mismatch != "" {
+		t.Errorf("%s", mismatch)
+	}
+	return mismatch
 }
 
 // skip skips property name with why, and says so in a verdict line.

@@ -56,8 +56,12 @@ func CheckAddr(out io.Writer, addr string, opts ...Option) ([]report.Verdict, er
 		_ = f.Value.Set("true")
 	}
 	root := &cliT{name: "stallproof-check", out: out, hints: newConfig(opts).hints}
-	root.do(func() { run(root, nil, addrTarget(addr, newConfig(opts).bufSize), opts) })
-	if root.failed && len(root.verdicts) == 0 {
+	var mismatch string
+	root.do(func() { mismatch = run(root, nil, addrTarget(addr, newConfig(opts).bufSize), opts) })
+	switch {
+	case mismatch != "":
+		return root.verdicts, &MismatchError{msg: mismatch}
+	case root.failed && len(root.verdicts) == 0:
 		return nil, errors.New(strings.TrimSpace(root.log.String()))
 	}
 	return root.verdicts, nil

@@ -28,7 +28,8 @@ default; see wire/doc.go), or a line protocol described by the flags:
   -greeting N        lines the server sends on connect before it reads requests
 
 Exit status: 0 if every property passed or was skipped, 1 if one failed,
-2 for bad flags or an address where nothing listens.
+2 for bad flags, an address where nothing listens, or a server that never
+spoke the protocol as described ("could not speak PROTOCOL to ADDR: ...").
 `
 
 func runCheck(ctx context.Context, args []string) error {

@@ -113,3 +113,22 @@ func TestCheckProtocolBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckProtocolMismatch: a server that speaks another protocol than
+// -protocol says is no violation: exit 2, "could not speak", and what
+// the harness saw.
+func TestCheckProtocolMismatch(t *testing.T) {
+	old := flag.Lookup("rapid.shrinktime").Value.String()
+	if err := flag.Set("rapid.shrinktime", "500ms"); err != nil {
+		t.Fatal(err)
+	}
+	defer flag.Set("rapid.shrinktime", old)
+	addr := serveBroker(t, broker.ServeLines)
+	var code int
+	out, errs := capture(t, func() {
+		code = run(context.Background(), []string{"check", "-addr", addr, "-protocol", "mqtt", "-checks", "1", "-props", "progress"})
+	})
+	if code != 2 || !strings.Contains(errs, "could not speak MQTT 3.1.1 to the server at "+addr) || !strings.Contains(errs, "the harness saw: ") {
+		t.Fatalf("check -protocol mqtt on a line server: exit %d, want 2 and \"could not speak\":\n%s\n%s", code, tail(out), errs)
+	}
+}
