@@ -9,11 +9,23 @@ import (
 	"github.com/stallproof/stallproof/protocols"
 )
 
-// The real servers run with checks per property (5, a quarter of the
-// default, to keep the package's tests near a minute with -race; give
-// -rapid.checks=20 for the default). Each declares the limits it
-// documents, and says which of them the suite needed.
-const realChecks = 5
+// The real servers run with realChecks checks per property (a quarter of
+// the default), and bounded, whose flood sends tens of megabytes a check,
+// with boundedChecks, to keep the package's tests near a minute with
+// -race; -rapid.checks=20 gives the default to all. Each server declares
+// the limits it documents, and says which of them the suite needed.
+const (
+	realChecks    = 5
+	boundedChecks = 2
+)
+
+// runReal runs every property that applies to a server in another process
+// against addr: the liveness properties, then bounded.
+func runReal(t *testing.T, addr string, opts ...properties.Option) {
+	t.Helper()
+	properties.RunAddr(t, addr, append(opts, properties.Checks(realChecks), properties.Properties("progress", "delivery", "isolation"))...)
+	properties.RunAddr(t, addr, append(opts, properties.Checks(boundedChecks), properties.Properties("bounded"))...)
+}
 
 // realFlood is FloodBytes for a broker whose answer to a publish is a few
 // bytes (":1", PONG, PINGRESP) for a request ten times as long: its
@@ -42,7 +54,7 @@ func TestRedis(t *testing.T) {
 		return []string{"--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
 			"--client-output-buffer-limit", "normal 1mb 0 0"}
 	})
-	properties.RunAddr(t, addr, properties.WithProtocol(protocols.RESP()), properties.Checks(realChecks),
+	runReal(t, addr, properties.WithProtocol(protocols.RESP()),
 		properties.SlowConsumers(properties.Drop(32<<20)),
 		properties.HeapPerStalledClient(32<<20),
 		properties.FloodBytes(realFlood))
@@ -69,7 +81,7 @@ func TestNATSServer(t *testing.T) {
 		conf := writeFile(t, dir, "nats.conf", fmt.Sprintf("write_deadline: %q", natsWriteDeadline.String()))
 		return []string{"-a", "127.0.0.1", "-p", fmt.Sprint(port), "-c", conf}
 	})
-	properties.RunAddr(t, addr, properties.WithProtocol(protocols.NATS()), properties.Checks(realChecks),
+	runReal(t, addr, properties.WithProtocol(protocols.NATS()),
 		properties.SlowConsumers(properties.Drop(64<<20)),
 		properties.HeapPerStalledClient(64<<20),
 		properties.FloodBytes(realFlood))
