@@ -39,5 +39,15 @@
 // A broker that drops or evicts slow consumers declares it with the
 // properties options SlowConsumers, HeapPerStalledClient and FloodBytes;
 // this package's tests run redis-server, nats-server and mosquitto with
-// theirs (see real_test.go).
+// theirs, and say which each needed and why (real_test.go). A broker in
+// another process whose answer to a publish is a few bytes (":1", PONG,
+// PINGRESP) lets its kernel's send buffer absorb tens of megabytes of a
+// flooding client's requests before its writes block: declare
+// FloodBytes(128 << 20) for RunAddr.
+//
+// # From the command line
+//
+// stallproof check -addr HOST:PORT -protocol resp|nats|mqtt|lines, with
+// -channel, -payload, -qos, -user and -password for the options, and
+// -drop, -evict, -heap-per-stalled and -flood for the declarations.
 package protocols
