@@ -13,7 +13,8 @@ import (
 
 // checkProtocolHelp is check's help for the flags of this file.
 const checkProtocolHelp = `
-Built-in protocols (-protocol), each with a publisher and a subscriber role:
+Built-in protocols (-protocol); resp, nats, mqtt and lines each have a
+publisher and a subscriber role:
 
   v1      protocol v1 of the reference server (the default)
   resp    Redis pub/sub: PUBLISH answered by its integer, SUBSCRIBE greeted
@@ -35,7 +36,10 @@ What the server declares (the suite holds it to its declaration):
                      drops messages or closes it
   -heap-per-stalled N  bytes of memory it may keep per stalled client
   -flood N           bytes a client may send without reading before the
-                     server must push back or close it
+                     server must push back or close it (default 16 MiB; a
+                     server whose answers are a few bytes, as resp's and
+                     nats's are, fills its kernel's send buffer only after
+                     ~40 MiB of requests: give -flood 134217728)
 
 Replaying and reports:
 
