@@ -357,6 +357,7 @@ func (e *env) expectAnswer(c *client, req []byte, sentAt time.Time) bool {
 // noteAnswered counts an answered request; one of a publishing role is a
 // publish the subscribers must see.
 func (e *env) noteAnswered(c *client, sentAt time.Time) {
+	e.cfg.noteSpoke()
 	e.mu.Lock()
 	e.answered++
 	if c.role.Publishes && !c.quiet.Load() { // a quiet client keeps the harness's memory flat

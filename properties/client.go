@@ -154,6 +154,7 @@ func (c *client) readLoop() {
 			n++
 			if done {
 				greeting = false
+				c.env.cfg.noteSpoke()
 				c.markGreeted()
 			}
 			continue

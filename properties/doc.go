@@ -30,7 +30,8 @@
 // (Protocol.Connect) over the suite's connections. Protocol v1, the voting
 // protocol of package wire, is one description ([ProtocolV1], the default);
 // [WithProtocol] selects another, and [WithAdapter] is the shorthand for a
-// simple line protocol.
+// simple line protocol. Package protocols has RESP, NATS, MQTT 3.1.1 and a
+// line pub/sub built in.
 //
 // # How it works
 //

@@ -52,6 +52,7 @@ type config struct {
 	leakOpts       []goleak.Option
 	runAll         bool
 	reportDir      string
+	hints          hints
 	target         *target // nil: Run's listener
 
 	run *runState
@@ -74,6 +75,7 @@ type runState struct {
 	hangs           map[string]string // property → Serve did not return after one of its checks
 	hang            string            // the first such hang of the Run
 	heaps           map[string]heapMeasure
+	spoke           bool              // some request was answered, or some greeting matched (mismatch.go)
 }
 
 // firstTime reports, once per property, that this check is the one to do

@@ -76,7 +76,10 @@ func Run(t *testing.T, serve ServeFunc, opts ...Option) {
 
 // run is Run, RunDial and RunAddr: serve on the suite's listener, or
 // reach the target.
-func run(t suiteT, serve ServeFunc, tg *target, opts []Option) {
+//
+// It returns the mismatch message when the server never spoke the protocol
+// as described (mismatch.go), or "".
+func run(t suiteT, serve ServeFunc, tg *target, opts []Option) (mismatch string) {
 	t.Helper()
 	cfg := newConfig(opts)
 	cfg.target = tg
@@ -128,7 +131,7 @@ func run(t suiteT, serve ServeFunc, tg *target, opts []Option) {
 		}
 		if frozen := cfg.frozen(); frozen != "" && !cfg.runAll {
 			t.run(name, func(t suiteT) {
-				msg := fmt.Sprintf("not run: the server stopped answering: %s (RunAll() runs every property regardless)", frozen)
+				msg := fmt.Sprintf("not run: the server stopped answering: %s (%s runs every property regardless)", frozen, cfg.hints.runAllHint())
 				v := report.Verdict{Property: name, Result: report.Fail, Violation: msg}
 				t.Log(report.FormatVerdict(v))
 				t.verdict(v)
@@ -148,7 +151,14 @@ func run(t suiteT, serve ServeFunc, tg *target, opts []Option) {
 			rapid.Check(rt, func(rt *rapid.T) { check(rt, &cfg, p, serve) })
 		})
 		failedOnce = failedOnce || !passed
+		if !passed && mismatch == "" {
+			mismatch = cfg.mismatch(name)
+		}
 	}
+	if mismatch != "" {
+		t.Errorf("%s", mismatch)
+	}
+	return mismatch
 }
 
 // skip skips property name with why, and says so in a verdict line.
@@ -193,6 +203,9 @@ func (c *config) verdict(t suiteT, name string, rs rapidSaid) {
 			shown.data.Replay = "go test -run '" + runPattern(t.Name()) + "'"
 			if ff != "" {
 				shown.data.Replay += " -rapid.failfile=" + ff
+			}
+			if r := c.hints.replayFor(name, shown.data.Seed); r != "" {
+				shown.data.Replay = r
 			}
 			if err := shown.data.WriteDir(dir, ff); err != nil {
 				t.Logf("writing the report: %v", err)

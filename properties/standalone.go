@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path"
 	"runtime"
 	"strings"
 	"sync"
@@ -54,9 +55,13 @@ func CheckAddr(out io.Writer, addr string, opts ...Option) ([]report.Verdict, er
 	if f := flag.Lookup("rapid.nofailfile"); f != nil {
 		_ = f.Value.Set("true")
 	}
-	root := &cliT{name: "stallproof-check", out: out}
-	root.do(func() { run(root, nil, addrTarget(addr, newConfig(opts).bufSize), opts) })
-	if root.failed && len(root.verdicts) == 0 {
+	root := &cliT{name: "stallproof-check", out: out, hints: newConfig(opts).hints}
+	var mismatch string
+	root.do(func() { mismatch = run(root, nil, addrTarget(addr, newConfig(opts).bufSize), opts) })
+	switch {
+	case mismatch != "":
+		return root.verdicts, &MismatchError{msg: mismatch}
+	case root.failed && len(root.verdicts) == 0:
 		return nil, errors.New(strings.TrimSpace(root.log.String()))
 	}
 	return root.verdicts, nil
@@ -68,6 +73,7 @@ type cliT struct {
 	name   string
 	out    io.Writer
 	parent *cliT
+	hints  hints // the command's flags, for rapid's "To reproduce" line
 
 	mu       sync.Mutex
 	log      strings.Builder
@@ -86,7 +92,7 @@ func (t *cliT) do(f func()) {
 }
 
 func (t *cliT) run(name string, f func(suiteT)) bool {
-	c := &cliT{name: t.name + "/" + name, out: t.out, parent: t}
+	c := &cliT{name: t.name + "/" + name, out: t.out, parent: t, hints: t.hints}
 	c.do(func() { f(c) })
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -122,8 +128,9 @@ func (t *cliT) verdict(v report.Verdict) {
 func (t *cliT) Helper()      {}
 func (t *cliT) Name() string { return t.name }
 func (t *cliT) Logf(format string, args ...any) {
+	msg := t.hints.rewrite(path.Base(t.name), fmt.Sprintf(format, args...))
 	t.mu.Lock()
-	fmt.Fprintf(&t.log, format+"\n", args...)
+	fmt.Fprintln(&t.log, msg)
 	t.mu.Unlock()
 }
 func (t *cliT) Log(args ...any)                  { t.Logf("%s", fmt.Sprint(args...)) }

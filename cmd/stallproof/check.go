@@ -28,7 +28,8 @@ default; see wire/doc.go), or a line protocol described by the flags:
   -greeting N        lines the server sends on connect before it reads requests
 
 Exit status: 0 if every property passed or was skipped, 1 if one failed,
-2 for bad flags or an address where nothing listens.
+2 for bad flags, an address where nothing listens, or a server that never
+spoke the protocol as described ("could not speak PROTOCOL to ADDR: ...").
 `
 
 func runCheck(ctx context.Context, args []string) error {
@@ -44,7 +45,8 @@ func runCheck(ctx context.Context, args []string) error {
 		replies  multiFlag
 	)
 	fs.Var(&replies, "reply", "`prefix` of a line-protocol server's answers (repeatable)")
-	addHelp(fs, args, checkHelp)
+	pf := addProtocolFlags(fs) // check_protocol.go
+	addHelp(fs, args, checkHelp+checkProtocolHelp)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -67,8 +69,12 @@ func runCheck(ctx context.Context, args []string) error {
 		return flagError(fs, "-addr", "nothing accepts connections at %s: %v", *addr, err)
 	}
 	c.Close()
+	popts, err := pf.options(fs, *request != "")
+	if err != nil {
+		return err
+	}
 
-	opts := []properties.Option{properties.Checks(*checks), properties.Bound(*bound)}
+	opts := append([]properties.Option{properties.Checks(*checks), properties.Bound(*bound)}, popts...)
 	if *props != "" {
 		opts = append(opts, properties.Properties(strings.Split(*props, ",")...))
 	}

@@ -1,0 +1,93 @@
+package properties_test
+
+import (
+	"bufio"
+	"errors"
+	"flag"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/stallproof/stallproof/properties"
+)
+
+// whatServer answers every line with "WHAT?": it speaks no protocol the
+// suite was told of.
+func whatServer(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []net.Conn
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				sc := bufio.NewScanner(c)
+				for sc.Scan() {
+					if _, err := io.WriteString(c, "WHAT?\n"); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	return ln.Addr().String()
+}
+
+// A server that never speaks the described protocol is a mismatch, not a
+// violation: CheckAddr says "could not speak" and what it saw.
+func TestCheckAddrMismatch(t *testing.T) {
+	old := flag.Lookup("rapid.shrinktime").Value.String()
+	require.NoError(t, flag.Set("rapid.shrinktime", "500ms")) // what fails is not the point
+	defer flag.Set("rapid.shrinktime", old)
+	addr := whatServer(t)
+	lines := properties.Adapter{
+		Request: func(id, n int) string { return "PING\n" },
+		IsReply: func(line string) bool { return line == "PONG" },
+	}.Protocol()
+	lines.Classify = func(_ string, msg []byte) properties.Class {
+		if string(msg) == "PONG" {
+			return properties.Reply
+		}
+		return properties.Ignore
+	}
+	for name, p := range map[string]properties.Option{
+		"greeting never matches": properties.Checks(1), // protocol v1: its greeting is a tally
+		"answers never classify": properties.WithProtocol(lines),
+	} {
+		t.Run(name, func(t *testing.T) {
+			var out strings.Builder
+			_, err := properties.CheckAddr(&out, addr, p, properties.Checks(1), properties.Properties("progress", "delivery"))
+			var mm *properties.MismatchError
+			require.True(t, errors.As(err, &mm), "want a MismatchError, got %v:\n%s", err, out.String())
+			require.Contains(t, err.Error(), "could not speak ")
+			require.Contains(t, err.Error(), "to the server at "+addr)
+			require.Contains(t, err.Error(), "the harness saw: ")
+		})
+	}
+}
