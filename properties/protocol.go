@@ -122,6 +122,10 @@ func (p *Protocol) version(role string, msg []byte) (int64, bool) {
 	return p.Version(role, msg)
 }
 
+// GoString names the role, so that rapid's log of what a scenario drew
+// reads "draw role: publisher", not a struct of function pointers.
+func (r Role) GoString() string { return r.Name }
+
 // greets reports whether clients of role r wait for a greeting.
 func (p *Protocol) greets(r *Role) bool { return p.Greeted != nil && !r.Ungreeted && p.Connect == nil }
 
