@@ -43,11 +43,7 @@ func (e *env) report(prop, violation string) string {
 			fmt.Fprintf(&b, "      t=%v server-blocked: the kernel showed the server's writes to it blocked\n", time.Duration(at).Round(time.Microsecond))
 		}
 		for _, conn := range conns {
-			for _, ev := range connEvents(conn) {
-				if ev.Kind != faultnet.EventClose {
-					fmt.Fprintf(&b, "      %v\n", ev)
-				}
-			}
+			writeEvents(&b, connEvents(conn))
 		}
 	}
 	switch {
@@ -152,4 +148,34 @@ func eventText(c *client, conn *faultnet.Conn, ev faultnet.Event) string {
 		who = fmt.Sprintf("the server's Write to c%d", c.id)
 	}
 	return fmt.Sprintf("%s blocked at byte %d", who, ev.Byte)
+}
+
+// eventsShown is how many events of one kind a connection's report shows,
+// the first ones; the rest are counted on one line, with the last.
+const eventsShown = 3
+
+// writeEvents writes a connection's events, but closes, one a line: at
+// most eventsShown of each kind, then one line that counts the others of
+// that kind and shows the last (a client whose buffer filled 500 times
+// takes two lines, not 500).
+func writeEvents(b *strings.Builder, evs []faultnet.Event) {
+	count := map[faultnet.EventKind]int{}
+	last := map[faultnet.EventKind]faultnet.Event{}
+	for _, ev := range evs {
+		count[ev.Kind]++
+		last[ev.Kind] = ev
+	}
+	seen := map[faultnet.EventKind]int{}
+	for _, ev := range evs {
+		if ev.Kind == faultnet.EventClose {
+			continue
+		}
+		seen[ev.Kind]++
+		switch n := seen[ev.Kind]; {
+		case n <= eventsShown:
+			fmt.Fprintf(b, "      %v\n", ev)
+		case n == eventsShown+1:
+			fmt.Fprintf(b, "      ... %d more %v events, the last: %v\n", count[ev.Kind]-eventsShown, ev.Kind, last[ev.Kind])
+		}
+	}
 }
