@@ -92,7 +92,7 @@ func (e *env) dialSpliced(ctx context.Context) (*faultnet.Conn, error) {
 		// to a stalled client blocks only after megabytes.
 		far = faultnet.Wrap(far, faultnet.KernelBuffers(e.cfg.bufSize))
 	}
-	client, end := faultnet.Pipe(faultnet.BufferSize(e.cfg.bufSize), faultnet.Name("spliced"))
+	client, end := faultnet.Pipe(faultnet.BufferSize(e.cfg.bufSize), faultnet.Name("spliced as "+far.LocalAddr().String()))
 	sp := faultnet.Splice(end, far)
 	e.splices.mu.Lock()
 	e.splices.all = append(e.splices.all, sp)
