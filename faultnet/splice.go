@@ -4,18 +4,10 @@ import (
 	"errors"
 	"io"
 	"net"
-	"os"
 	"sync"
 	"sync/atomic"
 	"syscall"
 )
-
-// spliceBufSize is the size of the buffer each direction of a splice reads
-// into: the most a splice holds in flight, per direction, between its two
-// connections.
-const spliceBufSize = 32 << 10
-
-var spliceBufs = sync.Pool{New: func() any { b := make([]byte, spliceBufSize); return &b }}
 
 // Splice connects a and b: what a reads is written to b and what b reads is
 // written to a, by two goroutines, until both directions have ended. It
@@ -165,7 +157,7 @@ func isReset(err error) bool {
 func (s *Spliced) pump(from, to int) {
 	defer s.finish()
 	src, dst := s.ends[from].c, s.ends[to].c
-	r := newIdleReader(src)
+	r := newSpliceReader(src)
 	defer r.release()
 	for {
 		p, rerr := r.read()
@@ -215,72 +207,4 @@ func (s *Spliced) halfClose(i int) {
 		}
 	}
 	s.close(i, false)
-}
-
-// idleReader reads a connection with a pooled buffer that it gives back
-// while the connection has nothing to read, when it can tell (see
-// waitReadable).
-type idleReader struct {
-	c    net.Conn
-	wait *readWaiter // nil: keep the buffer
-	buf  *[]byte
-	full bool // the last read filled the buffer: more is likely waiting
-}
-
-func newIdleReader(c net.Conn) *idleReader {
-	r := &idleReader{c: c}
-	if raw := rawConnOf(c); raw != nil {
-		r.wait = newReadWaiter(raw, r.release)
-	}
-	return r
-}
-
-// read returns the next bytes read from the connection, valid until the
-// next call.
-func (r *idleReader) read() ([]byte, error) {
-	if r.wait != nil && !r.full {
-		if errno := r.wait.wait(); errno != 0 {
-			return nil, &net.OpError{Op: "read", Net: "tcp", Source: r.c.LocalAddr(), Addr: r.c.RemoteAddr(),
-				Err: os.NewSyscallError("read", errno)}
-		}
-	}
-	if r.buf == nil {
-		r.buf = spliceBufs.Get().(*[]byte)
-	}
-	n, err := r.c.Read(*r.buf)
-	r.full = n == len(*r.buf)
-	return (*r.buf)[:n], err
-}
-
-func (r *idleReader) release() {
-	if r.buf != nil {
-		spliceBufs.Put(r.buf)
-		r.buf = nil
-	}
-}
-
-// rawConnOf returns the raw socket under c (a TCP or Unix connection, or a
-// *Conn wrapping one), or nil.
-func rawConnOf(c net.Conn) syscall.RawConn {
-	if fc, ok := c.(*Conn); ok {
-		inner := fc.Unwrap()
-		if inner == nil {
-			return nil
-		}
-		c = inner
-	}
-	switch c.(type) {
-	case *net.TCPConn, *net.UnixConn:
-	default:
-		return nil
-	}
-	sc, ok := c.(syscall.Conn)
-	if !ok {
-		return nil
-	}
-	raw, err := sc.SyscallConn()
-	if err != nil || !canWaitReadable {
-		return nil
-	}
-	return raw
 }

@@ -1,0 +1,130 @@
+package faultnet
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"syscall"
+)
+
+// spliceBufSize is the size of the buffer each direction of a splice reads
+// into: the most a splice holds in flight, per direction, between its two
+// connections.
+const spliceBufSize = 32 << 10
+
+var spliceBufs = sync.Pool{New: func() any { b := make([]byte, spliceBufSize); return &b }}
+
+// spliceReader reads a splice's source into a pooled buffer.
+//
+// From a socket (a TCP or Unix connection, or a *Conn wrapping one with no
+// fault on its reads) it reads inside RawConn.Read: one read(2) per chunk,
+// with the buffer taken only once the socket has data, so a direction
+// waiting on an idle connection holds no buffer. (It used to peek one byte
+// with MSG_PEEK before each read, to wait without a buffer. On Linux a
+// peek runs the receive path's window-update check as if the byte had been
+// consumed, and can send a zero-window ACK that the read which follows then
+// fails to lift: the server sat in its zero-window probe timer, backing off
+// for tens of seconds, with megabytes queued and the splice idle.)
+//
+// From a *Conn with faults on its reads, or from any other connection, it
+// reads through the connection's own Read, holding the buffer while the
+// Read blocks: faults gate that Read.
+type spliceReader struct {
+	c     net.Conn
+	fc    *Conn           // c, if a *Conn wrapping a socket
+	raw   syscall.RawConn // the socket under c, or nil
+	buf   *[]byte
+	fn    func(fd uintptr) bool // r.rawRead, bound once: no allocation per read
+	n     int
+	errno syscall.Errno
+}
+
+func newSpliceReader(c net.Conn) *spliceReader {
+	r := &spliceReader{c: c}
+	r.fc, r.raw = rawConnOf(c)
+	if r.raw != nil {
+		r.fn = r.rawRead
+	}
+	return r
+}
+
+// read returns the next bytes read from the connection, valid until the
+// next call.
+func (r *spliceReader) read() ([]byte, error) {
+	if r.raw != nil && (r.fc == nil || !r.fc.rd.slow.Load()) {
+		n, err := r.readRaw()
+		if r.fc != nil {
+			r.fc.rd.bytes.Add(int64(n))
+			err = r.fc.t.(*sockEnd).innerErr("read", err)
+		}
+		if n == 0 {
+			return nil, err
+		}
+		return (*r.buf)[:n], err
+	}
+	if r.buf == nil {
+		r.buf = spliceBufs.Get().(*[]byte)
+	}
+	n, err := r.c.Read(*r.buf)
+	return (*r.buf)[:n], err
+}
+
+// readRaw reads the socket once, inside RawConn.Read, with the errors a
+// net.Conn's Read returns: io.EOF, *net.OpError.
+func (r *spliceReader) readRaw() (int, error) {
+	r.n, r.errno = 0, 0
+	if err := r.raw.Read(r.fn); err != nil {
+		// Closed, or past a deadline: RawConn.Read says so as "raw-read".
+		var oe *net.OpError
+		if errors.As(err, &oe) {
+			err = oe.Err
+		}
+		return 0, r.opError(err)
+	}
+	switch {
+	case r.errno != 0:
+		return 0, r.opError(os.NewSyscallError("read", r.errno))
+	case r.n == 0:
+		return 0, io.EOF
+	}
+	return r.n, nil
+}
+
+func (r *spliceReader) opError(err error) error {
+	inner := r.c
+	if r.fc != nil {
+		inner = r.fc.Unwrap()
+	}
+	return &net.OpError{Op: "read", Net: inner.LocalAddr().Network(), Source: inner.LocalAddr(), Addr: inner.RemoteAddr(), Err: err}
+}
+
+func (r *spliceReader) release() {
+	if r.buf != nil {
+		spliceBufs.Put(r.buf)
+		r.buf = nil
+	}
+}
+
+// rawConnOf returns the raw socket under c (a TCP or Unix connection, or a
+// *Conn wrapping one), and c as that *Conn if it is one; nil where the
+// splice cannot read a socket directly.
+func rawConnOf(c net.Conn) (*Conn, syscall.RawConn) {
+	fc, _ := c.(*Conn)
+	if fc != nil {
+		if c = fc.Unwrap(); c == nil {
+			return nil, nil
+		}
+	}
+	switch c.(type) {
+	case *net.TCPConn, *net.UnixConn:
+	default:
+		return nil, nil
+	}
+	raw, err := c.(syscall.Conn).SyscallConn()
+	if err != nil || !canReadRaw {
+		return nil, nil
+	}
+	return fc, raw
+}
