@@ -28,6 +28,16 @@ import (
 //     EPIPE resets a, whose peer's data can no longer be delivered. A Reset
 //     fault injected into either end, if it is a *Conn, is thus a reset on
 //     both sides.
+//   - Eviction: a direction blocked writing to an end whose peer stopped
+//     reading still watches its source, if that is a TCP socket (or a
+//     *Conn wrapping one) on Linux, without reading it. When the server
+//     resets the connection, the blocked end is reset at once. When it
+//     closes it (its socket on this machine is closed, though its data and
+//     FIN still wait behind the zero window), the blocked end, if a *Conn,
+//     logs EventFarClose, and nothing else changes: the data and then the
+//     EOF reach the stalled peer, in order, if it resumes reading, as they
+//     would reach a real TCP client. A server in another network namespace,
+//     or on another platform, is not watched.
 //   - End: once both directions have ended, or either has failed, both
 //     connections are closed and both goroutines return.
 //
@@ -44,13 +54,12 @@ import (
 // DefaultProxyKernelBuffer. The server's own send buffer, up to 4 MiB on
 // Linux, is out of the splice's reach: a stall test must push more.)
 //
-// A direction blocked writing to one end does not notice that the other end
-// was closed from outside; stop a splice with Spliced.Close, which closes
-// both.
+// Spliced.Close stops a splice at any time: it closes both ends.
 //
 // While a direction whose source is a TCP socket (or a *Conn wrapping one)
 // waits for data, it holds no buffer, so an idle splice costs little more
-// than its two goroutines.
+// than its two goroutines; it reads such a socket with one read(2) per
+// chunk.
 func Splice(a, b net.Conn) *Spliced { return startSplice(a, b, nil) }
 
 // startSplice starts a splice; onDone, if not nil, runs once it has ended,
@@ -159,10 +168,21 @@ func (s *Spliced) pump(from, to int) {
 	src, dst := s.ends[from].c, s.ends[to].c
 	r := newSpliceReader(src)
 	defer r.release()
+	w := s.newWatch(from, to, r)
+	if w != nil {
+		defer w.disarm()
+	}
 	for {
 		p, rerr := r.read()
 		if len(p) > 0 {
-			if _, werr := dst.Write(p); werr != nil {
+			if w != nil {
+				w.arm()
+			}
+			_, werr := dst.Write(p)
+			if w != nil {
+				w.disarm()
+			}
+			if werr != nil {
 				s.record(werr)
 				// As TCP would, the sender whose data cannot be delivered is
 				// reset; a local Close of dst just ends the splice.
