@@ -42,7 +42,7 @@ func bounded(e *env) {
 	}
 	if !e.target.inProcess() {
 		e.logf("heap measurement skipped: %v runs in another process", e.target)
-		e.afterHeap(stalledCs)
+		e.afterHeap(stalledCs, pump)
 		return
 	}
 	before := heap()
@@ -63,14 +63,14 @@ func bounded(e *env) {
 			growth, batch*rounds, len(stalledCs), limit, e.cfg.policy)
 		return
 	}
-	e.afterHeap(stalledCs)
+	e.afterHeap(stalledCs, pump)
 }
 
 // afterHeap is the rest of bounded: the declared eviction, a flooder, an
 // endless line.
-func (e *env) afterHeap(stalledCs []*client) {
+func (e *env) afterHeap(stalledCs []*client, pump *client) {
 	if e.cfg.policy.action == evict {
-		e.checkEvicted(stalledCs)
+		e.checkEvicted(stalledCs, pump)
 	}
 	if e.proto.Connect == nil {
 		e.flood()
@@ -81,9 +81,14 @@ func (e *env) afterHeap(stalledCs []*client) {
 }
 
 // checkEvicted waits, within the declared time plus the bound, for the
-// server to close every stalled client (seen on its end of the in-memory
-// connection; over TCP the harness cannot see it and says so).
-func (e *env) checkEvicted(cs []*client) {
+// server to close every stalled client: seen on the server's end of the
+// in-memory connection, or, through a splice (RunDial, RunAddr), on the
+// splice's end, which logs the server's close of its socket (far-close) or
+// is reset with it. Over TCP without a splice the harness cannot see it
+// and says so. Meanwhile pump keeps making requests, so the server keeps
+// owing the stalled clients pushes: over TCP, a server learns that a
+// client stopped reading only once the buffers on the way are full.
+func (e *env) checkEvicted(cs []*client, pump *client) {
 	deadline := time.Now().Add(e.cfg.policy.within + e.bound)
 	for _, c := range cs {
 		for _, conn := range c.connections() {
@@ -96,6 +101,9 @@ func (e *env) checkEvicted(cs []*client) {
 				if time.Now().After(deadline) {
 					e.violate(propBounded, "%v stalled and was not evicted within %v (declared %v)", c, e.cfg.policy.within+e.bound, e.cfg.policy)
 					return
+				}
+				if !e.stuck() {
+					e.parallelOne(pump, 10)
 				}
 				e.waitALittle()
 			}
@@ -150,7 +158,7 @@ func (e *env) flood() {
 // closedEnd reports whether a connection end was closed or reset.
 func closedEnd(c interface{ Events() []faultnet.Event }) bool {
 	for _, ev := range c.Events() {
-		if ev.Kind == faultnet.EventClose || ev.Kind == faultnet.EventReset {
+		if ev.Kind == faultnet.EventClose || ev.Kind == faultnet.EventReset || ev.Kind == faultnet.EventFarClose {
 			return true
 		}
 	}
