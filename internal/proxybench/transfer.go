@@ -142,3 +142,22 @@ func SpliceDialer(tb testing.TB, addr string) func() (net.Conn, error) {
 		return client, nil
 	}
 }
+
+// Download measures transfers of total bytes, written by the server in
+// writes of size bytes, through k: b.N transfers on new connections. A
+// transfer over 30 s fails the benchmark.
+func Download(b *testing.B, k Kind, total int64, size int) {
+	up := NewUpstream(b, SmallWrites(total, size))
+	r := k.Start(b, up.Addr())
+	b.SetBytes(total)
+	b.ResetTimer()
+	for range b.N {
+		c, err := net.DialTimeout("tcp", r.Addr(), 10*time.Second)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, n, err := Transfer(c, 30*time.Second); err != nil || n != total {
+			b.Fatalf("%d of %d bytes: %v", n, total, err)
+		}
+	}
+}
