@@ -21,12 +21,19 @@ var spliceBufs = sync.Pool{New: func() any { b := make([]byte, spliceBufSize); r
 // From a socket (a TCP or Unix connection, or a *Conn wrapping one with no
 // fault on its reads) it reads inside RawConn.Read: one read(2) per chunk,
 // with the buffer taken only once the socket has data, so a direction
-// waiting on an idle connection holds no buffer. (It used to peek one byte
-// with MSG_PEEK before each read, to wait without a buffer. On Linux a
-// peek runs the receive path's window-update check as if the byte had been
-// consumed, and can send a zero-window ACK that the read which follows then
-// fails to lift: the server sat in its zero-window probe timer, backing off
-// for tens of seconds, with megabytes queued and the splice idle.)
+// waiting on an idle connection holds no buffer.
+//
+// It used to peek one byte (MSG_PEEK) before each read, to wait without a
+// buffer, and transfers from a server writing 1 KiB at a time stalled for
+// 10 s and more. On Linux a peek is a full receive call: it runs the
+// receive path's ACK logic (tcp_cleanup_rbuf) before any data is consumed,
+// so it can send an ACK whose window is shrunk by the data still queued.
+// Seen during a stall (ss -ti): that window was 24 KiB, below the server's
+// segment size (30.5 KiB), so the server, avoiding silly windows, sent
+// nothing and armed its zero-window probe timer; the read that then
+// drained the splice's socket sent no update, since the window advertised
+// was already more than half the window clamp, so only the backing-off
+// probes moved the data, one window at a time, with megabytes queued.
 //
 // From a *Conn with faults on its reads, or from any other connection, it
 // reads through the connection's own Read, holding the buffer while the
