@@ -30,9 +30,11 @@ type closeWatch struct {
 	far      farSocket // the server's socket, as the kernel lists it
 	timer    *time.Timer
 
+	farClosed bool // the server's close was seen and logged: look for a reset only
+
 	mu      sync.Mutex
 	writing bool
-	ended   bool          // a reset or a close was seen: watch no more
+	ended   bool          // a reset was seen: watch no more
 	stop    chan struct{} // closed to stop the running loop, nil if none
 	done    chan struct{} // closed when the running loop returns
 }
@@ -131,8 +133,10 @@ func (w *closeWatch) check() bool {
 		s.close(w.from, false)
 		return true
 	}
-	if w.far.closed() {
-		w.end()
+	// A close is logged once; the watch goes on, for a reset that may
+	// follow (or arrive after the server's socket is gone from the table).
+	if !w.farClosed && w.far.closed() {
+		w.farClosed = true
 		if c, ok := w.s.ends[w.to].c.(*Conn); ok {
 			detail := "the server closed its connection"
 			if !st.fin {
@@ -140,7 +144,6 @@ func (w *closeWatch) check() bool {
 			}
 			c.log.add(EventFarClose, detail, -1)
 		}
-		return true
 	}
 	return false
 }
