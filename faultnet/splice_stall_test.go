@@ -37,17 +37,25 @@ func TestNoStallSmallWrites(t *testing.T) {
 	}
 	total := int64(mib) << 20
 	up := proxybench.NewUpstream(t, proxybench.SmallWrites(total, 1<<10))
-	for _, path := range []string{"proxy", "splice"} {
+	paths := []string{"proxy", "splice"}
+	if os.Getenv("STALLPROOF_STALL_PLAIN") != "" {
+		paths = append(paths, "plain-io.Copy") // the floor, for comparison
+	}
+	for _, path := range paths {
 		t.Run(path, func(t *testing.T) {
 			var dial func() (net.Conn, error)
-			if path == "proxy" {
+			switch path {
+			case "plain-io.Copy":
+				addr := proxybench.PlainCopy.Start(t, up.Addr()).Addr()
+				dial = func() (net.Conn, error) { return net.Dial("tcp", addr) }
+			case "proxy":
 				p, err := faultnet.NewProxy("127.0.0.1:0", up.Addr())
 				if err != nil {
 					t.Fatal(err)
 				}
 				t.Cleanup(func() { p.Close() })
 				dial = func() (net.Conn, error) { return net.Dial("tcp", p.Addr().String()) }
-			} else {
+			default:
 				dial = proxybench.SpliceDialer(t, up.Addr())
 			}
 			var took []time.Duration
