@@ -20,9 +20,16 @@ const (
 	EventClose                           // Close
 	EventCloseWrite                      // CloseWrite
 	EventCloseRead                       // CloseRead
+	// EventFarClose: across a Splice (or a Proxy), the program on the far
+	// side closed its connection while this end was not taking the data
+	// before the close: a stalled client's server evicted it. The data and
+	// then the EOF still follow, in order, if this end's peer resumes
+	// reading, as they would reach a real TCP client. Logged once, on the
+	// end the splice writes that data to.
+	EventFarClose
 )
 
-var eventNames = [...]string{"?", "inject", "fire", "remove", "buffer-full", "reset", "close", "close-write", "close-read"}
+var eventNames = [...]string{"?", "inject", "fire", "remove", "buffer-full", "reset", "close", "close-write", "close-read", "far-close"}
 
 func (k EventKind) String() string {
 	if int(k) < len(eventNames) {

@@ -82,25 +82,32 @@ func (pc *ProxyConn) Done() <-chan struct{} { return pc.done }
 // ProxyConnStats are the counters of a proxied connection.
 type ProxyConnStats struct {
 	ID         uint64
-	ClientAddr string    // the client's address
-	Started    time.Time // when the proxy accepted it
-	Up         int64     // bytes written to the upstream
-	Down       int64     // bytes written to the client
-	Client     Stats     // the client leg's counters, as Conn.Stats
-	Upstream   Stats     // the upstream leg's counters
+	ClientAddr string // the client's address
+	// UpstreamLocal is the proxy's address on the upstream leg: the
+	// client's address as the server sees it (in its logs, in Accept).
+	UpstreamLocal string
+	Started       time.Time // when the proxy accepted it
+	Up            int64     // bytes written to the upstream
+	Down          int64     // bytes written to the client
+	Client        Stats     // the client leg's counters, as Conn.Stats
+	Upstream      Stats     // the upstream leg's counters
 }
 
 // Stats returns the connection's counters.
 func (pc *ProxyConn) Stats() ProxyConnStats {
 	cs, us := pc.client.Stats(), pc.upstream.Stats()
 	return ProxyConnStats{
-		ID: pc.id, ClientAddr: pc.client.RemoteAddr().String(), Started: pc.started,
+		ID: pc.id, ClientAddr: pc.client.RemoteAddr().String(), UpstreamLocal: pc.upstream.LocalAddr().String(), Started: pc.started,
 		Up: us.Written, Down: cs.Written, Client: cs, Upstream: us,
 	}
 }
 
 // Events returns the event logs of both legs merged, oldest first, with
-// times measured from when the proxy accepted the connection.
+// times measured from when the proxy accepted the connection. Events about
+// the connection as a whole are logged on the leg they concern: the
+// splice's EventFarClose (the server closed its socket while the client
+// was not reading) on the client leg; an event about the server's socket
+// belongs on the upstream leg.
 func (pc *ProxyConn) Events() []Event {
 	evs := pc.client.Events()
 	for _, e := range pc.upstream.Events() {

@@ -4,18 +4,10 @@ import (
 	"errors"
 	"io"
 	"net"
-	"os"
 	"sync"
 	"sync/atomic"
 	"syscall"
 )
-
-// spliceBufSize is the size of the buffer each direction of a splice reads
-// into: the most a splice holds in flight, per direction, between its two
-// connections.
-const spliceBufSize = 32 << 10
-
-var spliceBufs = sync.Pool{New: func() any { b := make([]byte, spliceBufSize); return &b }}
 
 // Splice connects a and b: what a reads is written to b and what b reads is
 // written to a, by two goroutines, until both directions have ended. It
@@ -36,6 +28,16 @@ var spliceBufs = sync.Pool{New: func() any { b := make([]byte, spliceBufSize); r
 //     EPIPE resets a, whose peer's data can no longer be delivered. A Reset
 //     fault injected into either end, if it is a *Conn, is thus a reset on
 //     both sides.
+//   - Eviction: a direction blocked writing to an end whose peer stopped
+//     reading still watches its source, if that is a TCP socket (or a
+//     *Conn wrapping one) on Linux, without reading it. When the server
+//     resets the connection, the blocked end is reset at once. When it
+//     closes it (its socket on this machine is closed, though its data and
+//     FIN still wait behind the zero window), the blocked end, if a *Conn,
+//     logs EventFarClose, and nothing else changes: the data and then the
+//     EOF reach the stalled peer, in order, if it resumes reading, as they
+//     would reach a real TCP client. A server in another network namespace,
+//     or on another platform, is not watched.
 //   - End: once both directions have ended, or either has failed, both
 //     connections are closed and both goroutines return.
 //
@@ -52,13 +54,12 @@ var spliceBufs = sync.Pool{New: func() any { b := make([]byte, spliceBufSize); r
 // DefaultProxyKernelBuffer. The server's own send buffer, up to 4 MiB on
 // Linux, is out of the splice's reach: a stall test must push more.)
 //
-// A direction blocked writing to one end does not notice that the other end
-// was closed from outside; stop a splice with Spliced.Close, which closes
-// both.
+// Spliced.Close stops a splice at any time: it closes both ends.
 //
 // While a direction whose source is a TCP socket (or a *Conn wrapping one)
 // waits for data, it holds no buffer, so an idle splice costs little more
-// than its two goroutines.
+// than its two goroutines; it reads such a socket with one read(2) per
+// chunk.
 func Splice(a, b net.Conn) *Spliced { return startSplice(a, b, nil) }
 
 // startSplice starts a splice; onDone, if not nil, runs once it has ended,
@@ -165,12 +166,23 @@ func isReset(err error) bool {
 func (s *Spliced) pump(from, to int) {
 	defer s.finish()
 	src, dst := s.ends[from].c, s.ends[to].c
-	r := newIdleReader(src)
+	r := newSpliceReader(src)
 	defer r.release()
+	w := s.newWatch(from, to, r)
+	if w != nil {
+		defer w.disarm()
+	}
 	for {
 		p, rerr := r.read()
 		if len(p) > 0 {
-			if _, werr := dst.Write(p); werr != nil {
+			if w != nil {
+				w.arm()
+			}
+			_, werr := dst.Write(p)
+			if w != nil {
+				w.disarm()
+			}
+			if werr != nil {
 				s.record(werr)
 				// As TCP would, the sender whose data cannot be delivered is
 				// reset; a local Close of dst just ends the splice.
@@ -215,72 +227,4 @@ func (s *Spliced) halfClose(i int) {
 		}
 	}
 	s.close(i, false)
-}
-
-// idleReader reads a connection with a pooled buffer that it gives back
-// while the connection has nothing to read, when it can tell (see
-// waitReadable).
-type idleReader struct {
-	c    net.Conn
-	wait *readWaiter // nil: keep the buffer
-	buf  *[]byte
-	full bool // the last read filled the buffer: more is likely waiting
-}
-
-func newIdleReader(c net.Conn) *idleReader {
-	r := &idleReader{c: c}
-	if raw := rawConnOf(c); raw != nil {
-		r.wait = newReadWaiter(raw, r.release)
-	}
-	return r
-}
-
-// read returns the next bytes read from the connection, valid until the
-// next call.
-func (r *idleReader) read() ([]byte, error) {
-	if r.wait != nil && !r.full {
-		if errno := r.wait.wait(); errno != 0 {
-			return nil, &net.OpError{Op: "read", Net: "tcp", Source: r.c.LocalAddr(), Addr: r.c.RemoteAddr(),
-				Err: os.NewSyscallError("read", errno)}
-		}
-	}
-	if r.buf == nil {
-		r.buf = spliceBufs.Get().(*[]byte)
-	}
-	n, err := r.c.Read(*r.buf)
-	r.full = n == len(*r.buf)
-	return (*r.buf)[:n], err
-}
-
-func (r *idleReader) release() {
-	if r.buf != nil {
-		spliceBufs.Put(r.buf)
-		r.buf = nil
-	}
-}
-
-// rawConnOf returns the raw socket under c (a TCP or Unix connection, or a
-// *Conn wrapping one), or nil.
-func rawConnOf(c net.Conn) syscall.RawConn {
-	if fc, ok := c.(*Conn); ok {
-		inner := fc.Unwrap()
-		if inner == nil {
-			return nil
-		}
-		c = inner
-	}
-	switch c.(type) {
-	case *net.TCPConn, *net.UnixConn:
-	default:
-		return nil
-	}
-	sc, ok := c.(syscall.Conn)
-	if !ok {
-		return nil
-	}
-	raw, err := sc.SyscallConn()
-	if err != nil || !canWaitReadable {
-		return nil
-	}
-	return raw
 }

@@ -55,7 +55,7 @@ func bounded(e *env) {
 	}
 	if !e.target.inProcess() {
 		e.skipPhase("heap measurement", e.target.elsewhere())
-		e.afterHeap(stalledCs)
+		e.afterHeap(stalledCs, pump)
 		return
 	}
 	var pushes0, bytes0 int64
@@ -93,12 +93,12 @@ func bounded(e *env) {
 			growth, m.publishes, len(stalledCs), m.limit, e.cfg.policy, m.why())
 		return
 	}
-	e.afterHeap(stalledCs)
+	e.afterHeap(stalledCs, pump)
 }
 
 // afterHeap is the rest of bounded: the declared eviction, a flooder, an
 // endless line.
-func (e *env) afterHeap(stalledCs []*client) {
+func (e *env) afterHeap(stalledCs []*client, pump *client) {
 	switch {
 	case e.cfg.policy.action != evict:
 		if e.proto.Connect == nil {
@@ -108,7 +108,7 @@ func (e *env) afterHeap(stalledCs []*client) {
 		// A declared deadline is waited out once per property: every check
 		// waiting 10 s for a NATS-like server's write deadline would make
 		// a Run of minutes.
-		e.checkEvicted(stalledCs)
+		e.checkEvicted(stalledCs, pump)
 		if e.proto.Connect == nil && !e.stuck() {
 			e.floodUntilEvicted()
 		}
@@ -121,10 +121,14 @@ func (e *env) afterHeap(stalledCs []*client) {
 }
 
 // checkEvicted waits, within the declared time plus the bound, for the
-// server to close every stalled client: seen on the server's end of an
-// in-memory connection, or, through a splice, on the end the splice
-// closes when the server closes its connection.
-func (e *env) checkEvicted(cs []*client) {
+// server to close every stalled client: seen on the server's end of the
+// in-memory connection, or, through a splice (RunDial, RunAddr), on the
+// splice's end, which logs the server's close of its socket (far-close) or
+// is reset with it. Over TCP without a splice the harness cannot see it
+// and says so. Meanwhile pump keeps making requests, so the server keeps
+// owing the stalled clients pushes: over TCP, a server learns that a
+// client stopped reading only once the buffers on the way are full.
+func (e *env) checkEvicted(cs []*client, pump *client) {
 	deadline := time.Now().Add(e.cfg.policy.within + e.bound)
 	for _, c := range cs {
 		for _, conn := range c.connections() {
@@ -136,6 +140,9 @@ func (e *env) checkEvicted(cs []*client) {
 				if time.Now().After(deadline) {
 					e.violate(propBounded, "%v stalled and was not evicted within %v (declared %v)", c, e.cfg.policy.within+e.bound, e.cfg.policy)
 					return
+				}
+				if !e.stuck() {
+					e.parallelOne(pump, 10)
 				}
 				e.waitALittle()
 			}
@@ -285,7 +292,7 @@ func (e *env) flood() {
 // closedEnd reports whether a connection end was closed or reset.
 func closedEnd(c interface{ Events() []faultnet.Event }) bool {
 	for _, ev := range c.Events() {
-		if ev.Kind == faultnet.EventClose || ev.Kind == faultnet.EventReset {
+		if ev.Kind == faultnet.EventClose || ev.Kind == faultnet.EventReset || ev.Kind == faultnet.EventFarClose {
 			return true
 		}
 	}

@@ -39,19 +39,27 @@ Faults (-fault LEG:FAULT, repeatable, for every connection; JSON kind in []):
 Durations are Go durations: 250ms, 1.5s.
 
 Control API (-control ADDR, HTTP, JSON; see docs/proxy.md):
-  GET    /stats          counters: accepted, live, dial_errors
-  GET    /conns          live connections: id, client, bytes up and down, faults per leg
+  GET    /stats          counters: accepted, live, dial_errors, goroutines
+  GET    /conns          live connections: id, client, upstream_local (the client
+                           as the server sees it), bytes up and down, faults per leg
   GET    /conns/{id}     one connection, with its event log
   GET    /faults         faults added through the API
-  POST   /faults         add one: {"conn": 3 or "new", "leg": "upstream",
+  POST   /faults         add one: {"name": "slow", "conn": 3 or "new", "stream": "upstream",
                            "fault": {"kind": "latency", "delay": "20ms", "jitter": "5ms"}}
-  DELETE /faults/{id}    remove one
-  Errors: {"error": "..."}, status 400 (bad fault, duration, leg), 404, 405.
+                         stream as toxiproxy's: upstream = client->server, downstream =
+                         server->client; or "leg": "client" or "upstream" as in -fault
+  GET    /faults/{ref}   one fault, by number or name
+  DELETE /faults/{ref}   remove one
+  POST   /reset          remove every fault, -fault ones included
+  Errors: {"error": "..."}, status 400 (bad fault, duration, stream), 404, 405, 409.
+
+The upstream is dialed for each connection: it may come up after the proxy
+(until then each client is reset, and /stats counts dial_errors).
 
 Example:
   stallproof serve -addr 127.0.0.1:9000 &
   stallproof proxy -listen 127.0.0.1:9100 -upstream 127.0.0.1:9000 -control 127.0.0.1:9101
-  curl -d '{"conn":"new","leg":"upstream","fault":{"kind":"stall_reads"}}' 127.0.0.1:9101/faults
+  curl -d '{"stream":"downstream","fault":{"kind":"stall_reads"}}' 127.0.0.1:9101/faults
 `
 
 func runProxy(ctx context.Context, args []string) error {
@@ -86,9 +94,6 @@ func runProxy(ctx context.Context, args []string) error {
 		fmt.Fprintf(stderr, "stallproof proxy: %v\n", err)
 		return errUsage
 	}
-	if err := probeUpstream(ctx, *upstream, *dialTO); err != nil {
-		return err
-	}
 	opts := []faultnet.ProxyOption{
 		faultnet.ProxyKernelBuffers(*kbuf),
 		faultnet.ProxyDialTimeout(*dialTO),
@@ -115,6 +120,9 @@ func runProxy(ctx context.Context, args []string) error {
 		attrs = append(attrs, "control", url)
 	}
 	log.Info("proxying", attrs...)
+	if err := probeUpstream(ctx, *upstream, *dialTO); err != nil {
+		log.Warn("the upstream is not accepting connections yet: each client is reset until it does", "err", err)
+	}
 	<-ctx.Done()
 	st := p.Stats()
 	log.Info("stopped", "accepted", st.Accepted, "dial_errors", st.DialErrors)
@@ -130,7 +138,9 @@ func checkLoopbackAddr(addr string) error {
 }
 
 // probeUpstream dials the upstream once, so that a server that is not
-// there is an error at start rather than a reset for every client.
+// there yet is a warning at start, not only a reset for every client. The
+// proxy starts anyway: it dials the upstream for each connection, so the
+// server may come up after it.
 func probeUpstream(ctx context.Context, addr string, timeout time.Duration) error {
 	d := net.Dialer{Timeout: timeout}
 	c, err := d.DialContext(ctx, "tcp", addr)

@@ -1,0 +1,15 @@
+//go:build !linux
+
+package faultnet
+
+import "net"
+
+const canWatch = false
+
+func probeSocket(uintptr) sockState { return sockState{} }
+
+type farSocket struct{}
+
+func newFarSocket(net.Addr, net.Addr) farSocket { return farSocket{} }
+
+func (*farSocket) closed() bool { return false }
