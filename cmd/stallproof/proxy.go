@@ -42,7 +42,8 @@ Control API (-control ADDR, HTTP, JSON; see docs/proxy.md):
   GET    /stats          counters: accepted, live, dial_errors, goroutines
   GET    /conns          live connections: id, client, upstream_local (the client
                            as the server sees it), bytes up and down, faults per leg
-  GET    /conns/{id}     one connection, with its event log
+  GET    /conns/{id}     one connection, with its event log; server_blocked (Linux):
+                           when the kernel showed the server's writes to it blocked
   GET    /faults         faults added through the API
   POST   /faults         add one: {"name": "slow", "conn": 3 or "new", "stream": "upstream",
                            "fault": {"kind": "latency", "delay": "20ms", "jitter": "5ms"}}
@@ -111,8 +112,12 @@ func runProxy(ctx context.Context, args []string) error {
 	if len(faults) > 0 {
 		attrs = append(attrs, "faults", faults.String())
 	}
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	watch := startServerWatch(watchCtx, p, log)
+	defer watch.wait()
+	defer stopWatch()
 	if *control != "" {
-		stop, url, err := serveControl(*control, p, log)
+		stop, url, err := serveControl(*control, p, watch, log)
 		if err != nil {
 			return err
 		}
@@ -152,12 +157,12 @@ func probeUpstream(ctx context.Context, addr string, timeout time.Duration) erro
 
 // serveControl serves the control API on addr and returns a function that
 // stops it, and the API's URL.
-func serveControl(addr string, p *faultnet.Proxy, log *slog.Logger) (stop func(), url string, err error) {
+func serveControl(addr string, p *faultnet.Proxy, watch *serverWatch, log *slog.Logger) (stop func(), url string, err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, "", fmt.Errorf("-control: %w", err)
 	}
-	hs := &http.Server{Handler: newControlAPI(p).handler(), ReadHeaderTimeout: 5 * time.Second}
+	hs := &http.Server{Handler: newControlAPI(p).watching(watch).handler(), ReadHeaderTimeout: 5 * time.Second}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

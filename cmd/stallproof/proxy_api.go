@@ -27,7 +27,8 @@ import (
 // Errors are {"error": "..."} with status 400 (bad request), 404 (no such
 // connection or fault), 405 or 409 (a fault's name taken).
 type controlAPI struct {
-	p *faultnet.Proxy
+	p     *faultnet.Proxy
+	watch *serverWatch // nil: no server-blocked events
 
 	mu     sync.Mutex
 	nextID uint64
@@ -36,6 +37,12 @@ type controlAPI struct {
 
 func newControlAPI(p *faultnet.Proxy) *controlAPI {
 	return &controlAPI{p: p, faults: make(map[uint64]*apiFault)}
+}
+
+// watching makes the API show the server-blocked events of w (nil: none).
+func (a *controlAPI) watching(w *serverWatch) *controlAPI {
+	a.watch = w
+	return a
 }
 
 func (a *controlAPI) handler() http.Handler {
@@ -107,24 +114,28 @@ type connJSON struct {
 		Client   legJSON `json:"client"`
 		Upstream legJSON `json:"upstream"`
 	} `json:"legs"`
-	Events []string `json:"events,omitempty"`
+	// ServerBlocked: when the kernel showed the server's writes on this
+	// connection blocked (Linux), or absent.
+	ServerBlocked *serverBlocked `json:"server_blocked,omitempty"`
+	Events        []string       `json:"events,omitempty"`
 }
 
 func legOf(s faultnet.Stats) legJSON {
 	return legJSON{s.Written, s.Read, duration(s.WriteBlocked), duration(s.ReadBlocked), append([]string{}, s.Faults...)}
 }
 
-func connOf(pc *faultnet.ProxyConn) connJSON {
+func (a *controlAPI) connOf(pc *faultnet.ProxyConn) connJSON {
 	st := pc.Stats()
 	c := connJSON{ID: st.ID, Client: st.ClientAddr, UpstreamLocal: st.UpstreamLocal, Started: st.Started, Up: st.Up, Down: st.Down}
 	c.Legs.Client, c.Legs.Upstream = legOf(st.Client), legOf(st.Upstream)
+	c.ServerBlocked = a.watch.blocked(st.ID)
 	return c
 }
 
 func (a *controlAPI) conns(w http.ResponseWriter, _ *http.Request) {
 	out := []connJSON{}
 	for _, pc := range a.p.Conns() {
-		out = append(out, connOf(pc))
+		out = append(out, a.connOf(pc))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -135,9 +146,12 @@ func (a *controlAPI) conn(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, err)
 		return
 	}
-	c := connOf(pc)
+	c := a.connOf(pc)
 	for _, e := range pc.Events() {
 		c.Events = append(c.Events, e.String())
+	}
+	if b := c.ServerBlocked; b != nil {
+		c.Events = append(c.Events, fmt.Sprintf("t=%v %s", b.At.Sub(c.Started).Round(time.Microsecond), b))
 	}
 	writeJSON(w, http.StatusOK, c)
 }

@@ -224,3 +224,50 @@ func TestProxyUpstreamComesUpLater(t *testing.T) {
 		t.Fatalf("echo once the upstream is up: %q, %v", buf, err)
 	}
 }
+
+// TestProxyServerBlocked: with the client stalled behind the proxy
+// (StallReads() on the upstream leg), the server's writes to the proxy
+// block; /conns says when, from the kernel's view of the server's socket.
+func TestProxyServerBlocked(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	// A server that writes to every connection until its Write fails.
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				buf := make([]byte, 1<<10)
+				for {
+					if _, err := c.Write(buf); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	addr, ctl := startProxy(t, ln.Addr().String(), "-fault", "upstream:StallReads()")
+	oneConn(t, addr, ctl)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var conns []map[string]any
+		api(t, "GET", ctl+"/conns", "", &conns)
+		if len(conns) == 1 && conns[0]["server_blocked"] != nil {
+			b := conns[0]["server_blocked"].(map[string]any)
+			if b["queued"].(float64) <= 0 {
+				t.Fatalf("server_blocked %v: want the bytes queued", b)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET /conns: %v; no server_blocked 30 s after the client stalled", conns)
+		}
+		time.Sleep(10 * time.Millisecond) // polling the proxy's list
+	}
+}
