@@ -43,6 +43,7 @@ type config struct {
 	bound          time.Duration
 	transport      Transport
 	bufSize        int
+	kernelBuf      int // RunExec's namespace; 0: netns.DefaultKernelBuffer
 	maxSteps       int
 	proto          Protocol
 	policy         SlowConsumerPolicy

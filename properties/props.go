@@ -237,7 +237,7 @@ func pressure(e *env) {
 	// that, since a stalled one was owed as much: as long as the server
 	// pushes something per request (a conflating server pushes far less,
 	// and can never fill those buffers), within 60 s and 2,000 rounds.
-	deep := e.target != nil && e.target.addr != "" && e.cfg.firstDeepPush(e.prop)
+	deep := e.target.bigBuffers() && e.cfg.firstDeepPush(e.prop)
 	const budget = 5 << 20
 	e.logf("pressure: a client stalls; every healthy client sends 200 requests at once, twice%s", map[bool]string{true: ", and on until 5 MiB were pushed to a healthy client"}[deep])
 	until := time.Now().Add(60 * time.Second)
@@ -318,6 +318,11 @@ func isolation(e *env) {
 	for range 4 {
 		if s := e.connect(stalled, role); s != nil {
 			e.pipeline(s, 1, 500)
+			if e.target != nil && e.target.smallBuffers {
+				// Kernel buffers on both sides of the namespace's sockets
+				// hold tens of kilobytes of answers: fill them too.
+				e.pipelineUntilBlocked(s, 256<<10)
+			}
 		}
 	}
 	if f := e.connect(flooder, e.requester()); f != nil {

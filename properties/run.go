@@ -78,7 +78,7 @@ func run(t suiteT, serve ServeFunc, tg *target, opts []Option) {
 	t.Helper()
 	cfg := newConfig(opts)
 	cfg.target = tg
-	if tg != nil && tg.addr != "" && !cfg.floodSet {
+	if tg.bigBuffers() && !cfg.floodSet {
 		// A server in its own process keeps its own socket buffers: on
 		// Linux loopback they absorb up to ~4 MiB of replies before its
 		// Write blocks and it stops reading.

@@ -47,6 +47,11 @@ func CheckAddr(out io.Writer, addr string, opts ...Option) ([]report.Verdict, er
 	if err := checkLoopback(addr); err != nil {
 		return nil, err
 	}
+	return checkTarget(out, addrTarget(addr, newConfig(opts).bufSize), opts)
+}
+
+// checkTarget runs the suite against tg outside go test.
+func checkTarget(out io.Writer, tg *target, opts []Option) ([]report.Verdict, error) {
 	testing.Init()
 	if !flag.Parsed() {
 		_ = flag.CommandLine.Parse(nil)
@@ -55,7 +60,7 @@ func CheckAddr(out io.Writer, addr string, opts ...Option) ([]report.Verdict, er
 		_ = f.Value.Set("true")
 	}
 	root := &cliT{name: "stallproof-check", out: out}
-	root.do(func() { run(root, nil, addrTarget(addr, newConfig(opts).bufSize), opts) })
+	root.do(func() { run(root, nil, tg, opts) })
 	if root.failed && len(root.verdicts) == 0 {
 		return nil, errors.New(strings.TrimSpace(root.log.String()))
 	}

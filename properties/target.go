@@ -21,7 +21,23 @@ import (
 type target struct {
 	dial func(ctx context.Context) (net.Conn, error) // nil: the suite's listener and a ServeFunc
 	addr string                                      // RunAddr's address, for reports and kernel buffers
+	desc string                                      // what String says, if set
+
+	// smallBuffers: the server's own kernel socket buffers are small (a
+	// server RunExec started in a namespace), so no check need push
+	// megabytes to fill them.
+	smallBuffers bool
+	// exited, if set, is closed when the server's process exits; exitErr
+	// then says why, with its output. The suite treats that like a Serve
+	// that returned early.
+	exited  <-chan struct{}
+	exitErr func() error
 }
+
+// bigBuffers reports whether the server keeps socket buffers of its own
+// that the suite cannot shrink: on Linux loopback they absorb up to
+// ~4 MiB before its Write blocks.
+func (tg *target) bigBuffers() bool { return tg != nil && tg.addr != "" && !tg.smallBuffers }
 
 // listens reports whether the suite owns the listener: only then can it
 // make Accept fail, and stop the server.
@@ -35,6 +51,8 @@ func (tg *target) String() string {
 	switch {
 	case tg.listens():
 		return "a server on the suite's listener"
+	case tg.desc != "":
+		return tg.desc
 	case tg.addr != "":
 		return "the server at " + tg.addr
 	}
