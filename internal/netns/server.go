@@ -194,7 +194,13 @@ func (s *Server) String() string {
 	return "the server started by " + s.quoted() + " in " + s.ns.String()
 }
 
-func (s *Server) quoted() string { return "`" + strings.Join(s.argv, " ") + "`" }
+// quoted is the command line in backquotes; for "sh -c LINE", LINE.
+func (s *Server) quoted() string {
+	if len(s.argv) == 3 && s.argv[0] == "sh" && s.argv[1] == "-c" {
+		return "`" + s.argv[2] + "`"
+	}
+	return "`" + strings.Join(s.argv, " ") + "`"
+}
 
 func (s *Server) exitStatus() string {
 	s.mu.Lock()
