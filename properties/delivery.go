@@ -35,9 +35,9 @@ func delivery(e *env) {
 	e.logf("delivery: %v's buffer fills, and stays full while %v publishes one at a time for %v or more", st, p, hold)
 	if e.makesRequests(st.role) && st.lib == nil {
 		e.pipeline(st, 0, 2000) // their answers fill its buffer at once
-		if e.target.bigBuffers() && e.cfg.firstDeepPush(e.prop) {
-			// A server in its own process has its own kernel send buffer
-			// (up to 4 MiB) to fill first: once per property, request
+		if e.target.deepPush() > 0 && e.cfg.firstDeepPush(e.prop) {
+			// A server in its own process has its own send buffers
+			// (target.deepPush) to fill first: once per property, request
 			// until it stops reading, and hold the stall longer.
 			e.pipelineUntilBlocked(st, 64<<20)
 			hold = e.bound / 2

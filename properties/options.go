@@ -69,12 +69,15 @@ type runState struct {
 	deep     map[string]bool          // property → its deep push was done
 }
 
-// firstDeepPush reports, once per property, that this check is to push
-// megabytes through a stalled client.
+// firstDeepPush reports that this check is to push megabytes through a
+// stalled client: the first check of each property, and every shrink
+// attempt after a violation, since a failure found with the push needs it
+// to be reproduced (a server in another process outlives the check, and a
+// frozen one recovers once the suite closes its clients).
 func (c *config) firstDeepPush(under string) bool {
 	c.run.mu.Lock()
 	defer c.run.mu.Unlock()
-	if c.run.deep[under] {
+	if c.run.deep[under] && !c.run.liveness[under] {
 		return false
 	}
 	c.run.deep[under] = true

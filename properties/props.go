@@ -232,14 +232,14 @@ func pressure(e *env) {
 		e.connect(healthy, e.requester())
 	}
 	// Twice at least. Then, for a server in another process, which keeps
-	// its own kernel send buffer (Linux grows it to 4 MiB), the first check
-	// of each property goes on until a healthy client was pushed more than
-	// that, since a stalled one was owed as much: as long as the server
+	// its own send buffers (target.deepPush), the first check of each
+	// property goes on until a healthy client was pushed more than those
+	// hold, since a stalled one was owed as much: as long as the server
 	// pushes something per request (a conflating server pushes far less,
 	// and can never fill those buffers), within 60 s and 2,000 rounds.
-	deep := e.target.bigBuffers() && e.cfg.firstDeepPush(e.prop)
-	const budget = 5 << 20
-	e.logf("pressure: a client stalls; every healthy client sends 200 requests at once, twice%s", map[bool]string{true: ", and on until 5 MiB were pushed to a healthy client"}[deep])
+	budget := e.target.deepPush()
+	deep := budget > 0 && e.cfg.firstDeepPush(e.prop)
+	e.logf("pressure: a client stalls; every healthy client sends 200 requests at once, twice%s", map[bool]string{true: fmt.Sprintf(", and on until %d KiB were pushed to a healthy client", budget>>10)}[deep])
 	until := time.Now().Add(60 * time.Second)
 	pushed0 := e.healthyPushed()
 	for i := 0; ; i++ {
@@ -318,9 +318,10 @@ func isolation(e *env) {
 	for range 4 {
 		if s := e.connect(stalled, role); s != nil {
 			e.pipeline(s, 1, 500)
-			if e.target != nil && e.target.smallBuffers {
-				// Kernel buffers on both sides of the namespace's sockets
-				// hold tens of kilobytes of answers: fill them too.
+			if e.target != nil && e.target.smallBuffers && e.cfg.firstDeepPush(e.prop) {
+				// Kernel buffers on both sides of the namespace's sockets,
+				// and the server's runtime, hold tens of kilobytes of
+				// answers: in the first check, fill them too.
 				e.pipelineUntilBlocked(s, 256<<10)
 			}
 		}

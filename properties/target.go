@@ -39,6 +39,24 @@ type target struct {
 // ~4 MiB before its Write blocks.
 func (tg *target) bigBuffers() bool { return tg != nil && tg.addr != "" && !tg.smallBuffers }
 
+// deepPush returns how many bytes the first check of a property pushes
+// to a healthy client while another stalls, to fill the buffers between
+// the server and a stalled client that the suite cannot shrink (0: none).
+// A server in another process keeps its own kernel send buffer: up to
+// 4 MiB on Linux loopback (RunAddr). In RunExec's namespace that buffer is
+// small, but the server's runtime may buffer in user space before its
+// write waits: asyncio's transports hold 64 KiB before drain() waits,
+// Node's sockets 16 KiB before write() returns false.
+func (tg *target) deepPush() int64 {
+	switch {
+	case tg == nil || tg.addr == "":
+		return 0
+	case tg.smallBuffers:
+		return 512 << 10
+	}
+	return 5 << 20
+}
+
 // listens reports whether the suite owns the listener: only then can it
 // make Accept fail, and stop the server.
 func (tg *target) listens() bool { return tg == nil || tg.dial == nil }
