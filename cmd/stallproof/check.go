@@ -60,7 +60,7 @@ func runCheck(ctx context.Context, args []string) error {
 	case (*request == "") != (len(replies) == 0):
 		return flagError(fs, "-request, -reply", "they describe a line protocol together: give both, or neither for protocol v1")
 	}
-	if err := ex.validate(fs); err != nil {
+	if done, err := ex.prepare(ctx, fs, args); done || err != nil {
 		return err
 	}
 	if !ex.set() {

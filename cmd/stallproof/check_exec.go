@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -26,8 +27,10 @@ from {port} and {addr} in the command line (replaced by a free port and by
 check waits up to 10 s for the command to accept connections, stops it at
 the end (SIGTERM to its process group, SIGKILL 5 s later), and, if it exits
 early, shows the last lines of its output. -exec and -addr are exclusive.
-Namespaces need Linux and root (CAP_SYS_ADMIN); without them check exits
-with status 2 and says so: it never falls back to the host's buffers.
+Namespaces need Linux, and root or unprivileged user namespaces: not run
+as root, check runs itself again in a user namespace of its own. Where
+neither works it exits with status 2 and says what to enable: it never
+falls back to the host's buffers.
 `
 
 // execFlags are check's flags for a server it starts itself.
@@ -44,6 +47,30 @@ func addExecFlags(fs *flag.FlagSet, args []string) *execFlags {
 	}
 	addHelp(fs, args, checkExecHelp)
 	return ex
+}
+
+// prepare checks the flags once parsed. With -exec, when this process is
+// not root, it runs the whole check again in a child in a user namespace,
+// where it may make network namespaces, and reports done with the child's
+// verdict.
+func (ex *execFlags) prepare(ctx context.Context, fs *flag.FlagSet, args []string) (done bool, err error) {
+	if err := ex.validate(fs); err != nil {
+		return false, err
+	}
+	if !ex.set() || !netns.NeedsReexec() {
+		return false, nil
+	}
+	code, err := netns.Reexec(ctx, append([]string{"check"}, args...))
+	switch {
+	case err != nil:
+		fmt.Fprintf(stderr, "stallproof check: %v\n", err)
+		return true, errUsage
+	case code == 0:
+		return true, nil
+	case code == 2:
+		return true, errUsage
+	}
+	return true, fmt.Errorf("the check, run in a user namespace, exited with status %d", code)
 }
 
 // validate checks the flags once parsed.

@@ -3,6 +3,7 @@
 package netns
 
 import (
+	"context"
 	"fmt"
 	"os/exec"
 	"syscall"
@@ -28,3 +29,11 @@ func (*Namespace) Start(*exec.Cmd) (<-chan error, error) {
 func procAttr() *syscall.SysProcAttr { return nil }
 
 func signalGroup(int, syscall.Signal) {}
+
+// NeedsReexec is false off Linux: there is nothing to re-execute into.
+func NeedsReexec() bool { return false }
+
+// Reexec fails off Linux with ErrUnsupported.
+func Reexec(context.Context, []string) (int, error) {
+	return 0, fmt.Errorf("netns: %w", ErrUnsupported)
+}
