@@ -126,6 +126,17 @@ func (e *env) logf(format string, args ...any) {
 // server's goroutines are captured at once, while they are still stuck.
 func (e *env) violate(prop, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
+	if e.target != nil && e.target.exited != nil {
+		// A server process that died is reaped a moment after its
+		// clients see their connections end: wait that moment (at most
+		// 200 ms), so that the violation says why.
+		t := time.NewTimer(200 * time.Millisecond)
+		select {
+		case <-e.serveEnd:
+		case <-t.C:
+		}
+		t.Stop()
+	}
 	if why := e.serveEndedEarly(); why != "" && prop == propProgress && !strings.HasPrefix(msg, why) {
 		msg = why + "; and so " + msg // the cause first
 	}

@@ -1,7 +1,10 @@
 package properties_test
 
 import (
+	"context"
 	"os"
+	"os/exec"
+	"strings"
 	"slices"
 	"testing"
 	"time"
@@ -59,4 +62,37 @@ func TestExecReference(t *testing.T) {
 	needNamespaces(t)
 	properties.RunExec(t, serveCommand(t, "reference"), properties.Checks(5),
 		properties.Properties("progress", "delivery", "isolation", "bounded", "consistency"))
+}
+
+// crashEnv makes TestExecCrashChild run: RunExec against a server that
+// exits while the suite runs.
+const crashEnv = "STALLPROOF_EXEC_CRASH"
+
+func TestExecCrashChild(t *testing.T) {
+	if os.Getenv(crashEnv) == "" {
+		t.Skip("runs only as a child of TestExecCrash")
+	}
+	properties.RunExec(t, serveCommand(t, "crash"), properties.Properties("progress"), properties.Checks(2))
+}
+
+// A server that exits while the suite runs fails the check, with its exit
+// status and the last lines of its output in the report.
+func TestExecCrash(t *testing.T) {
+	needNamespaces(t)
+	if os.Getenv(crashEnv) != "" {
+		t.Skip("in a child")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestExecCrashChild$", "-test.v", "-rapid.nofailfile")
+	cmd.Env = append(os.Environ(), crashEnv+"=1")
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("the suite passed a server that exited:\n%s", tail(out))
+	}
+	for _, want := range []string{"--- FAIL: TestExecCrashChild/progress", "exited: exit status 3", "crash: out of luck on the third connection"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the child's output does not say %q:\n%s", want, tail(out))
+		}
+	}
 }

@@ -25,10 +25,36 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
+// crashing serves the reference server until its third connection (the
+// first is RunExec's probe), then exits with status 3 and a last word on
+// stderr.
+func crashing(ctx context.Context, ln net.Listener) error {
+	return reference(ctx, &crashListener{Listener: ln})
+}
+
+type crashListener struct {
+	net.Listener
+	n int
+}
+
+func (l *crashListener) Accept() (net.Conn, error) {
+	c, err := l.Accept1()
+	if l.n++; l.n == 3 {
+		fmt.Fprintln(os.Stderr, "crash: out of luck on the third connection")
+		os.Exit(3)
+	}
+	return c, err
+}
+
+// Accept1 is the embedded listener's Accept.
+func (l *crashListener) Accept1() (net.Conn, error) { return l.Listener.Accept() }
+
 // serveOnAddr serves the named server on $ADDR until SIGTERM.
 func serveOnAddr(name string) int {
 	serve := reference
-	if name != "reference" {
+	if name == "crash" {
+		serve = crashing
+	} else if name != "reference" {
 		m, ok := mutants.Lookup(name)
 		if !ok {
 			fmt.Fprintf(os.Stderr, "no mutant %q\n", name)

@@ -221,7 +221,8 @@ func (s *Server) tailNote() string {
 	if len(lines) > 15 {
 		lines = lines[len(lines)-15:]
 	}
-	return "; the last lines of its output:\n\t" + strings.Join(lines, "\n\t")
+	// The last line first, for one-line summaries; then the tail.
+	return fmt.Sprintf("; its output ends %q; the last lines of its output:\n\t%s", lines[len(lines)-1], strings.Join(lines, "\n\t"))
 }
 
 // tail keeps the last max bytes written to it.
