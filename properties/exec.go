@@ -39,12 +39,13 @@ import (
 // verdicts would be wrong.
 func RunExec(t *testing.T, command []string, opts ...Option) {
 	t.Helper()
-	srv, err := startExec(command, newConfig(opts))
+	cfg := newConfig(opts)
+	srv, err := startExec(command, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer stopExec(t.Logf, srv)
-	run(goTest{t}, nil, execTarget(srv, newConfig(opts).bufSize), opts)
+	run(goTest{t}, nil, execTarget(srv, cfg.bufSize), opts)
 }
 
 // CheckExec is RunExec outside go test, as CheckAddr is RunAddr's: it
@@ -53,12 +54,13 @@ func RunExec(t *testing.T, command []string, opts ...Option) {
 // the verdicts. It fails at once, with the reason, if the namespace cannot
 // be made or the command does not start listening.
 func CheckExec(out io.Writer, command []string, opts ...Option) ([]report.Verdict, error) {
-	srv, err := startExec(command, newConfig(opts))
+	cfg := newConfig(opts)
+	srv, err := startExec(command, cfg)
 	if err != nil {
 		return nil, err
 	}
 	defer stopExec(func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) }, srv)
-	return checkTarget(out, execTarget(srv, newConfig(opts).bufSize), opts)
+	return checkTarget(out, execTarget(srv, cfg.bufSize), opts)
 }
 
 // KernelBuffer sets the maximum of the kernel's TCP buffers (tcp_wmem and
