@@ -35,12 +35,15 @@ func delivery(e *env) {
 	e.logf("delivery: %v's buffer fills, and stays full while %v publishes one at a time for %v or more", st, p, hold)
 	if e.makesRequests(st.role) && st.lib == nil {
 		e.pipeline(st, 0, 2000) // their answers fill its buffer at once
-		if e.target.deepPush() > 0 && e.cfg.firstDeepPush(e.prop) {
+		if deep := e.target.deepPush() > 0 && e.cfg.firstDeepPush(e.prop); deep || e.target.smallBuffersOnly() {
 			// A server in its own process has its own send buffers
 			// (target.deepPush) to fill first: once per property, request
-			// until it stops reading, and hold the stall longer.
+			// until it stops reading, and hold the stall longer. In
+			// RunExec's namespace they are small: fill them every check.
 			e.pipelineUntilBlocked(st, 64<<20)
-			hold = e.bound / 2
+			if deep {
+				hold = e.bound / 2
+			}
 		}
 	}
 	if e.fillBuffers(p, []*client{st}); e.stuck() {
