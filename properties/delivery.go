@@ -35,7 +35,7 @@ func delivery(e *env) {
 	e.logf("delivery: %v's buffer fills, and stays full while %v publishes one at a time for %v or more", st, p, hold)
 	if e.makesRequests(st.role) && st.lib == nil {
 		e.pipeline(st, 0, 2000) // their answers fill its buffer at once
-		if deep := e.target.deepPush() > 0 && e.cfg.firstDeepPush(e.prop); deep || e.target.smallBuffersOnly() {
+		if deep := e.target.deepPush() > 0 && e.cfg.firstDeepPush(e.prop); deep || e.target.smallKernelBuffers() {
 			// A server in its own process has its own send buffers
 			// (target.deepPush) to fill first: once per property, request
 			// until it stops reading, and hold the stall longer. In

@@ -318,7 +318,7 @@ func isolation(e *env) {
 	for range 4 {
 		if s := e.connect(stalled, role); s != nil {
 			e.pipeline(s, 1, 500)
-			if e.target != nil && e.target.smallBuffers && e.cfg.firstDeepPush(e.prop) {
+			if e.target.smallKernelBuffers() && e.cfg.firstDeepPush(e.prop) {
 				// Kernel buffers on both sides of the namespace's sockets,
 				// and the server's runtime, hold tens of kilobytes of
 				// answers: in the first check, fill them too.

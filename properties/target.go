@@ -39,10 +39,10 @@ type target struct {
 // ~4 MiB before its Write blocks.
 func (tg *target) bigBuffers() bool { return tg != nil && tg.addr != "" && !tg.smallBuffers }
 
-// smallBuffersOnly reports whether the server runs in another process
+// smallKernelBuffers reports whether the server runs in another process
 // whose kernel buffers are small (RunExec): filling them takes one short
 // burst, cheap enough for every check.
-func (tg *target) smallBuffersOnly() bool { return tg != nil && tg.addr != "" && tg.smallBuffers }
+func (tg *target) smallKernelBuffers() bool { return tg != nil && tg.addr != "" && tg.smallBuffers }
 
 // deepPush returns how many bytes the first check of a property pushes
 // to a healthy client while another stalls, to fill the buffers between
