@@ -21,7 +21,12 @@
 // Making a namespace needs CAP_SYS_ADMIN (root). Without it, and off
 // Linux, New and Start fail with an error that says the remedy
 // ([ErrPermission], [ErrUnsupported]); they never fall back to the host's
-// network, whose buffers would make every verdict wrong.
+// network, whose buffers would make every verdict wrong. A command line
+// tool run by an ordinary user can run itself again as root of a user
+// namespace of its own, where it may make network namespaces
+// ([NeedsReexec], [Reexec]; [ErrUserNamespaces] where those are
+// disabled): a Go program is multithreaded and cannot enter a new user
+// namespace itself.
 //
 // How: a goroutine locked to its OS thread calls unshare(CLONE_NEWNET),
 // brings lo up, writes the two sysctls (files under /proc/sys/net are
