@@ -12,8 +12,8 @@ import (
 )
 
 // A target is where a check's clients connect: a server Run starts on the
-// suite's own listener, or one RunDial or RunAddr reaches. With the last
-// two, each client's end is a faultnet connection spliced to a connection
+// suite's own listener, or one RunDial, RunAddr or RunExec reaches. With
+// the last three, each client's end is a faultnet connection spliced to a connection
 // to the server (faultnet.Splice), so the faults still reach the server:
 // a client that stops reading stops the splice reading from the server,
 // which meets a zero window; a half-close is forwarded as one, a reset as
@@ -24,8 +24,8 @@ type target struct {
 	desc string                                      // what String says, if set
 
 	// smallBuffers: the server's own kernel socket buffers are small (a
-	// server RunExec started in a namespace), so no check need push
-	// megabytes to fill them.
+	// server RunExec started in a namespace), so filling them takes
+	// kilobytes, not megabytes.
 	smallBuffers bool
 	// exited, if set, is closed when the server's process exits; exitErr
 	// then says why, with its output. The suite treats that like a Serve
