@@ -84,6 +84,14 @@ func (c *config) firstDeepPush(under string) bool {
 	return true
 }
 
+// shrinking reports whether a check of property under has failed: the
+// checks that follow are rapid's shrink attempts.
+func (c *config) shrinking(under string) bool {
+	c.run.mu.Lock()
+	defer c.run.mu.Unlock()
+	return c.run.liveness[under]
+}
+
 // failure is one failed check.
 type failure struct {
 	prop, msg, report string

@@ -240,7 +240,13 @@ func pressure(e *env) {
 	budget := e.target.deepPush()
 	deep := budget > 0 && e.cfg.firstDeepPush(e.prop)
 	e.logf("pressure: a client stalls; every healthy client sends 200 requests at once, twice%s", map[bool]string{true: fmt.Sprintf(", and on until %d KiB were pushed to a healthy client", budget>>10)}[deep])
-	until := time.Now().Add(60 * time.Second)
+	limit := 60 * time.Second
+	if e.cfg.shrinking(e.prop) {
+		// A shrink attempt that freezes the server does so as soon as
+		// the buffers fill; one that does not would push for long.
+		limit = 5 * time.Second
+	}
+	until := time.Now().Add(limit)
 	pushed0 := e.healthyPushed()
 	for i := 0; ; i++ {
 		before, n := e.healthyPushed(), e.parallel(200)
