@@ -56,6 +56,7 @@ type boundTimer struct {
 	lag     *lagMonitor
 	stolen0 int64
 	t       *time.Timer
+	over    atomic.Bool // expired said so: the wait stays over
 }
 
 func (e *env) newBound() *boundTimer {
@@ -67,8 +68,13 @@ func (e *env) newBound() *boundTimer {
 // C fires when the wait may have expired: check expired.
 func (b *boundTimer) C() <-chan time.Time { return b.t.C }
 
-// left returns the time left.
+// left returns the time left; none once expired has said the wait is
+// over, even if time stolen since would extend it: a waiter woken because
+// the bound passed must not wait again with no timer left to wake it.
 func (b *boundTimer) left() time.Duration {
+	if b.over.Load() {
+		return 0
+	}
 	stolen := time.Duration(b.lag.stolen.Load() - b.stolen0)
 	return b.bound + stolen - time.Since(b.start)
 }
@@ -77,6 +83,7 @@ func (b *boundTimer) left() time.Duration {
 func (b *boundTimer) expired() bool {
 	left := b.left()
 	if left <= 0 {
+		b.over.Store(true)
 		return true
 	}
 	b.t.Reset(left)

@@ -45,12 +45,16 @@ func delivery(e *env) {
 			// (shrunk by the suite, or RunExec's) make that cheap, for
 			// every check; the kernel's own (up to 4 MiB) once per
 			// property, holding the stall longer.
-			if kv.shrunk || e.target.smallKernel {
+			deep := e.target.bigBuffers() && e.cfg.firstTime(e.prop, "deep push")
+			switch {
+			case e.target.smallKernelBuffers():
 				if !e.awaitServerBlocked(st) {
 					e.pipelineUntilBlocked(st, 64<<20)
 				}
-			} else if e.cfg.firstTime(e.prop, "deep push") {
+			case deep:
 				e.pipelineUntilBlocked(st, 64<<20)
+			}
+			if deep {
 				hold = e.bound / 2
 			}
 		}

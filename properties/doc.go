@@ -18,7 +18,12 @@
 //   - [RunDial]: a server that hands out in-process connections;
 //   - [RunAddr]: a server already listening on a loopback address, in any
 //     language; [CheckAddr] is the same outside go test, for the
-//     stallproof check command.
+//     stallproof check command;
+//   - [RunExec]: a server this suite starts from a command line, in any
+//     language, inside a private network namespace whose kernel TCP
+//     buffers are small ([KernelBuffer]), so that a client that stops
+//     reading blocks it after kilobytes, not the megabytes of loopback;
+//     [CheckExec] is the same outside go test (stallproof check -exec).
 //
 // # Protocols
 //

@@ -92,8 +92,14 @@ func newEnv(t *rapid.T, cfg *config, prop string, serve ServeFunc) *env {
 	e.target = cfg.target
 	e.ctx, e.cancel = context.WithCancel(context.Background())
 	if !e.target.listens() {
-		go func() { // no Serve to return: it "returns" when the suite is done
-			<-e.ctx.Done()
+		go func() { // no Serve to return: it "returns" when the suite is done, or its process exits
+			select {
+			case <-e.ctx.Done():
+			case <-e.target.exited: // nil, and never ready, but for RunExec
+				e.mu.Lock()
+				e.serveErr, e.serveEnded = e.target.exitErr(), true
+				e.mu.Unlock()
+			}
 			close(e.serveEnd)
 		}()
 		return e
@@ -145,7 +151,18 @@ func (e *env) inMemoryNames(s string) string {
 // server's goroutines are captured at once, while they are still stuck.
 func (e *env) violate(prop, format string, args ...any) {
 	msg := e.inMemoryNames(fmt.Sprintf(format, args...))
-	if why := e.serveEndedEarly(); why != "" && prop == propProgress && !strings.HasPrefix(msg, "Serve returned") {
+	if e.target != nil && e.target.exited != nil {
+		// A server process that died is reaped a moment after its
+		// clients see their connections end: wait that moment (at most
+		// 200 ms), so that the violation says why.
+		t := time.NewTimer(200 * time.Millisecond)
+		select {
+		case <-e.serveEnd:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+	if why := e.serveEndedEarly(); why != "" && prop == propProgress && !strings.HasPrefix(msg, why) {
 		msg = why + "; and so " + msg // the cause first
 	}
 	e.mu.Lock()
@@ -418,6 +435,9 @@ func (e *env) serveEndedEarly() string {
 	e.mu.Unlock()
 	if e.ctx.Err() != nil {
 		return ""
+	}
+	if e.target != nil && e.target.exited != nil {
+		return fmt.Sprintf("%v", err) // the command's exit, and its output
 	}
 	if err != nil {
 		return fmt.Sprintf("Serve returned while its context was live, with error: %v", err)

@@ -85,3 +85,22 @@ func ExampleAdapter_Protocol() {
 	// reply push
 	// SlowConsumers(Evict(10s)) Checks(50)
 }
+
+// A server in any language, started by the suite inside a private network
+// namespace with 16 KiB kernel buffers, told its port through {port} (and
+// $PORT). It needs Linux and root; TestExecReference and the examples
+// pyserver and nodeserver run it.
+func ExampleRunExec() {
+	TestChatServer := func(t *testing.T) {
+		properties.RunExec(t, []string{"python3", "chat.py", "--port", "{port}"},
+			properties.WithAdapter(properties.Adapter{
+				Greeting: 1,
+				Request:  func(id, n int) string { return fmt.Sprintf("PUB %d-%d\n", id, n) },
+				IsReply:  func(line string) bool { return strings.HasPrefix(line, "OK ") },
+			}),
+			properties.KernelBuffer(16<<10))
+	}
+	_ = TestChatServer
+	fmt.Println(properties.KernelBuffer(16 << 10))
+	// Output: KernelBuffer(16384)
+}

@@ -47,7 +47,7 @@ func openKernelView(tg *target, bufSize int, open func() (*sockdiag.Conn, error)
 		return kv
 	}
 	kv.diag = d
-	if tg.smallKernel {
+	if tg.smallBuffers {
 		return kv // the target's kernel buffers are small already
 	}
 	inodes, err := harness.ListeningInodes(tg.addr)
@@ -135,6 +135,23 @@ func (e *env) serverBlocked(c *client) bool {
 		c.mark(serverBlockedKind, []byte(text))
 	}
 	return true
+}
+
+// serverLetGo reports whether the server's end of c's connection is
+// gone or closing (the server evicted c), as the kernel shows it: no
+// more is to be pushed through it.
+func (e *env) serverLetGo(c *client) bool {
+	kv := e.target.kernel()
+	if kv == nil || kv.diag == nil {
+		return false
+	}
+	far := e.farEnd(c)
+	if far == nil {
+		return false
+	}
+	local, remote := sockdiag.ServerSide(far)
+	s, err := kv.diag.Lookup(local, remote)
+	return errors.Is(err, sockdiag.ErrNotFound) || err == nil && s.State != sockdiag.Established
 }
 
 // awaitServerBlocked reports whether the server's writes to c are

@@ -1,9 +1,77 @@
 package properties_test
 
 import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
 	"testing"
 
 	"go.uber.org/goleak"
+
+	"github.com/stallproof/stallproof/properties/mutants"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// serveEnv makes the test binary a server in another process, for
+// RunExec: "reference" or a mutant's name, served on $ADDR until SIGTERM.
+const serveEnv = "STALLPROOF_SERVE"
+
+func TestMain(m *testing.M) {
+	if name := os.Getenv(serveEnv); name != "" {
+		os.Exit(serveOnAddr(name))
+	}
+	goleak.VerifyTestMain(m)
+}
+
+// crashing serves the reference server until its third connection (the
+// first is RunExec's probe), then exits with status 3 and a last word on
+// stderr.
+func crashing(ctx context.Context, ln net.Listener) error {
+	return reference(ctx, &crashListener{Listener: ln})
+}
+
+type crashListener struct {
+	net.Listener
+	n int
+}
+
+func (l *crashListener) Accept() (net.Conn, error) {
+	c, err := l.Accept1()
+	if l.n++; l.n == 3 {
+		fmt.Fprintln(os.Stderr, "crash: out of luck on the third connection")
+		os.Exit(3)
+	}
+	return c, err
+}
+
+// Accept1 is the embedded listener's Accept.
+func (l *crashListener) Accept1() (net.Conn, error) { return l.Listener.Accept() }
+
+// serveOnAddr serves the named server on $ADDR until SIGTERM.
+func serveOnAddr(name string) int {
+	serve := reference
+	if name == "crash" {
+		serve = crashing
+	} else if name != "reference" {
+		m, ok := mutants.Lookup(name)
+		if !ok {
+			fmt.Fprintf(os.Stderr, "no mutant %q\n", name)
+			return 2
+		}
+		serve = m.Serve
+	}
+	ln, err := net.Listen("tcp", os.Getenv("ADDR"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	if err := serve(ctx, ln); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}

@@ -47,6 +47,9 @@ func TestMutantChild(t *testing.T) {
 		properties.RunDial(t, pipeServer(t, m.Serve), opts...)
 	case "addr":
 		properties.RunAddr(t, tcpServer(t, m.Serve), opts...)
+	case "exec":
+		t.Setenv(serveEnv, m.Name)
+		properties.RunExec(t, []string{os.Args[0], "-test.run=^$"}, opts...)
 	default:
 		properties.Run(t, m.Serve, opts...)
 	}
@@ -63,6 +66,13 @@ var (
 // violation, and the length of the shrunk scenario.
 func caught(t *testing.T, m mutants.Mutant, props []string) (failed []string, detect string, steps string, out []byte) {
 	t.Helper()
+	return caughtVia(t, m, props, os.Getenv(mutantEnv+"_TARGET"))
+}
+
+// caughtVia is caught with the child's target: "" (Run), "dial", "addr"
+// or "exec" (TestMutantChild).
+func caughtVia(t *testing.T, m mutants.Mutant, props []string, target string) (failed []string, detect string, steps string, out []byte) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	shrink := os.Getenv("STALLPROOF_SHRINKTIME") // longer for the shrunk lengths in bench/results.md
@@ -74,7 +84,7 @@ func caught(t *testing.T, m mutants.Mutant, props []string) (failed []string, de
 		args = append(args, "-test.short")
 	}
 	cmd := exec.CommandContext(ctx, os.Args[0], args...)
-	cmd.Env = append(os.Environ(), mutantEnv+"="+m.Name, mutantEnv+"_PROPS="+strings.Join(props, ","))
+	cmd.Env = append(os.Environ(), mutantEnv+"="+m.Name, mutantEnv+"_PROPS="+strings.Join(props, ","), mutantEnv+"_TARGET="+target)
 	if base := os.Getenv("STALLPROOF_REPORT_DIR"); base != "" { // a directory per mutant: the children's tests share names
 		cmd.Env = append(cmd.Env, "STALLPROOF_REPORT_DIR="+filepath.Join(base, "mutant-"+m.Name))
 	}

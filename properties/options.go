@@ -43,6 +43,7 @@ type config struct {
 	bound          time.Duration
 	transport      Transport
 	bufSize        int
+	kernelBuf      int // RunExec's namespace; 0: netns.DefaultKernelBuffer
 	maxSteps       int
 	proto          Protocol
 	policy         SlowConsumerPolicy
@@ -93,6 +94,14 @@ func (c *config) firstTime(under, what string) bool {
 	}
 	c.run.deep[key] = true
 	return true
+}
+
+// shrinking reports whether a check of property under has failed: the
+// checks that follow are rapid's shrink attempts.
+func (c *config) shrinking(under string) bool {
+	c.run.mu.Lock()
+	defer c.run.mu.Unlock()
+	return c.run.liveness[under]
 }
 
 // failure is one failed check.

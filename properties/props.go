@@ -248,33 +248,45 @@ func pressure(e *env) {
 // before its code waits (asyncio's writer, 64 KiB), and must go on
 // serving with a blocked client all the same. All that as long as the
 // server pushes something per request (a conflating server pushes far
-// less, and may never block), within 60 s and 2,000 rounds. That is cheap when the server's buffers are small (the
+// less, and may never block), within 60 s (5 s in a shrink attempt) and
+// 2,000 rounds. That is cheap when the server's buffers are small (the
 // suite shrank them, or RunExec's namespace did), so every check does it;
 // with the kernel's 4 MiB buffers, only the first check of a property
-// does. Without a view of the server's sockets, the first check pushes
-// until 5 MiB reached a healthy client, a guess that the report states.
+// does. And the first check of each property goes on until
+// target.deepPush bytes reached a healthy client (5 MiB; 512 KiB under
+// RunExec), even when the kernel shows the server blocked sooner: the
+// socket the suite sees may be a proxy's, with a server behind it whose
+// own buffers hold megabytes, and a runtime may buffer in user space.
+// Without a view of the server's sockets, that push is all there is, a
+// guess that the report states.
 func (e *env) pushUntilBlocked(st *client) {
 	kv := e.target.kernel()
-	small := kv != nil && (kv.shrunk || e.target.smallKernel)
-	// The first check of each property pushes 5 MiB in all, even when the
-	// kernel shows the server blocked sooner: the socket the suite sees
-	// may be a proxy's, with a server behind it whose own buffers hold
-	// megabytes.
-	deep := kv != nil && e.cfg.firstTime(e.prop, "deep push")
+	small := e.target.smallKernelBuffers()
+	budget := e.target.deepPush()
+	deep := budget > 0 && e.cfg.firstTime(e.prop, "deep push")
 	watch := kv.exact() && st != nil && (small || deep)
 	guess := !watch && deep
-	const budget = 5 << 20
 	switch {
 	case watch && deep:
-		e.logf("pressure: %v stalls; every healthy client sends 200 requests at once, until the server's writes to it block and 5 MiB were pushed to a healthy client (a proxy may stand before the server)", st)
+		e.logf("pressure: %v stalls; every healthy client sends 200 requests at once, until the server's writes to it block and %d KiB were pushed to a healthy client (a proxy may stand before the server; its runtime may buffer)", st, budget>>10)
 	case watch:
 		e.logf("pressure: %v stalls; every healthy client sends 200 requests at once, until the server's writes to it block, and 256 KiB more", st)
 	case guess:
-		e.logf("pressure: a client stalls; every healthy client sends 200 requests at once, and on until 5 MiB were pushed to a healthy client (a guess at the server's kernel buffers: %s)", kv.why)
+		why := "the server's kernel buffers"
+		if kv != nil && kv.why != "" {
+			why = kv.why
+		}
+		e.logf("pressure: a client stalls; every healthy client sends 200 requests at once, and on until %d KiB were pushed to a healthy client (a guess: %s)", budget>>10, why)
 	default:
 		e.logf("pressure: a client stalls; every healthy client sends 200 requests at once, twice")
 	}
-	until := time.Now().Add(60 * time.Second)
+	limit := 60 * time.Second
+	if e.cfg.shrinking(e.prop) {
+		// A shrink attempt that freezes the server does so as soon as
+		// the buffers fill; one that does not would push for long.
+		limit = 5 * time.Second
+	}
+	until := time.Now().Add(limit)
 	pushed0 := e.healthyPushed()
 	blockedAt := int64(-1) // healthy push bytes when st was seen blocked
 	for i := 0; ; i++ {
@@ -286,7 +298,7 @@ func (e *env) pushUntilBlocked(st *client) {
 		pushing := now-before >= int64(n) && i < 2000 && time.Now().Before(until)
 		more := false
 		switch {
-		case watch && blockedAt < 0 && e.serverBlocked(st):
+		case watch && blockedAt < 0 && (e.serverBlocked(st) || e.serverLetGo(st)):
 			blockedAt = now
 			more = true
 		case watch && blockedAt < 0:
@@ -379,6 +391,12 @@ func isolation(e *env) {
 			e.pipelineUntilBlocked(s, 16<<20)
 		default:
 			e.pipeline(s, 1, 500)
+			if e.target.smallKernelBuffers() && e.cfg.firstTime(e.prop, "deep push") {
+				// Kernel buffers on both sides of the namespace's sockets,
+				// and the server's runtime, hold tens of kilobytes of
+				// answers: in the first check, fill them too.
+				e.pipelineUntilBlocked(s, 256<<10)
+			}
 		}
 	}
 	if f := e.connect(flooder, e.requester()); f != nil {

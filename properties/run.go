@@ -89,12 +89,12 @@ func run(t suiteT, serve ServeFunc, tg *target, opts []Option) (mismatch string)
 		for _, n := range tg.kv.notes {
 			t.Log(n)
 		}
-		if !cfg.floodSet && !tg.kv.shrunk && !tg.smallKernel {
-			// A server in its own process keeps its own socket buffers:
-			// on Linux loopback they absorb up to ~4 MiB of replies
-			// before its Write blocks and it stops reading.
-			cfg.floodSize = max(cfg.floodSize, DefaultFloodBytesAddr)
-		}
+	}
+	if tg.bigBuffers() && !cfg.floodSet {
+		// A server in its own process keeps its own socket buffers: on
+		// Linux loopback they absorb up to ~4 MiB of replies before its
+		// Write blocks and it stops reading.
+		cfg.floodSize = max(cfg.floodSize, DefaultFloodBytesAddr)
 	}
 	if err := cfg.proto.validate(); err != nil {
 		t.Fatal(err)

@@ -48,6 +48,11 @@ func CheckAddr(out io.Writer, addr string, opts ...Option) ([]report.Verdict, er
 	if err := checkLoopback(addr); err != nil {
 		return nil, err
 	}
+	return checkTarget(out, addrTarget(addr, newConfig(opts).bufSize), opts)
+}
+
+// checkTarget runs the suite against tg outside go test.
+func checkTarget(out io.Writer, tg *target, opts []Option) ([]report.Verdict, error) {
 	testing.Init()
 	if !flag.Parsed() {
 		_ = flag.CommandLine.Parse(nil)
@@ -57,7 +62,7 @@ func CheckAddr(out io.Writer, addr string, opts ...Option) ([]report.Verdict, er
 	}
 	root := &cliT{name: "stallproof-check", out: out, hints: newConfig(opts).hints}
 	var mismatch string
-	root.do(func() { mismatch = run(root, nil, addrTarget(addr, newConfig(opts).bufSize), opts) })
+	root.do(func() { mismatch = run(root, nil, tg, opts) })
 	switch {
 	case mismatch != "":
 		return root.verdicts, &MismatchError{msg: mismatch}

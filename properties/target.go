@@ -13,8 +13,8 @@ import (
 )
 
 // A target is where a check's clients connect: a server Run starts on the
-// suite's own listener, or one RunDial or RunAddr reaches. With the last
-// two, each client's end is a faultnet connection spliced to a connection
+// suite's own listener, or one RunDial, RunAddr or RunExec reaches. With
+// the last three, each client's end is a faultnet connection spliced to a connection
 // to the server (faultnet.Splice), so the faults still reach the server:
 // a client that stops reading stops the splice reading from the server,
 // which meets a zero window; a half-close is forwarded as one, a reset as
@@ -22,15 +22,23 @@ import (
 type target struct {
 	dial func(ctx context.Context) (net.Conn, error) // nil: the suite's listener and a ServeFunc
 	addr string                                      // RunAddr's address, for reports and kernel buffers
+	desc string                                      // what String says, if set
 
 	// here: the socket listening on addr belongs to this process (a test
 	// that started its server and reached it by address), whose
 	// goroutines and heap the suite can see; known: /proc could say.
 	here, known bool
 
-	// smallKernel: the server's kernel buffers are small already (RunExec's
-	// network namespace), so the suite need not shrink them.
-	smallKernel bool
+	// smallBuffers: the server's own kernel socket buffers are small (a
+	// server RunExec started in a namespace), so filling them takes
+	// kilobytes, not megabytes, and the suite need not shrink them.
+	smallBuffers bool
+	// exited, if set, is closed when the server's process exits; exitErr
+	// then says why, with its output. The suite treats that like a Serve
+	// that returned early.
+	exited  <-chan struct{}
+	exitErr func() error
+
 	// openDiag opens the sock_diag socket in the target's network
 	// namespace; nil: this one.
 	openDiag func() (*sockdiag.Conn, error)
@@ -45,6 +53,37 @@ func (tg *target) kernel() *kernelView {
 	return tg.kv
 }
 
+// bigBuffers reports whether the server keeps socket buffers of its own
+// that the suite could not shrink: on Linux loopback they absorb up to
+// ~4 MiB before its Write blocks.
+func (tg *target) bigBuffers() bool {
+	return tg != nil && tg.addr != "" && !tg.smallBuffers && !(tg.kv != nil && tg.kv.shrunk)
+}
+
+// smallKernelBuffers reports whether the server runs in another process
+// whose kernel buffers are small (RunExec, or RunAddr once the suite shrank
+// them): filling them takes one short burst, cheap enough for every check.
+func (tg *target) smallKernelBuffers() bool { return tg != nil && tg.addr != "" && !tg.bigBuffers() }
+
+// deepPush returns how many bytes the first check of a property pushes
+// to a healthy client while another stalls, to fill the buffers between
+// the server and a stalled client (0: none). A server in another process
+// keeps its own kernel send buffer: up to 4 MiB on Linux loopback (RunAddr
+// where the suite could not shrink it). With small kernel buffers, the
+// server's runtime may still buffer in user space before its write waits:
+// asyncio's transports hold 64 KiB before drain() waits, Node's sockets
+// 16 KiB before write() returns false; and the socket the suite sees may
+// be a proxy's, with a server behind it whose own buffers hold megabytes.
+func (tg *target) deepPush() int64 {
+	switch {
+	case tg == nil || tg.addr == "":
+		return 0
+	case tg.smallBuffers:
+		return 512 << 10
+	}
+	return 5 << 20
+}
+
 // listens reports whether the suite owns the listener: only then can it
 // make Accept fail, and stop the server.
 func (tg *target) listens() bool { return tg == nil || tg.dial == nil }
@@ -57,6 +96,8 @@ func (tg *target) String() string {
 	switch {
 	case tg.listens():
 		return "a server on the suite's listener"
+	case tg.desc != "":
+		return tg.desc
 	case tg.addr != "" && tg.here:
 		return "the server at " + tg.addr + " (in this process)"
 	case tg.addr != "":

@@ -28,12 +28,13 @@ default; see wire/doc.go), or a line protocol described by the flags:
   -greeting N        lines the server sends on connect before it reads requests
 
 Exit status: 0 if every property passed or was skipped, 1 if one failed,
-2 for bad flags, an address where nothing listens, or a server that never
-spoke the protocol as described ("could not speak PROTOCOL to ADDR: ...").
+2 for bad flags, an address where nothing listens, an -exec server that
+could not be started, or a server that never spoke the protocol as
+described ("could not speak PROTOCOL to ADDR: ...").
 `
 
 func runCheck(ctx context.Context, args []string) error {
-	fs := newFlagSet("check", "check -addr HOST:PORT [flags]")
+	fs := newFlagSet("check", "check -addr HOST:PORT [flags]  |  check -exec 'COMMAND {port}' [flags]")
 	var (
 		addr     = fs.String("addr", "127.0.0.1:9000", "loopback `address` of the server to check")
 		checks   = fs.Int("checks", 5, "scenarios per property (each pushes megabytes through a stalled client: a server in its own process keeps its kernel's 4 MiB send buffer)")
@@ -47,6 +48,7 @@ func runCheck(ctx context.Context, args []string) error {
 	fs.Var(&replies, "reply", "`prefix` of a line-protocol server's answers (repeatable)")
 	pf := addProtocolFlags(fs) // check_protocol.go
 	addHelp(fs, args, checkHelp+checkProtocolHelp)
+	ex := addExecFlags(fs, args) // check_exec.go
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -60,15 +62,20 @@ func runCheck(ctx context.Context, args []string) error {
 	case (*request == "") != (len(replies) == 0):
 		return flagError(fs, "-request, -reply", "they describe a line protocol together: give both, or neither for protocol v1")
 	}
-	if err := checkLoopbackAddr(*addr); err != nil {
-		return flagError(fs, "-addr", "%v", err)
+	if done, err := ex.prepare(ctx, fs, args); done || err != nil {
+		return err
 	}
-	d := net.Dialer{Timeout: 2 * time.Second}
-	c, err := d.DialContext(ctx, "tcp", *addr)
-	if err != nil {
-		return flagError(fs, "-addr", "nothing accepts connections at %s: %v", *addr, err)
+	if !ex.set() {
+		if err := checkLoopbackAddr(*addr); err != nil {
+			return flagError(fs, "-addr", "%v", err)
+		}
+		d := net.Dialer{Timeout: 2 * time.Second}
+		c, err := d.DialContext(ctx, "tcp", *addr)
+		if err != nil {
+			return flagError(fs, "-addr", "nothing accepts connections at %s: %v", *addr, err)
+		}
+		c.Close()
 	}
-	c.Close()
 	popts, err := pf.options(fs, *request != "")
 	if err != nil {
 		return err
@@ -81,8 +88,8 @@ func runCheck(ctx context.Context, args []string) error {
 	if *request != "" {
 		opts = append(opts, properties.WithProtocol(lineProtocol(*request, replies, *errPre, *greeting)))
 	}
-	fmt.Fprintf(stdout, "stallproof check: %s, %d checks per property, bound %v\n", *addr, *checks, *bound)
-	verdicts, err := properties.CheckAddr(stdout, *addr, opts...)
+	fmt.Fprintf(stdout, "stallproof check: %s, %d checks per property, bound %v\n", ex.target(*addr), *checks, *bound)
+	verdicts, err := ex.check(stdout, *addr, opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "stallproof check: %v\n", err)
 		return errUsage

@@ -16,7 +16,14 @@ import (
 	"go.uber.org/goleak"
 )
 
+// asMainEnv makes the test binary the stallproof command itself, for the
+// servers check -exec starts (check_exec_test.go).
+const asMainEnv = "STALLPROOF_TEST_AS_MAIN"
+
 func TestMain(m *testing.M) {
+	if os.Getenv(asMainEnv) != "" {
+		main()
+	}
 	goleak.VerifyTestMain(m)
 }
 

@@ -1,0 +1,98 @@
+package properties_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stallproof/stallproof/properties"
+	"github.com/stallproof/stallproof/properties/mutants"
+)
+
+// needNamespaces skips t where RunExec cannot make a network namespace
+// (it needs root); RunExec itself would fail there, with the remedy.
+func needNamespaces(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("RunExec makes network namespaces, which needs root")
+	}
+}
+
+// serveCommand is the command that serves name ("reference" or a
+// mutant's) on $ADDR: this test binary (TestMain).
+func serveCommand(t *testing.T, name string) []string {
+	t.Setenv(serveEnv, name)
+	return []string{os.Args[0], "-test.run=^$"}
+}
+
+// Through RunExec the server runs in another process whose kernel buffers
+// are small: the mutants that a server's 4 MiB loopback send buffer hides
+// from RunAddr (serial-writes, forgotten-subscriber) are caught, as is
+// lock-across-write, each by the property named first in its Caught list.
+func TestExecMutants(t *testing.T) {
+	needNamespaces(t)
+	if os.Getenv(mutantEnv) != "" {
+		t.Skip("in a child")
+	}
+	for _, name := range []string{"serial-writes", "forgotten-subscriber", "lock-across-write"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			m, ok := mutants.Lookup(name)
+			if !ok {
+				t.Fatalf("no mutant %q", name)
+			}
+			want := m.Caught[0]
+			start := time.Now()
+			failed, detect, steps, out := caughtVia(t, m, []string{want}, "exec")
+			t.Logf("%s through RunExec: caught by %v in %v (first violation after %s, shrunk to %s steps)",
+				name, failed, time.Since(start).Round(time.Millisecond), detect, steps)
+			if !slices.Contains(failed, want) {
+				t.Errorf("mutant %s through RunExec: %s passed (failed: %v):\n%s", name, want, failed, tail(out))
+			}
+		})
+	}
+}
+
+// The reference server passes through RunExec.
+func TestExecReference(t *testing.T) {
+	needNamespaces(t)
+	properties.RunExec(t, serveCommand(t, "reference"), properties.Checks(5),
+		properties.Properties("progress", "delivery", "isolation", "bounded", "consistency"))
+}
+
+// crashEnv makes TestExecCrashChild run: RunExec against a server that
+// exits while the suite runs.
+const crashEnv = "STALLPROOF_EXEC_CRASH"
+
+func TestExecCrashChild(t *testing.T) {
+	if os.Getenv(crashEnv) == "" {
+		t.Skip("runs only as a child of TestExecCrash")
+	}
+	properties.RunExec(t, serveCommand(t, "crash"), properties.Properties("progress"), properties.Checks(2))
+}
+
+// A server that exits while the suite runs fails the check, with its exit
+// status and the last lines of its output in the report.
+func TestExecCrash(t *testing.T) {
+	needNamespaces(t)
+	if os.Getenv(crashEnv) != "" {
+		t.Skip("in a child")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestExecCrashChild$", "-test.v", "-rapid.nofailfile")
+	cmd.Env = append(os.Environ(), crashEnv+"=1")
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("the suite passed a server that exited:\n%s", tail(out))
+	}
+	for _, want := range []string{"--- FAIL: TestExecCrashChild/progress", "exited: exit status 3", "crash: out of luck on the third connection"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the child's output does not say %q:\n%s", want, tail(out))
+		}
+	}
+}
