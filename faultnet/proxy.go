@@ -166,7 +166,13 @@ func (p *Proxy) serve(c net.Conn) {
 			_ = ShrinkBuffers(c, p.cfg.kernelBufs) // too late for the window scale, but smaller
 		}
 	}
-	uc, err := d.DialContext(p.ctx, "tcp", p.upstream)
+	var uc net.Conn
+	var err error
+	if p.cfg.dial != nil {
+		uc, err = p.cfg.dial(p.ctx, &d, p.upstream)
+	} else {
+		uc, err = d.DialContext(p.ctx, "tcp", p.upstream)
+	}
 	if err != nil {
 		p.dialErrors.Add(1)
 		msg := err.Error()

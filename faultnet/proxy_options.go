@@ -1,7 +1,9 @@
 package faultnet
 
 import (
+	"context"
 	"fmt"
+	"net"
 	"time"
 )
 
@@ -36,6 +38,7 @@ type proxyConfig struct {
 	connOpts    []Option
 	faults      []legFault
 	logf        func(format string, args ...any)
+	dial        func(ctx context.Context, d *net.Dialer, addr string) (net.Conn, error) // nil: d.DialContext
 }
 
 type legFault struct {
@@ -100,4 +103,13 @@ func ProxyFaults(leg Leg, faults ...Fault) ProxyOption {
 // concurrent use.
 func ProxyLogf(logf func(format string, args ...any)) ProxyOption {
 	return proxyOption{func(c *proxyConfig) { c.logf = logf }, "ProxyLogf(func)"}
+}
+
+// ProxyDialer makes the proxy dial its upstream with dial instead of
+// directly: for an upstream that only dial can reach (a server in another
+// network namespace, say). dial is given the net.Dialer the proxy would
+// have used, with its timeout and its kernel buffers set before the
+// connection is made, and the upstream's address.
+func ProxyDialer(dial func(ctx context.Context, d *net.Dialer, addr string) (net.Conn, error)) ProxyOption {
+	return proxyOption{func(c *proxyConfig) { c.dial = dial }, "ProxyDialer(...)"}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/stallproof/stallproof/faultnet"
 	"github.com/stallproof/stallproof/internal/harness"
+	"github.com/stallproof/stallproof/internal/netns"
+	"github.com/stallproof/stallproof/internal/sockdiag"
 )
 
 func init() {
@@ -72,15 +75,25 @@ func runProxy(ctx context.Context, args []string) error {
 		kbuf     = fs.Int("kernel-buffer", faultnet.DefaultProxyKernelBuffer, "kernel send and receive buffers of both legs, in `bytes` (0: the kernel's)")
 		dialTO   = fs.Duration("dial-timeout", faultnet.DefaultProxyDialTimeout, "bound on each dial to the upstream")
 		logLevel = fs.String("log-level", "info", "log `level`: debug (every connection), info, warn or error")
+		execCmd  = fs.String("exec", "", "`command line` of a server to start (with sh -c) in a private network namespace and proxy to, instead of -upstream")
+		execBuf  = fs.Int("exec-kernel-buffer", netns.DefaultKernelBuffer, "maximum kernel TCP buffer in -exec's namespace, in `bytes`")
 		faults   faultFlags
 	)
 	fs.Var(&faults, "fault", "`LEG:FAULT` injected into every connection, e.g. upstream:StallReads() (repeatable)")
-	addHelp(fs, args, proxyHelp)
+	addHelp(fs, args, proxyHelp+proxyExecHelp)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	upstreamSet := false
+	fs.Visit(func(f *flag.Flag) { upstreamSet = upstreamSet || f.Name == "upstream" })
+	switch {
+	case *execCmd != "" && upstreamSet:
+		return flagError(fs, "-exec, -upstream", "give one: -exec starts the upstream server itself")
+	case *execCmd != "" && *execBuf < 4096:
+		return flagError(fs, "-exec-kernel-buffer", "want 4096 bytes or more, got %d", *execBuf)
+	}
 	for _, f := range []struct{ name, addr string }{{"-listen", *listen}, {"-upstream", *upstream}, {"-control", *control}} {
-		if f.addr == "" && f.name == "-control" {
+		if (f.addr == "" && f.name == "-control") || (f.name == "-upstream" && *execCmd != "") {
 			continue
 		}
 		if err := checkLoopbackAddr(f.addr); err != nil {
@@ -103,6 +116,19 @@ func runProxy(ctx context.Context, args []string) error {
 	for _, f := range faults {
 		opts = append(opts, faultnet.ProxyFaults(f.leg, f.fault))
 	}
+	var px *proxyExec
+	var openDiag func() (*sockdiag.Conn, error)
+	if *execCmd != "" {
+		if px, err = startProxyExec(ctx, *execCmd, *execBuf); err != nil {
+			fmt.Fprintf(stderr, "stallproof proxy: %v\n", err)
+			return errUsage
+		}
+		defer px.srv.Stop()
+		*upstream = px.srv.Addr()
+		opts = append(opts, px.options()...)
+		openDiag = px.openDiag
+		log.Info("started the upstream server", "server", px.srv.String(), "pid", px.srv.Pid())
+	}
 	p, err := faultnet.NewProxy(*listen, *upstream, opts...)
 	if err != nil {
 		return err
@@ -113,7 +139,7 @@ func runProxy(ctx context.Context, args []string) error {
 		attrs = append(attrs, "faults", faults.String())
 	}
 	watchCtx, stopWatch := context.WithCancel(ctx)
-	watch := startServerWatch(watchCtx, p, log)
+	watch := startServerWatch(watchCtx, p, openDiag, log)
 	defer watch.wait()
 	defer stopWatch()
 	if *control != "" {
@@ -125,13 +151,20 @@ func runProxy(ctx context.Context, args []string) error {
 		attrs = append(attrs, "control", url)
 	}
 	log.Info("proxying", attrs...)
-	if err := probeUpstream(ctx, *upstream, *dialTO); err != nil {
-		log.Warn("the upstream is not accepting connections yet: each client is reset until it does", "err", err)
+	if px == nil {
+		if err := probeUpstream(ctx, *upstream, *dialTO); err != nil {
+			log.Warn("the upstream is not accepting connections yet: each client is reset until it does", "err", err)
+		}
 	}
-	<-ctx.Done()
+	var exitErr error
+	select {
+	case <-ctx.Done():
+	case <-px.exited():
+		exitErr = fmt.Errorf("the upstream server exited: %v", px.srv.Err())
+	}
 	st := p.Stats()
 	log.Info("stopped", "accepted", st.Accepted, "dial_errors", st.DialErrors)
-	return nil
+	return exitErr
 }
 
 // checkLoopbackAddr returns an error unless addr is a loopback address.

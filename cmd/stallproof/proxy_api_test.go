@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"syscall"
 	"testing"
@@ -267,6 +268,50 @@ func TestProxyServerBlocked(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("GET /conns: %v; no server_blocked 30 s after the client stalled", conns)
+		}
+		time.Sleep(10 * time.Millisecond) // polling the proxy's list
+	}
+}
+
+// TestProxyExec: "stallproof proxy -exec" starts the upstream server in a
+// private network namespace with small buffers and proxies to it: the
+// reference server answers through it, and with the client stalled its
+// writes block (server_blocked, seen from inside the namespace).
+func TestProxyExec(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("proxy -exec needs root")
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// This test binary acts as stallproof (main_test.go's TestMain).
+	cmdline := fmt.Sprintf("%s=1 %s serve -addr {addr}", asMainEnv, exe)
+	attrs, _ := background(t, []string{"proxy", "-listen", "127.0.0.1:0", "-exec", cmdline,
+		"-control", "127.0.0.1:0", "-fault", "upstream:StallReads()"}, "addr", "control")
+	addr, ctl := attrs["addr"], attrs["control"]
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Write([]byte("TALLY\n")); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for i := 0; ; i++ {
+		var conns []map[string]any
+		api(t, "GET", ctl+"/conns", "", &conns)
+		if len(conns) == 1 && conns[0]["server_blocked"] != nil {
+			t.Logf("server_blocked after %d rounds: %v", i, conns[0]["server_blocked"])
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET /conns: %v; no server_blocked 30 s after the client stalled", conns)
+		}
+		// Votes make the server push tallies to the stalled client.
+		if _, err := c.Write([]byte(strings.Repeat("VOTE red\n", 100))); err != nil {
+			t.Fatal(err)
 		}
 		time.Sleep(10 * time.Millisecond) // polling the proxy's list
 	}

@@ -57,8 +57,13 @@ const (
 // startServerWatch starts watching p's connections until ctx ends. Where
 // the kernel's view is not available it logs why once and returns nil: a
 // nil *serverWatch reports nothing.
-func startServerWatch(ctx context.Context, p *faultnet.Proxy, log *slog.Logger) *serverWatch {
-	d, err := sockdiag.Open()
+// open opens the sock_diag socket in the upstream's network namespace
+// (nil: this one).
+func startServerWatch(ctx context.Context, p *faultnet.Proxy, open func() (*sockdiag.Conn, error), log *slog.Logger) *serverWatch {
+	if open == nil {
+		open = sockdiag.Open
+	}
+	d, err := open()
 	if err != nil {
 		log.Info("no server-blocked events: the kernel's view of sockets is not available", "err", err)
 		return nil
