@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -120,7 +121,15 @@ func procTable() map[string]string {
 		return procTCP.rows
 	}
 	rows := make(map[string]string, len(procTCP.rows))
-	for _, name := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+	// This thread's table, not /proc/net's (the main thread's), which a
+	// locked goroutine may have moved to another network namespace.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	dir := "/proc/thread-self/net"
+	if _, err := os.Stat(dir); err != nil {
+		dir = "/proc/net" // before Linux 3.17
+	}
+	for _, name := range []string{dir + "/tcp", dir + "/tcp6"} {
 		readProcTCP(name, rows)
 	}
 	procTCP.rows, procTCP.at = rows, time.Now()

@@ -199,6 +199,9 @@ func (e *env) noPushes() bool {
 	return true
 }
 
+// pipelineFor bounds how long pipelineUntilBlocked sends.
+const pipelineFor = 10 * time.Second
+
 // pipelineUntilBlocked makes c send requests, without reading, until a
 // write makes no progress for 250 ms (the server has stopped reading from
 // c: its writes to c are blocked, or it pushes back) or max bytes are sent.
@@ -220,7 +223,10 @@ func (e *env) pipelineUntilBlocked(c *client, max int) {
 	}
 	sent := 0
 	c.outstanding.Add(1 << 40) // their answers are not awaited
-	for sent < max && !(view && e.awaitServerBlocked(c)) {
+	// A server that keeps reading and keeps draining is not blocked: give
+	// up after pipelineFor, not after max bytes in 4 KiB writes.
+	until := time.Now().Add(pipelineFor)
+	for sent < max && time.Now().Before(until) && !(view && e.awaitServerBlocked(c)) {
 		_ = c.conn.SetWriteDeadline(time.Now().Add(250 * time.Millisecond))
 		n, err := c.conn.Write(chunk)
 		sent += n

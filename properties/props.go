@@ -230,6 +230,15 @@ func pressure(e *env) {
 	if e.stuck() {
 		return
 	}
+	if req := e.requester(); role != req && role.Subscribes && e.target != nil && e.target.addr != "" {
+		// A healthy subscriber too: what it is pushed tells pressure
+		// that the server pushes per request, and so that the stalled
+		// one is owed as much, while the suite waits for the server's
+		// writes to it to block.
+		if e.connect(healthy, role); e.stuck() {
+			return
+		}
+	}
 	owedRequester := false
 	for _, c := range e.clientList() {
 		owedRequester = owedRequester || (owed(c) && e.makesRequests(c.role))

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -42,9 +43,9 @@ func ListensHere(addr string) (here, known bool) {
 }
 
 // ListeningInodes returns the inodes of the TCP sockets (IPv4 and IPv6)
-// that listen on addr's port, in this process's network namespace, from
-// /proc/net/tcp and /proc/net/tcp6 (Linux). It fails when neither can be
-// read.
+// that listen on addr's port, in this thread's network namespace, from
+// /proc/thread-self/net/tcp and tcp6 (Linux). It fails when neither can
+// be read.
 func ListeningInodes(addr string) ([]uint64, error) {
 	_, p, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -54,10 +55,21 @@ func ListeningInodes(addr string) ([]uint64, error) {
 	if err != nil {
 		return nil, fmt.Errorf("port of %s: %w", addr, err)
 	}
+	// /proc/net is the network namespace of the process's main thread,
+	// which a locked goroutine may have moved to another (internal/netns
+	// does, to make namespaces); /proc/thread-self/net is this thread's,
+	// and this thread, locked for the read, is in the namespace this
+	// process's sockets are made in.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	dir := "/proc/thread-self/net"
+	if _, err := os.Stat(dir); err != nil {
+		dir = "/proc/net" // before Linux 3.17
+	}
 	var inodes []uint64
 	read := false
 	var firstErr error
-	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+	for _, f := range []string{dir + "/tcp", dir + "/tcp6"} {
 		err := listeningInodes(f, uint16(port), &inodes)
 		read = read || err == nil
 		if firstErr == nil {
