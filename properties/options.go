@@ -76,7 +76,7 @@ type runState struct {
 	hangs           map[string]string // property → Serve did not return after one of its checks
 	hang            string            // the first such hang of the Run
 	heaps           map[string]heapMeasure
-	spoke           bool              // some request was answered, or some greeting matched (mismatch.go)
+	spoke           bool // some request was answered, or some greeting matched (mismatch.go)
 }
 
 // firstTime reports, once per property, that this check is the one to do
