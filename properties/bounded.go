@@ -168,6 +168,9 @@ func (e *env) floodUntilEvicted() {
 		return
 	}
 	chunk := e.floodChunk(f)
+	if len(chunk) == 0 {
+		return
+	}
 	f.outstanding.Add(1 << 40) // its answers are not awaited, whatever arrives
 	if e.v1 != nil {
 		before := f.conn.Stats().Written
@@ -214,7 +217,11 @@ const maxEvictFlood = 64 << 20
 func (e *env) floodChunk(f *client) []byte {
 	var chunk []byte
 	for len(chunk) < 16<<10 {
-		chunk = append(chunk, e.nextRequest(f, 2)...)
+		one := e.nextRequest(f, 2)
+		if len(one) == 0 {
+			return nil // its role makes no requests
+		}
+		chunk = append(chunk, one...)
 	}
 	return chunk
 }
@@ -270,6 +277,9 @@ func (e *env) flood() {
 		return
 	}
 	chunk := e.floodChunk(f)
+	if len(chunk) == 0 {
+		return
+	}
 	before := f.conn.Stats().Written
 	f.outstanding.Add(1 << 40) // its answers are not awaited, whatever arrives
 	one := e.nextRequest(f, 2)

@@ -218,7 +218,9 @@ func (e *env) pipelineUntilBlocked(c *client, max int) {
 	var chunk []byte
 	var one []byte
 	for len(chunk) < size {
-		one = e.nextRequest(c, 0)
+		if one = e.nextRequest(c, 0); len(one) == 0 {
+			return // c's role makes no requests
+		}
 		chunk = append(chunk, one...)
 	}
 	sent := 0

@@ -400,7 +400,7 @@ func isolation(e *env) {
 			e.pipelineUntilBlocked(s, 16<<20)
 		default:
 			e.pipeline(s, 1, 500)
-			if e.target.smallKernelBuffers() && e.cfg.firstTime(e.prop, "deep push") {
+			if e.target.smallKernelBuffers() && e.makesRequests(s.role) && s.lib == nil && e.cfg.firstTime(e.prop, "deep push") {
 				// Kernel buffers on both sides of the namespace's sockets,
 				// and the server's runtime, hold tens of kilobytes of
 				// answers: in the first check, fill them too.
