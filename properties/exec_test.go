@@ -34,6 +34,7 @@ func serveCommand(t *testing.T, name string) []string {
 // from RunAddr (serial-writes, forgotten-subscriber) are caught, as is
 // lock-across-write, each by the property named first in its Caught list.
 func TestExecMutants(t *testing.T) {
+	t.Parallel() // children of the test binary: they overlap the other parallel tests
 	needNamespaces(t)
 	if os.Getenv(mutantEnv) != "" {
 		t.Skip("in a child")

@@ -74,6 +74,7 @@ func TestBrokenStartsFailEverything(t *testing.T) {
 	if os.Getenv("STALLPROOF_BROKEN_START") != "" {
 		t.Skip("in a child")
 	}
+	t.Parallel() // children of the test binary: they overlap the other parallel tests
 	causes := map[string]string{
 		"never-greets":   "was not greeted within",
 		"fails-to-start": `Serve returned while its context was live, with error: config: no such option "colour"`,

@@ -114,6 +114,7 @@ func TestMutants(t *testing.T) {
 	if os.Getenv(mutantEnv) != "" {
 		t.Skip("in a child")
 	}
+	t.Parallel() // children of the test binary: they overlap the other parallel tests
 	for _, m := range mutants.All() {
 		t.Run(m.Name, func(t *testing.T) {
 			t.Parallel()

@@ -74,6 +74,7 @@ func TestEvictThroughDial(t *testing.T) {
 	if os.Getenv(evictDialEnv) != "" || os.Getenv(policyEnv) != "" || os.Getenv(mutantEnv) != "" {
 		t.Skip("in a child")
 	}
+	t.Parallel() // children of the test binary: they overlap the other parallel tests
 	for mode, passes := range map[string]bool{"evicts": true, "keeps": false} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()

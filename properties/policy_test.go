@@ -44,6 +44,7 @@ func TestDeclaredPolicy(t *testing.T) {
 	if os.Getenv(policyEnv) != "" || os.Getenv(mutantEnv) != "" {
 		t.Skip("in a child")
 	}
+	t.Parallel() // children of the test binary: they overlap the other parallel tests
 	// heapFails: whether bounded must fail on the heap. (Whatever the
 	// allowance, unbounded-queue may also fail bounded's flood check: it
 	// queues replies without bound too, which a heap allowance does not

@@ -218,7 +218,7 @@ func TestLatestIsFresh(t *testing.T) {
 	}
 	t.Run("newest", func(t *testing.T) {
 		properties.Run(t, (&ticker{}).Serve, properties.WithProtocol(tickerProtocol()),
-			properties.Properties("delivery"))
+			properties.Properties("delivery"), properties.Checks(8))
 	})
 	t.Run("stale", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
