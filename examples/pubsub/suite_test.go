@@ -55,7 +55,9 @@ var policy = []properties.Option{
 
 // TestSuite runs the whole suite against Serve, which must pass.
 func TestSuite(t *testing.T) {
-	properties.Run(t, pubsub.Serve, append(policy, properties.WithProtocol(protocol))...)
+	// 5 checks per property in CI's budget (-rapid.checks, or make soak,
+	// runs more).
+	properties.Run(t, pubsub.Serve, append(policy, properties.WithProtocol(protocol), properties.Checks(5))...)
 }
 
 // TestSuiteBrokenChild runs the suite against ServeBroken; it runs only
