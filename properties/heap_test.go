@@ -13,13 +13,15 @@ import (
 	"github.com/stallproof/stallproof/properties"
 )
 
-// The heap check's slack scales with what stalled clients are owed, so a
-// server gets the same verdict whatever its message size: the broker that
-// queues for stalled subscribers without bound fails bounded with 8-byte
-// and 1 KiB messages; the same broker closing a client whose write has
-// blocked for 200 ms passes with both. (A cap on pending bytes small
-// enough for 8-byte messages drops healthy subscribers during a burst of
-// 1 KiB ones: a server's own finding, not the heap check's.)
+// The heap check's slack scales with what stalled clients are owed, so an
+// unbounded queue fails whatever its message size: the broker that queues
+// for stalled subscribers without bound fails bounded with 8-byte and
+// 1 KiB messages (with a fixed 256 KiB slack, the 8-byte one passed).
+// (A broker that evicts a client whose write blocked for 200 ms is not a
+// bounded one at 8-byte messages: within those 200 ms it queues what a
+// whole measurement owes, and fails, as it should unless it declares what
+// it holds; so it is not used here as the passing case. TestReference and
+// the examples are.)
 
 const heapEnv = "STALLPROOF_HEAP_CHILD" // "unbounded 8", "evicting 1024", ...
 
@@ -46,7 +48,7 @@ func TestHeapSlackScales(t *testing.T) {
 		t.Skip("in a child")
 	}
 	t.Parallel()
-	for _, kind := range []string{"unbounded", "evicting"} {
+	for _, kind := range []string{"unbounded"} {
 		for _, size := range []int{8, 1024} {
 			t.Run(kind+"-"+strconv.Itoa(size), func(t *testing.T) {
 				t.Parallel()
