@@ -83,22 +83,22 @@ func (kv *kernelView) exact() bool { return kv != nil && kv.diag != nil }
 
 // serverSocket returns the kernel's view of the server's end of client c's
 // first connection, when c is spliced to a real socket and a view is
-// open.
-func (e *env) serverSocket(c *client) (sockdiag.Socket, bool) {
+// open; err is the lookup's (sockdiag.ErrNotFound: the server closed it).
+func (e *env) serverSocket(c *client) (s sockdiag.Socket, ok bool, err error) {
 	kv := e.target.kernel()
 	if kv == nil || kv.diag == nil {
-		return sockdiag.Socket{}, false
+		return s, false, nil
 	}
 	far := e.farEnd(c)
 	if far == nil {
-		return sockdiag.Socket{}, false
+		return s, false, nil
 	}
 	local, remote := sockdiag.ServerSide(far)
 	if !local.IsValid() || !remote.IsValid() {
-		return sockdiag.Socket{}, false
+		return s, false, nil
 	}
-	s, err := kv.diag.Lookup(local, remote)
-	return s, err == nil
+	s, err = kv.diag.Lookup(local, remote)
+	return s, err == nil, err
 }
 
 // serverBlocked reports whether the server's writes to c are blocked,
@@ -114,7 +114,7 @@ func (e *env) serverBlocked(c *client) bool {
 	if c.serverBlockedAt.Load() != 0 {
 		return true
 	}
-	s, ok := e.serverSocket(c)
+	s, ok, _ := e.serverSocket(c)
 	c.mu.Lock()
 	if !ok || !s.WriteBlocked() {
 		c.blockSince = time.Time{}
@@ -141,17 +141,8 @@ func (e *env) serverBlocked(c *client) bool {
 // gone or closing (the server evicted c), as the kernel shows it: no
 // more is to be pushed through it.
 func (e *env) serverLetGo(c *client) bool {
-	kv := e.target.kernel()
-	if kv == nil || kv.diag == nil {
-		return false
-	}
-	far := e.farEnd(c)
-	if far == nil {
-		return false
-	}
-	local, remote := sockdiag.ServerSide(far)
-	s, err := kv.diag.Lookup(local, remote)
-	return errors.Is(err, sockdiag.ErrNotFound) || err == nil && s.State != sockdiag.Established
+	s, ok, err := e.serverSocket(c)
+	return errors.Is(err, sockdiag.ErrNotFound) || ok && s.State != sockdiag.Established
 }
 
 // awaitServerBlocked reports whether the server's writes to c are
@@ -161,7 +152,7 @@ func (e *env) serverLetGo(c *client) bool {
 func (e *env) awaitServerBlocked(c *client) bool {
 	deadline := time.Now().Add(2 * blockedFor)
 	for !e.serverBlocked(c) {
-		if s, ok := e.serverSocket(c); !ok || !s.WriteBlocked() || time.Now().After(deadline) {
+		if s, ok, _ := e.serverSocket(c); !ok || !s.WriteBlocked() || time.Now().After(deadline) {
 			return false
 		}
 		e.waitALittle()
