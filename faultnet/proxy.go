@@ -192,12 +192,14 @@ func (p *Proxy) serve(c net.Conn) {
 		_ = pc.upstream.Close()
 		return
 	}
-	p.conns[id] = pc
-	rules := slices.Clone(p.rules)
-	p.mu.Unlock()
-	for _, r := range rules {
+	// The rules go in before the connection is listed, under the lock that
+	// InjectNew takes: whoever sees the connection in Conns sees it with
+	// every fault in place for new connections at that moment.
+	for _, r := range p.rules {
 		r.apply(pc)
 	}
+	p.conns[id] = pc
+	p.mu.Unlock()
 	p.logf("%v: connection %d from %v", p, id, c.RemoteAddr())
 	// The splice's last goroutine cleans up: no goroutine waits for it.
 	p.wg.Add(1)
