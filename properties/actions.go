@@ -1,8 +1,6 @@
 package properties
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"strings"
 	"sync"
@@ -292,8 +290,8 @@ func (e *env) connect(k kind, r *Role) *client {
 		k.faults(c)
 	}
 	if k == slowloris {
-		if req := e.nextRequest(c, 0); len(req) > 1 {
-			_ = c.send(req[:len(req)/2], 0)
+		if req := e.nextRequest(c, 0); len(req) > 1 && c.onWire() {
+			_ = c.wire().send(req[:len(req)/2], 0)
 		}
 	}
 	return c
@@ -319,39 +317,7 @@ func (e *env) request(c *client, variant int) bool {
 	if !e.makesRequests(c.role) {
 		return true
 	}
-	if c.lib != nil {
-		return e.libRequest(c)
-	}
-	req := e.nextRequest(c, variant)
-	sentAt := time.Now()
-	c.mark("request", req)
-	blocked0 := c.conn.Stats().WriteBlocked
-	if err := c.send(req, 1); err != nil {
-		e.sendFailed(c, requestDesc(req), err, sentAt, blocked0)
-		return false
-	}
-	if e.v1 != nil {
-		e.v1.noteSent(req, 1)
-	}
-	return e.expectAnswer(c, req, sentAt)
-}
-
-// expectAnswer waits for the answer to req.
-func (e *env) expectAnswer(c *client, req []byte, sentAt time.Time) bool {
-	r, err := c.await(e.ctx)
-	if err != nil {
-		e.violate(propProgress, "%v: request %s not answered: %v (last messages %q)", c, requestDesc(req), err, c.lastLines())
-		return false
-	}
-	e.noteAnswered(c, sentAt)
-	e.mu.Lock()
-	e.replyCount++
-	e.replyBytes += int64(len(r.msg)) + 1 // and a terminator
-	e.mu.Unlock()
-	if e.v1 != nil {
-		e.v1.answered(c, req, r)
-	}
-	return true
+	return c.t.request(variant)
 }
 
 // noteAnswered counts an answered request; one of a publishing role is a
@@ -366,62 +332,11 @@ func (e *env) noteAnswered(c *client, sentAt time.Time) {
 	e.mu.Unlock()
 }
 
-// libRequest makes one request through the client library, within the
-// bound.
-func (e *env) libRequest(c *client) bool {
-	n := c.nreq
-	c.nreq++
-	ctx, cancel := context.WithCancel(e.ctx)
-	defer cancel()
-	sentAt := time.Now()
-	desc := fmt.Sprintf("request %d", n)
-	c.mark("request", []byte(desc))
-	done := make(chan error, 1)
-	go func() { done <- c.lib.Request(ctx, n) }()
-	b := e.newBound()
-	defer b.stop()
-	for {
-		select {
-		case err := <-done:
-			if err != nil && ctx.Err() == nil {
-				c.mark("error", []byte(err.Error()))
-				e.logf("%v: %s answered with an error: %v", c, desc, err)
-			} else {
-				c.mark("reply", []byte(desc))
-			}
-			e.noteAnswered(c, sentAt)
-			return true
-		case <-b.C():
-			if b.expired() {
-				e.violate(propProgress, "%v: %s not answered within %v", c, desc, e.bound)
-				return false
-			}
-		}
-	}
-}
-
-// pipeline sends n requests (variant i) in one write without waiting for
-// answers: how a client that does not read behaves. A write that blocks is
-// the server pushing back, which is allowed.
+// pipeline sends n requests (variant i) without waiting for answers, on
+// the wire; a client that a library drives cannot.
 func (e *env) pipeline(c *client, i, n int) {
-	if c.lib != nil || !e.makesRequests(c.role) || c.closed {
-		return
-	}
-	var buf bytes.Buffer
-	var one []byte
-	for range n {
-		one = e.nextRequest(c, i)
-		buf.Write(one)
-	}
-	// Not a liveness bound: how long the client keeps trying to write.
-	_ = c.conn.SetWriteDeadline(time.Now().Add(min(e.bound, 100*time.Millisecond)))
-	c.outstanding.Add(int64(n))
-	if len(one) > 0 {
-		c.markN("request", fmt.Appendf(nil, "%d requests pipelined: %s", n, bytes.TrimRight(one, "\r\n")), n)
-	}
-	w, _ := c.conn.Write(buf.Bytes())
-	if e.v1 != nil && len(one) > 0 {
-		e.v1.noteSent(one, w/len(one))
+	if w := c.wire(); w != nil && e.makesRequests(c.role) && !c.closed {
+		w.pipeline(i, n)
 	}
 }
 
@@ -442,45 +357,11 @@ func (e *env) parallel(n int) (requests int) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			e.parallelOne(c, n)
+			c.t.parallel(n)
 		}()
 	}
 	wg.Wait()
 	return n * len(cs)
-}
-
-// parallelOne makes c send n requests at once and waits for the answers.
-func (e *env) parallelOne(c *client, n int) {
-	if c.lib != nil {
-		for range n {
-			if !e.libRequest(c) {
-				return
-			}
-		}
-		return
-	}
-	var buf bytes.Buffer
-	var reqs [][]byte
-	for range n {
-		r := e.nextRequest(c, c.id)
-		reqs = append(reqs, r)
-		buf.Write(r)
-	}
-	sentAt := time.Now()
-	c.markN("request", fmt.Appendf(nil, "%d requests at once: %s", n, bytes.TrimRight(reqs[0], "\r\n")), n)
-	blocked0 := c.conn.Stats().WriteBlocked
-	if err := c.send(buf.Bytes(), n); err != nil {
-		e.sendFailed(c, fmt.Sprintf("%d requests", n), err, sentAt, blocked0)
-		return
-	}
-	if e.v1 != nil {
-		e.v1.noteSent(reqs[0], n)
-	}
-	for _, r := range reqs {
-		if !e.expectAnswer(c, r, sentAt) {
-			return
-		}
-	}
 }
 
 // waitDone waits for the server to close c's connection.

@@ -44,7 +44,7 @@ func bounded(e *env) {
 	const batch, rounds = 250, 10
 	pumpRequests := func() bool {
 		for range rounds {
-			if e.parallelOne(pump, batch); e.stuck() {
+			if pump.t.parallel(batch); e.stuck() {
 				return false
 			}
 		}
@@ -142,7 +142,7 @@ func (e *env) checkEvicted(cs []*client, pump *client) {
 					return
 				}
 				if !e.stuck() {
-					e.parallelOne(pump, 10)
+					pump.t.parallel(10)
 				}
 				e.waitALittle()
 			}
@@ -168,10 +168,10 @@ func (e *env) floodUntilEvicted() {
 		return
 	}
 	chunk := e.floodChunk(f)
-	if len(chunk) == 0 {
+	if len(chunk) == 0 || !f.onWire() {
 		return
 	}
-	f.outstanding.Add(1 << 40) // its answers are not awaited, whatever arrives
+	f.wire().notAwaited() // whatever arrives
 	if e.v1 != nil {
 		before := f.conn.Stats().Written
 		defer func() {
@@ -277,11 +277,11 @@ func (e *env) flood() {
 		return
 	}
 	chunk := e.floodChunk(f)
-	if len(chunk) == 0 {
+	if len(chunk) == 0 || !f.onWire() {
 		return
 	}
 	before := f.conn.Stats().Written
-	f.outstanding.Add(1 << 40) // its answers are not awaited, whatever arrives
+	f.wire().notAwaited() // whatever arrives
 	one := e.nextRequest(f, 2)
 	n, reached := e.floodBytes(len(one))
 	pushed := e.pushedBack(f, chunk, n)

@@ -1,12 +1,8 @@
 package properties
 
 import (
-	"bufio"
 	"bytes"
-	"context"
-	"errors"
 	"fmt"
-	"io"
 	"net"
 	"strings"
 	"sync"
@@ -16,26 +12,21 @@ import (
 	"github.com/stallproof/stallproof/faultnet"
 )
 
-// client is one client of the harness. On the wire, a reader goroutine
-// frames what the server sends with the protocol's Split, waits for the
-// greeting, and classifies each message: replies and errors go to a queue
-// in order, pushes are counted. With a client library (Protocol.Connect),
-// the library reads, and reports pushes through onPush.
+// client is one client of the harness: what every client has, whatever
+// carries its requests. Its transport does: the suite's own reader and
+// writer on the wire (wireClient, client_wire.go), or the protocol's client
+// library (libClient, client_lib.go).
 type client struct {
 	id   int
 	kind kind
 	role *Role
 	env  *env
-	conn *faultnet.Conn // the first connection (the only one on the wire)
-	bw   *bufio.Writer  // used by the driver goroutine only
-	lib  Client         // with Protocol.Connect
+	conn *faultnet.Conn // its first connection (on the wire, its only one)
+	t    transport      // nil until connected
 
 	greeted chan struct{} // closed once the greeting is read (or the reader ended first)
-	replies chan reply    // Reply and Error messages, in order
 	done    chan struct{} // closed when the reader ends (library: when closed)
-
-	outstanding atomic.Int64 // requests written and not yet answered
-	once        sync.Once    // closes done, for a library client
+	once    sync.Once     // closes done, where no reader of the harness does
 
 	mu         sync.Mutex
 	conns      []*faultnet.Conn    // every connection the client made
@@ -68,6 +59,31 @@ type client struct {
 	v1 v1Client // what protocol v1 knows of this client
 }
 
+// A transport carries a client's requests to the server and their answers
+// back, within the bound. The actions that only the wire allows
+// (pipelining, flooding, half-written lines) ask for the wireClient itself
+// (client.wire).
+type transport interface {
+	// request makes the client's next request (variant i, for protocol
+	// v1) and waits for its answer; it reports false after a violation.
+	request(i int) bool
+	// parallel makes n requests at once and waits for every answer.
+	parallel(n int)
+	// close closes the client.
+	close()
+}
+
+// wire returns the client's transport on the wire, or nil for a client
+// that a client library drives.
+func (c *client) wire() *wireClient {
+	w, _ := c.t.(*wireClient)
+	return w
+}
+
+// onWire reports whether the suite itself reads and writes the client's
+// connection.
+func (c *client) onWire() bool { return c.wire() != nil }
+
 // reply is one Reply or Error message.
 type reply struct {
 	class Class
@@ -91,7 +107,6 @@ func newClient(e *env, id int, k kind, role *Role) *client {
 	c := &client{
 		id: id, kind: k, role: role, env: e,
 		greeted: make(chan struct{}),
-		replies: make(chan reply, 1024),
 		done:    make(chan struct{}),
 	}
 	c.cond = sync.NewCond(&c.mu)
@@ -118,7 +133,6 @@ func (c *client) adopt(conn *faultnet.Conn) {
 	c.conns = append(c.conns, conn)
 	if c.conn == nil {
 		c.conn = conn
-		c.bw = bufio.NewWriter(conn)
 	}
 	c.mu.Unlock()
 }
@@ -128,70 +142,6 @@ func (c *client) connections() []*faultnet.Conn {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]*faultnet.Conn(nil), c.conns...)
-}
-
-// readLoop reads the server's messages until EOF or an error.
-func (c *client) readLoop() {
-	defer close(c.done)
-	defer c.ended()
-	p := &c.env.proto
-	sc := bufio.NewScanner(c.conn)
-	sc.Buffer(make([]byte, 0, 4096), p.maxMessage())
-	sc.Split(p.split())
-	n := 0
-	greeting := p.greets(c.role)
-	if !greeting {
-		c.markGreeted()
-	}
-	for sc.Scan() {
-		msg := sc.Bytes()
-		c.remember(msg)
-		if greeting {
-			if p.v1 {
-				c.env.v1.onGreeting(c, msg)
-			}
-			done := p.Greeted(c.role.Name, n, msg)
-			n++
-			if done {
-				greeting = false
-				c.env.cfg.noteSpoke()
-				c.markGreeted()
-			}
-			continue
-		}
-		cl := p.classify(c.role.Name, msg)
-		c.mark(cl.String(), msg)
-		if p.v1 {
-			c.env.v1.observe(c, cl, msg)
-		}
-		switch cl {
-		case Reply, Error:
-			if c.outstanding.Add(-1) < 0 {
-				c.outstanding.Add(1)
-				if cl == Error {
-					c.noteNotice()
-					continue
-				}
-				c.env.violate(propProtocol, "%v received a reply to no request: %q", c, msg)
-				continue
-			}
-			select {
-			case c.replies <- reply{cl, string(msg)}:
-			default: // only a client that stopped reading falls this far behind
-			}
-		case Push:
-			c.notePush(msg)
-		}
-	}
-	err := sc.Err()
-	if err == nil {
-		err = io.EOF
-	} else if errors.Is(err, bufio.ErrTooLong) {
-		err = fmt.Errorf("a server message longer than %d bytes", p.maxMessage())
-	}
-	c.mu.Lock()
-	c.readErr = err
-	c.mu.Unlock()
 }
 
 // ended wakes every waiter when the reader ends; a client never greeted
@@ -362,43 +312,6 @@ func (c *client) markQuiet(at time.Duration, kind string, msg []byte, n int) {
 	}
 }
 
-// send writes bytes with a deadline of the bound; n of them are requests
-// that each expect an answer.
-func (c *client) send(b []byte, n int) error {
-	c.outstanding.Add(int64(n))
-	_ = c.conn.SetWriteDeadline(time.Now().Add(c.env.bound))
-	c.bw.Write(b)
-	return c.bw.Flush()
-}
-
-// await returns the next Reply or Error, or an error once the bound has
-// passed or the connection ended.
-func (c *client) await(ctx context.Context) (reply, error) {
-	b := c.env.newBound()
-	defer b.stop()
-	for {
-		select {
-		case m := <-c.replies:
-			return m, nil
-		case <-c.done:
-			select {
-			case m := <-c.replies:
-				return m, nil
-			default:
-			}
-			return reply{}, fmt.Errorf("connection ended: %v", c.err())
-		case <-b.C():
-			if b.expired() {
-				return reply{}, errStuck
-			}
-		case <-ctx.Done():
-			return reply{}, ctx.Err()
-		}
-	}
-}
-
-var errStuck = errors.New("no answer within the bound")
-
 func (c *client) err() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -449,17 +362,16 @@ func (c *client) pushCount() int {
 	return c.pushes
 }
 
-// close closes the client: its library, or its connection.
+// close closes the client: its library, or its connections.
 func (c *client) close() {
-	if c.lib != nil {
-		_ = c.lib.Close()
+	if c.t != nil {
+		c.t.close()
+		return
 	}
 	for _, conn := range c.connections() {
 		_ = conn.Close()
 	}
-	if c.env.proto.Connect != nil {
-		c.finish()
-	}
+	c.finish()
 }
 
 // finish marks a client done that has no reader of the harness: a library
@@ -498,22 +410,4 @@ func (c *client) resume() {
 		in.Remove()
 	}
 	c.stall = nil
-}
-
-// errDropped is what a library client that the server dropped has seen.
-var errDropped = errors.New("the client library says the server ended the connection")
-
-// watchDropped marks a library client ended once the library says the
-// server dropped it (its Done channel closed), as a reader marks an EOF.
-func (c *client) watchDropped(done <-chan struct{}) {
-	select {
-	case <-done:
-		c.mu.Lock()
-		if c.readErr == nil {
-			c.readErr = errDropped
-		}
-		c.cond.Broadcast()
-		c.mu.Unlock()
-	case <-c.done:
-	}
 }

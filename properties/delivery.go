@@ -36,7 +36,7 @@ func delivery(e *env) {
 	}
 	hold := stallFor
 	e.logf("delivery: %v's buffer fills, and stays full while %v publishes one at a time for %v or more", st, p, hold)
-	if e.makesRequests(st.role) && st.lib == nil {
+	if e.makesRequests(st.role) && st.onWire() {
 		e.pipeline(st, 0, 2000) // their answers fill its buffer at once
 		if kv := e.target.kernel(); kv != nil {
 			// A server reached over TCP has its own kernel send buffer
@@ -224,7 +224,7 @@ func (e *env) pipelineUntilBlocked(c *client, max int) {
 		chunk = append(chunk, one...)
 	}
 	sent := 0
-	c.outstanding.Add(1 << 40) // their answers are not awaited
+	c.wire().notAwaited()
 	// A server that keeps reading and keeps draining is not blocked: give
 	// up after pipelineFor, not after max bytes in 4 KiB writes.
 	until := time.Now().Add(pipelineFor)

@@ -3,7 +3,6 @@ package properties
 import (
 	"context"
 	"fmt"
-	"net"
 	"regexp"
 	"slices"
 	"strings"
@@ -261,70 +260,16 @@ func (e *env) dial(k kind, r *Role) (*client, error) {
 		return c, err
 	}
 	c.adopt(conn)
-	go c.readLoop()
+	w := startWire(c)
 	if r.Hello != nil {
 		if h := r.Hello(c.id); len(h) > 0 {
 			c.mark("request", h)
-			if err := c.send(h, 0); err != nil {
+			if err := w.send(h, 0); err != nil {
 				return c, fmt.Errorf("writing its hello %q: %w", h, err)
 			}
 		}
 	}
 	return c, nil
-}
-
-// connectLib makes a client with the protocol's own client library. The
-// library's connections are the suite's, so faults reach the server.
-func (e *env) connectLib(ctx context.Context, c *client) error {
-	dial := func(ctx context.Context, _, _ string) (net.Conn, error) {
-		conn, err := e.dialConn(ctx)
-		if err != nil {
-			return nil, err
-		}
-		c.adopt(conn)
-		return conn, nil
-	}
-	type result struct {
-		cl  Client
-		err error
-	}
-	ch := make(chan result, 1)
-	go func() {
-		cl, err := e.proto.Connect(ctx, dial, ClientInfo{ID: c.id, Role: c.role.Name}, func(msg []byte) {
-			c.mark("push", msg)
-			c.remember(msg)
-			c.notePush(msg)
-		})
-		ch <- result{cl, err}
-	}()
-	b := e.newBound()
-	defer b.stop()
-	for {
-		select {
-		case r := <-ch:
-			if r.err != nil {
-				c.finish()
-				return fmt.Errorf("the protocol's Connect: %w", r.err)
-			}
-			c.lib = r.cl
-			c.markGreeted()
-			if d, ok := r.cl.(interface{ Done() <-chan struct{} }); ok {
-				go c.watchDropped(d.Done())
-			}
-			return nil
-		case <-b.C():
-			if !b.expired() {
-				continue
-			}
-			go func() { // the library ignored ctx: close what it makes
-				if r := <-ch; r.cl != nil {
-					_ = r.cl.Close()
-				}
-			}()
-			c.finish()
-			return fmt.Errorf("the protocol's Connect did not return within %v", e.bound)
-		}
-	}
 }
 
 // awaitGreeting waits for a client's greeting; a missing one is a progress

@@ -20,7 +20,7 @@ func partings(e *env) {
 		return
 	}
 	e.logf("partings: a client closes with 10 requests unanswered; another resets after 3 answered requests")
-	if c := e.connect(healthy, e.requester()); c != nil && !e.stuck() && c.lib == nil {
+	if c := e.connect(healthy, e.requester()); c != nil && !e.stuck() && c.onWire() {
 		e.pipeline(c, 0, 10)
 		c.closed = true
 		c.close()
@@ -88,8 +88,8 @@ func leaks(e *env) {
 		// stalled library client is then set free: a blind spot.)
 		e.closeClients()
 	}
-	if err := findLeaks(e, e.baseline, goleak.IgnoreAnyFunction(harnessPkg+"(*client).readLoop"),
-		goleak.IgnoreAnyFunction(harnessPkg+"(*client).watchDropped")); err != nil {
+	if err := findLeaks(e, e.baseline, goleak.IgnoreAnyFunction(harnessPkg+"(*wireClient).readLoop"),
+		goleak.IgnoreAnyFunction(harnessPkg+"(*libClient).watchDropped")); err != nil {
 		e.violate(propLeaks, "goroutines remain after Serve returned:\n%v", err)
 	}
 	e.closeClients()
@@ -123,7 +123,7 @@ func (e *env) fillBuffers(p *client, st []*client) {
 	b := e.newBound()
 	defer b.stop()
 	for i := 0; i < 64 && !full(); i++ {
-		if e.parallelOne(p, 64); e.stuck() || b.left() <= 0 {
+		if p.t.parallel(64); e.stuck() || b.left() <= 0 {
 			break
 		}
 	}

@@ -393,14 +393,14 @@ func isolation(e *env) {
 		s := e.connect(stalled, role)
 		switch {
 		case s == nil:
-		case e.target.kernel().exact() && e.makesRequests(s.role) && s.lib == nil:
+		case e.target.kernel().exact() && e.makesRequests(s.role) && s.onWire():
 			// Spliced to a real socket: its replies must fill the
 			// splice and both kernel buffers before the server's writes
 			// block; request until the kernel shows they do.
 			e.pipelineUntilBlocked(s, 16<<20)
 		default:
 			e.pipeline(s, 1, 500)
-			if e.target.smallKernelBuffers() && e.makesRequests(s.role) && s.lib == nil && e.cfg.firstTime(e.prop, "deep push") {
+			if e.target.smallKernelBuffers() && e.makesRequests(s.role) && s.onWire() && e.cfg.firstTime(e.prop, "deep push") {
 				// Kernel buffers on both sides of the namespace's sockets,
 				// and the server's runtime, hold tens of kilobytes of
 				// answers: in the first check, fill them too.

@@ -12,13 +12,14 @@ import (
 )
 
 // The steps and phases below speak protocol v1: they know votes, tallies
-// and the exact rules of package wire.
+// and the exact rules of package wire. Protocol v1 has no client library:
+// its clients are always on the wire (client.wire).
 
 // query asks for the tally and waits for one.
 func (e *env) query(c *client) {
 	n := c.tallyCount()
 	c.mark("request", []byte("TALLY"))
-	if err := c.send([]byte("TALLY\n"), 0); err != nil {
+	if err := c.wire().send([]byte("TALLY\n"), 0); err != nil {
 		e.violate(propProgress, "%v could not send TALLY: %v", c, err)
 		return
 	}
@@ -33,7 +34,7 @@ func (e *env) query(c *client) {
 func (e *env) halfClose(c *client, n int) {
 	req := e.v1.request(c.id)
 	c.markN("request", fmt.Appendf(nil, "%d requests, then a half-close: %s", n, bytes.TrimRight(req, "\r\n")), n)
-	_ = c.send(append([]byte(strings.Repeat(string(req), n)), req[:len(req)-2]...), n)
+	_ = c.wire().send(append([]byte(strings.Repeat(string(req), n)), req[:len(req)-2]...), n)
 	e.v1.noteSent(req, n)
 	c.closed = true
 	if err := c.conn.CloseWrite(); err != nil {
@@ -41,7 +42,7 @@ func (e *env) halfClose(c *client, n int) {
 		return
 	}
 	for i := range n {
-		r, err := c.await(e.ctx)
+		r, err := c.wire().await(e.ctx)
 		if err != nil || r.class != Reply || !strings.HasPrefix(r.msg, "OK ") {
 			e.violate(propHalfClose, "%v half-closed after %d votes; answer %d: %q %v (last lines %q)", c, n, i+1, r.msg, err, c.lastLines())
 			return
@@ -63,11 +64,11 @@ func (e *env) halfClose(c *client, n int) {
 // open.
 func (e *env) garbage(c *client, line string) {
 	c.mark("request", []byte(line))
-	if err := c.send([]byte(line+"\n"), 1); err != nil {
+	if err := c.wire().send([]byte(line+"\n"), 1); err != nil {
 		e.violate(propProgress, "%v could not send: %v", c, err)
 		return
 	}
-	r, err := c.await(e.ctx)
+	r, err := c.wire().await(e.ctx)
 	if err != nil {
 		e.violate(propProgress, "%v: %q not answered: %v", c, line, err)
 		return
@@ -92,7 +93,7 @@ func (e *env) floodLine() {
 	}
 	e.logf("%v sends a line that never ends", c)
 	chunk := []byte(strings.Repeat("x", 4096))
-	c.outstanding.Add(1)
+	c.wire().outstanding.Add(1)
 	_ = c.conn.SetWriteDeadline(time.Now().Add(250 * time.Millisecond))
 	_, _ = c.conn.Write([]byte("VOTE "))
 	for range 16 { // 64 KiB: the server may read and drop it, or stop reading
@@ -101,7 +102,7 @@ func (e *env) floodLine() {
 		}
 	}
 	c.closed = true
-	r, err := c.await(e.ctx)
+	r, err := c.wire().await(e.ctx)
 	switch {
 	case err != nil:
 		e.violate(propBounded, "a line of 64 KiB and more, still unfinished, got no answer: %v", err)
@@ -136,7 +137,7 @@ func (e *env) audit() {
 settle:
 	for first := true; ; first = false {
 		n := auditor.tallyCount()
-		if err := auditor.send([]byte("TALLY\n"), 0); err != nil {
+		if err := auditor.wire().send([]byte("TALLY\n"), 0); err != nil {
 			e.violate(propProgress, "auditor: %v", err)
 			return
 		}
@@ -236,7 +237,7 @@ func burst(e *env) {
 		go func() {
 			defer close(done)
 			before := q.tallyCount()
-			if err := q.send([]byte(strings.Repeat("TALLY\n", 100)), 0); err != nil {
+			if err := q.wire().send([]byte(strings.Repeat("TALLY\n", 100)), 0); err != nil {
 				e.violate(propProgress, "%v could not send: %v", q, err)
 				return
 			}

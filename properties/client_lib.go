@@ -1,0 +1,146 @@
+package properties
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+)
+
+// libClient is a client that the protocol's own client library drives
+// (Protocol.Connect): the library reads and writes, reports pushes through
+// the callback, and answers for each request. Its connections are still
+// the suite's, so faults reach the server.
+type libClient struct {
+	c   *client
+	lib Client
+}
+
+// connectLib makes c a client of the protocol's client library, within
+// the bound.
+func (e *env) connectLib(ctx context.Context, c *client) error {
+	dial := func(ctx context.Context, _, _ string) (net.Conn, error) {
+		conn, err := e.dialConn(ctx)
+		if err != nil {
+			return nil, err
+		}
+		c.adopt(conn)
+		return conn, nil
+	}
+	type result struct {
+		cl  Client
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		cl, err := e.proto.Connect(ctx, dial, ClientInfo{ID: c.id, Role: c.role.Name}, func(msg []byte) {
+			c.mark("push", msg)
+			c.remember(msg)
+			c.notePush(msg)
+		})
+		ch <- result{cl, err}
+	}()
+	b := e.newBound()
+	defer b.stop()
+	for {
+		select {
+		case r := <-ch:
+			if r.err != nil {
+				c.finish()
+				return fmt.Errorf("the protocol's Connect: %w", r.err)
+			}
+			l := &libClient{c: c, lib: r.cl}
+			c.t = l
+			c.markGreeted()
+			if d, ok := r.cl.(interface{ Done() <-chan struct{} }); ok {
+				go l.watchDropped(d.Done())
+			}
+			return nil
+		case <-b.C():
+			if !b.expired() {
+				continue
+			}
+			go func() { // the library ignored ctx: close what it makes
+				if r := <-ch; r.cl != nil {
+					_ = r.cl.Close()
+				}
+			}()
+			c.finish()
+			return fmt.Errorf("the protocol's Connect did not return within %v", e.bound)
+		}
+	}
+}
+
+// request makes one request through the client library, within the
+// bound. The variant is protocol v1's, which has no library.
+func (l *libClient) request(int) bool {
+	c, e := l.c, l.c.env
+	n := c.nreq
+	c.nreq++
+	ctx, cancel := context.WithCancel(e.ctx)
+	defer cancel()
+	sentAt := time.Now()
+	desc := fmt.Sprintf("request %d", n)
+	c.mark("request", []byte(desc))
+	done := make(chan error, 1)
+	go func() { done <- l.lib.Request(ctx, n) }()
+	b := e.newBound()
+	defer b.stop()
+	for {
+		select {
+		case err := <-done:
+			if err != nil && ctx.Err() == nil {
+				c.mark("error", []byte(err.Error()))
+				e.logf("%v: %s answered with an error: %v", c, desc, err)
+			} else {
+				c.mark("reply", []byte(desc))
+			}
+			e.noteAnswered(c, sentAt)
+			return true
+		case <-b.C():
+			if b.expired() {
+				e.violate(propProgress, "%v: %s not answered within %v", c, desc, e.bound)
+				return false
+			}
+		}
+	}
+}
+
+// parallel makes n requests, one after another: a library makes one
+// request at a time per client.
+func (l *libClient) parallel(n int) {
+	for range n {
+		if !l.request(0) {
+			return
+		}
+	}
+}
+
+// close closes the library, then any connection it left open.
+func (l *libClient) close() {
+	_ = l.lib.Close()
+	for _, conn := range l.c.connections() {
+		_ = conn.Close()
+	}
+	l.c.finish()
+}
+
+// errDropped is what a library client that the server dropped has seen.
+var errDropped = errors.New("the client library says the server ended the connection")
+
+// watchDropped marks a library client ended once the library says the
+// server dropped it (its Done channel closed), as a reader marks an EOF.
+func (l *libClient) watchDropped(done <-chan struct{}) {
+	c := l.c
+	select {
+	case <-done:
+		c.mu.Lock()
+		if c.readErr == nil {
+			c.readErr = errDropped
+		}
+		c.cond.Broadcast()
+		c.mu.Unlock()
+	case <-c.done:
+	}
+}
