@@ -14,6 +14,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/stallproof/stallproof/faultnet"
+	"github.com/stallproof/stallproof/properties/internal/stacks"
 	"github.com/stallproof/stallproof/properties/report"
 )
 
@@ -87,7 +88,7 @@ func newEnv(t *rapid.T, cfg *config, prop string, serve ServeFunc) *env {
 	}
 	e.lag = startLagMonitor()
 	e.baseline = goleak.IgnoreCurrent()
-	e.before = goroutineIDs()
+	e.before = stacks.IDs()
 	e.target = cfg.target
 	e.ctx, e.cancel = context.WithCancel(context.Background())
 	if !e.target.listens() {
@@ -180,7 +181,7 @@ func (e *env) violate(prop, format string, args ...any) {
 		e.cfg.noteViolation(e.prop, prop, msg)
 	}
 	if capture && e.target.inProcess() {
-		groups, s := serverStacks(e.before)
+		groups, s := stacks.Server(e.before)
 		e.mu.Lock()
 		e.stacks, e.groups = s, groups
 		e.mu.Unlock()

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stallproof/stallproof/faultnet"
 	"github.com/stallproof/stallproof/properties/report"
 )
 
@@ -131,5 +132,22 @@ func TestMarksPastTheCapAreCounted(t *testing.T) {
 	}
 	if count["request"] != n || count["reply"] != n || count["push"] != n {
 		t.Errorf("counted %v, want %d of each", count, n)
+	}
+}
+
+func TestWriteEventsSummarisesRepeats(t *testing.T) {
+	var evs []faultnet.Event
+	for i := range 500 {
+		evs = append(evs, faultnet.Event{Conn: "c1", Kind: faultnet.EventBufferFull, Byte: int64(i)})
+	}
+	evs = append(evs, faultnet.Event{Conn: "c1", Kind: faultnet.EventReset, Byte: -1})
+	var b strings.Builder
+	writeEvents(&b, evs)
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	if len(lines) != eventsShown+2 {
+		t.Fatalf("%d lines for 500 buffer-full events and a reset, want %d:\n%s", len(lines), eventsShown+2, b.String())
+	}
+	if !strings.Contains(lines[eventsShown], "497 more buffer-full events") || !strings.Contains(lines[eventsShown], "at byte 499") {
+		t.Errorf("the summary line %q should count the 497 others and show the last", lines[eventsShown])
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/stallproof/stallproof/faultnet"
+	"github.com/stallproof/stallproof/properties/internal/stacks"
 )
 
 func goleakCurrent() goleak.Option { return goleak.IgnoreCurrent() }
@@ -88,8 +89,8 @@ func leaks(e *env) {
 		// stalled library client is then set free: a blind spot.)
 		e.closeClients()
 	}
-	if err := findLeaks(e, e.baseline, goleak.IgnoreAnyFunction(harnessPkg+"(*wireClient).readLoop"),
-		goleak.IgnoreAnyFunction(harnessPkg+"(*libClient).watchDropped")); err != nil {
+	if err := findLeaks(e, e.baseline, goleak.IgnoreAnyFunction(stacks.Harness+"(*wireClient).readLoop"),
+		goleak.IgnoreAnyFunction(stacks.Harness+"(*libClient).watchDropped")); err != nil {
 		e.violate(propLeaks, "goroutines remain after Serve returned:\n%v", err)
 	}
 	e.closeClients()

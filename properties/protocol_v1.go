@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/stallproof/stallproof/properties/internal/ledger"
 	"github.com/stallproof/stallproof/wire"
 )
 
@@ -70,7 +71,7 @@ type v1State struct {
 	mu     sync.Mutex
 	opts   []string       // the options of the first HELLO
 	sent   map[string]int // complete VOTE lines written, per option
-	ledger *ledger        // acknowledged votes; set with the options
+	ledger *ledger.Ledger // acknowledged votes; set with the options
 }
 
 // v1Client is what protocol v1 knows of one client.
@@ -107,7 +108,7 @@ func (v *v1State) onGreeting(c *client, msg []byte) {
 	first := v.opts
 	if first == nil {
 		v.opts = m.Options
-		v.ledger = newLedger(len(m.Options))
+		v.ledger = ledger.New(len(m.Options))
 	}
 	v.mu.Unlock()
 	if first != nil && !slices.Equal(first, m.Options) {
@@ -206,7 +207,7 @@ func (v *v1State) noteAck(c *client, seq uint64, opt string) {
 		v.mu.Unlock()
 		return
 	}
-	prev, ok := v.ledger.add(seq, i)
+	prev, ok := v.ledger.Add(seq, i)
 	v.mu.Unlock()
 	if !ok {
 		v.e.violate(propConsistency, "seq %d acknowledged twice: for %q and, to %v, for %q", seq, v.opts[prev], c, opt)
@@ -225,9 +226,9 @@ func (v *v1State) checkTally(c *client, m wire.Msg) {
 	}
 	known := make([]int, len(opts))
 	for i := range opts {
-		known[i] = l.upTo(i, m.Seq)
+		known[i] = l.UpTo(i, m.Seq)
 	}
-	all := uint64(l.allUpTo(m.Seq)) == m.Seq
+	all := uint64(l.AllUpTo(m.Seq)) == m.Seq
 	v.mu.Unlock()
 	for i, opt := range opts {
 		got := m.Counts[i]

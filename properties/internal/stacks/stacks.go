@@ -1,4 +1,8 @@
-package properties
+// Package stacks reads the goroutine dump of the running program and
+// summarises the server's goroutines for a failure report: where they are
+// stuck, grouped, with the server's own frames kept. Imported by package
+// properties only; imports only the standard library and properties/report.
+package stacks
 
 import (
 	"fmt"
@@ -84,7 +88,9 @@ func fileLine(s string) (string, int) {
 	return path.Base(s[:i]), n
 }
 
-func goroutineIDs() map[string]bool {
+// IDs returns the IDs of every goroutine now running: a baseline for
+// Server.
+func IDs() map[string]bool {
 	ids := map[string]bool{}
 	for _, g := range allGoroutines() {
 		ids[g.id] = true
@@ -92,15 +98,17 @@ func goroutineIDs() map[string]bool {
 	return ids
 }
 
-const harnessPkg = "github.com/stallproof/stallproof/properties."
+// Harness is the prefix of the suite's engine's functions: goroutines
+// running them are the suite's, not the server's.
+const Harness = "github.com/stallproof/stallproof/properties."
 
-// serverStacks summarises the goroutines that started after baseline and
+// Server summarises the goroutines that started after baseline and
 // are not the harness's own: where the server's goroutines are stuck,
 // grouped ("7 × [sync.Mutex.Lock] main.(*srv).vote (srv.go:41) ← ..."),
 // so a report shows at a glance one goroutine in Write and the rest
 // waiting for its lock. It returns the groups, most goroutines first, and
 // the same as text.
-func serverStacks(baseline map[string]bool) ([]report.Stack, string) {
+func Server(baseline map[string]bool) ([]report.Stack, string) {
 	return groupStacks(allGoroutines(), baseline, ownModule())
 }
 
@@ -152,7 +160,7 @@ func formatFrames(fs []report.Frame) string {
 // runs Serve belongs to the server.
 func isHarness(g goroutine) bool {
 	for _, f := range g.frames {
-		if strings.HasPrefix(f.Func, harnessPkg) {
+		if strings.HasPrefix(f.Func, Harness) {
 			return !strings.Contains(f.Func, "newEnv")
 		}
 	}
@@ -203,7 +211,7 @@ func isUserFrame(f string) bool {
 	first, _, ok := strings.Cut(f, "/")
 	return ok && strings.Contains(first, ".") &&
 		!strings.HasPrefix(f, "github.com/stallproof/stallproof/faultnet.") &&
-		!strings.HasPrefix(f, harnessPkg)
+		!strings.HasPrefix(f, Harness)
 }
 
 // isOwnFrame reports whether a function belongs to module own (the module
@@ -216,7 +224,7 @@ func isOwnFrame(f, own string) bool {
 	if own == "" || !(strings.HasPrefix(f, own+".") || strings.HasPrefix(f, own+"/")) {
 		return false
 	}
-	return !strings.HasPrefix(f, "github.com/stallproof/stallproof/faultnet.") && !strings.HasPrefix(f, harnessPkg)
+	return !strings.HasPrefix(f, "github.com/stallproof/stallproof/faultnet.") && !strings.HasPrefix(f, Harness)
 }
 
 // ownModule is the main module of this binary: under go test, the module

@@ -1,10 +1,9 @@
-package properties
+package stacks
 
 import (
 	"strings"
 	"testing"
 
-	"github.com/stallproof/stallproof/faultnet"
 	"github.com/stallproof/stallproof/properties/report"
 )
 
@@ -109,22 +108,5 @@ func TestTrimFramesLeavesShortStacksAlone(t *testing.T) {
 	groups, text := groupStacks(gs, nil, "example.com/other")
 	if len(groups) != 1 || len(groups[0].Frames) != 2 || text != "    1 × [chan receive] main.(*srv).vote (srv.go:41) ← main.(*srv).serve (srv.go:30)\n" {
 		t.Errorf("groups %+v, text %q", groups, text)
-	}
-}
-
-func TestWriteEventsSummarisesRepeats(t *testing.T) {
-	var evs []faultnet.Event
-	for i := range 500 {
-		evs = append(evs, faultnet.Event{Conn: "c1", Kind: faultnet.EventBufferFull, Byte: int64(i)})
-	}
-	evs = append(evs, faultnet.Event{Conn: "c1", Kind: faultnet.EventReset, Byte: -1})
-	var b strings.Builder
-	writeEvents(&b, evs)
-	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
-	if len(lines) != eventsShown+2 {
-		t.Fatalf("%d lines for 500 buffer-full events and a reset, want %d:\n%s", len(lines), eventsShown+2, b.String())
-	}
-	if !strings.Contains(lines[eventsShown], "497 more buffer-full events") || !strings.Contains(lines[eventsShown], "at byte 499") {
-		t.Errorf("the summary line %q should count the 497 others and show the last", lines[eventsShown])
 	}
 }

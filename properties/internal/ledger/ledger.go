@@ -1,22 +1,26 @@
-package properties
+// Package ledger counts acknowledged votes by seq, for the check of
+// protocol v1's tallies. Imported by package properties only; imports
+// nothing.
+package ledger
 
-// ledger holds the acknowledged votes by seq, so that the check of every
+// A Ledger holds the acknowledged votes by seq, so that the check of every
 // tally (how many acknowledged votes for each option have seq ≤ k?) costs
 // O(options · log votes), not a scan. It is a Fenwick tree per option, plus
 // one for all options, grown by doubling.
-type ledger struct {
+type Ledger struct {
 	nopt  int
 	trees [][]int32 // trees[nopt] counts every option
 	seqs  map[uint64]int
 }
 
-func newLedger(nopt int) *ledger {
-	return &ledger{nopt: nopt, trees: make([][]int32, nopt+1), seqs: map[uint64]int{}}
+// New returns an empty ledger of nopt options.
+func New(nopt int) *Ledger {
+	return &Ledger{nopt: nopt, trees: make([][]int32, nopt+1), seqs: map[uint64]int{}}
 }
 
-// add records that seq was acknowledged for option opt; false if that seq
+// Add records that seq was acknowledged for option opt; false if that seq
 // was recorded before (for which option is returned).
-func (l *ledger) add(seq uint64, opt int) (prev int, ok bool) {
+func (l *Ledger) Add(seq uint64, opt int) (prev int, ok bool) {
 	if p, dup := l.seqs[seq]; dup {
 		return p, false
 	}
@@ -32,7 +36,7 @@ func (l *ledger) add(seq uint64, opt int) (prev int, ok bool) {
 	return 0, true
 }
 
-func (l *ledger) grow(n int) {
+func (l *Ledger) grow(n int) {
 	size := max(1024, len(l.trees[0]))
 	for size < n {
 		size *= 2
@@ -59,19 +63,19 @@ func prefix(t []int32, i int) int32 {
 	return s
 }
 
-// upTo returns how many acknowledged votes for opt have seq ≤ k.
-func (l *ledger) upTo(opt int, k uint64) int {
+// UpTo returns how many acknowledged votes for opt have seq ≤ k.
+func (l *Ledger) UpTo(opt int, k uint64) int {
 	if len(l.trees[opt]) == 0 {
 		return 0
 	}
 	return int(prefix(l.trees[opt], int(min(k, uint64(len(l.trees[opt])-1)))))
 }
 
-// allUpTo returns how many acknowledged votes have seq ≤ k.
-func (l *ledger) allUpTo(k uint64) int { return l.upTo(l.nopt, k) }
+// AllUpTo returns how many acknowledged votes have seq ≤ k.
+func (l *Ledger) AllUpTo(k uint64) int { return l.UpTo(l.nopt, k) }
 
-// perOption returns the number of acknowledged votes for each option.
-func (l *ledger) perOption() []int {
+// PerOption returns the number of acknowledged votes for each option.
+func (l *Ledger) PerOption() []int {
 	out := make([]int, l.nopt)
 	for _, o := range l.seqs {
 		out[o]++

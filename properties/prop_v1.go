@@ -176,7 +176,7 @@ settle:
 	v := e.v1
 	opts := v.options()
 	v.mu.Lock()
-	acked := v.ledger.perOption()
+	acked := v.ledger.PerOption()
 	sent := maps.Clone(v.sent)
 	v.mu.Unlock()
 	for i, o := range opts {

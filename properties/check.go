@@ -1,0 +1,232 @@
+package properties
+
+import (
+	"fmt"
+	"os"
+	"slices"
+
+	"pgregory.net/rapid"
+)
+
+// Property names, as subtests of Run and arguments of Properties.
+const (
+	propProgress    = "progress"
+	propDelivery    = "delivery"
+	propConsistency = "consistency"
+	propIsolation   = "isolation"
+	propBounded     = "bounded"
+	propHalfClose   = "halfclose"
+	propLeaks       = "leaks"
+
+	// propProtocol is not a property: a violation of it means the server
+	// broke the protocol's description (a reply to no request). It cuts a
+	// scenario short like any violation.
+	propProtocol = "protocol"
+)
+
+func allProps() []string {
+	return []string{propProgress, propDelivery, propConsistency, propIsolation, propBounded, propHalfClose, propLeaks}
+}
+
+// property is one invariant and the scenarios that probe it.
+type property struct {
+	name  string
+	kinds []kind // kinds of client a scenario may start with or connect
+	ops   []op
+	v1    bool // needs protocol v1 (it knows the votes)
+	// extra runs after the scenario, before the final audit (nil: none).
+	extra func(e *env)
+	// finish runs after the final audit (nil: none), even when another
+	// property's violation cut the scenario short.
+	finish func(e *env)
+}
+
+var properties = map[string]property{
+	propProgress: {
+		name:  propProgress,
+		kinds: []kind{healthy, healthy, fragmenter, garbler, stalled, trickler, flooder, slowloris},
+		ops: []op{opRequest, opRequest, opRequest, opQuery, opStall, opResume, opFlood, opAcceptErrors,
+			opConnect, opConnect, opDisconnect, opReset, opGarbage, opParallel},
+		extra: pressure,
+	},
+	propDelivery: {
+		name:  propDelivery,
+		kinds: []kind{healthy, healthy, fragmenter, stalled, trickler, flooder},
+		ops:   []op{opRequest, opRequest, opParallel, opStall, opResume, opConnect, opConnect, opDisconnect, opReset},
+		extra: delivery,
+	},
+	propConsistency: {
+		name:  propConsistency,
+		kinds: []kind{healthy, healthy, fragmenter, garbler, stalled, trickler},
+		ops:   []op{opRequest, opRequest, opParallel, opParallel, opQuery, opStall, opResume, opConnect, opDisconnect, opGarbage},
+		v1:    true,
+		extra: burst,
+	},
+	propIsolation: {
+		name:  propIsolation,
+		kinds: []kind{healthy, fragmenter},
+		ops:   []op{opRequest, opQuery, opConnect},
+		extra: isolation,
+	},
+	propBounded: {
+		name:  propBounded,
+		kinds: []kind{healthy, stalled, flooder},
+		ops:   []op{opRequest, opStall, opFlood, opConnect},
+		extra: bounded,
+	},
+	propHalfClose: {
+		name:  propHalfClose,
+		kinds: []kind{healthy, healthy, stalled},
+		ops:   []op{opRequest, opHalfClose, opHalfClose, opReset, opParallel, opConnect},
+		v1:    true,
+		extra: partingsV1,
+	},
+	propLeaks: {
+		name:   propLeaks,
+		kinds:  []kind{healthy, stalled, flooder, trickler, slowloris},
+		ops:    []op{opRequest, opConnect, opDisconnect, opReset, opHalfClose, opStall, opFlood},
+		finish: leaks,
+	},
+}
+
+// check runs one scenario of p against serve and fails t if p is violated,
+// if another violation cut the scenario short, or if the scenario
+// exercised nothing.
+func check(t *rapid.T, cfg *config, p property, serve ServeFunc) {
+	e := newEnv(t, cfg, p.name, serve)
+	kinds, ops := kindsFor(&e.proto, p.kinds), opsFor(&e.proto, p.ops)
+	if !e.target.listens() {
+		ops = slices.DeleteFunc(ops, func(o op) bool { return o == opAcceptErrors })
+	}
+	if e.target != nil && e.target.addr == "" && e.target.dial != nil {
+		ops = slices.DeleteFunc(ops, func(o op) bool { return o == opHalfClose })
+	}
+	var finished bool
+	defer func() {
+		if !finished {
+			e.shutdown()
+		}
+		e.lag.close()
+		e.verdict(p)
+	}()
+	if p.name == propLeaks {
+		e.warmUp()
+	}
+	n := rapid.IntRange(1, 4).Draw(t, "clients")
+	for i := range n {
+		k, r := healthy, e.requester() // someone is always owed answers
+		if i > 0 {
+			k = rapid.SampledFrom(kinds).Draw(t, "kind")
+			r = e.roleNamed(e.drawRole(t))
+		}
+		if e.connect(k, r); e.stuck() {
+			return
+		}
+	}
+	steps := rapid.IntRange(0, cfg.maxSteps).Draw(t, "steps")
+	e.steps = steps
+	for i := range steps {
+		if e.do(e.drawAction(t, ops, kinds)); e.stuck() {
+			// Draw the steps left, unrun, so that a fail file holds a
+			// whole scenario: replayed against a server that does not
+			// stop here, it still has every step to run.
+			for range steps - i - 1 {
+				e.drawAction(t, ops, kinds)
+			}
+			return
+		}
+	}
+	if p.extra != nil && !e.stuck() {
+		p.extra(e)
+	}
+	if !e.stuck() && !e.serveReturned() && e.v1 != nil {
+		e.audit()
+	}
+	if p.finish != nil && !e.serveReturned() {
+		p.finish(e)
+		finished = true
+	}
+}
+
+// verdict fails the check: with the report of p's own violation; or, if
+// another property's violation cut the scenario short, with that one, for
+// p was not checked; or if nothing was exercised.
+func (e *env) verdict(p property) {
+	t := e.t
+	if debugTrace {
+		t.Log(e.report(p.name, "(trace)"))
+	}
+	if v, ok := e.violated(p.name); ok {
+		e.fail(p.name, v, e.class(p.name))
+		return
+	}
+	if prop, v, ok := e.firstViolation(); ok {
+		e.fail(prop, fmt.Sprintf("%s could not be checked: the scenario was cut short by a %s violation: %s", p.name, prop, v),
+			fmt.Sprintf("cut short by %s: %s", prop, e.class(prop)))
+		return
+	}
+	e.cfg.noteCheck(p.name)
+	if why := e.inconclusiveReason(); why != "" {
+		e.cfg.noteInconclusive(p.name, why)
+		return
+	}
+	e.mu.Lock()
+	answered := e.answered
+	e.mu.Unlock()
+	pushes := 0
+	for _, c := range e.clientList() {
+		pushes += c.pushCount()
+	}
+	if answered == 0 && pushes == 0 {
+		const nothing = "the check exercised nothing: no request was answered and no push delivered"
+		e.fail(p.name, nothing, nothing)
+	}
+}
+
+// fail reports a failed check: the whole report is logged (rapid prints it
+// once, for the shrunk scenario), and the check fails with the class of
+// the violation, which stays the same from run to run so that rapid can
+// shrink it.
+func (e *env) fail(prop, msg, class string) {
+	rep := e.report(prop, msg)
+	e.cfg.noteFailure(e.prop, failure{prop: prop, msg: msg, report: rep, data: e.reportData(prop, msg)})
+	e.t.Log(rep)
+	e.t.Fatalf("%s violated: %s", e.prop, class)
+}
+
+func firstLine(s string) string {
+	for i, r := range s {
+		if r == '\n' {
+			return s[:i] + " ..."
+		}
+	}
+	return s
+}
+
+func (e *env) clientList() []*client {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Clone(e.clients)
+}
+
+// warmUp connects a client that makes a request and leaves before the
+// scenario, so that the goroutines a server starts once, lazily, are in
+// the baseline of the leak check.
+func (e *env) warmUp() {
+	c := e.connect(healthy, e.requester())
+	if c == nil || e.stuck() {
+		return
+	}
+	e.request(c, 0)
+	c.closed = true
+	c.close()
+	<-c.done
+	e.warm = goleakCurrent()
+	e.logf("warm-up done")
+}
+
+func (p property) String() string { return fmt.Sprintf("property(%s)", p.name) }
+
+// debugTrace, set by STALLPROOF_TRACE=1, logs every check's report, passing
+// ones too (rapid shows them with -rapid.v): for seeing what a scenario did.
+var debugTrace = os.Getenv("STALLPROOF_TRACE") != ""
