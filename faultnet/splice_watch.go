@@ -55,7 +55,7 @@ func (s *Spliced) newWatch(from, to int, r *spliceReader) *closeWatch {
 	if r.fc != nil {
 		inner = r.fc.Unwrap()
 	}
-	w.far = newFarSocket(inner.LocalAddr(), inner.RemoteAddr())
+	w.far = newFarSocket(inner.LocalAddr(), inner.RemoteAddr(), r.raw)
 	return w
 }
 

@@ -51,15 +51,21 @@ func probeSocket(fd uintptr) sockState {
 // farSocket finds the far end of a loopback TCP connection, the server's
 // socket, in the kernel's table (/proc/net/tcp and tcp6). A socket that
 // was seen open (with an inode: a file descriptor refers to it) and is now
-// orphaned (inode 0: FIN_WAIT, CLOSING, TIME_WAIT) or gone has been closed
-// by its program. A server out of sight (another network namespace) is
-// never seen open, so never counts as closed.
+// orphaned (inode 0) or gone has been closed by its program; so has an
+// orphan in FIN_WAIT, CLOSING or TIME_WAIT, seen open or not (an orphan
+// still ESTABLISHED waits in the accept queue). The table is the one of the namespace our own socket is
+// in: a server in a private network namespace (the suite's RunExec) is
+// reached by a socket made in that namespace, so both ends are listed
+// there. Where that table cannot be read (joining the namespace needs
+// CAP_SYS_ADMIN), the server is not seen at all, so never counts as
+// closed.
 type farSocket struct {
-	keys []string // "LOCAL REMOTE" as the table spells them, seen from the server
-	open bool     // seen open
+	keys []string        // "LOCAL REMOTE" as the table spells them, seen from the server
+	open bool            // seen open
+	raw  syscall.RawConn // our end: its network namespace holds the table
 }
 
-func newFarSocket(local, remote net.Addr) farSocket {
+func newFarSocket(local, remote net.Addr, raw syscall.RawConn) farSocket {
 	l, ok1 := local.(*net.TCPAddr)
 	r, ok2 := remote.(*net.TCPAddr)
 	if !ok1 || !ok2 || !r.IP.IsLoopback() {
@@ -69,7 +75,7 @@ func newFarSocket(local, remote net.Addr) farSocket {
 	if l.IP.To4() != nil && r.IP.To4() != nil {
 		keys = append(keys, procAddr4(r)+" "+procAddr4(l))
 	}
-	return farSocket{keys: append(keys, procAddr6(r)+" "+procAddr6(l))}
+	return farSocket{keys: append(keys, procAddr6(r)+" "+procAddr6(l)), raw: raw}
 }
 
 func procAddr4(a *net.TCPAddr) string {
@@ -87,42 +93,115 @@ func procAddr6(a *net.TCPAddr) string {
 	return b.String()
 }
 
-// closed reports whether the server's socket, once seen open, is closed.
+// closed reports whether the server's socket is closed: seen open and now
+// orphaned or gone, or orphaned past ESTABLISHED (a close sent its FIN, or
+// queued it behind unsent data). An orphan still ESTABLISHED is one not
+// yet accepted, not a closed one.
 func (f *farSocket) closed() bool {
 	if len(f.keys) == 0 {
 		return false
 	}
-	tab := procTable()
+	tab := f.table()
 	for _, k := range f.keys {
-		if inode, ok := tab[k]; ok {
-			if inode != "0" {
+		if row, ok := tab[k]; ok {
+			if row.inode != "0" {
 				f.open = true
 				return false
 			}
-			return f.open
+			return f.open || row.state != tcpEstablished
 		}
 	}
 	return f.open // gone
 }
 
-// The kernel's table, read at most once per procTTL for every watch.
+// tcpEstablished is ESTABLISHED as /proc/net/tcp spells a state.
+const tcpEstablished = "01"
+
+// procRow is a socket in the kernel's table.
+type procRow struct{ state, inode string }
+
+// table returns the kernel's table of the network namespace that our end
+// of the connection is in.
+func (f *farSocket) table() map[string]procRow {
+	ns, ino := socketNetns(f.raw)
+	if ns < 0 {
+		return procTable(0, -1)
+	}
+	defer syscall.Close(ns)
+	return procTable(ino, ns)
+}
+
+// siocgskns is SIOCGSKNS (Linux 4.9): an ioctl on a socket that returns a
+// new descriptor of the socket's network namespace.
+const siocgskns = 0x894C
+
+// socketNetns returns a descriptor of raw's network namespace and the
+// namespace's inode, or -1 and 0 if it is this thread's (or unknown).
+func socketNetns(raw syscall.RawConn) (fd int, ino uint64) {
+	if raw == nil {
+		return -1, 0
+	}
+	fd = -1
+	_ = raw.Control(func(s uintptr) {
+		r, _, e := syscall.Syscall(syscall.SYS_IOCTL, s, siocgskns, 0)
+		if e == 0 {
+			fd = int(r)
+		}
+	})
+	if fd < 0 {
+		return -1, 0
+	}
+	var ns, own syscall.Stat_t
+	if syscall.Fstat(fd, &ns) != nil || syscall.Stat("/proc/thread-self/ns/net", &own) != nil || ns.Ino == own.Ino {
+		syscall.Close(fd)
+		return -1, 0
+	}
+	return fd, ns.Ino
+}
+
+// The kernel's tables, one per network namespace (0: this thread's), each
+// read at most once per procTTL for every watch.
 var procTCP struct {
 	mu   sync.Mutex
+	tabs map[uint64]*procTab
+}
+
+type procTab struct {
 	at   time.Time
-	rows map[string]string // "LOCAL REMOTE" → inode
+	rows map[string]procRow // by "LOCAL REMOTE"
 }
 
 const procTTL = 50 * time.Millisecond
 
-func procTable() map[string]string {
+// procTable returns the table of namespace ino (0: this thread's), which
+// ns, if not -1, is a descriptor of.
+func procTable(ino uint64, ns int) map[string]procRow {
 	procTCP.mu.Lock()
 	defer procTCP.mu.Unlock()
-	if procTCP.rows != nil && time.Since(procTCP.at) < procTTL {
-		return procTCP.rows
+	tab := procTCP.tabs[ino]
+	if tab != nil && time.Since(tab.at) < procTTL {
+		return tab.rows
 	}
-	rows := make(map[string]string, len(procTCP.rows))
-	// This thread's table, not /proc/net's (the main thread's), which a
-	// locked goroutine may have moved to another network namespace.
+	rows := map[string]procRow{}
+	if ns < 0 {
+		readThreadTables(rows)
+	} else if !readTablesIn(ns, rows) {
+		return rows // not allowed to join it: nothing is seen
+	}
+	if procTCP.tabs == nil {
+		procTCP.tabs = map[uint64]*procTab{}
+	}
+	if len(procTCP.tabs) > 64 { // namespaces come and go: forget the old
+		clear(procTCP.tabs)
+	}
+	procTCP.tabs[ino] = &procTab{at: time.Now(), rows: rows}
+	return rows
+}
+
+// readThreadTables adds this thread's tables to rows: not /proc/net's (the
+// main thread's), which a locked goroutine may have moved to another
+// network namespace.
+func readThreadTables(rows map[string]procRow) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	dir := "/proc/thread-self/net"
@@ -132,14 +211,40 @@ func procTable() map[string]string {
 	for _, name := range []string{dir + "/tcp", dir + "/tcp6"} {
 		readProcTCP(name, rows)
 	}
-	procTCP.rows, procTCP.at = rows, time.Now()
-	return rows
+}
+
+// readTablesIn reads the tables of namespace ns into rows, from a thread
+// that joins it and is then thrown away (a goroutine that ends locked
+// ends its thread), so no other goroutine ever runs in that namespace.
+func readTablesIn(ns int, rows map[string]procRow) bool {
+	nr, ok := setnsCall[runtime.GOARCH]
+	if !ok {
+		return false
+	}
+	done := make(chan bool, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked
+		if _, _, e := syscall.RawSyscall(nr, uintptr(ns), syscall.CLONE_NEWNET, 0); e != 0 {
+			done <- false
+			return
+		}
+		readProcTCP("/proc/thread-self/net/tcp", rows)
+		readProcTCP("/proc/thread-self/net/tcp6", rows)
+		done <- true
+	}()
+	return <-done
+}
+
+// setnsCall is setns(2)'s number, which package syscall does not define.
+var setnsCall = map[string]uintptr{
+	"amd64": 308, "arm64": 268, "riscv64": 268, "loong64": 268,
+	"386": 346, "arm": 375, "ppc64": 350, "ppc64le": 350, "s390x": 339,
 }
 
 // readProcTCP adds the sockets listed in name to rows. The columns: sl,
 // local_address, rem_address, st, tx_queue:rx_queue, tr:tm->when,
 // retrnsmt, uid, timeout, inode, ...
-func readProcTCP(name string, rows map[string]string) {
+func readProcTCP(name string, rows map[string]procRow) {
 	f, err := os.Open(name)
 	if err != nil {
 		return
@@ -151,6 +256,6 @@ func readProcTCP(name string, rows map[string]string) {
 		if len(fs) < 10 || fs[0] == "sl" {
 			continue
 		}
-		rows[fs[1]+" "+fs[2]] = fs[9]
+		rows[fs[1]+" "+fs[2]] = procRow{state: fs[3], inode: fs[9]}
 	}
 }

@@ -2,7 +2,10 @@
 
 package faultnet
 
-import "net"
+import (
+	"net"
+	"syscall"
+)
 
 const canWatch = false
 
@@ -10,6 +13,6 @@ func probeSocket(uintptr) sockState { return sockState{} }
 
 type farSocket struct{}
 
-func newFarSocket(net.Addr, net.Addr) farSocket { return farSocket{} }
+func newFarSocket(net.Addr, net.Addr, syscall.RawConn) farSocket { return farSocket{} }
 
 func (*farSocket) closed() bool { return false }

@@ -167,7 +167,7 @@ func (e *env) floodUntilEvicted() {
 	if f == nil || e.stuck() {
 		return
 	}
-	chunk := e.floodChunk(f)
+	chunk, one := e.floodChunk(f)
 	if len(chunk) == 0 || !f.onWire() {
 		return
 	}
@@ -182,7 +182,7 @@ func (e *env) floodUntilEvicted() {
 	start := time.Now()
 	deadline := start.Add(e.cfg.policy.within + e.bound)
 	sent := 0
-	defer func() { f.markFlood(chunk, sent) }()
+	defer func() { f.markFlood(one, sent) }()
 	for {
 		if closedByServer(f.conn) {
 			e.logf("%v was closed by the server %v after it began to flood, after %d bytes (declared %v)",
@@ -213,17 +213,17 @@ func (e *env) floodUntilEvicted() {
 // that, whatever the server reads.
 const maxEvictFlood = 64 << 20
 
-// floodChunk returns 16 KiB or more of f's requests, to write at once.
-func (e *env) floodChunk(f *client) []byte {
-	var chunk []byte
+// floodChunk returns 16 KiB or more of f's requests, to write at once, and
+// the last of them.
+func (e *env) floodChunk(f *client) (chunk, one []byte) {
 	for len(chunk) < 16<<10 {
-		one := e.nextRequest(f, 2)
+		one = e.nextRequest(f, 2)
 		if len(one) == 0 {
-			return nil // its role makes no requests
+			return nil, nil // its role makes no requests
 		}
 		chunk = append(chunk, one...)
 	}
-	return chunk
+	return chunk, one
 }
 
 // pushedBack writes chunk until max bytes are sent, and reports whether
@@ -276,13 +276,12 @@ func (e *env) flood() {
 	if f == nil {
 		return
 	}
-	chunk := e.floodChunk(f)
+	chunk, one := e.floodChunk(f)
 	if len(chunk) == 0 || !f.onWire() {
 		return
 	}
 	before := f.conn.Stats().Written
 	f.wire().notAwaited() // whatever arrives
-	one := e.nextRequest(f, 2)
 	n, reached := e.floodBytes(len(one))
 	pushed := e.pushedBack(f, chunk, n)
 	f.markFlood(one, int(f.conn.Stats().Written-before))
