@@ -14,7 +14,7 @@
 // refuses an address off this machine. [HeapAfterGC]
 // reads the live heap after a forced GC.
 //
-// The tests of package server, internal/load and internal/bench, and the
+// The tests of package server, internal/load and cmd/stallproof/internal/bench, and the
 // chaos and bench commands use it; the property engine (package
 // properties) and the mutants' tests can too: [Server.Done] and
 // [Server.Err] let a caller wait for Serve beside other things, and a

@@ -1,6 +1,6 @@
 package chaos
 
-import "github.com/stallproof/stallproof/internal/designs"
+import "github.com/stallproof/stallproof/cmd/stallproof/internal/designs"
 
 // The design registry moved to package designs, so that bench need not
 // import chaos. These names stay for code written against the old place
