@@ -4,6 +4,10 @@
 // Write blocks). faultnet's benchmarks use it for the direct path and
 // faultnet.Proxy; bench/toxiproxy, a benchmark-only module, adds toxiproxy
 // to the same run.
+//
+// Imported by tests only: faultnet's benchmarks, the proxy tests of
+// cmd/stallproof and bench/toxiproxy; imports only the standard library
+// and package faultnet.
 package proxybench
 
 import (
