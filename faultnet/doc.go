@@ -26,7 +26,9 @@
 // on real connections, usually loopback TCP. [KernelBuffers] (or [ShrinkBuffers])
 // makes the kernel's buffers small, so a stalled reader blocks its peer after
 // tens of kilobytes instead of megabytes. With no fault active a wrapped
-// Read or Write costs one atomic load more than the raw call.
+// Read or Write costs two atomic operations more than the raw call: a load
+// (is a fault active?) and an add (the byte count that [Conn.Stats]
+// reports).
 //
 // Servers that a test cannot hand a listener (another process, another
 // language) are reached through [Splice], which joins a faultnet connection

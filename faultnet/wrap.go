@@ -15,7 +15,9 @@ var errNotSupported = errors.New("operation not supported by the wrapped connect
 
 // Wrap returns c with fault controls, so the faults of an in-memory
 // connection apply to a real one (typically loopback TCP). With no fault
-// active, Read and Write go straight to c after one atomic load.
+// active, Read and Write go straight to c: one atomic load before the call
+// (is a fault active?) and one atomic add after it (the byte count that
+// [Conn.Stats] reports).
 //
 // The methods of *net.TCPConn that a server may call (CloseRead, CloseWrite,
 // SetLinger, SetNoDelay, SetKeepAlive, SetKeepAlivePeriod, SetReadBuffer,

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/stallproof/stallproof/faultnet"
+	"github.com/stallproof/stallproof/internal/sockdiag"
 )
 
 // client is one client of the harness: what every client has, whatever
@@ -52,9 +53,9 @@ type client struct {
 	quiet   atomic.Bool           // record nothing (memory measurements)
 
 	serverBlockedAt atomic.Int64 // since the check began: when the kernel showed the server's writes to it blocked; 0 not yet
-	blockSince      time.Time    // under mu: since when the kernel has shown them blocked, with
-	blockQueue      uint32       // this send queue (kernel.go)
 	nreq            int          // requests made so far
+
+	blocked sockdiag.StuckWriter // under mu: the kernel's looks at the server's end (kernel.go)
 
 	v1 v1Client // what protocol v1 knows of this client
 }

@@ -105,26 +105,21 @@ func (e *env) serverSocket(c *client) (s sockdiag.Socket, ok bool, err error) {
 // seen in the kernel; the first time, it records a "server-blocked" event
 // in the trace and on c's timeline.
 //
-// Blocked means stuck, not a passing moment: the kernel's test (as much
-// queued as the send buffer holds) is also true for an instant while a
-// fast reader drains the socket. So the socket must be seen blocked with
-// not one more byte acknowledged by the client (the same send queue) for
-// blockedFor.
+// Blocked means stuck, not a passing moment: the socket must be seen
+// blocked with not one more byte acknowledged by the client for
+// sockdiag.BlockedFor ([sockdiag.StuckWriter]).
 func (e *env) serverBlocked(c *client) bool {
 	if c.serverBlockedAt.Load() != 0 {
 		return true
 	}
 	s, ok, _ := e.serverSocket(c)
 	c.mu.Lock()
-	if !ok || !s.WriteBlocked() {
-		c.blockSince = time.Time{}
-		c.mu.Unlock()
-		return false
+	var stuck bool
+	if ok {
+		stuck = c.blocked.Saw(s, time.Now())
+	} else {
+		c.blocked.Lost()
 	}
-	if c.blockSince.IsZero() || s.SendQueue != c.blockQueue {
-		c.blockSince, c.blockQueue = time.Now(), s.SendQueue
-	}
-	stuck := time.Since(c.blockSince) >= blockedFor
 	c.mu.Unlock()
 	if !stuck {
 		return false
@@ -147,10 +142,10 @@ func (e *env) serverLetGo(c *client) bool {
 
 // awaitServerBlocked reports whether the server's writes to c are
 // blocked, waiting, without sending anything, while the kernel shows them
-// blocked for the moment, until it shows them blocked for blockedFor (or
-// no longer blocked), within twice that.
+// blocked for the moment, until it shows them blocked for
+// sockdiag.BlockedFor (or no longer blocked), within twice that.
 func (e *env) awaitServerBlocked(c *client) bool {
-	deadline := time.Now().Add(2 * blockedFor)
+	deadline := time.Now().Add(2 * sockdiag.BlockedFor)
 	for !e.serverBlocked(c) {
 		if s, ok, _ := e.serverSocket(c); !ok || !s.WriteBlocked() || time.Now().After(deadline) {
 			return false
@@ -159,10 +154,6 @@ func (e *env) awaitServerBlocked(c *client) bool {
 	}
 	return true
 }
-
-// blockedFor is how long the server's end of a connection must stay
-// blocked, with nothing acknowledged, to count as blocked.
-const blockedFor = 100 * time.Millisecond
 
 // serverBlockedKind is the kind of the event that says the server's writes
 // to a client blocked, in reports and on the timeline.

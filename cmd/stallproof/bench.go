@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/stallproof/stallproof/internal/bench"
-	"github.com/stallproof/stallproof/internal/designs"
+	"github.com/stallproof/stallproof/cmd/stallproof/internal/bench"
+	"github.com/stallproof/stallproof/cmd/stallproof/internal/designs"
 	"github.com/stallproof/stallproof/internal/harness"
 )
 

@@ -6,8 +6,8 @@ import (
 	"os"
 	"strings"
 
-	"github.com/stallproof/stallproof/internal/chaos"
-	"github.com/stallproof/stallproof/internal/designs"
+	"github.com/stallproof/stallproof/cmd/stallproof/internal/chaos"
+	"github.com/stallproof/stallproof/cmd/stallproof/internal/designs"
 )
 
 func init() {

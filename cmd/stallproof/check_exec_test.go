@@ -5,7 +5,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 )
 
 // serveLine is the command line that serves design on {addr}: this test
@@ -22,25 +21,9 @@ func TestCheckExec(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("check -exec makes network namespaces, which needs root")
 	}
-	for _, tc := range []struct {
-		design string
-		code   int
-		want   string
-	}{
-		{"reference", 0, "progress     PASS"},
-		{"lock-across-write", 1, "progress     FAIL"},
-	} {
+	for _, tc := range onProgress {
 		t.Run(tc.design, func(t *testing.T) {
-			start := time.Now()
-			var code int
-			line := serveLine(t, tc.design)
-			out, errs := capture(t, func() {
-				code = run(context.Background(), []string{"check", "-exec", line, "-props", "progress,delivery"})
-			})
-			t.Logf("check -exec on %s: exit %d in %.1fs", tc.design, code, time.Since(start).Seconds())
-			if code != tc.code || !strings.Contains(out, tc.want) {
-				t.Fatalf("check -exec on %s: exit %d, want %d and %q:\n%s\n%s", tc.design, code, tc.code, tc.want, tail(out), errs)
-			}
+			out := tc.check(t, "-exec on "+tc.design, "-exec", serveLine(t, tc.design), "-props", "progress,delivery")
 			if !strings.Contains(out, "in a private network namespace (kernel buffers 16384 bytes)") {
 				t.Errorf("check -exec's first line does not say where the server runs:\n%s", tail(out))
 			}

@@ -11,30 +11,45 @@ import (
 // two broken designs on progress, each served on a real port by
 // "stallproof serve -design".
 func TestCheck(t *testing.T) {
-	for _, tc := range []struct {
-		design string
-		code   int
-		want   string
-	}{
-		{"reference", 0, "progress     PASS"},
-		{"lock-across-write", 1, "progress     FAIL"},
-		{"broadcast-worker", 1, "progress     FAIL"},
-	} {
+	for _, tc := range append(onProgress, checkCase{"broadcast-worker", 1, "progress     FAIL"}) {
 		t.Run(tc.design, func(t *testing.T) {
 			attrs, stop := background(t, []string{"serve", "-design", tc.design, "-addr", "127.0.0.1:0"}, "addr")
 			defer stop()
-			start := time.Now()
-			var code int
-			out, errs := capture(t, func() { code = run(context.Background(), []string{"check", "-addr", attrs["addr"]}) })
-			t.Logf("check on %s: exit %d in %.1fs", tc.design, code, time.Since(start).Seconds())
-			if code != tc.code || !strings.Contains(out, tc.want) {
-				t.Fatalf("check on %s: exit %d, want %d and %q:\n%s\n%s", tc.design, code, tc.code, tc.want, tail(out), errs)
-			}
+			out := tc.check(t, "on "+tc.design, "-addr", attrs["addr"])
 			if tc.code != 0 && !strings.Contains(out, "server goroutines") && !strings.Contains(out, "violated") {
 				t.Errorf("check on %s printed no report:\n%s", tc.design, tail(out))
 			}
 		})
 	}
+}
+
+// A checkCase is a design "stallproof check" is run against, with the
+// exit status and the line its output must have.
+type checkCase struct {
+	design string
+	code   int
+	want   string
+}
+
+// onProgress: the reference passes progress, lock-across-write fails it.
+var onProgress = []checkCase{
+	{"reference", 0, "progress     PASS"},
+	{"lock-across-write", 1, "progress     FAIL"},
+}
+
+// check runs "stallproof check" with args and fails t unless it exits
+// with tc.code and prints tc.want; it returns what it printed. what says
+// what was checked, for the messages.
+func (tc checkCase) check(t *testing.T, what string, args ...string) string {
+	t.Helper()
+	start := time.Now()
+	var code int
+	out, errs := capture(t, func() { code = run(context.Background(), append([]string{"check"}, args...)) })
+	t.Logf("check %s: exit %d in %.1fs", what, code, time.Since(start).Seconds())
+	if code != tc.code || !strings.Contains(out, tc.want) {
+		t.Fatalf("check %s: exit %d, want %d and %q:\n%s\n%s", what, code, tc.code, tc.want, tail(out), errs)
+	}
+	return out
 }
 
 func tail(s string) string {

@@ -142,26 +142,16 @@ func TestProxyHelp(t *testing.T) {
 // nil), returning the status.
 func api(t *testing.T, method, url, body string, v any) int {
 	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 10 * time.Second}
-	resp, err := hc.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
-		t.Errorf("%s %s: Content-Type %q", method, url, ct)
+	a := apiRaw(t, method, url, body)
+	if a.contentType != "application/json" {
+		t.Errorf("%s %s: Content-Type %q", method, url, a.contentType)
 	}
 	if v != nil {
-		if err := json.Unmarshal(b, v); err != nil {
-			t.Fatalf("%s %s: %v in %s", method, url, err, b)
+		if err := json.Unmarshal([]byte(a.body), v); err != nil {
+			t.Fatalf("%s %s: %v in %s", method, url, err, a.body)
 		}
 	}
-	return resp.StatusCode
+	return a.status
 }
 
 type apiConn struct {
@@ -294,11 +284,14 @@ func TestProxyCommandAndControlAPI(t *testing.T) {
 	}
 }
 
+// rawAnswer is the control API's answer to a call, as it came.
 type rawAnswer struct {
-	status int
-	body   string
+	status      int
+	body        string
+	contentType string
 }
 
+// apiRaw calls the control API and returns its answer.
 func apiRaw(t *testing.T, method, url, body string) rawAnswer {
 	t.Helper()
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
@@ -312,5 +305,5 @@ func apiRaw(t *testing.T, method, url, body string) rawAnswer {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return rawAnswer{resp.StatusCode, string(b)}
+	return rawAnswer{resp.StatusCode, string(b), resp.Header.Get("Content-Type")}
 }

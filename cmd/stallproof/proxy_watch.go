@@ -28,9 +28,8 @@ type serverWatch struct {
 
 // watched is what the watch knows of one connection.
 type watched struct {
-	since   time.Time // when its server end was first seen blocked with queue
-	queue   uint32
-	blocked *serverBlocked // once it was blocked for blockedFor
+	stuck   sockdiag.StuckWriter // the looks at its server end
+	blocked *serverBlocked       // once its writer was stuck
 }
 
 // serverBlocked is a server-blocked event of a proxied connection.
@@ -48,10 +47,6 @@ func (b serverBlocked) String() string {
 const (
 	// watchEvery is how often the watch looks at every connection.
 	watchEvery = 20 * time.Millisecond
-	// blockedFor is how long a server's end must stay blocked, with
-	// nothing acknowledged, to count as blocked (and not a passing
-	// moment of a full buffer that a reader drains).
-	blockedFor = 100 * time.Millisecond
 )
 
 // startServerWatch starts watching p's connections until ctx ends. Where
@@ -114,11 +109,9 @@ func (w *serverWatch) look() {
 		}
 		switch {
 		case st.blocked != nil:
-		case err != nil || !s.WriteBlocked():
-			st.since = time.Time{}
-		case st.since.IsZero() || s.SendQueue != st.queue:
-			st.since, st.queue = time.Now(), s.SendQueue
-		case time.Since(st.since) >= blockedFor:
+		case err != nil:
+			st.stuck.Lost()
+		case st.stuck.Saw(s, time.Now()):
 			st.blocked = &serverBlocked{At: time.Now(), Queued: s.WriteQueued, SendBuffer: s.SendBuffer, Window: s.PeerWindow}
 			w.log.Info("server-blocked", "conn", pc.ID(), "upstream_local", up.LocalAddr().String(), "queued", s.WriteQueued, "send_buffer", s.SendBuffer, "window", s.PeerWindow)
 		}

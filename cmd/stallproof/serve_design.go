@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/stallproof/stallproof/internal/designs"
+	"github.com/stallproof/stallproof/cmd/stallproof/internal/designs"
 )
 
 // designNames lists the designs "serve -design" accepts.

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stallproof/stallproof/internal/designs"
+	"github.com/stallproof/stallproof/cmd/stallproof/internal/designs"
 )
 
 // TestServeEveryDesign: "serve -design NAME" accepts every design chaos

@@ -8,7 +8,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/stallproof/stallproof/internal/summary"
+	"github.com/stallproof/stallproof/cmd/stallproof/internal/summary"
 )
 
 func init() {

@@ -8,7 +8,8 @@
 // subscriber while it holds the broker's lock: one subscriber that stops
 // reading freezes every publisher and subscriber.
 //
-// It imports only the standard library.
+// Imported by tests only: those of package protocols and of
+// cmd/stallproof; imports only the standard library.
 package broker
 
 import (

@@ -14,10 +14,10 @@
 // refuses an address off this machine. [HeapAfterGC]
 // reads the live heap after a forced GC.
 //
-// The tests of package server, internal/load and internal/bench, and the
-// chaos and bench commands use it; the property engine (package
-// properties) and the mutants' tests can too: [Server.Done] and
-// [Server.Err] let a caller wait for Serve beside other things, and a
-// [StuckError] names what did not stop. It imports only the standard
-// library and package [faultnet].
+// [Server.Done] and [Server.Err] let a caller wait for Serve beside other
+// things, and a [StuckError] names what did not stop.
+//
+// Imported by package properties, by cmd/stallproof and its internal
+// packages (chaos, bench, designs), and by the tests of packages server and
+// internal/load; imports only the standard library and package [faultnet].
 package harness

@@ -32,6 +32,7 @@
 // value, reported as the upper bound of its bucket, so it is never below
 // the true value and at most 3.125 % above it.
 //
-// The package imports only the standard library, [faultnet] (to inject the
-// faults) and package [wire].
+// Imported by cmd/stallproof and its internal packages chaos and bench;
+// imports only the standard library, [faultnet] (to inject the faults) and
+// package [wire].
 package load

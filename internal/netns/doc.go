@@ -36,4 +36,7 @@
 // never unlocked, so the Go runtime discards it when its goroutine ends,
 // and no other goroutine ever runs in the namespace. A command started
 // from such a thread inherits the namespace.
+//
+// Imported by package properties (RunExec) and cmd/stallproof (check and
+// proxy); imports only the standard library.
 package netns

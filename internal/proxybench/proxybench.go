@@ -4,6 +4,10 @@
 // Write blocks). faultnet's benchmarks use it for the direct path and
 // faultnet.Proxy; bench/toxiproxy, a benchmark-only module, adds toxiproxy
 // to the same run.
+//
+// Imported by tests only: faultnet's benchmarks, the proxy tests of
+// cmd/stallproof and bench/toxiproxy; imports only the standard library
+// and package faultnet.
 package proxybench
 
 import (
@@ -93,43 +97,62 @@ func NewUpstream(tb testing.TB, serve func(net.Conn)) *Upstream {
 		tb.Fatal(err)
 	}
 	u := &Upstream{ln: ln, accepted: make(chan net.Conn, 4096)}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	wg.Add(1)
+	acceptAll(tb, ln, func(g *group, c net.Conn) {
+		g.keep(c)
+		select {
+		case u.accepted <- c:
+		default:
+		}
+		if serve != nil {
+			g.wg.Go(func() { serve(c) })
+		}
+	})
+	return u
+}
+
+// group is what a loopback server of this package started: the
+// connections to close and the goroutines to wait for at cleanup.
+type group struct {
+	wg    sync.WaitGroup
+	mu    sync.Mutex
+	conns []net.Conn
+}
+
+// keep keeps cs, to be closed at cleanup.
+func (g *group) keep(cs ...net.Conn) {
+	g.mu.Lock()
+	g.conns = append(g.conns, cs...)
+	g.mu.Unlock()
+}
+
+// acceptAll accepts on ln until it is closed and hands each connection to
+// handle, on the accepting goroutine; handle keeps what it must close and
+// starts its goroutines with g.wg.Go. tb.Cleanup closes ln, waits for the
+// accepting goroutine, closes every connection kept, and waits for every
+// goroutine started.
+func acceptAll(tb testing.TB, ln net.Listener, handle func(g *group, c net.Conn)) {
+	g := &group{}
+	accepting := make(chan struct{})
 	go func() {
-		defer wg.Done()
+		defer close(accepting)
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			select {
-			case u.accepted <- c:
-			default:
-			}
-			if serve != nil {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					serve(c)
-				}()
-			}
+			handle(g, c)
 		}
 	}()
 	tb.Cleanup(func() {
 		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
+		<-accepting
+		g.mu.Lock()
+		for _, c := range g.conns {
 			c.Close()
 		}
-		mu.Unlock()
-		wg.Wait()
+		g.mu.Unlock()
+		g.wg.Wait()
 	})
-	return u
 }
 
 // Addr returns the upstream's address.
@@ -189,10 +212,16 @@ func Throughput(b *testing.B, k Kind, size int) {
 	up := NewUpstream(b, nil)
 	c := dial(b, k.Start(b, up.Addr()).Addr())
 	s := up.Accepted(b)
+	b.ReportAllocs()
+	pump(b, c, s, size)
+}
+
+// pump is the timed part of the throughput benchmarks: b.N writes of size
+// bytes to c, until s has read them all.
+func pump(b *testing.B, c, s net.Conn, size int) {
 	total := int64(b.N) * int64(size)
 	done := make(chan error, 1)
 	b.SetBytes(int64(size))
-	b.ReportAllocs()
 	b.ResetTimer()
 	go func() {
 		_, err := io.CopyN(io.Discard, s, total)
@@ -245,24 +274,7 @@ func ThroughputShrunk(b *testing.B, kernelBuf, size int, before bool) {
 		faultnet.ShrinkBuffers(c, kernelBuf)
 		faultnet.ShrinkBuffers(s, kernelBuf)
 	}
-	total := int64(b.N) * int64(size)
-	done := make(chan error, 1)
-	b.SetBytes(int64(size))
-	b.ResetTimer()
-	go func() {
-		_, err := io.CopyN(io.Discard, s, total)
-		done <- err
-	}()
-	msg := make([]byte, size)
-	c.SetDeadline(time.Now().Add(5 * time.Minute))
-	for range b.N {
-		if _, err := c.Write(msg); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if err := <-done; err != nil {
-		b.Fatal(err)
-	}
+	pump(b, c, s, size)
 }
 
 // liveHeap returns the live heap after a GC.
@@ -404,17 +416,7 @@ func StallAbsorbedMemory(b *testing.B) {
 	for range b.N {
 		client, server := faultnet.Pipe()
 		client.Inject(faultnet.StallReads())
-		buf := make([]byte, 4<<10)
-		var total int64
-		for total < Cap {
-			server.SetWriteDeadline(time.Now().Add(noProgress))
-			n, err := server.Write(buf)
-			total += int64(n)
-			if err != nil {
-				break
-			}
-		}
-		sum += float64(total)
+		sum += float64(writeUntilBlocked(b, server))
 		client.Close()
 		server.Close()
 	}

@@ -32,42 +32,15 @@ func startPlainCopy(tb testing.TB, upstream string) Running {
 		tb.Fatal(err)
 	}
 	d := net.Dialer{Timeout: 10 * time.Second, Control: faultnet.PresetBuffers(kb)}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	keep := func(c net.Conn) {
-		mu.Lock()
-		conns = append(conns, c)
-		mu.Unlock()
-	}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			u, err := d.Dial("tcp", upstream)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			keep(c)
-			keep(u)
-			wg.Add(2)
-			go func() { defer wg.Done(); io.Copy(u, c); u.(*net.TCPConn).CloseWrite() }()
-			go func() { defer wg.Done(); io.Copy(c, u); c.(*net.TCPConn).CloseWrite() }()
-		}
-	}()
-	tb.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
+	acceptAll(tb, ln, func(g *group, c net.Conn) {
+		u, err := d.Dial("tcp", upstream)
+		if err != nil {
 			c.Close()
+			return
 		}
-		mu.Unlock()
-		wg.Wait()
+		g.keep(c, u)
+		g.wg.Go(func() { io.Copy(u, c); u.(*net.TCPConn).CloseWrite() })
+		g.wg.Go(func() { io.Copy(c, u); c.(*net.TCPConn).CloseWrite() })
 	})
 	return plainCopy{ln}
 }

@@ -23,9 +23,11 @@
 // another process blocks after kilobytes: it takes effect on an established
 // connection, for the writes that follow.
 //
-// It is Linux-only and uses only the standard library (package syscall).
-// Elsewhere [Open] and [ShrinkSendBuffer] return [ErrUnsupported]: a caller
+// It is Linux-only. Elsewhere [Open] and [ShrinkSendBuffer] return [ErrUnsupported]: a caller
 // falls back to pushing a guessed number of bytes and must say so in its
 // report. A [Conn] sees only the sockets of the network namespace in which
 // it was opened (see [Open]).
+//
+// Imported by package properties and cmd/stallproof (proxy); imports only
+// the standard library (package syscall for netlink).
 package sockdiag

@@ -5,6 +5,10 @@
 //
 // [All] lists them; [Lookup] finds them by name; [Design.Start] returns a
 // fresh server of a design, to be run with package [harness].
+//
+// Imported by cmd/stallproof and its internal packages bench and chaos;
+// imports only the standard library, packages [server], [mutants] and
+// [harness].
 package designs
 
 import (

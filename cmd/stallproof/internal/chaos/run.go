@@ -10,8 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stallproof/stallproof/cmd/stallproof/internal/designs"
 	"github.com/stallproof/stallproof/faultnet"
-	"github.com/stallproof/stallproof/internal/designs"
 	"github.com/stallproof/stallproof/internal/harness"
 	"github.com/stallproof/stallproof/internal/load"
 )

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stallproof/stallproof/internal/summary"
+	"github.com/stallproof/stallproof/cmd/stallproof/internal/summary"
 	"github.com/stallproof/stallproof/properties/report"
 )
 

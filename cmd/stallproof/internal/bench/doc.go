@@ -20,4 +20,7 @@
 // BenchmarkStalled (votes/s with 10 % of the clients stalled ÷ with
 // none, per design), BenchmarkAckOnly (reference ÷ ack-only with 100
 // subscribed voters) and BenchmarkHeapPerStalledClient.
+//
+// Imported by cmd/stallproof only; imports only the standard library,
+// packages [designs], [faultnet], [harness] and [load].
 package bench

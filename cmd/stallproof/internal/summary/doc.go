@@ -15,4 +15,7 @@
 // that were not run because an earlier one found the server stopped
 // answering share one row, which names the cause once. [Text] turns go
 // test -json back into go test's text output for the CI log.
+//
+// Imported by cmd/stallproof only; imports only the standard library and
+// package [report].
 package summary

@@ -36,4 +36,7 @@
 // from the samples (see DesignReport.Verdict). [WriteSummary] prints them;
 // [WriteFiles] writes the [Report] as JSON and the chart as SVG ([WriteSVG]: votes/s over time per
 // design, the first fault marked).
+//
+// Imported by cmd/stallproof only; imports only the standard library,
+// packages [designs], [faultnet], [harness] and [load].
 package chaos
