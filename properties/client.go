@@ -55,7 +55,7 @@ type client struct {
 	serverBlockedAt atomic.Int64 // since the check began: when the kernel showed the server's writes to it blocked; 0 not yet
 	nreq            int          // requests made so far
 
-	blocked sockdiag.StuckWriter // under mu: the kernel's looks at the server's end (kernel.go)
+	blocked sockdiag.StuckWriter // under mu: the kernel's looks at the server's end (target_kernel.go)
 
 	v1 v1Client // what protocol v1 knows of this client
 }

@@ -2,6 +2,7 @@ package properties_test
 
 import (
 	"context"
+	"net"
 	"os"
 	"os/exec"
 	"slices"
@@ -63,6 +64,23 @@ func TestExecReference(t *testing.T) {
 	needNamespaces(t)
 	properties.RunExec(t, serveCommand(t, "reference"), properties.Checks(5),
 		properties.Properties("progress", "delivery", "isolation", "bounded", "consistency"))
+}
+
+// evicting is the NATS-like broker of broker_test.go with a write
+// deadline of a second: it closes a client whose writes block that long.
+func evicting(ctx context.Context, ln net.Listener) error {
+	b := &broker{writeDeadline: time.Second, maxPending: 1 << 20}
+	return b.Serve(ctx, ln)
+}
+
+// A server in RunExec's namespace that evicts its stalled clients, as it
+// declares, passes bounded: the suite sees the evictions through the
+// splice, inside the namespace.
+func TestExecDeclaredEviction(t *testing.T) {
+	needNamespaces(t)
+	properties.RunExec(t, serveCommand(t, "evicting"), properties.Checks(3),
+		properties.WithProtocol(brokerProtocol()), properties.Properties("bounded"),
+		properties.SlowConsumers(properties.Evict(time.Second)), properties.HeapPerStalledClient(1<<20))
 }
 
 // crashEnv makes TestExecCrashChild run: RunExec against a server that

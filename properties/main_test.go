@@ -52,9 +52,12 @@ func (l *crashListener) Accept1() (net.Conn, error) { return l.Listener.Accept()
 // serveOnAddr serves the named server on $ADDR until SIGTERM.
 func serveOnAddr(name string) int {
 	serve := reference
-	if name == "crash" {
+	switch {
+	case name == "crash":
 		serve = crashing
-	} else if name != "reference" {
+	case name == "evicting":
+		serve = evicting
+	case name != "reference":
 		m, ok := mutants.Lookup(name)
 		if !ok {
 			fmt.Fprintf(os.Stderr, "no mutant %q\n", name)
