@@ -23,10 +23,18 @@
 // a ten-second write timeout passes in no real time.
 //
 // The wrappers: [Wrap], [WrapListener] and [ListenTCP] put the same fault controls
-// on real connections, usually loopback TCP. [KernelBuffers] (or [ShrinkBuffers])
-// makes the kernel's buffers small, so a stalled reader blocks its peer after
-// tens of kilobytes instead of megabytes. With no fault active a wrapped
-// Read or Write costs one atomic load more than the raw call.
+// on real connections, usually loopback TCP. [SocketBufferSize] (or
+// [SetSocketBufferSize]) makes their socket buffers small, so a stalled
+// reader blocks its peer after tens of kilobytes instead of megabytes. With
+// no fault active a wrapped Read or Write costs an atomic load and an atomic
+// add (its byte count) more than the raw call.
+//
+// Two words, two things: a buffer is the in-memory network's own window of
+// one direction ([BufferSize]); a socket buffer is the kernel's (SO_SNDBUF
+// and SO_RCVBUF) under a real connection, set on a live one
+// ([SocketBufferSize], [SetSocketBufferSize]), before it connects
+// ([SocketBufferControl]), or on both legs of a [Proxy]
+// ([ProxySocketBufferSize]).
 //
 // Servers that a test cannot hand a listener (another process, another
 // language) are reached through [Splice], which joins a faultnet connection

@@ -694,7 +694,7 @@ func TestFaultStrings(t *testing.T) {
 		{faultnet.Name("c3"), `Name("c3")`},
 		{faultnet.Backlog(2), "Backlog(2)"},
 		{faultnet.RefuseWhenFull(), "RefuseWhenFull()"},
-		{faultnet.KernelBuffers(4096), "KernelBuffers(4096)"},
+		{faultnet.SocketBufferSize(4096), "SocketBufferSize(4096)"},
 	} {
 		if got := o.o.String(); got != o.want {
 			t.Errorf("option String() = %q, want %q", got, o.want)

@@ -15,7 +15,8 @@ var errNotSupported = errors.New("operation not supported by the wrapped connect
 
 // Wrap returns c with fault controls, so the faults of an in-memory
 // connection apply to a real one (typically loopback TCP). With no fault
-// active, Read and Write go straight to c after one atomic load.
+// active, Read and Write go straight to c after one atomic load, and count
+// their bytes with one atomic add.
 //
 // The methods of *net.TCPConn that a server may call (CloseRead, CloseWrite,
 // SetLinger, SetNoDelay, SetKeepAlive, SetKeepAlivePeriod, SetReadBuffer,
@@ -41,18 +42,19 @@ func wrap(inner net.Conn, cfg *config, index uint64, suffix string) *Conn {
 		name = "tcp"
 	}
 	c.init(name+suffix, inner.LocalAddr(), inner.RemoteAddr(), w, cfg, index)
-	if cfg.kernelBufs > 0 {
-		_ = ShrinkBuffers(inner, cfg.kernelBufs)
+	if cfg.sockBufSize > 0 {
+		_ = SetSocketBufferSize(inner, cfg.sockBufSize)
 	}
 	return c
 }
 
-// ShrinkBuffers sets the kernel's send and receive buffers of a TCP
-// connection (or one that wraps it) to n bytes each. On Linux loopback a
+// SetSocketBufferSize sets the socket buffers (SO_SNDBUF, SO_RCVBUF) of a
+// live TCP connection (or one that wraps it) to n bytes each, as the
+// SocketBufferSize option does for wrapped ones. On Linux loopback a
 // reader that stops reading then stalls its peer's writes after some tens
 // of kilobytes instead of about 4 MiB. It returns an error if c has no such
 // buffers.
-func ShrinkBuffers(c net.Conn, n int) error {
+func SetSocketBufferSize(c net.Conn, n int) error {
 	type buffers interface {
 		SetReadBuffer(int) error
 		SetWriteBuffer(int) error

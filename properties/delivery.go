@@ -39,7 +39,7 @@ func delivery(e *env) {
 	if e.makesRequests(st.role) && st.lib == nil {
 		e.pipeline(st, 0, 2000) // their answers fill its buffer at once
 		if kv := e.target.kernel(); kv != nil {
-			// A server reached over TCP has its own kernel send buffer
+			// A server reached over TCP has its own socket send buffer
 			// to fill first: request until it stops reading (or the
 			// kernel shows its writes to st blocked). Small buffers
 			// (shrunk by the suite, or RunExec's) make that cheap, for
@@ -47,7 +47,7 @@ func delivery(e *env) {
 			// property, holding the stall longer.
 			deep := e.target.bigBuffers() && e.cfg.firstTime(e.prop, "deep push")
 			switch {
-			case e.target.smallKernelBuffers():
+			case e.target.smallSocketBuffers():
 				if !e.awaitServerBlocked(st) {
 					e.pipelineUntilBlocked(st, 64<<20)
 				}

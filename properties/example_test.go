@@ -87,7 +87,7 @@ func ExampleAdapter_Protocol() {
 }
 
 // A server in any language, started by the suite inside a private network
-// namespace with 16 KiB kernel buffers, told its port through {port} (and
+// namespace with 16 KiB socket buffers, told its port through {port} (and
 // $PORT). It needs Linux and root; TestExecReference and the examples
 // pyserver and nodeserver run it.
 func ExampleRunExec() {
@@ -98,9 +98,9 @@ func ExampleRunExec() {
 				Request:  func(id, n int) string { return fmt.Sprintf("PUB %d-%d\n", id, n) },
 				IsReply:  func(line string) bool { return strings.HasPrefix(line, "OK ") },
 			}),
-			properties.KernelBuffer(16<<10))
+			properties.ExecSocketBufferSize(16<<10))
 	}
 	_ = TestChatServer
-	fmt.Println(properties.KernelBuffer(16 << 10))
-	// Output: KernelBuffer(16384)
+	fmt.Println(properties.ExecSocketBufferSize(16 << 10))
+	// Output: ExecSocketBufferSize(16384)
 }

@@ -270,7 +270,7 @@ func pressure(e *env) {
 // guess that the report states.
 func (e *env) pushUntilBlocked(st *client) {
 	kv := e.target.kernel()
-	small := e.target.smallKernelBuffers()
+	small := e.target.smallSocketBuffers()
 	budget := e.target.deepPush()
 	deep := budget > 0 && e.cfg.firstTime(e.prop, "deep push")
 	watch := kv.exact() && st != nil && (small || deep)
@@ -281,7 +281,7 @@ func (e *env) pushUntilBlocked(st *client) {
 	case watch:
 		e.logf("pressure: %v stalls; every healthy client sends 200 requests at once, until the server's writes to it block, and 256 KiB more", st)
 	case guess:
-		why := "the server's kernel buffers"
+		why := "the server's socket buffers"
 		if kv != nil && kv.why != "" {
 			why = kv.why
 		}
@@ -395,13 +395,13 @@ func isolation(e *env) {
 		case s == nil:
 		case e.target.kernel().exact() && e.makesRequests(s.role) && s.lib == nil:
 			// Spliced to a real socket: its replies must fill the
-			// splice and both kernel buffers before the server's writes
+			// splice and both socket buffers before the server's writes
 			// block; request until the kernel shows they do.
 			e.pipelineUntilBlocked(s, 16<<20)
 		default:
 			e.pipeline(s, 1, 500)
-			if e.target.smallKernelBuffers() && e.makesRequests(s.role) && s.lib == nil && e.cfg.firstTime(e.prop, "deep push") {
-				// Kernel buffers on both sides of the namespace's sockets,
+			if e.target.smallSocketBuffers() && e.makesRequests(s.role) && s.lib == nil && e.cfg.firstTime(e.prop, "deep push") {
+				// Socket buffers on both sides of the namespace's sockets,
 				// and the server's runtime, hold tens of kilobytes of
 				// answers: in the first check, fill them too.
 				e.pipelineUntilBlocked(s, 256<<10)

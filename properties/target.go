@@ -21,7 +21,7 @@ import (
 // a reset.
 type target struct {
 	dial func(ctx context.Context) (net.Conn, error) // nil: the suite's listener and a ServeFunc
-	addr string                                      // RunAddr's address, for reports and kernel buffers
+	addr string                                      // RunAddr's address, for reports and socket buffers
 	desc string                                      // what String says, if set
 
 	// here: the socket listening on addr belongs to this process (a test
@@ -29,7 +29,7 @@ type target struct {
 	// goroutines and heap the suite can see; known: /proc could say.
 	here, known bool
 
-	// smallBuffers: the server's own kernel socket buffers are small (a
+	// smallBuffers: the server's own socket buffers are small (a
 	// server RunExec started in a namespace), so filling them takes
 	// kilobytes, not megabytes, and the suite need not shrink them.
 	smallBuffers bool
@@ -60,16 +60,16 @@ func (tg *target) bigBuffers() bool {
 	return tg != nil && tg.addr != "" && !tg.smallBuffers && !(tg.kv != nil && tg.kv.shrunk)
 }
 
-// smallKernelBuffers reports whether the server runs in another process
-// whose kernel buffers are small (RunExec, or RunAddr once the suite shrank
+// smallSocketBuffers reports whether the server runs in another process
+// whose socket buffers are small (RunExec, or RunAddr once the suite shrank
 // them): filling them takes one short burst, cheap enough for every check.
-func (tg *target) smallKernelBuffers() bool { return tg != nil && tg.addr != "" && !tg.bigBuffers() }
+func (tg *target) smallSocketBuffers() bool { return tg != nil && tg.addr != "" && !tg.bigBuffers() }
 
 // deepPush returns how many bytes the first check of a property pushes
 // to a healthy client while another stalls, to fill the buffers between
 // the server and a stalled client (0: none). A server in another process
-// keeps its own kernel send buffer: up to 4 MiB on Linux loopback (RunAddr
-// where the suite could not shrink it). With small kernel buffers, the
+// keeps its own socket send buffer: up to 4 MiB on Linux loopback (RunAddr
+// where the suite could not shrink it). With small socket buffers, the
 // server's runtime may still buffer in user space before its write waits:
 // asyncio's transports hold 64 KiB before drain() waits, Node's sockets
 // 16 KiB before write() returns false; and the socket the suite sees may
@@ -129,9 +129,9 @@ func (e *env) dialSpliced(ctx context.Context) (*faultnet.Conn, error) {
 		return nil, fmt.Errorf("dialling %v: %w", e.target, err)
 	}
 	if e.target.addr != "" {
-		// A real socket: shrink its kernel buffers, or the server's Write
+		// A real socket: shrink its socket buffers, or the server's Write
 		// to a stalled client blocks only after megabytes.
-		far = faultnet.Wrap(far, faultnet.KernelBuffers(e.cfg.bufSize))
+		far = faultnet.Wrap(far, faultnet.SocketBufferSize(e.cfg.bufSize))
 	}
 	client, end := faultnet.Pipe(faultnet.BufferSize(e.cfg.bufSize), faultnet.Name("spliced as "+far.LocalAddr().String()))
 	sp := faultnet.Splice(end, far)
@@ -174,7 +174,7 @@ func RunDial(t *testing.T, dial func(ctx context.Context) (net.Conn, error), opt
 
 // RunAddr runs the suite, as Run does, against a server already listening
 // on a loopback address, in this process or another, written in any
-// language. Each client dials addr over TCP; the connection's kernel
+// language. Each client dials addr over TCP; the connection's socket
 // buffers are shrunk to BufferSize, so a stalled client blocks the
 // server's writes after tens of kilobytes, not megabytes.
 //
@@ -194,7 +194,7 @@ func RunAddr(t *testing.T, addr string, opts ...Option) {
 }
 
 func addrTarget(addr string, bufSize int) *target {
-	d := net.Dialer{Control: faultnet.PresetBuffers(bufSize)}
+	d := net.Dialer{Control: faultnet.SocketBufferControl(bufSize)}
 	tg := &target{addr: addr, dial: func(ctx context.Context) (net.Conn, error) {
 		return d.DialContext(ctx, "tcp", addr)
 	}}

@@ -41,14 +41,15 @@ func TestCheckExec(t *testing.T) {
 			if code != tc.code || !strings.Contains(out, tc.want) {
 				t.Fatalf("check -exec on %s: exit %d, want %d and %q:\n%s\n%s", tc.design, code, tc.code, tc.want, tail(out), errs)
 			}
-			if !strings.Contains(out, "in a private network namespace (kernel buffers 16384 bytes)") {
+			if !strings.Contains(out, "in a private network namespace (socket buffers 16384 bytes)") {
 				t.Errorf("check -exec's first line does not say where the server runs:\n%s", tail(out))
 			}
 		})
 	}
 }
 
-// TestCheckExecBadInput: -exec with -addr, a tiny -kernel-buffer, and a
+// TestCheckExecBadInput: -exec with -addr, a tiny -exec-socket-buffer
+// (also by its old name, -kernel-buffer), and a
 // command that exits before it listens are each a clear error and exit
 // status 2.
 func TestCheckExecBadInput(t *testing.T) {
@@ -58,7 +59,8 @@ func TestCheckExecBadInput(t *testing.T) {
 		asRoot bool
 	}{
 		{[]string{"check", "-exec", "true", "-addr", "127.0.0.1:9000"}, "-exec, -addr: give one", false},
-		{[]string{"check", "-exec", "true", "-kernel-buffer", "10"}, "-kernel-buffer: want at least 1024 bytes", false},
+		{[]string{"check", "-exec", "true", "-exec-socket-buffer", "10"}, "-exec-socket-buffer: want at least 1024 bytes", false},
+		{[]string{"check", "-exec", "true", "-kernel-buffer", "10"}, "-exec-socket-buffer: want at least 1024 bytes", false},
 		{[]string{"check", "-exec", "echo cannot listen on $PORT; exit 4"}, "exit status 4; its output ends \"cannot listen on ", true},
 	} {
 		if tc.asRoot && os.Geteuid() != 0 {
