@@ -36,10 +36,13 @@ Faults (-fault LEG:FAULT, repeatable, for every connection; JSON kind in []):
   ShortReads(bytes)             [short_reads]       ShortWrites(bytes)           [short_writes]
   RandomShortReads(bytes)       [random_short_reads]
   RandomShortWrites(bytes)      [random_short_writes]
-  CloseWrite()  CloseRead()  Close()  Reset()       [close_write close_read close reset]
+  HalfCloseWrite()  HalfCloseRead()  Hangup()  Reset()
+                                [close_write close_read close reset]
   AfterRead(bytes, FAULT)  AfterWritten(bytes, FAULT)  AfterTime(after, FAULT)
                                 [after_read after_written after_time, with "then"]
-Durations are Go durations: 250ms, 1.5s.
+Durations are Go durations: 250ms, 1.5s. The faults' old names are still
+accepted: CloseWrite(), CloseRead() and Close() (old names of HalfCloseWrite(),
+HalfCloseRead() and Hangup()).
 
 Control API (-control ADDR, HTTP, JSON; see docs/proxy.md):
   GET    /stats          counters: accepted, live, dial_errors, goroutines
