@@ -31,7 +31,7 @@ type client struct {
 	lib  Client         // with Protocol.Connect
 
 	greeted chan struct{} // closed once the greeting is read (or the reader ended first)
-	replies chan reply    // Reply and Error messages, in order
+	replies chan reply    // Reply and ErrorReply messages, in order
 	done    chan struct{} // closed when the reader ends (library: when closed)
 
 	outstanding atomic.Int64 // requests written and not yet answered
@@ -47,7 +47,7 @@ type client struct {
 	lastPushAt time.Time
 	version    int64 // of the last push that had one (Protocol.Version)
 	versioned  bool
-	notices    int // Error messages with no request outstanding: "you were dropped"
+	notices    int // ErrorReply messages with no request outstanding: "you were dropped"
 	readErr    error
 	cond       *sync.Cond // signalled on every push and when the reader ends
 	greetedAt  time.Time
@@ -68,7 +68,7 @@ type client struct {
 	v1 v1Client // what protocol v1 knows of this client
 }
 
-// reply is one Reply or Error message.
+// reply is one Reply or ErrorReply message.
 type reply struct {
 	class Class
 	msg   string
@@ -165,10 +165,10 @@ func (c *client) readLoop() {
 			c.env.v1.observe(c, cl, msg)
 		}
 		switch cl {
-		case Reply, Error:
+		case Reply, ErrorReply:
 			if c.outstanding.Add(-1) < 0 {
 				c.outstanding.Add(1)
-				if cl == Error {
+				if cl == ErrorReply {
 					c.noteNotice()
 					continue
 				}
@@ -371,7 +371,7 @@ func (c *client) send(b []byte, n int) error {
 	return c.bw.Flush()
 }
 
-// await returns the next Reply or Error, or an error once the bound has
+// await returns the next Reply or ErrorReply, or an error once the bound has
 // passed or the connection ended.
 func (c *client) await(ctx context.Context) (reply, error) {
 	b := c.env.newBound()

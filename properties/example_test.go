@@ -72,9 +72,9 @@ func ExampleProtocol_version() {
 // the code that made them, so a shrunk failure reads as code.
 func ExampleAdapter_Protocol() {
 	a := properties.Adapter{
-		Greeting: 1,
-		Request:  func(id, n int) string { return fmt.Sprintf("SAY %d-%d\n", id, n) },
-		IsReply:  func(line string) bool { return strings.HasPrefix(line, "SENT ") },
+		Greeting:    1,
+		RequestLine: func(id, n int) string { return fmt.Sprintf("SAY %d-%d\n", id, n) },
+		IsReply:     func(line string) bool { return strings.HasPrefix(line, "SENT ") },
 	}
 	p := a.Protocol()
 	fmt.Printf("%s, role %q, first request %q\n", p.Name, p.Roles[0].Name, p.Roles[0].Request(3, 0))
@@ -94,9 +94,9 @@ func ExampleRunExec() {
 	TestChatServer := func(t *testing.T) {
 		properties.RunExec(t, []string{"python3", "chat.py", "--port", "{port}"},
 			properties.WithAdapter(properties.Adapter{
-				Greeting: 1,
-				Request:  func(id, n int) string { return fmt.Sprintf("PUB %d-%d\n", id, n) },
-				IsReply:  func(line string) bool { return strings.HasPrefix(line, "OK ") },
+				Greeting:    1,
+				RequestLine: func(id, n int) string { return fmt.Sprintf("PUB %d-%d\n", id, n) },
+				IsReply:     func(line string) bool { return strings.HasPrefix(line, "OK ") },
 			}),
 			properties.ExecSocketBufferSize(16<<10))
 	}
