@@ -5,8 +5,8 @@ package faultnet
 import "syscall"
 
 // SocketBufferControl returns a Control function for net.Dialer and
-// net.ListenConfig that sets a socket's socket buffers (SO_SNDBUF,
-// SO_RCVBUF) to n bytes before it connects or listens (sockets a listener accepts inherit
+// net.ListenConfig that sets the socket buffers (SO_SNDBUF, SO_RCVBUF) of
+// a socket to n bytes before it connects or listens (sockets a listener accepts inherit
 // them), so that a peer that stops reading stalls the writer after tens of
 // kilobytes. Set before the handshake, a small receive buffer also gives a
 // small window scale; set after it, as SetSocketBufferSize must, the window can

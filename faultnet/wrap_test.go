@@ -136,7 +136,7 @@ func TestWrapNonTCP(t *testing.T) {
 	}
 }
 
-func TestKernelBuffersMakeStallsSmall(t *testing.T) {
+func TestSocketBuffersMakeStallsSmall(t *testing.T) {
 	c, s := tcpPair(t)
 	s.Inject(faultnet.StallReads())
 	total := fillUntilBlocked(t, c)
@@ -146,7 +146,7 @@ func TestKernelBuffersMakeStallsSmall(t *testing.T) {
 	t.Logf("a 4 KiB-buffered loopback connection absorbed %d bytes", total)
 }
 
-func TestShrinkBuffers(t *testing.T) {
+func TestSetSocketBufferSize(t *testing.T) {
 	rc, rs := rawTCPPair(t)
 	if err := faultnet.SetSocketBufferSize(rc, 4096); err != nil {
 		t.Fatal(err)

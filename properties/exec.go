@@ -70,7 +70,7 @@ func CheckExec(out io.Writer, command []string, opts ...Option) ([]report.Verdic
 // stops reading absorbs
 // of the server's writes, in the server's own socket and in the client's,
 // before the server's Write blocks. It has no effect on Run, RunDial and
-// RunAddr, whose servers keep their host's buffers; BufferSize is the
+// RunAddr, whose servers keep their host's socket buffers; BufferSize is the
 // suite's own buffers, on its side of each connection.
 func ExecSocketBufferSize(n int) Option {
 	return option(fmt.Sprintf("ExecSocketBufferSize(%d)", n), func(c *config) { c.execSockBuf = n })
