@@ -23,12 +23,18 @@
 // a ten-second write timeout passes in no real time.
 //
 // The wrappers: [Wrap], [WrapListener] and [ListenTCP] put the same fault controls
-// on real connections, usually loopback TCP. [KernelBuffers] (or [ShrinkBuffers])
-// makes the kernel's buffers small, so a stalled reader blocks its peer after
-// tens of kilobytes instead of megabytes. With no fault active a wrapped
-// Read or Write costs two atomic operations more than the raw call: a load
-// (is a fault active?) and an add (the byte count that [Conn.Stats]
-// reports).
+// on real connections, usually loopback TCP. [SocketBufferSize] (or
+// [SetSocketBufferSize]) makes their socket buffers small, so a stalled
+// reader blocks its peer after tens of kilobytes instead of megabytes. With
+// no fault active a wrapped Read or Write costs an atomic load and an atomic
+// add (its byte count) more than the raw call.
+//
+// Two words, two things: a buffer is the in-memory network's own window of
+// one direction ([BufferSize]); a socket buffer is the kernel's (SO_SNDBUF
+// and SO_RCVBUF) under a real connection, set on a live one
+// ([SocketBufferSize], [SetSocketBufferSize]), before it connects
+// ([SocketBufferControl]), or on both legs of a [Proxy]
+// ([ProxySocketBufferSize]).
 //
 // Servers that a test cannot hand a listener (another process, another
 // language) are reached through [Splice], which joins a faultnet connection
@@ -58,16 +64,16 @@
 //	ShortWrites(n)             each Write is sent in pieces of ≤ n bytes      fragmented Reads
 //	RandomShortReads(max)      Read sizes drawn from 1..max (seeded)          -
 //	RandomShortWrites(max)     piece sizes drawn from 1..max (seeded)         fragmented Reads
-//	CloseWrite()               half-closes (FIN); later Writes fail: EPIPE    io.EOF after the data
-//	CloseRead()                Reads return io.EOF                            Writes fail: EPIPE (in memory)
-//	Close()                    closes; its calls fail: net.ErrClosed          io.EOF, then EPIPE on write
+//	HalfCloseWrite()           half-closes (FIN); later Writes fail: EPIPE    io.EOF after the data
+//	HalfCloseRead()            Reads return io.EOF                            Writes fail: EPIPE (in memory)
+//	Hangup()                   closes; its calls fail: net.ErrClosed          io.EOF, then EPIPE on write
 //	Reset()                    both ends fail: ECONNRESET, data in flight lost
 //	AfterRead(n, f)            f, once n more bytes are read
 //	AfterWritten(n, f)         f, once n more bytes are written (a Write is cut there)
 //	AfterTime(d, f)            f, after d
 //	OnTrigger(t, f)            f, when the test calls t.Fire()
 //
-// A data limit is AfterWritten(n, CloseWrite()) (the peer reads exactly n
+// A data limit is AfterWritten(n, HalfCloseWrite()) (the peer reads exactly n
 // bytes, then io.EOF) or AfterWritten(n, Reset()) (cut at n, in-flight
 // bytes lost).
 //
@@ -83,7 +89,7 @@
 //   - A Write that fails part way returns the number of bytes it buffered,
 //     never more: after a timeout the peer can read exactly those; a reset
 //     drops what was in flight, as TCP's does. The exact data limit is
-//     AfterWritten(n, CloseWrite()): the peer reads n bytes, then io.EOF.
+//     AfterWritten(n, HalfCloseWrite()): the peer reads n bytes, then io.EOF.
 //   - Deadlines apply to blocked and stalled calls alike, and may be changed
 //     while a call is blocked. All methods are safe for concurrent use, and
 //     Close unblocks every call.

@@ -213,11 +213,14 @@ func Reset() Fault {
 	}}
 }
 
-// Close closes this end, as Conn.Close does.
-func Close() Fault { return action{"Close()", func(c *Conn) { _ = c.Close() }} }
+// Hangup makes this end hang up: it closes, as Conn.Close does; its calls
+// then fail with net.ErrClosed, and its peer reads io.EOF. (The fault is not
+// named Close, so that it cannot be taken for the method.)
+func Hangup() Fault { return action{"Hangup()", func(c *Conn) { _ = c.Close() }} }
 
-// CloseWrite half-closes this end's writing side, as Conn.CloseWrite does.
-func CloseWrite() Fault { return action{"CloseWrite()", func(c *Conn) { _ = c.CloseWrite() }} }
+// HalfCloseWrite half-closes this end's writing side, as Conn.CloseWrite
+// does: its peer reads io.EOF after the data (a FIN).
+func HalfCloseWrite() Fault { return action{"HalfCloseWrite()", func(c *Conn) { _ = c.CloseWrite() }} }
 
-// CloseRead closes this end's reading side, as Conn.CloseRead does.
-func CloseRead() Fault { return action{"CloseRead()", func(c *Conn) { _ = c.CloseRead() }} }
+// HalfCloseRead closes this end's reading side, as Conn.CloseRead does.
+func HalfCloseRead() Fault { return action{"HalfCloseRead()", func(c *Conn) { _ = c.CloseRead() }} }

@@ -400,7 +400,7 @@ func TestCloseFault(t *testing.T) {
 	forEach(t, func(t *testing.T, tr transport) {
 		c, s := tr.pair(t)
 		c.Write([]byte("bye"))
-		c.Inject(faultnet.Close())
+		c.Inject(faultnet.Hangup())
 		got, err := readAll(s)
 		if string(got) != "bye" || err != io.EOF {
 			t.Fatalf("peer read %q, %v; want bye, EOF", got, err)
@@ -418,7 +418,7 @@ func TestHalfCloseBothWays(t *testing.T) {
 			c, s := tr.pair(t)
 			c.Write([]byte("request"))
 			if viaFault {
-				c.Inject(faultnet.CloseWrite())
+				c.Inject(faultnet.HalfCloseWrite())
 			} else if err := c.CloseWrite(); err != nil {
 				t.Fatal(err)
 			}
@@ -445,7 +445,7 @@ func TestCloseRead(t *testing.T) {
 			c, s := memoryPair(t)
 			c.Write([]byte("discarded"))
 			if viaFault {
-				s.Inject(faultnet.CloseRead())
+				s.Inject(faultnet.HalfCloseRead())
 			} else if err := s.CloseRead(); err != nil {
 				t.Fatal(err)
 			}
@@ -531,7 +531,7 @@ func TestAfterWrittenReset(t *testing.T) {
 func TestAfterWrittenCloseWriteIsAnExactDataLimit(t *testing.T) {
 	forEach(t, func(t *testing.T, tr transport) {
 		c, s := tr.pair(t)
-		c.Inject(faultnet.AfterWritten(1000, faultnet.CloseWrite()))
+		c.Inject(faultnet.AfterWritten(1000, faultnet.HalfCloseWrite()))
 		done := make(chan ioResult, 1)
 		go func() {
 			n, err := c.Write(pattern(5000))
@@ -669,12 +669,12 @@ func TestFaultStrings(t *testing.T) {
 		{faultnet.RandomShortReads(7), "RandomShortReads(7)"},
 		{faultnet.RandomShortWrites(9), "RandomShortWrites(9)"},
 		{faultnet.Reset(), "Reset()"},
-		{faultnet.Close(), "Close()"},
-		{faultnet.CloseWrite(), "CloseWrite()"},
-		{faultnet.CloseRead(), "CloseRead()"},
+		{faultnet.Hangup(), "Hangup()"},
+		{faultnet.HalfCloseWrite(), "HalfCloseWrite()"},
+		{faultnet.HalfCloseRead(), "HalfCloseRead()"},
 		{faultnet.AfterRead(10, faultnet.StallReads()), "AfterRead(10, StallReads())"},
 		{faultnet.AfterWritten(65536, faultnet.Reset()), "AfterWritten(65536, Reset())"},
-		{faultnet.AfterTime(time.Second, faultnet.Close()), "AfterTime(1s, Close())"},
+		{faultnet.AfterTime(time.Second, faultnet.Hangup()), "AfterTime(1s, Hangup())"},
 		{faultnet.OnTrigger(trig, faultnet.StallReads()), "OnTrigger(ack-10, StallReads())"},
 	}
 	for _, tc := range cases {
@@ -694,7 +694,7 @@ func TestFaultStrings(t *testing.T) {
 		{faultnet.Name("c3"), `Name("c3")`},
 		{faultnet.Backlog(2), "Backlog(2)"},
 		{faultnet.RefuseWhenFull(), "RefuseWhenFull()"},
-		{faultnet.KernelBuffers(4096), "KernelBuffers(4096)"},
+		{faultnet.SocketBufferSize(4096), "SocketBufferSize(4096)"},
 	} {
 		if got := o.o.String(); got != o.want {
 			t.Errorf("option String() = %q, want %q", got, o.want)

@@ -43,11 +43,11 @@ func memoryPair(t testing.TB, opts ...faultnet.Option) (client, server *faultnet
 	return client, server
 }
 
-// tcpPair connects two wrapped loopback TCP connections with 4 KiB kernel
+// tcpPair connects two wrapped loopback TCP connections with 4 KiB socket
 // buffers, so a stalled reader blocks its peer after tens of KiB.
 func tcpPair(t testing.TB, opts ...faultnet.Option) (client, server *faultnet.Conn) {
 	t.Helper()
-	ln, err := faultnet.ListenTCP("127.0.0.1:0", append([]faultnet.Option{faultnet.KernelBuffers(4096)}, opts...)...)
+	ln, err := faultnet.ListenTCP("127.0.0.1:0", append([]faultnet.Option{faultnet.SocketBufferSize(4096)}, opts...)...)
 	if err != nil {
 		t.Fatalf("ListenTCP: %v", err)
 	}

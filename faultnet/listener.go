@@ -67,8 +67,8 @@ func WrapListener(ln net.Listener, opts ...Option) *Listener {
 }
 
 // ListenTCP listens on a real loopback address such as "127.0.0.1:0" and
-// wraps the listener. With KernelBuffers(n), both ends of every connection
-// (accepted, or dialed with Dial) get kernel buffers of n bytes.
+// wraps the listener. With SocketBufferSize(n), both ends of every connection
+// (accepted, or dialed with Dial) get socket buffers of n bytes.
 func ListenTCP(addr string, opts ...Option) (*Listener, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {

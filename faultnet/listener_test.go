@@ -29,7 +29,7 @@ var listenerTransports = []listenerTransport{
 		return ln
 	}},
 	{"tcp", false, func(t testing.TB, opts ...faultnet.Option) *faultnet.Listener {
-		ln, err := faultnet.ListenTCP("127.0.0.1:0", append([]faultnet.Option{faultnet.KernelBuffers(4096)}, opts...)...)
+		ln, err := faultnet.ListenTCP("127.0.0.1:0", append([]faultnet.Option{faultnet.SocketBufferSize(4096)}, opts...)...)
 		if err != nil {
 			t.Fatalf("ListenTCP: %v", err)
 		}

@@ -5,7 +5,10 @@ import "fmt"
 // DefaultBufferSize is the capacity of each direction of an in-memory
 // connection: the bytes one end can write before it blocks while the other
 // end reads nothing. Like TCP, it is the writer's send buffer plus the
-// reader's receive buffer, half each by default.
+// reader's receive buffer, half each by default. 64 KiB is a common TCP
+// window, a default for tests of anything; the property suite
+// (properties.BufferSize) uses 8 KiB instead, so that a client that stops
+// reading blocks the server after a few kilobytes and each check is short.
 const DefaultBufferSize = 64 << 10
 
 // DefaultBacklog is the length of an in-memory listener's accept queue.
@@ -20,16 +23,16 @@ type Option interface {
 }
 
 type config struct {
-	bufSize    int
-	backlog    int
-	refuseFull bool
-	seed       uint64
-	name       string
-	kernelBufs int
-	faults     []Fault
-	onAccept   func(*Conn)
-	onEvent    func(Event)
-	maxEvents  int
+	bufSize     int
+	backlog     int
+	refuseFull  bool
+	seed        uint64
+	name        string
+	sockBufSize int
+	faults      []Fault
+	onAccept    func(*Conn)
+	onEvent     func(Event)
+	maxEvents   int
 }
 
 func newConfig(opts []Option) config {
@@ -114,11 +117,13 @@ func OnEvent(f func(Event)) Option {
 	return option("OnEvent(func)", func(c *config) { c.onEvent = f })
 }
 
-// KernelBuffers shrinks the kernel's send and receive buffers of wrapped TCP
-// connections to n bytes each (SO_SNDBUF, SO_RCVBUF), so a peer that stops
+// SocketBufferSize sets the socket buffers of wrapped TCP connections to n
+// bytes each (SO_SNDBUF, SO_RCVBUF), so a peer that stops
 // reading stalls the writer after tens of kilobytes rather than the
 // megabytes a loopback socket absorbs by default. It applies to Wrap,
-// WrapListener, ListenTCP and a wrapped Listener's Dial.
-func KernelBuffers(n int) Option {
-	return option(fmt.Sprintf("KernelBuffers(%d)", n), func(c *config) { c.kernelBufs = n })
+// WrapListener, ListenTCP and a wrapped Listener's Dial (not to in-memory
+// connections, whose buffers BufferSize sets). Set after the handshake, it
+// cannot shrink the window scale; see SocketBufferControl.
+func SocketBufferSize(n int) Option {
+	return option(fmt.Sprintf("SocketBufferSize(%d)", n), func(c *config) { c.sockBufSize = n })
 }

@@ -19,7 +19,7 @@ var ErrNotLoopback = errors.New("not a loopback address (127.0.0.0/8, ::1 or loc
 // between a real client and a real server, whatever language either is
 // written in. Each connection it accepts is spliced (see Splice) to a new
 // connection to the upstream address; both legs are *Conn wrappers with
-// small kernel buffers, so every Fault applies, with its schedule, to either
+// small socket buffers, so every Fault applies, with its schedule, to either
 // leg, at any time:
 //
 //   - on the UpstreamLeg, the proxy is the client as the server sees it:
@@ -75,8 +75,8 @@ func NewProxy(listen, upstream string, opts ...ProxyOption) (*Proxy, error) {
 	}
 	cfg := newProxyConfig(opts)
 	var lc net.ListenConfig
-	if cfg.kernelBufs > 0 {
-		lc.Control = PresetBuffers(cfg.kernelBufs) // accepted sockets inherit them
+	if cfg.sockBufSize > 0 {
+		lc.Control = SocketBufferControl(cfg.sockBufSize) // accepted sockets inherit them
 	}
 	ln, err := lc.Listen(context.Background(), "tcp", listen)
 	if err != nil {
@@ -161,9 +161,9 @@ func (p *Proxy) serve(c net.Conn) {
 	id := p.nextID
 	p.mu.Unlock()
 	d := net.Dialer{Timeout: p.cfg.dialTimeout}
-	if p.cfg.kernelBufs > 0 {
-		if d.Control = PresetBuffers(p.cfg.kernelBufs); d.Control == nil {
-			_ = ShrinkBuffers(c, p.cfg.kernelBufs) // too late for the window scale, but smaller
+	if p.cfg.sockBufSize > 0 {
+		if d.Control = SocketBufferControl(p.cfg.sockBufSize); d.Control == nil {
+			_ = SetSocketBufferSize(c, p.cfg.sockBufSize) // too late for the window scale, but smaller
 		}
 	}
 	var uc net.Conn

@@ -14,7 +14,7 @@ import (
 //	go test -run '^$' -bench 'Proxy' -count 6 ./faultnet/
 //
 // Goals: round trip ≤ 1.2× direct and at plain-io.Copy's (a plain Go proxy
-// with the same kernel buffers: the floor for a proxy in Go); throughput at
+// with the same socket buffers: the floor for a proxy in Go); throughput at
 // 32 KiB writes ≥ 0.8× direct; ≤ 16 KiB per idle proxied connection (B/conn of faultnet-proxy
 // minus direct). bench/toxiproxy runs the same benchmarks with toxiproxy
 // added.
@@ -23,7 +23,7 @@ var proxyKinds = []proxybench.Kind{
 	proxybench.Direct,
 	proxybench.Faultnet("faultnet-proxy"),
 	proxybench.PlainCopy,
-	proxybench.Faultnet("faultnet-proxy-kernel-buffers", faultnet.ProxyKernelBuffers(0)),
+	proxybench.Faultnet("faultnet-proxy-kernel-buffers", faultnet.ProxySocketBufferSize(0)),
 }
 
 func BenchmarkProxyRTT64B(b *testing.B) {
@@ -54,10 +54,10 @@ func BenchmarkProxyIdleConns1000(b *testing.B) {
 
 // BenchmarkStallAbsorbed: the bytes a stalled client absorbs before the
 // server's Write blocks (the "bytes" metric; 67108864 means it never
-// blocked). The server's own kernel send buffer counts: on Linux it grows
+// blocked). The server's own socket send buffer counts: on Linux it grows
 // to tcp_wmem's maximum (4 MiB) unless the server shrinks it.
 func BenchmarkStallAbsorbed(b *testing.B) {
-	const kb = faultnet.DefaultProxyKernelBuffer
+	const kb = faultnet.DefaultProxySocketBufferSize
 	proxy := proxyKinds[1]
 	b.Run("faultnet-memory", proxybench.StallAbsorbedMemory)
 	for _, c := range []struct {
@@ -77,8 +77,8 @@ func BenchmarkStallAbsorbed(b *testing.B) {
 }
 
 // BenchmarkLoopbackShrunk: throughput of loopback TCP at 32 KiB writes with
-// both sockets' kernel buffers shrunk, after the connection is made (as
-// ShrinkBuffers and KernelBuffers do) or before (as faultnet.Proxy does).
+// the socket buffers of both sockets shrunk, after the connection is made (as
+// SetSocketBufferSize and SocketBufferSize do) or before (as faultnet.Proxy does).
 // Shrunk after, to 8 KiB or less, the window falls below one loopback
 // segment (64 KiB) and bulk transfers crawl: about a minute per run, so
 // those sizes run only with STALLPROOF_BENCH_CRAWL=1.

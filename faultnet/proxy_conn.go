@@ -49,8 +49,8 @@ func (p *Proxy) newConn(id uint64, c, uc net.Conn) *ProxyConn {
 		return append(slices.Clone(p.cfg.connOpts), Name(fmt.Sprintf("proxy#%d/%v", id, leg)))
 	}
 	pc.client = Wrap(c, opts(ClientLeg)...)
-	if p.cfg.kernelBufs > 0 && PresetBuffers(0) == nil {
-		_ = ShrinkBuffers(uc, p.cfg.kernelBufs)
+	if p.cfg.sockBufSize > 0 && SocketBufferControl(0) == nil {
+		_ = SetSocketBufferSize(uc, p.cfg.sockBufSize)
 	}
 	pc.offset = time.Since(pc.started)
 	pc.upstream = Wrap(uc, opts(UpstreamLeg)...)

@@ -7,21 +7,21 @@ import (
 	"time"
 )
 
-// DefaultProxyKernelBuffer is the size, in bytes, of the kernel's send and
-// receive buffers on both legs of every proxied connection, unless
-// ProxyKernelBuffers says otherwise: small, so that when a fault stops one
+// DefaultProxySocketBufferSize is the size, in bytes, of the socket buffers
+// (SO_SNDBUF, SO_RCVBUF) on both legs of every proxied connection, unless
+// ProxySocketBufferSize says otherwise: small, so that when a fault stops one
 // leg the program on the other side is stopped after tens of KiB, as by a
 // zero window, rather than after the megabytes loopback sockets buffer.
 //
 // The proxy sets them before each connection is made (on the listening
 // socket, whose accepted sockets inherit them, and before dialing), so the
 // window scale fits them. Shrunk after the handshake instead, as
-// ShrinkBuffers does, 8 KiB or less leaves the window below one loopback
+// SetSocketBufferSize does, 8 KiB or less leaves the window below one loopback
 // segment (64 KiB) and bulk transfers crawl (BenchmarkLoopbackShrunk).
 // Smaller buffers also cost throughput, and the server's own send buffer,
 // which the proxy cannot shrink, holds far more anyway (up to tcp_wmem's
 // maximum, 4 MiB on Linux).
-const DefaultProxyKernelBuffer = 32 << 10
+const DefaultProxySocketBufferSize = 32 << 10
 
 // DefaultProxyDialTimeout bounds the proxy's dial to its upstream.
 const DefaultProxyDialTimeout = 5 * time.Second
@@ -33,7 +33,7 @@ type ProxyOption interface {
 }
 
 type proxyConfig struct {
-	kernelBufs  int
+	sockBufSize int
 	dialTimeout time.Duration
 	connOpts    []Option
 	faults      []legFault
@@ -47,7 +47,7 @@ type legFault struct {
 }
 
 func newProxyConfig(opts []ProxyOption) proxyConfig {
-	c := proxyConfig{kernelBufs: DefaultProxyKernelBuffer, dialTimeout: DefaultProxyDialTimeout}
+	c := proxyConfig{sockBufSize: DefaultProxySocketBufferSize, dialTimeout: DefaultProxyDialTimeout}
 	for _, o := range opts {
 		if o != nil {
 			o.applyProxy(&c)
@@ -64,13 +64,13 @@ type proxyOption struct {
 func (o proxyOption) applyProxy(c *proxyConfig) { o.f(c) }
 func (o proxyOption) String() string            { return o.desc }
 
-// ProxyKernelBuffers sets the kernel's send and receive buffers of both legs
-// of every proxied connection to n bytes (default
-// DefaultProxyKernelBuffer). 0 or less leaves the kernel's defaults, which
+// ProxySocketBufferSize sets the socket buffers (SO_SNDBUF, SO_RCVBUF) of
+// both legs of every proxied connection to n bytes (default
+// DefaultProxySocketBufferSize). 0 or less leaves the kernel's defaults, which
 // buy throughput and cost fidelity: a stalled leg then absorbs megabytes
 // before its writer blocks.
-func ProxyKernelBuffers(n int) ProxyOption {
-	return proxyOption{func(c *proxyConfig) { c.kernelBufs = n }, fmt.Sprintf("ProxyKernelBuffers(%d)", n)}
+func ProxySocketBufferSize(n int) ProxyOption {
+	return proxyOption{func(c *proxyConfig) { c.sockBufSize = n }, fmt.Sprintf("ProxySocketBufferSize(%d)", n)}
 }
 
 // ProxyDialTimeout bounds each dial to the upstream (default
@@ -108,7 +108,7 @@ func ProxyLogf(logf func(format string, args ...any)) ProxyOption {
 // ProxyDialer makes the proxy dial its upstream with dial instead of
 // directly: for an upstream that only dial can reach (a server in another
 // network namespace, say). dial is given the net.Dialer the proxy would
-// have used, with its timeout and its kernel buffers set before the
+// have used, with its timeout and its socket buffers set before the
 // connection is made, and the upstream's address.
 func ProxyDialer(dial func(ctx context.Context, d *net.Dialer, addr string) (net.Conn, error)) ProxyOption {
 	return proxyOption{func(c *proxyConfig) { c.dial = dial }, "ProxyDialer(...)"}

@@ -160,9 +160,9 @@ func TestProxyBackPressure(t *testing.T) {
 	u := newUpstream(t, nil)
 	p := newProxy(t, u.addr())
 	c := dialProxy(t, p)
-	faultnet.ShrinkBuffers(c, faultnet.DefaultProxyKernelBuffer) // the client's own socket, as a test client's would be
+	faultnet.SetSocketBufferSize(c, faultnet.DefaultProxySocketBufferSize) // the client's own socket, as a test client's would be
 	s := u.accepted(t)
-	faultnet.ShrinkBuffers(s, faultnet.DefaultProxyKernelBuffer)
+	faultnet.SetSocketBufferSize(s, faultnet.DefaultProxySocketBufferSize)
 	// The client reads nothing. Loopback sockets with the kernel's default
 	// buffers absorb about 4 MiB; five small ones and the splice's chunk,
 	// a few hundred KiB.
@@ -191,7 +191,7 @@ func TestProxyStallFault(t *testing.T) {
 	p := newProxy(t, u.addr())
 	c := dialProxy(t, p)
 	s := u.accepted(t)
-	faultnet.ShrinkBuffers(s, faultnet.DefaultProxyKernelBuffer)
+	faultnet.SetSocketBufferSize(s, faultnet.DefaultProxySocketBufferSize)
 	inj := liveConn(t, p, 1).Inject(faultnet.UpstreamLeg, faultnet.StallReads())
 	absorbed := writeUntilBlocked(t, s, 16<<20)
 	if absorbed > 512<<10 {

@@ -65,7 +65,7 @@ func AfterRead(n int64, f Fault) Fault {
 
 // AfterWritten injects f once this end has written n more bytes, counted from
 // the moment of injection. A Write spanning the n-th byte is cut there: f
-// takes effect, then the Write goes on under it. AfterWritten(n, CloseWrite())
+// takes effect, then the Write goes on under it. AfterWritten(n, HalfCloseWrite())
 // is a data limit: the peer reads exactly n bytes, then io.EOF. With Reset()
 // the Write stops at exactly n bytes too, but, as in TCP, the reset may
 // discard those the peer has not read yet.

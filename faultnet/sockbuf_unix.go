@@ -4,12 +4,12 @@ package faultnet
 
 import "syscall"
 
-// PresetBuffers returns a Control function for net.Dialer and
-// net.ListenConfig that sets a socket's send and receive buffers to n
-// bytes before it connects or listens (sockets a listener accepts inherit
+// SocketBufferControl returns a Control function for net.Dialer and
+// net.ListenConfig that sets the socket buffers (SO_SNDBUF, SO_RCVBUF) of
+// a socket to n bytes before it connects or listens (sockets a listener accepts inherit
 // them), so that a peer that stops reading stalls the writer after tens of
 // kilobytes. Set before the handshake, a small receive buffer also gives a
-// small window scale; set after it, as ShrinkBuffers must, the window can
+// small window scale; set after it, as SetSocketBufferSize must, the window can
 // fall below one loopback segment and bulk transfers crawl. Where socket
 // options cannot be set before connecting, it returns nil.
 //
@@ -22,7 +22,7 @@ import "syscall"
 // its backing-off zero-window probes, and the socket, its buffer empty, had
 // no reason to advertise again (TestNoStallSmallWrites: 3 transfers of 200
 // through a plain io.Copy proxy with these buffers, 0 with the cap).
-func PresetBuffers(n int) func(network, address string, c syscall.RawConn) error {
+func SocketBufferControl(n int) func(network, address string, c syscall.RawConn) error {
 	return func(_, _ string, c syscall.RawConn) error {
 		var serr error
 		err := c.Control(func(fd uintptr) {
@@ -41,5 +41,5 @@ func PresetBuffers(n int) func(network, address string, c syscall.RawConn) error
 	}
 }
 
-// minMSS is the least segment size PresetBuffers asks for.
+// minMSS is the least segment size SocketBufferControl asks for.
 const minMSS = 1024

@@ -47,11 +47,11 @@ import (
 //	client, end := faultnet.Pipe()      // the test uses client
 //	target, err := net.Dial("tcp", addr) // a real connection
 //	...
-//	sp := faultnet.Splice(end, faultnet.Wrap(target, faultnet.KernelBuffers(32<<10)))
+//	sp := faultnet.Splice(end, faultnet.Wrap(target, faultnet.SocketBufferSize(32<<10)))
 //	defer sp.Close()
 //
-// (Kernel buffers of 8 KiB or less starve bulk transfers on loopback; see
-// DefaultProxyKernelBuffer. The server's own send buffer, up to 4 MiB on
+// (Socket buffers of 8 KiB or less starve bulk transfers on loopback; see
+// DefaultProxySocketBufferSize. The server's own send buffer, up to 4 MiB on
 // Linux, is out of the splice's reach: a stall test must push more.)
 //
 // Spliced.Close stops a splice at any time: it closes both ends.

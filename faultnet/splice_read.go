@@ -36,7 +36,7 @@ var spliceBufs = sync.Pool{New: func() any { b := make([]byte, spliceBufSize); r
 // probes moved the data, one window at a time, with megabytes queued.
 // (Without the peek the same can happen, rarely, to any reader of a socket
 // with a small receive buffer, a plain io.Copy proxy included: see
-// PresetBuffers, which now caps the segment size against it.)
+// SocketBufferControl, which now caps the segment size against it.)
 //
 // From a *Conn with faults on its reads, or from any other connection, it
 // reads through the connection's own Read, holding the buffer while the

@@ -43,18 +43,18 @@ func wrap(inner net.Conn, cfg *config, index uint64, suffix string) *Conn {
 		name = "tcp"
 	}
 	c.init(name+suffix, inner.LocalAddr(), inner.RemoteAddr(), w, cfg, index)
-	if cfg.kernelBufs > 0 {
-		_ = ShrinkBuffers(inner, cfg.kernelBufs)
+	if cfg.sockBufSize > 0 {
+		_ = SetSocketBufferSize(inner, cfg.sockBufSize)
 	}
 	return c
 }
 
-// ShrinkBuffers sets the kernel's send and receive buffers of a TCP
+// SetSocketBufferSize sets the socket buffers of a TCP
 // connection (or one that wraps it) to n bytes each. On Linux loopback a
 // reader that stops reading then stalls its peer's writes after some tens
 // of kilobytes instead of about 4 MiB. It returns an error if c has no such
 // buffers.
-func ShrinkBuffers(c net.Conn, n int) error {
+func SetSocketBufferSize(c net.Conn, n int) error {
 	type buffers interface {
 		SetReadBuffer(int) error
 		SetWriteBuffer(int) error

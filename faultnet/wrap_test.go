@@ -109,12 +109,12 @@ func TestWrapNonTCP(t *testing.T) {
 		t.Errorf("WithFaults injected %q, want one fault", f)
 	}
 	for name, err := range map[string]error{
-		"CloseWrite":     c.CloseWrite(),
-		"CloseRead":      c.CloseRead(),
-		"SetLinger":      c.SetLinger(0),
-		"SetReadBuffer":  c.SetReadBuffer(1),
-		"SetWriteBuffer": c.SetWriteBuffer(1),
-		"ShrinkBuffers":  faultnet.ShrinkBuffers(a, 4096),
+		"CloseWrite":          c.CloseWrite(),
+		"CloseRead":           c.CloseRead(),
+		"SetLinger":           c.SetLinger(0),
+		"SetReadBuffer":       c.SetReadBuffer(1),
+		"SetWriteBuffer":      c.SetWriteBuffer(1),
+		"SetSocketBufferSize": faultnet.SetSocketBufferSize(a, 4096),
 	} {
 		if err == nil {
 			t.Errorf("%s on a net.Pipe: nil error, want not supported", name)
@@ -136,23 +136,23 @@ func TestWrapNonTCP(t *testing.T) {
 	}
 }
 
-func TestKernelBuffersMakeStallsSmall(t *testing.T) {
+func TestSocketBuffersMakeStallsSmall(t *testing.T) {
 	c, s := tcpPair(t)
 	s.Inject(faultnet.StallReads())
 	total := fillUntilBlocked(t, c)
 	if total > 512<<10 {
-		t.Errorf("stalled after %d bytes with 4 KiB kernel buffers", total)
+		t.Errorf("stalled after %d bytes with 4 KiB socket buffers", total)
 	}
 	t.Logf("a 4 KiB-buffered loopback connection absorbed %d bytes", total)
 }
 
-func TestShrinkBuffers(t *testing.T) {
+func TestSetSocketBufferSize(t *testing.T) {
 	rc, rs := rawTCPPair(t)
-	if err := faultnet.ShrinkBuffers(rc, 4096); err != nil {
+	if err := faultnet.SetSocketBufferSize(rc, 4096); err != nil {
 		t.Fatal(err)
 	}
-	if err := faultnet.ShrinkBuffers(faultnet.Wrap(rs), 4096); err != nil {
-		t.Fatalf("ShrinkBuffers through a wrapper: %v", err)
+	if err := faultnet.SetSocketBufferSize(faultnet.Wrap(rs), 4096); err != nil {
+		t.Fatalf("SetSocketBufferSize through a wrapper: %v", err)
 	}
 	total := fillUntilBlocked(t, rc)
 	if total > 512<<10 {

@@ -63,7 +63,7 @@ func absorbed(t *testing.T, ln net.Listener, dial func() (net.Conn, error)) int6
 // TestBytesAbsorbed: what a stalled client absorbs before the server's
 // Write blocks, per target. In memory it is the buffer size; through a
 // splice to a real socket of a server in another process it was ~4 MiB
-// (the server's kernel send buffer); with the suite's kernel view, which
+// (the server's socket send buffer); with the suite's kernel view, which
 // shrinks the server's listening socket's send buffer, it is kilobytes.
 func TestBytesAbsorbed(t *testing.T) {
 	const buf = 8 << 10
@@ -111,7 +111,7 @@ func TestBytesAbsorbed(t *testing.T) {
 				return nil, err
 			}
 			client, end := faultnet.Pipe(faultnet.BufferSize(buf))
-			sp = faultnet.Splice(end, faultnet.Wrap(far, faultnet.KernelBuffers(buf)))
+			sp = faultnet.Splice(end, faultnet.Wrap(far, faultnet.SocketBufferSize(buf)))
 			return client, nil
 		})
 		t.Cleanup(func() { _ = sp.Close() })

@@ -8,9 +8,11 @@ type Adapter struct {
 	// Greeting is the number of lines the server sends on connect before it
 	// reads requests (0 for none).
 	Greeting int
-	// Request returns the n-th request (from 0) of client id, a whole line
-	// with its "\n". Each request must get exactly one reply.
-	Request func(id, n int) string
+	// RequestLine returns the n-th request (from 0) of client id, a whole
+	// line with its "\n". Each request must get exactly one reply. (A
+	// string, as the lines IsReply reads are; Role.Request, which it
+	// becomes, returns bytes.)
+	RequestLine func(id, n int) string
 	// IsReply reports whether a line from the server is the reply to the
 	// oldest unanswered request, rather than something pushed (a broadcast).
 	IsReply func(line string) bool
@@ -24,7 +26,7 @@ func (a Adapter) Protocol() Protocol {
 		Name: "adapter protocol",
 		Roles: []Role{{
 			Name:       "client",
-			Request:    func(id, n int) []byte { return []byte(a.Request(id, n)) },
+			Request:    func(id, n int) []byte { return []byte(a.RequestLine(id, n)) },
 			Publishes:  true,
 			Subscribes: true,
 		}},

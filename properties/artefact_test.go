@@ -74,7 +74,7 @@ func bigLineProtocol(size int) properties.Protocol {
 			if bytes.HasPrefix(msg, []byte("OK ")) {
 				return properties.Reply
 			}
-			return properties.Error
+			return properties.ErrorReply
 		},
 	}
 }

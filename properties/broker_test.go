@@ -187,7 +187,7 @@ func brokerProtocolSized(size int) properties.Protocol {
 	return properties.Protocol{
 		Name: "broker",
 		Roles: []properties.Role{
-			{Name: "publisher", Publishes: true, Ungreeted: true,
+			{Name: "publisher", Publishes: true, NoGreeting: true,
 				Request: func(id, n int) []byte {
 					if size > 0 {
 						return fmt.Appendf(nil, "PUB %s\n", pad)
@@ -204,7 +204,7 @@ func brokerProtocolSized(size int) properties.Protocol {
 			case bytes.HasPrefix(msg, []byte("MSG ")):
 				return properties.Push
 			case bytes.HasPrefix(msg, []byte("-ERR")):
-				return properties.Error
+				return properties.ErrorReply
 			}
 			return properties.Reply
 		},

@@ -39,7 +39,7 @@ type client struct {
 	lastPushAt time.Time
 	version    int64 // of the last push that had one (Protocol.Version)
 	versioned  bool
-	notices    int // Error messages with no request outstanding: "you were dropped"
+	notices    int // ErrorReply messages with no request outstanding: "you were dropped"
 	readErr    error
 	cond       *sync.Cond // signalled on every push and when the reader ends
 	greetedAt  time.Time
@@ -85,7 +85,7 @@ func (c *client) wire() *wireClient {
 // connection.
 func (c *client) onWire() bool { return c.wire() != nil }
 
-// reply is one Reply or Error message.
+// reply is one Reply or ErrorReply message.
 type reply struct {
 	class Class
 	msg   string

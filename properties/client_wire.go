@@ -17,7 +17,7 @@ import (
 type wireClient struct {
 	c           *client
 	bw          *bufio.Writer // used by the driver goroutine only
-	replies     chan reply    // Reply and Error messages, in order
+	replies     chan reply    // Reply and ErrorReply messages, in order
 	outstanding atomic.Int64  // requests written and not yet answered
 }
 
@@ -73,10 +73,10 @@ func (w *wireClient) readLoop() {
 			c.env.v1.observe(c, cl, msg)
 		}
 		switch cl {
-		case Reply, Error:
+		case Reply, ErrorReply:
 			if w.outstanding.Add(-1) < 0 {
 				w.outstanding.Add(1)
-				if cl == Error {
+				if cl == ErrorReply {
 					c.noteNotice()
 					continue
 				}
@@ -111,7 +111,7 @@ func (w *wireClient) send(b []byte, n int) error {
 	return w.bw.Flush()
 }
 
-// await returns the next Reply or Error, or an error once the bound has
+// await returns the next Reply or ErrorReply, or an error once the bound has
 // passed or the connection ended.
 func (w *wireClient) await(ctx context.Context) (reply, error) {
 	c := w.c

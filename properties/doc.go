@@ -20,8 +20,8 @@
 //     language; [CheckAddr] is the same outside go test, for the
 //     stallproof check command;
 //   - [RunExec]: a server this suite starts from a command line, in any
-//     language, inside a private network namespace whose kernel TCP
-//     buffers are small ([KernelBuffer]), so that a client that stops
+//     language, inside a private network namespace whose socket buffers
+//     are small ([ExecSocketBufferSize]), so that a client that stops
 //     reading blocks it after kilobytes, not the megabytes of loopback;
 //     [CheckExec] is the same outside go test (stallproof check -exec).
 //
@@ -40,9 +40,12 @@
 //
 // # How it works
 //
-// Each property is a subtest running rapid checks. A check starts the
+// Each property is a subtest running rapid checks. A check is one rapid
+// test case: one scenario drawn, run and judged (rapid's own output counts
+// them as "tests"; [Checks] or rapid's -rapid.checks flag sets how many). A
+// check starts the
 // server on a fresh faultnet listener (in memory by default, or loopback
-// TCP with tiny kernel buffers), or reaches it through faultnet splices;
+// TCP with tiny socket buffers), or reaches it through faultnet splices;
 // connects clients of drawn kinds (healthy, one that writes a byte at a
 // time, stalled, trickling, flooding, slowloris, and for protocol v1 one
 // that sends garbage) and roles; runs a drawn list of actions (request,

@@ -106,7 +106,7 @@ func newEnv(t *rapid.T, cfg *config, prop string, serve ServeFunc) *env {
 	}
 	switch cfg.transport {
 	case LoopbackTCP:
-		ln, err := faultnet.ListenTCP("127.0.0.1:0", faultnet.KernelBuffers(cfg.bufSize), faultnet.Name("tcp"))
+		ln, err := faultnet.ListenTCP("127.0.0.1:0", faultnet.SocketBufferSize(cfg.bufSize), faultnet.Name("tcp"))
 		if err != nil {
 			t.Fatalf("listen on loopback: %v", err)
 		}

@@ -72,9 +72,9 @@ func ExampleProtocol_version() {
 // the code that made them, so a shrunk failure reads as code.
 func ExampleAdapter_Protocol() {
 	a := properties.Adapter{
-		Greeting: 1,
-		Request:  func(id, n int) string { return fmt.Sprintf("SAY %d-%d\n", id, n) },
-		IsReply:  func(line string) bool { return strings.HasPrefix(line, "SENT ") },
+		Greeting:    1,
+		RequestLine: func(id, n int) string { return fmt.Sprintf("SAY %d-%d\n", id, n) },
+		IsReply:     func(line string) bool { return strings.HasPrefix(line, "SENT ") },
 	}
 	p := a.Protocol()
 	fmt.Printf("%s, role %q, first request %q\n", p.Name, p.Roles[0].Name, p.Roles[0].Request(3, 0))
@@ -87,20 +87,20 @@ func ExampleAdapter_Protocol() {
 }
 
 // A server in any language, started by the suite inside a private network
-// namespace with 16 KiB kernel buffers, told its port through {port} (and
+// namespace with 16 KiB socket buffers, told its port through {port} (and
 // $PORT). It needs Linux and root; TestExecReference and the examples
 // pyserver and nodeserver run it.
 func ExampleRunExec() {
 	TestChatServer := func(t *testing.T) {
 		properties.RunExec(t, []string{"python3", "chat.py", "--port", "{port}"},
 			properties.WithAdapter(properties.Adapter{
-				Greeting: 1,
-				Request:  func(id, n int) string { return fmt.Sprintf("PUB %d-%d\n", id, n) },
-				IsReply:  func(line string) bool { return strings.HasPrefix(line, "OK ") },
+				Greeting:    1,
+				RequestLine: func(id, n int) string { return fmt.Sprintf("PUB %d-%d\n", id, n) },
+				IsReply:     func(line string) bool { return strings.HasPrefix(line, "OK ") },
 			}),
-			properties.KernelBuffer(16<<10))
+			properties.ExecSocketBufferSize(16<<10))
 	}
 	_ = TestChatServer
-	fmt.Println(properties.KernelBuffer(16 << 10))
-	// Output: KernelBuffer(16384)
+	fmt.Println(properties.ExecSocketBufferSize(16 << 10))
+	// Output: ExecSocketBufferSize(16384)
 }

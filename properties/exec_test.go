@@ -30,7 +30,7 @@ func serveCommand(t *testing.T, name string) []string {
 	return []string{os.Args[0], "-test.run=^$"}
 }
 
-// Through RunExec the server runs in another process whose kernel buffers
+// Through RunExec the server runs in another process whose socket buffers
 // are small: the mutants that a server's 4 MiB loopback send buffer hides
 // from RunAddr (serial-writes, forgotten-subscriber) are caught, as is
 // lock-across-write, each by the property named first in its Caught list.

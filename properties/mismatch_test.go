@@ -67,8 +67,8 @@ func TestCheckAddrMismatch(t *testing.T) {
 	defer flag.Set("rapid.shrinktime", old)
 	addr := whatServer(t)
 	lines := properties.Adapter{
-		Request: func(id, n int) string { return "PING\n" },
-		IsReply: func(line string) bool { return line == "PONG" },
+		RequestLine: func(id, n int) string { return "PING\n" },
+		IsReply:     func(line string) bool { return line == "PONG" },
 	}.Protocol()
 	lines.Classify = func(_ string, msg []byte) properties.Class {
 		if string(msg) == "PONG" {

@@ -24,7 +24,7 @@ const (
 	// InMemory is faultnet's in-memory network with small buffers: stalls
 	// happen after a few kilobytes and every fault is exact. The default.
 	InMemory Transport = iota
-	// LoopbackTCP is real TCP on 127.0.0.1, wrapped by faultnet, with kernel
+	// LoopbackTCP is real TCP on 127.0.0.1, wrapped by faultnet, with socket
 	// buffers shrunk so a stalled client blocks the server after tens of
 	// kilobytes. It exercises the server's real socket error paths.
 	LoopbackTCP
@@ -43,7 +43,7 @@ type config struct {
 	bound          time.Duration
 	transport      Transport
 	bufSize        int
-	kernelBuf      int // RunExec's namespace; 0: netns.DefaultKernelBuffer
+	execSockBuf    int // RunExec's namespace; 0: netns.DefaultSocketBufferSize
 	maxSteps       int
 	proto          Protocol
 	policy         SlowConsumerPolicy
@@ -81,7 +81,7 @@ type runState struct {
 
 // firstTime reports, once per property, that this check is the one to do
 // what: a costly phase that one check of a property does (a deep push
-// through a server's megabytes of kernel buffers, a wait for a declared
+// through a server's megabytes of socket buffers, a wait for a declared
 // eviction deadline), not every check. Once a check of the property has
 // failed, every later check does it too, so that shrinking replays the
 // phase that failed.
@@ -196,8 +196,9 @@ const (
 	// generous bound still tells right from wrong, and does not flake on a
 	// loaded machine.
 	DefaultBound = 2 * time.Second
-	// DefaultChecks is the number of scenarios per property (divided by 5
-	// under -short), unless -rapid.checks is given.
+	// DefaultChecks is the number of checks per property (divided by 5
+	// under -short), unless -rapid.checks is given. A check is one rapid
+	// test case: one scenario drawn, run and judged.
 	DefaultChecks = 20
 	// DefaultFloodBytes is how much a flooding client sends without reading
 	// before the server must have pushed back or evicted it.
@@ -245,8 +246,10 @@ func Properties(names ...string) Option {
 	return option(fmt.Sprintf("Properties(%q)", names), func(c *config) { c.props = names })
 }
 
-// Checks sets the number of scenarios each property tries (divided by 5
-// under -short). An explicit -rapid.checks flag wins.
+// Checks sets the number of checks of each property (default
+// DefaultChecks, divided by 5 under -short). A check is one rapid test
+// case: one scenario drawn, run against the server and judged; rapid's
+// output counts them as "tests". An explicit -rapid.checks flag wins.
 func Checks(n int) Option {
 	return option(fmt.Sprintf("Checks(%d)", n), func(c *config) { c.checks = max(n, 1) })
 }
@@ -262,9 +265,15 @@ func WithTransport(tr Transport) Option {
 	return option(fmt.Sprintf("WithTransport(%v)", tr), func(c *config) { c.transport = tr })
 }
 
-// BufferSize sets the per-direction buffer of in-memory connections, and
-// the kernel buffers of loopback ones (default 8 KiB): how soon a client
-// that stops reading blocks the server's writes.
+// BufferSize sets the buffers on the suite's side of every connection
+// (default 8 KiB): how soon a client that stops reading blocks the
+// server's writes. It is the in-memory buffer of each direction
+// (faultnet.BufferSize) and, where a real socket carries the connection
+// (LoopbackTCP, RunAddr, RunExec), that socket's buffers too
+// (faultnet.SocketBufferSize). It is smaller than faultnet's default, 64
+// KiB, so that a stall blocks the server after a few kilobytes and each
+// check is short. The socket buffers of a server RunExec starts are set by
+// ExecSocketBufferSize; RunAddr's server keeps its own.
 func BufferSize(n int) Option {
 	return option(fmt.Sprintf("BufferSize(%d)", n), func(c *config) { c.bufSize = n })
 }

@@ -47,7 +47,7 @@ func PushBack() SlowConsumerPolicy { return SlowConsumerPolicy{action: pushBack}
 // Drop declares that the server drops messages for a client that does not
 // keep up (MQTT QoS 0, a chat hub's full channel), queueing at most
 // maxQueued bytes for it. A stalled subscriber that resumes must receive
-// pushes again, or be told it was dropped (an Error message or a close).
+// pushes again, or be told it was dropped (an ErrorReply message or a close).
 func Drop(maxQueued int) SlowConsumerPolicy {
 	return SlowConsumerPolicy{action: drop, maxQueued: maxQueued}
 }

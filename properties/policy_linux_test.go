@@ -36,7 +36,7 @@ func TestEvictDialChild(t *testing.T) {
 	if mode == "" {
 		t.Skip("runs only as a child of TestEvictThroughDial")
 	}
-	lc := net.ListenConfig{Control: faultnet.PresetBuffers(4 << 10)}
+	lc := net.ListenConfig{Control: faultnet.SocketBufferControl(4 << 10)}
 	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +63,7 @@ func TestEvictDialChild(t *testing.T) {
 			t.Errorf("Serve: %v", err)
 		}
 	})
-	d := net.Dialer{Control: faultnet.PresetBuffers(4 << 10)}
+	d := net.Dialer{Control: faultnet.SocketBufferControl(4 << 10)}
 	dial := func(ctx context.Context) (net.Conn, error) { return d.DialContext(ctx, "tcp", addr) }
 	t.Cleanup(func() { t.Logf("server evictions: %+v", srv.Stats().Evictions) })
 	properties.RunDial(t, dial, properties.Properties("bounded"), properties.Checks(2), properties.HeapPerStalledClient(64<<10),

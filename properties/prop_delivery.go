@@ -8,7 +8,7 @@ import (
 // subscribers stall, trickle or flood, every healthy subscriber receives
 // its pushes within the bound after each publish; and a stalled subscriber
 // that resumes either catches up or is told it was dropped (closed, or an
-// Error message), never left silently stuck.
+// ErrorReply message), never left silently stuck.
 func delivery(e *env) {
 	if e.proto.Delivery == Latest && e.proto.Version == nil {
 		e.skipPhase("freshness", "the protocol has no Version: only the arrival of pushes is checked, not that they carry the newest state")
@@ -39,7 +39,7 @@ func delivery(e *env) {
 	if e.makesRequests(st.role) && st.onWire() {
 		e.pipeline(st, 0, 2000) // their answers fill its buffer at once
 		if kv := e.target.kernel(); kv != nil {
-			// A server reached over TCP has its own kernel send buffer
+			// A server reached over TCP has its own socket send buffer
 			// to fill first: request until it stops reading (or the
 			// kernel shows its writes to st blocked). Small buffers
 			// (shrunk by the suite, or RunExec's) make that cheap, for
@@ -47,7 +47,7 @@ func delivery(e *env) {
 			// property, holding the stall longer.
 			deep := e.target.bigBuffers() && e.cfg.firstTime(e.prop, "deep push")
 			switch {
-			case e.target.smallKernelBuffers():
+			case e.target.smallSocketBuffers():
 				if !e.awaitServerBlocked(st) {
 					e.pipelineUntilBlocked(st, 64<<20)
 				}
@@ -138,7 +138,7 @@ func (d Delivery) owes(n int) string {
 // resumed lets a stalled subscriber read again, waits until it has read
 // everything that was waiting for it (on the in-memory network, where that
 // can be seen), then publishes once more: the subscriber must receive a
-// new push, or be told it was dropped (an Error message, or its
+// new push, or be told it was dropped (an ErrorReply message, or its
 // connection closed), within the bound.
 func (e *env) resumed(st, p *client) {
 	e.logf("delivery: %v resumes reading; it must catch up or be told it was dropped", st)

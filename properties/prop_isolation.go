@@ -41,13 +41,13 @@ func isolation(e *env) {
 		case s == nil:
 		case e.target.kernel().exact() && e.makesRequests(s.role) && s.onWire():
 			// Spliced to a real socket: its replies must fill the
-			// splice and both kernel buffers before the server's writes
+			// splice and both socket buffers before the server's writes
 			// block; request until the kernel shows they do.
 			e.pipelineUntilBlocked(s, 16<<20)
 		default:
 			e.pipeline(s, 1, 500)
-			if e.target.smallKernelBuffers() && e.makesRequests(s.role) && s.onWire() && e.cfg.firstTime(e.prop, "deep push") {
-				// Kernel buffers on both sides of the namespace's sockets,
+			if e.target.smallSocketBuffers() && e.makesRequests(s.role) && s.onWire() && e.cfg.firstTime(e.prop, "deep push") {
+				// Socket buffers on both sides of the namespace's sockets,
 				// and the server's runtime, hold tens of kilobytes of
 				// answers: in the first check, fill them too.
 				e.pipelineUntilBlocked(s, 256<<10)

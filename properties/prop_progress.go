@@ -62,7 +62,7 @@ func pressure(e *env) {
 // guess that the report states.
 func (e *env) pushUntilBlocked(st *client) {
 	kv := e.target.kernel()
-	small := e.target.smallKernelBuffers()
+	small := e.target.smallSocketBuffers()
 	budget := e.target.deepPush()
 	deep := budget > 0 && e.cfg.firstTime(e.prop, "deep push")
 	watch := kv.exact() && st != nil && (small || deep)
@@ -73,7 +73,7 @@ func (e *env) pushUntilBlocked(st *client) {
 	case watch:
 		e.logf("pressure: %v stalls; every healthy client sends 200 requests at once, until the server's writes to it block, and 256 KiB more", st)
 	case guess:
-		why := "the server's kernel buffers"
+		why := "the server's socket buffers"
 		if kv != nil && kv.why != "" {
 			why = kv.why
 		}

@@ -46,7 +46,8 @@ type Protocol struct {
 	// after it connected and wrote its Hello. Every message until then,
 	// that one included, is the greeting; a client does nothing else, and
 	// no fault of its kind applies, before it is greeted. Nil: the server
-	// sends no greeting, and a client is ready once its Hello is written.
+	// sends no greeting, and a client is ready once its Hello is written;
+	// so is a client of a Role marked NoGreeting.
 	Greeted func(role string, n int, msg []byte) bool
 
 	// Classify says what a server message after the greeting is. Nil:
@@ -95,7 +96,7 @@ type Role struct {
 
 	// Request returns the n-th request (from 0) of client id: whole
 	// messages, terminator included. Each must get exactly one Reply or
-	// Error, in order. Nil: clients of this role make no requests (they
+	// ErrorReply, in order. Nil: clients of this role make no requests (they
 	// only listen). With Connect, Request is not used: the Client makes
 	// its own requests, for every role that publishes or does not
 	// subscribe (a role that only subscribes makes none).
@@ -108,10 +109,11 @@ type Role struct {
 	// Subscribes: clients of this role receive pushes.
 	Subscribes bool
 
-	// Ungreeted: the server sends clients of this role no greeting, even
-	// though Greeted is set for the others (a publisher that needs no
-	// confirmation beside a subscriber that waits for its SUBSCRIBE's).
-	Ungreeted bool
+	// NoGreeting: the server sends clients of this role no greeting, even
+	// though the Protocol's Greeted is set for the others (a publisher
+	// that needs no confirmation beside a subscriber that waits for its
+	// SUBSCRIBE's): they do not wait for one.
+	NoGreeting bool
 }
 
 // version returns a push's version, when the protocol says.
@@ -127,7 +129,7 @@ func (p *Protocol) version(role string, msg []byte) (int64, bool) {
 func (r Role) GoString() string { return r.Name }
 
 // greets reports whether clients of role r wait for a greeting.
-func (p *Protocol) greets(r *Role) bool { return p.Greeted != nil && !r.Ungreeted && p.Connect == nil }
+func (p *Protocol) greets(r *Role) bool { return p.Greeted != nil && !r.NoGreeting && p.Connect == nil }
 
 // Class is what a message from the server is.
 type Class int
@@ -139,10 +141,11 @@ const (
 	// Push is something the server sent of its own accord: a published
 	// message, a new tally.
 	Push
-	// Error answers the oldest unanswered request as an error; with no
-	// request outstanding, it tells the client it was dropped (a slow
-	// consumer notice, say).
-	Error
+	// ErrorReply is an error message from the server (not a Go error): it
+	// answers the oldest unanswered request as an error (RESP's -ERR,
+	// NATS's -ERR); with no request outstanding, it tells the client it
+	// was dropped (a slow consumer notice, say).
+	ErrorReply
 	// Ignore is neither: a heartbeat, a ping, a notice the suite need not
 	// count.
 	Ignore
@@ -154,7 +157,7 @@ func (c Class) String() string {
 		return "reply"
 	case Push:
 		return "push"
-	case Error:
+	case ErrorReply:
 		return "error"
 	case Ignore:
 		return "ignored"

@@ -50,7 +50,7 @@ func classifyV1(_ string, msg []byte) Class {
 	case "OK", "BYE":
 		return Reply
 	case "ERR":
-		return Error
+		return ErrorReply
 	case "TALLY":
 		return Push
 	}

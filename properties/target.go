@@ -17,7 +17,7 @@ import (
 // a reset.
 type target struct {
 	dial func(ctx context.Context) (net.Conn, error) // nil: the suite's listener and a ServeFunc
-	addr string                                      // RunAddr's address, for reports and kernel buffers
+	addr string                                      // RunAddr's address, for reports and socket buffers
 	desc string                                      // what String says, if set
 
 	// here: the socket listening on addr belongs to this process (a test
@@ -25,7 +25,7 @@ type target struct {
 	// goroutines and heap the suite can see; known: /proc could say.
 	here, known bool
 
-	// smallBuffers: the server's own kernel socket buffers are small (a
+	// smallBuffers: the server's own socket buffers are small (a
 	// server RunExec started in a namespace), so filling them takes
 	// kilobytes, not megabytes, and the suite need not shrink them.
 	smallBuffers bool
@@ -56,16 +56,16 @@ func (tg *target) bigBuffers() bool {
 	return tg != nil && tg.addr != "" && !tg.smallBuffers && !(tg.kv != nil && tg.kv.shrunk)
 }
 
-// smallKernelBuffers reports whether the server runs in another process
-// whose kernel buffers are small (RunExec, or RunAddr once the suite shrank
+// smallSocketBuffers reports whether the server runs in another process
+// whose socket buffers are small (RunExec, or RunAddr once the suite shrank
 // them): filling them takes one short burst, cheap enough for every check.
-func (tg *target) smallKernelBuffers() bool { return tg != nil && tg.addr != "" && !tg.bigBuffers() }
+func (tg *target) smallSocketBuffers() bool { return tg != nil && tg.addr != "" && !tg.bigBuffers() }
 
 // deepPush returns how many bytes the first check of a property pushes
 // to a healthy client while another stalls, to fill the buffers between
 // the server and a stalled client (0: none). A server in another process
-// keeps its own kernel send buffer: up to 4 MiB on Linux loopback (RunAddr
-// where the suite could not shrink it). With small kernel buffers, the
+// keeps its own socket send buffer: up to 4 MiB on Linux loopback (RunAddr
+// where the suite could not shrink it). With small socket buffers, the
 // server's runtime may still buffer in user space before its write waits:
 // asyncio's transports hold 64 KiB before drain() waits, Node's sockets
 // 16 KiB before write() returns false; and the socket the suite sees may

@@ -26,9 +26,9 @@ func (e *env) dialSpliced(ctx context.Context) (*faultnet.Conn, error) {
 		return nil, fmt.Errorf("dialling %v: %w", e.target, err)
 	}
 	if e.target.addr != "" {
-		// A real socket: shrink its kernel buffers, or the server's Write
+		// A real socket: shrink its socket buffers, or the server's Write
 		// to a stalled client blocks only after megabytes.
-		far = faultnet.Wrap(far, faultnet.KernelBuffers(e.cfg.bufSize))
+		far = faultnet.Wrap(far, faultnet.SocketBufferSize(e.cfg.bufSize))
 	}
 	client, end := faultnet.Pipe(faultnet.BufferSize(e.cfg.bufSize), faultnet.Name("spliced as "+far.LocalAddr().String()))
 	sp := faultnet.Splice(end, far)
@@ -71,7 +71,7 @@ func RunDial(t *testing.T, dial func(ctx context.Context) (net.Conn, error), opt
 
 // RunAddr runs the suite, as Run does, against a server already listening
 // on a loopback address, in this process or another, written in any
-// language. Each client dials addr over TCP; the connection's kernel
+// language. Each client dials addr over TCP; the connection's socket
 // buffers are shrunk to BufferSize, so a stalled client blocks the
 // server's writes after tens of kilobytes, not megabytes.
 //
@@ -91,7 +91,7 @@ func RunAddr(t *testing.T, addr string, opts ...Option) {
 }
 
 func addrTarget(addr string, bufSize int) *target {
-	d := net.Dialer{Control: faultnet.PresetBuffers(bufSize)}
+	d := net.Dialer{Control: faultnet.SocketBufferControl(bufSize)}
 	tg := &target{addr: addr, dial: func(ctx context.Context) (net.Conn, error) {
 		return d.DialContext(ctx, "tcp", addr)
 	}}

@@ -16,8 +16,8 @@ import (
 // RunExec runs the suite, as RunAddr does, against a server that it starts
 // itself, in any language: command is the program and its arguments (no
 // shell: use "sh", "-c", "..." for one). It starts the command inside a
-// private network namespace of its own, whose TCP buffers top out at 16
-// KiB (KernelBuffer), so that a client that stops reading blocks the
+// private network namespace of its own, whose socket buffers top out at 16
+// KiB (ExecSocketBufferSize), so that a client that stops reading blocks the
 // server's writes after tens of kilobytes, as on a real network, not
 // after the 4 MiB a server's socket grows to on Linux loopback.
 //
@@ -64,20 +64,21 @@ func CheckExec(out io.Writer, command []string, opts ...Option) ([]report.Verdic
 	return checkTarget(out, execTarget(srv, cfg.bufSize), opts)
 }
 
-// KernelBuffer sets the maximum of the kernel's TCP buffers (tcp_wmem and
-// tcp_rmem) in the network namespace RunExec and CheckExec start the
-// server in (default 16 KiB): how much a client that stops reading absorbs
+// ExecSocketBufferSize sets the maximum of the socket buffers (tcp_wmem
+// and tcp_rmem) of every socket in the network namespace RunExec and
+// CheckExec start the server in (default 16 KiB): how much a client that
+// stops reading absorbs
 // of the server's writes, in the server's own socket and in the client's,
 // before the server's Write blocks. It has no effect on Run, RunDial and
-// RunAddr, whose servers keep their host's buffers; BufferSize is the
+// RunAddr, whose servers keep their host's socket buffers; BufferSize is the
 // suite's own buffers, on its side of each connection.
-func KernelBuffer(n int) Option {
-	return option(fmt.Sprintf("KernelBuffer(%d)", n), func(c *config) { c.kernelBuf = n })
+func ExecSocketBufferSize(n int) Option {
+	return option(fmt.Sprintf("ExecSocketBufferSize(%d)", n), func(c *config) { c.execSockBuf = n })
 }
 
 // startExec starts command in a namespace.
 func startExec(command []string, cfg config) (*netns.Server, error) {
-	srv, err := netns.Start(context.Background(), command, cfg.kernelBuf)
+	srv, err := netns.Start(context.Background(), command, cfg.execSockBuf)
 	if err != nil {
 		return nil, fmt.Errorf("properties: %w", err)
 	}
@@ -93,7 +94,7 @@ func stopExec(logf func(format string, args ...any), srv *netns.Server) {
 
 // execTarget reaches srv from inside its namespace.
 func execTarget(srv *netns.Server, bufSize int) *target {
-	d := &net.Dialer{Control: faultnet.PresetBuffers(bufSize)}
+	d := &net.Dialer{Control: faultnet.SocketBufferControl(bufSize)}
 	return &target{
 		addr: srv.Addr(), desc: srv.String(), smallBuffers: true, exited: srv.Exited(), exitErr: srv.Err,
 		dial: func(ctx context.Context) (net.Conn, error) { return srv.Dial(ctx, d) },

@@ -48,7 +48,7 @@ func openKernelView(tg *target, bufSize int, open func() (*sockdiag.Conn, error)
 	}
 	kv.diag = d
 	if tg.smallBuffers {
-		return kv // the target's kernel buffers are small already
+		return kv // the target's socket buffers are small already
 	}
 	inodes, err := harness.ListeningInodes(tg.addr)
 	if err == nil && len(inodes) == 0 {

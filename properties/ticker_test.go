@@ -169,7 +169,7 @@ func tickerProtocol() properties.Protocol {
 	return properties.Protocol{
 		Name: "ticker",
 		Roles: []properties.Role{
-			{Name: "publisher", Publishes: true, Ungreeted: true,
+			{Name: "publisher", Publishes: true, NoGreeting: true,
 				Request: func(id, n int) []byte { return fmt.Appendf(nil, "SET %d.%02d\n", 100+id, n%100) }},
 			{Name: "subscriber", Subscribes: true,
 				Hello: func(int) []byte { return []byte("SUB\n") }},
@@ -181,7 +181,7 @@ func tickerProtocol() properties.Protocol {
 			case bytes.HasPrefix(msg, []byte("PRICE ")):
 				return properties.Push
 			case bytes.HasPrefix(msg, []byte("ERR")):
-				return properties.Error
+				return properties.ErrorReply
 			}
 			return properties.Reply
 		},

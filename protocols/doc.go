@@ -41,7 +41,7 @@
 // this package's tests run redis-server, nats-server and mosquitto with
 // theirs, and say which each needed and why (real_test.go). A broker in
 // another process whose answer to a publish is a few bytes (":1", PONG,
-// PINGRESP) lets its kernel's send buffer absorb tens of megabytes of a
+// PINGRESP) lets its socket send buffer absorb tens of megabytes of a
 // flooding client's requests before its writes block: declare
 // FloodBytes(128 << 20) for RunAddr.
 //

@@ -26,10 +26,10 @@ func Lines(opts ...Option) properties.Protocol {
 		Name: c.name("lines"),
 		Roles: []properties.Role{
 			{
-				Name:      "publisher",
-				Request:   func(id, n int) []byte { return fmt.Appendf(nil, "%s %s %s\n", w.Pub, c.channel, c.payloadFor(id, n)) },
-				Publishes: true,
-				Ungreeted: true,
+				Name:       "publisher",
+				Request:    func(id, n int) []byte { return fmt.Appendf(nil, "%s %s %s\n", w.Pub, c.channel, c.payloadFor(id, n)) },
+				Publishes:  true,
+				NoGreeting: true,
 			},
 			{
 				Name:       "subscriber",
@@ -43,7 +43,7 @@ func Lines(opts ...Option) properties.Protocol {
 			case strings.HasPrefix(s, w.Msg):
 				return properties.Push
 			case strings.HasPrefix(s, w.Err):
-				return properties.Error
+				return properties.ErrorReply
 			case strings.HasPrefix(s, w.OK):
 				return properties.Reply
 			}

@@ -84,7 +84,7 @@ func MQTT(opts ...Option) properties.Protocol {
 			case t == reply && role == "publisher":
 				return properties.Reply
 			case t == mqttDisconnect:
-				return properties.Error
+				return properties.ErrorReply
 			}
 			return properties.Ignore
 		},

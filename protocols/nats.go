@@ -66,7 +66,7 @@ func NATS(opts ...Option) properties.Protocol {
 			case string(msg) == "PONG" && role == "publisher":
 				return properties.Reply
 			case bytes.HasPrefix(msg, []byte("-ERR")) && role == "subscriber":
-				return properties.Error
+				return properties.ErrorReply
 			}
 			return properties.Ignore // PING, INFO, +OK, a publisher's -ERR
 		},

@@ -15,7 +15,7 @@ import (
 
 // Over TCP, with 8-byte messages, the suite still catches a broker whose
 // publish writes to a stalled subscriber under its lock, and passes the
-// fixed one: the server's kernel send buffer (4 MiB on Linux loopback)
+// fixed one: the server's socket send buffer (4 MiB on Linux loopback)
 // would take half a million such pushes to fill; the suite shrinks it (and
 // watches it) instead of guessing.
 

@@ -29,7 +29,7 @@ func runReal(t *testing.T, addr string, opts ...properties.Option) {
 
 // realFlood is FloodBytes for a broker whose answer to a publish is a few
 // bytes (":1", PONG, PINGRESP) for a request ten times as long: its
-// kernel send buffer alone absorbs ~4 MiB of answers, ~40 MiB of
+// socket send buffer alone absorbs ~4 MiB of answers, ~40 MiB of
 // requests, before its writes block at all. A broker that evicts the
 // flooder ends the flood there: the allowance costs time only to a broker
 // that fails.
@@ -73,7 +73,7 @@ const natsWriteDeadline = 500 * time.Millisecond
 // with more pending is closed as a slow consumer), and the flood
 // allowance. Evict(write_deadline) is not declared: NATS closes a client
 // only once a write has blocked that long, and a stalled subscriber's
-// kernel send buffer takes megabytes before it does, so within a check
+// socket send buffer takes megabytes before it does, so within a check
 // NATS keeps the subscriber (measured: "not evicted within 2.5s" when
 // declared).
 func TestNATSServer(t *testing.T) {

@@ -40,11 +40,11 @@ func RESP(opts ...Option) properties.Protocol {
 		Name: c.name("RESP"),
 		Roles: []properties.Role{
 			{
-				Name:      "publisher",
-				Hello:     func(int) []byte { return auth },
-				Request:   func(id, n int) []byte { return respArray("PUBLISH", c.channel, string(c.payloadFor(id, n))) },
-				Publishes: true,
-				Ungreeted: auth == nil,
+				Name:       "publisher",
+				Hello:      func(int) []byte { return auth },
+				Request:    func(id, n int) []byte { return respArray("PUBLISH", c.channel, string(c.payloadFor(id, n))) },
+				Publishes:  true,
+				NoGreeting: auth == nil,
 			},
 			{
 				Name:       "subscriber",
@@ -62,7 +62,7 @@ func RESP(opts ...Option) properties.Protocol {
 		Classify: func(role string, msg []byte) properties.Class {
 			switch {
 			case len(msg) > 0 && msg[0] == '-':
-				return properties.Error
+				return properties.ErrorReply
 			case role == "publisher":
 				return properties.Reply
 			case isRESPMessage(msg):

@@ -63,7 +63,7 @@ type transport struct {
 	dialed func(c *faultnet.Conn) // adjusts a new client conn
 }
 
-const kernelBuf = 4096
+const sockBuf = 4096
 
 var transports = []transport{
 	{
@@ -76,13 +76,13 @@ var transports = []transport{
 	{
 		name: "tcp",
 		listen: func(t testing.TB) *faultnet.Listener {
-			ln, err := faultnet.ListenTCP("127.0.0.1:0", faultnet.OnAccept(func(c *faultnet.Conn) { c.SetWriteBuffer(kernelBuf) }))
+			ln, err := faultnet.ListenTCP("127.0.0.1:0", faultnet.OnAccept(func(c *faultnet.Conn) { c.SetWriteBuffer(sockBuf) }))
 			if err != nil {
 				t.Fatalf("listen: %v", err)
 			}
 			return ln
 		},
-		dialed: func(c *faultnet.Conn) { c.SetReadBuffer(kernelBuf) },
+		dialed: func(c *faultnet.Conn) { c.SetReadBuffer(sockBuf) },
 	},
 }
 

@@ -61,7 +61,7 @@ func BenchmarkProxyIdleConns1000(b *testing.B) {
 // BenchmarkStallAbsorbed: bytes the server writes before its Write blocks
 // when the proxy is told to stop the data (67108864: it never blocked).
 func BenchmarkStallAbsorbed(b *testing.B) {
-	const kb = faultnet.DefaultProxyKernelBuffer
+	const kb = faultnet.DefaultProxySocketBufferSize
 	for _, k := range kinds[1:] {
 		b.Run(k.Name, func(b *testing.B) { proxybench.StallAbsorbed(b, proxybench.Stall{Kind: k, Proxy: true}) })
 		b.Run(k.Name+"-server-32KiB", func(b *testing.B) {

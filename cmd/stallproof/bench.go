@@ -18,8 +18,8 @@ func runBench(ctx context.Context, args []string) error {
 	fs := newFlagSet("bench", "bench [flags]")
 	lf := addLoadFlags(fs, loadDefaults{
 		n: bench.DefaultHealthy, k: bench.DefaultFaulty, faults: "stall",
-		duration: bench.DefaultDuration, kbuf: harness.DefaultKernelBuffer,
-		tcpUsage: "in-process: use loopback TCP with small kernel buffers instead of the in-memory network",
+		duration: bench.DefaultDuration, sockBuf: harness.DefaultSocketBufferSize,
+		tcpUsage: "in-process: use loopback TCP with small socket buffers instead of the in-memory network",
 	})
 	var (
 		addr   = fs.String("addr", "", "loopback `address` of a protocol v1 server to load (default: run -design in this process)")
@@ -49,7 +49,7 @@ func runBench(ctx context.Context, args []string) error {
 		Addr: *addr, Design: *design, TCP: *lf.tcp,
 		Healthy: n, Faulty: k, Faults: mix, FaultAt: faultAt,
 		Duration: duration, Warmup: *warmup, Rate: *lf.rate, Seed: seed,
-		WriteTimeout: *lf.wt, KernelBuffer: *lf.kbuf,
+		WriteTimeout: *lf.wt, SocketBufferSize: *lf.sockBuf,
 	}
 	if !*asJSON {
 		cfg.Live = stdout

@@ -19,8 +19,8 @@ func runChaos(ctx context.Context, args []string) error {
 	lf := addLoadFlags(fs, loadDefaults{
 		n: chaos.DefaultHealthy, k: chaos.DefaultFaulty, faults: chaos.DefaultFaults,
 		faultAt: chaos.DefaultFaultAt, duration: chaos.DefaultDuration, rate: chaos.DefaultRate,
-		kbuf:     chaos.DefaultKernelBuf,
-		tcpUsage: "use real loopback TCP with small kernel buffers instead of the in-memory network",
+		sockBuf:  chaos.DefaultSocketBufferSize,
+		tcpUsage: "use real loopback TCP with small socket buffers instead of the in-memory network",
 	})
 	var (
 		designList = fs.String("designs", strings.Join(chaos.DefaultDesigns, ","), "comma-separated `designs` to run side by side (reference, ack-only, or a mutant's name)")
@@ -50,22 +50,22 @@ func runChaos(ctx context.Context, args []string) error {
 		rate = -1 // chaos.Config: a zero Rate is the default pace; < 0 is as fast as answered
 	}
 	cfg := chaos.Config{
-		Designs:      strings.Split(*designList, ","),
-		Healthy:      *lf.n,
-		Faulty:       *lf.k,
-		Faults:       mix,
-		FaultAt:      *lf.faultAt,
-		FaultEvery:   *faultEvery,
-		Duration:     *lf.duration,
-		Rate:         rate,
-		Seed:         *lf.seed,
-		TCP:          *lf.tcp,
-		KernelBuffer: *lf.kbuf,
-		BufferSize:   *buffer,
-		StuckAfter:   *stuck,
-		WriteTimeout: *lf.wt,
-		Live:         stdout,
-		Redraw:       !*plain && isTerminal(stdout),
+		Designs:          strings.Split(*designList, ","),
+		Healthy:          *lf.n,
+		Faulty:           *lf.k,
+		Faults:           mix,
+		FaultAt:          *lf.faultAt,
+		FaultEvery:       *faultEvery,
+		Duration:         *lf.duration,
+		Rate:             rate,
+		Seed:             *lf.seed,
+		TCP:              *lf.tcp,
+		SocketBufferSize: *lf.sockBuf,
+		BufferSize:       *buffer,
+		StuckAfter:       *stuck,
+		WriteTimeout:     *lf.wt,
+		Live:             stdout,
+		Redraw:           !*plain && isTerminal(stdout),
 	}
 	if _, err := designs.Lookup(cfg.Designs); err != nil {
 		return flagError(fs, "-designs", "%v", err)

@@ -119,7 +119,7 @@ func runCheck(ctx context.Context, args []string) error {
 func lineProtocol(request string, replies []string, errPrefix string, greeting int) properties.Protocol {
 	a := properties.Adapter{
 		Greeting: greeting,
-		Request: func(id, n int) string {
+		RequestLine: func(id, n int) string {
 			r := strings.NewReplacer("{id}", fmt.Sprint(id), "{n}", fmt.Sprint(n)).Replace(request)
 			return r + "\n"
 		},
@@ -138,7 +138,7 @@ func lineProtocol(request string, replies []string, errPrefix string, greeting i
 		classify := p.Classify
 		p.Classify = func(role string, msg []byte) properties.Class {
 			if strings.HasPrefix(string(msg), errPrefix) {
-				return properties.Error
+				return properties.ErrorReply
 			}
 			return classify(role, msg)
 		}

@@ -13,8 +13,8 @@ import (
 
 const checkExecHelp = `
 With -exec, check starts the server itself instead: it runs the command
-line with sh -c inside a private network namespace whose TCP buffers top
-out at -kernel-buffer bytes (16 KiB), so that a client that stops reading
+line with sh -c inside a private network namespace whose socket buffers top
+out at -exec-socket-buffer bytes (16 KiB), so that a client that stops reading
 blocks the server's writes after tens of kilobytes, as on a real network.
 On the host's loopback a server's send buffer grows to 4 MiB, and a server
 that blocks on a slow client can pass. The command learns where to listen
@@ -35,16 +35,18 @@ falls back to the host's buffers.
 
 // execFlags are check's flags for a server it starts itself.
 type execFlags struct {
-	command      *string
-	kernelBuffer *int
+	command *string
+	sockBuf *int
 }
 
-// addExecFlags adds -exec and -kernel-buffer to check's flags.
+// addExecFlags adds -exec and -exec-socket-buffer (once -kernel-buffer) to
+// check's flags.
 func addExecFlags(fs *flag.FlagSet, args []string) *execFlags {
 	ex := &execFlags{
-		command:      fs.String("exec", "", "`command line` of a server to start (with sh -c) in a private network namespace, instead of -addr"),
-		kernelBuffer: fs.Int("kernel-buffer", netns.DefaultKernelBuffer, "maximum kernel TCP buffer in -exec's namespace, in `bytes`"),
+		command: fs.String("exec", "", "`command line` of a server to start (with sh -c) in a private network namespace, instead of -addr"),
+		sockBuf: fs.Int("exec-socket-buffer", netns.DefaultSocketBufferSize, "maximum socket buffer in -exec's namespace, in `bytes`"),
 	}
+	oldFlagName(fs, "kernel-buffer", "exec-socket-buffer")
 	addHelp(fs, args, checkExecHelp)
 	return ex
 }
@@ -80,8 +82,8 @@ func (ex *execFlags) validate(fs *flag.FlagSet) error {
 	switch {
 	case *ex.command != "" && addrSet:
 		return flagError(fs, "-exec, -addr", "give one: -exec starts the server, -addr names one already running")
-	case *ex.kernelBuffer < 1024:
-		return flagError(fs, "-kernel-buffer", "want at least 1024 bytes, got %d", *ex.kernelBuffer)
+	case *ex.sockBuf < 1024:
+		return flagError(fs, "-exec-socket-buffer", "want at least 1024 bytes, got %d", *ex.sockBuf)
 	}
 	return nil
 }
@@ -94,7 +96,7 @@ func (ex *execFlags) target(addr string) string {
 	if !ex.set() {
 		return addr
 	}
-	return fmt.Sprintf("`%s` in a private network namespace (kernel buffers %d bytes)", *ex.command, *ex.kernelBuffer)
+	return fmt.Sprintf("`%s` in a private network namespace (socket buffers %d bytes)", *ex.command, *ex.sockBuf)
 }
 
 // check runs the suite against the server at addr, or against the one
@@ -103,6 +105,6 @@ func (ex *execFlags) check(out io.Writer, addr string, opts []properties.Option)
 	if !ex.set() {
 		return properties.CheckAddr(out, addr, opts...)
 	}
-	opts = append(opts, properties.KernelBuffer(*ex.kernelBuffer))
+	opts = append(opts, properties.ExecSocketBufferSize(*ex.sockBuf))
 	return properties.CheckExec(out, []string{"sh", "-c", *ex.command}, opts...)
 }

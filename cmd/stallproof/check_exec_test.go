@@ -24,7 +24,7 @@ func TestCheckExec(t *testing.T) {
 	for _, tc := range onProgress {
 		t.Run(tc.design, func(t *testing.T) {
 			out := tc.check(t, "-exec on "+tc.design, "-exec", serveLine(t, tc.design), "-props", "progress,delivery")
-			if !strings.Contains(out, "in a private network namespace (kernel buffers 16384 bytes)") {
+			if !strings.Contains(out, "in a private network namespace (socket buffers 16384 bytes)") {
 				t.Errorf("check -exec's first line does not say where the server runs:\n%s", tail(out))
 			}
 		})

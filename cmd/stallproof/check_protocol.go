@@ -38,7 +38,7 @@ What the server declares (the suite holds it to its declaration):
   -flood N           bytes a client may send without reading before the
                      server must push back or close it (default 16 MiB; a
                      server whose answers are a few bytes, as resp's and
-                     nats's are, fills its kernel's send buffer only after
+                     nats's are, fills its socket send buffer only after
                      ~40 MiB of requests: give -flood 134217728)
 
 Replaying and reports:

@@ -69,7 +69,7 @@ func TestCheckProtocols(t *testing.T) {
 			if tc.broken == nil {
 				return
 			}
-			// Pushes of 60 kB: over TCP the broker's kernel send buffer
+			// Pushes of 60 kB: over TCP the broker's socket send buffer
 			// takes megabytes before its Write to a stalled subscriber
 			// blocks, and the suite fills a subscriber that makes no
 			// requests only by publishing.

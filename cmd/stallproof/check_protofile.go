@@ -55,7 +55,7 @@ func parseProtocolFile(text string) (properties.Protocol, error) {
 		greeting  *string
 		otherwise = properties.Ignore
 	)
-	classes := map[string]properties.Class{"reply": properties.Reply, "push": properties.Push, "error": properties.Error, "ignore": properties.Ignore}
+	classes := map[string]properties.Class{"reply": properties.Reply, "push": properties.Push, "error": properties.ErrorReply, "ignore": properties.Ignore}
 	sc := bufio.NewScanner(strings.NewReader(text))
 	for n := 1; sc.Scan(); n++ {
 		args, err := fileFields(sc.Text())
@@ -135,7 +135,7 @@ func parseProtocolFile(text string) (properties.Protocol, error) {
 			} else {
 				cur.request = args[1]
 			}
-		case "publishes", "subscribes", "ungreeted":
+		case "publishes", "subscribes", "no-greeting", "ungreeted": // ungreeted: its old name
 			if err := want(0); err != nil {
 				return p, err
 			}
@@ -148,7 +148,7 @@ func parseProtocolFile(text string) (properties.Protocol, error) {
 			case "subscribes":
 				cur.role.Subscribes = true
 			default:
-				cur.role.Ungreeted = true
+				cur.role.NoGreeting = true
 			}
 		case "reply", "push", "error", "ignore":
 			if err := want(1); err != nil {
@@ -183,10 +183,10 @@ func parseProtocolFile(text string) (properties.Protocol, error) {
 		switch {
 		case r.greeting != nil:
 			greetings[r.role.Name] = []byte(*r.greeting)
-		case greeting != nil && !r.role.Ungreeted:
+		case greeting != nil && !r.role.NoGreeting:
 			greetings[r.role.Name] = []byte(*greeting)
 		default:
-			r.role.Ungreeted = true
+			r.role.NoGreeting = true
 		}
 		p.Roles = append(p.Roles, r.role)
 	}

@@ -19,7 +19,7 @@ framing resp
 role publisher
   request "PUBLISH news c{id}-{n}\r\n" # inline: a bulk string's length would vary with {id} and {n}
   publishes
-  ungreeted
+  ungreeted # the old name of no-greeting, still accepted
 role subscriber
   hello "*2\r\n$9\r\nSUBSCRIBE\r\n$4\r\nnews\r\n"
   greeting "*3\r\n$9\r\nsubscribe\r\n"
@@ -67,10 +67,10 @@ func TestParseProtocolFile(t *testing.T) {
 	if got := string(p.Roles[0].Request(3, 7)); got != "PUBLISH news c3-7\r\n" {
 		t.Errorf("request = %q", got)
 	}
-	if !p.Roles[0].Ungreeted || p.Roles[1].Ungreeted || !p.Greeted("subscriber", 0, []byte("*3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:1\r\n")) {
+	if !p.Roles[0].NoGreeting || p.Roles[1].NoGreeting || !p.Greeted("subscriber", 0, []byte("*3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:1\r\n")) {
 		t.Error("greetings wrong")
 	}
-	for msg, want := range map[string]properties.Class{":1\r\n": properties.Reply, "-ERR x\r\n": properties.Error, "+PONG\r\n": properties.Ignore} {
+	for msg, want := range map[string]properties.Class{":1\r\n": properties.Reply, "-ERR x\r\n": properties.ErrorReply, "+PONG\r\n": properties.Ignore} {
 		if got := p.Classify("publisher", []byte(msg)); got != want {
 			t.Errorf("Classify(%q) = %v, want %v", msg, got, want)
 		}

@@ -20,7 +20,7 @@ type loadFlags struct {
 	rate     *float64
 	seed     *uint64
 	tcp      *bool
-	kbuf     *int
+	sockBuf  *int
 	wt       *time.Duration
 }
 
@@ -31,12 +31,12 @@ type loadDefaults struct {
 	faultAt  time.Duration
 	duration time.Duration
 	rate     float64
-	kbuf     int
+	sockBuf  int
 	tcpUsage string
 }
 
 func addLoadFlags(fs *flag.FlagSet, d loadDefaults) *loadFlags {
-	return &loadFlags{
+	lf := &loadFlags{
 		fs:       fs,
 		n:        fs.Int("n", d.n, "healthy voting clients"),
 		k:        fs.Int("k", d.k, "faulty clients: subscribers that never vote and fail on a schedule"),
@@ -46,9 +46,11 @@ func addLoadFlags(fs *flag.FlagSet, d loadDefaults) *loadFlags {
 		rate:     fs.Float64("rate", d.rate, "votes/s per healthy client; 0 for as fast as answered"),
 		seed:     fs.Uint64("seed", 1, "seed for the votes and the clients' timing"),
 		tcp:      fs.Bool("tcp", false, d.tcpUsage),
-		kbuf:     fs.Int("kernel-buffer", d.kbuf, "with -tcp: the kernel's send and receive buffers, in `bytes`"),
+		sockBuf:  fs.Int("socket-buffer", d.sockBuf, "with -tcp: each connection's socket buffers (SO_SNDBUF, SO_RCVBUF), in `bytes`"),
 		wt:       fs.Duration("write-timeout", 0, "the in-process reference server's write timeout (default the server's, 10s)"),
 	}
+	oldFlagName(fs, "kernel-buffer", "socket-buffer")
+	return lf
 }
 
 // check validates the shared flags, with extra the time spent before the
@@ -71,8 +73,8 @@ func (lf *loadFlags) check(extra time.Duration) ([]load.Fault, error) {
 		return nil, flagError(lf.fs, "-rate", "want 0 (as fast as answered) or more votes/s, got %g", *lf.rate)
 	case *lf.faultAt < 0:
 		return nil, flagError(lf.fs, "-fault-at", "want 0 or more, got %v", *lf.faultAt)
-	case *lf.kbuf < 0:
-		return nil, flagError(lf.fs, "-kernel-buffer", "want 0 (the default) or more bytes, got %d", *lf.kbuf)
+	case *lf.sockBuf < 0:
+		return nil, flagError(lf.fs, "-socket-buffer", "want 0 (the default) or more bytes, got %d", *lf.sockBuf)
 	case *lf.wt < 0:
 		return nil, flagError(lf.fs, "-write-timeout", "want 0 (the server's default) or more, got %v", *lf.wt)
 	}

@@ -145,6 +145,13 @@ func newFlagSet(name, synopsis string) *flag.FlagSet {
 	return fs
 }
 
+// oldFlagName lets old, the former name of the flag now called name, set
+// that flag, so that scripts written for the old name keep working; -h
+// lists it as such. Define the flag first.
+func oldFlagName(fs *flag.FlagSet, old, name string) {
+	fs.Var(fs.Lookup(name).Value, old, "the old name of -"+name)
+}
+
 // addHelp makes fs's usage, when asked for with -h, end with text: a
 // longer help than the flags, not repeated after every flag error.
 func addHelp(fs *flag.FlagSet, args []string, text string) {

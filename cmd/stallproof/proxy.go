@@ -24,7 +24,7 @@ const proxyHelp = `
 Every connection to -listen is proxied to -upstream. Faults act on one leg of
 a connection: on "upstream" the proxy is the client as the server sees it
 (StallReads() there is a client that stops reading: the server's Write
-blocks once the small kernel buffers fill), on "client" it is the server as
+blocks once the small socket buffers fill), on "client" it is the server as
 the client sees it. Back-pressure, half-close and resets pass through.
 
 Faults (-fault LEG:FAULT, repeatable, for every connection; JSON kind in []):
@@ -36,10 +36,13 @@ Faults (-fault LEG:FAULT, repeatable, for every connection; JSON kind in []):
   ShortReads(bytes)             [short_reads]       ShortWrites(bytes)           [short_writes]
   RandomShortReads(bytes)       [random_short_reads]
   RandomShortWrites(bytes)      [random_short_writes]
-  CloseWrite()  CloseRead()  Close()  Reset()       [close_write close_read close reset]
+  HalfCloseWrite()  HalfCloseRead()  Hangup()  Reset()
+                                [close_write close_read close reset]
   AfterRead(bytes, FAULT)  AfterWritten(bytes, FAULT)  AfterTime(after, FAULT)
                                 [after_read after_written after_time, with "then"]
-Durations are Go durations: 250ms, 1.5s.
+Durations are Go durations: 250ms, 1.5s. The faults' old names are still
+accepted: CloseWrite(), CloseRead() and Close() (old names of HalfCloseWrite(),
+HalfCloseRead() and Hangup()).
 
 Control API (-control ADDR, HTTP, JSON; see docs/proxy.md):
   GET    /stats          counters: accepted, live, dial_errors, goroutines
@@ -72,13 +75,15 @@ func runProxy(ctx context.Context, args []string) error {
 		listen   = fs.String("listen", "127.0.0.1:9100", "loopback `address` to accept clients on")
 		upstream = fs.String("upstream", "127.0.0.1:9000", "loopback `address` of the server to proxy to")
 		control  = fs.String("control", "", "loopback `address` of the HTTP control API (off if empty)")
-		kbuf     = fs.Int("kernel-buffer", faultnet.DefaultProxyKernelBuffer, "kernel send and receive buffers of both legs, in `bytes` (0: the kernel's)")
+		sockBuf  = fs.Int("socket-buffer", faultnet.DefaultProxySocketBufferSize, "socket buffers (SO_SNDBUF, SO_RCVBUF) of both legs, in `bytes` (0: the kernel's)")
 		dialTO   = fs.Duration("dial-timeout", faultnet.DefaultProxyDialTimeout, "bound on each dial to the upstream")
 		logLevel = fs.String("log-level", "info", "log `level`: debug (every connection), info, warn or error")
 		execCmd  = fs.String("exec", "", "`command line` of a server to start (with sh -c) in a private network namespace and proxy to, instead of -upstream")
-		execBuf  = fs.Int("exec-kernel-buffer", netns.DefaultKernelBuffer, "maximum kernel TCP buffer in -exec's namespace, in `bytes`")
+		execBuf  = fs.Int("exec-socket-buffer", netns.DefaultSocketBufferSize, "maximum socket buffer in -exec's namespace, in `bytes`")
 		faults   faultFlags
 	)
+	oldFlagName(fs, "kernel-buffer", "socket-buffer")
+	oldFlagName(fs, "exec-kernel-buffer", "exec-socket-buffer")
 	fs.Var(&faults, "fault", "`LEG:FAULT` injected into every connection, e.g. upstream:StallReads() (repeatable)")
 	addHelp(fs, args, proxyHelp+proxyExecHelp)
 	if err := parse(fs, args); err != nil {
@@ -90,7 +95,7 @@ func runProxy(ctx context.Context, args []string) error {
 	case *execCmd != "" && upstreamSet:
 		return flagError(fs, "-exec, -upstream", "give one: -exec starts the upstream server itself")
 	case *execCmd != "" && *execBuf < 4096:
-		return flagError(fs, "-exec-kernel-buffer", "want 4096 bytes or more, got %d", *execBuf)
+		return flagError(fs, "-exec-socket-buffer", "want 4096 bytes or more, got %d", *execBuf)
 	}
 	for _, f := range []struct{ name, addr string }{{"-listen", *listen}, {"-upstream", *upstream}, {"-control", *control}} {
 		if (f.addr == "" && f.name == "-control") || (f.name == "-upstream" && *execCmd != "") {
@@ -109,7 +114,7 @@ func runProxy(ctx context.Context, args []string) error {
 		return errUsage
 	}
 	opts := []faultnet.ProxyOption{
-		faultnet.ProxyKernelBuffers(*kbuf),
+		faultnet.ProxySocketBufferSize(*sockBuf),
 		faultnet.ProxyDialTimeout(*dialTO),
 		faultnet.ProxyLogf(func(format string, args ...any) { log.Debug(fmt.Sprintf(format, args...)) }),
 	}

@@ -12,8 +12,8 @@ import (
 
 const proxyExecHelp = `
 With -exec, the proxy starts the upstream server itself: it runs the command
-line with sh -c inside a private network namespace whose TCP buffers top
-out at -exec-kernel-buffer bytes (16 KiB), and proxies to it there, so that
+line with sh -c inside a private network namespace whose socket buffers top
+out at -exec-socket-buffer bytes (16 KiB), and proxies to it there, so that
 a client stalled behind the proxy blocks the server's writes after tens of
 kilobytes, whatever the server's language ({port}, {addr}, PORT and ADDR
 tell it where to listen, as for check -exec). -exec and -upstream are
@@ -26,13 +26,13 @@ type proxyExec struct {
 	srv *netns.Server
 }
 
-// startProxyExec starts command in a namespace with kernelBuffer-byte
+// startProxyExec starts command in a namespace with sockBuf-byte
 // buffers.
-func startProxyExec(ctx context.Context, command string, kernelBuffer int) (*proxyExec, error) {
+func startProxyExec(ctx context.Context, command string, sockBuf int) (*proxyExec, error) {
 	if netns.NeedsReexec() {
 		return nil, fmt.Errorf("-exec: %w: the proxy listens on the host, so it needs root (CAP_SYS_ADMIN) to start a server in a network namespace", netns.ErrPermission)
 	}
-	srv, err := netns.Start(ctx, []string{"sh", "-c", command}, kernelBuffer)
+	srv, err := netns.Start(ctx, []string{"sh", "-c", command}, sockBuf)
 	if err != nil {
 		return nil, fmt.Errorf("-exec: %w", err)
 	}

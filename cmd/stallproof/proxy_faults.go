@@ -97,12 +97,12 @@ var faultKinds = []faultKind{
 		func(s *faultSpec, _ faultnet.Fault) faultnet.Fault { return faultnet.RandomShortReads(int(s.Bytes)) }},
 	{"random_short_writes", "RandomShortWrites", []param{pBytes}, "piece sizes drawn from 1..bytes (seeded)",
 		func(s *faultSpec, _ faultnet.Fault) faultnet.Fault { return faultnet.RandomShortWrites(int(s.Bytes)) }},
-	{"close_write", "CloseWrite", nil, "half-closes the leg (FIN)",
-		func(*faultSpec, faultnet.Fault) faultnet.Fault { return faultnet.CloseWrite() }},
-	{"close_read", "CloseRead", nil, "shuts the leg's reading side",
-		func(*faultSpec, faultnet.Fault) faultnet.Fault { return faultnet.CloseRead() }},
-	{"close", "Close", nil, "closes the leg",
-		func(*faultSpec, faultnet.Fault) faultnet.Fault { return faultnet.Close() }},
+	{"close_write", "HalfCloseWrite", nil, "half-closes the leg (FIN)",
+		func(*faultSpec, faultnet.Fault) faultnet.Fault { return faultnet.HalfCloseWrite() }},
+	{"close_read", "HalfCloseRead", nil, "shuts the leg's reading side",
+		func(*faultSpec, faultnet.Fault) faultnet.Fault { return faultnet.HalfCloseRead() }},
+	{"close", "Hangup", nil, "closes the leg",
+		func(*faultSpec, faultnet.Fault) faultnet.Fault { return faultnet.Hangup() }},
 	{"reset", "Reset", nil, "resets the leg (RST), and so the connection on both sides",
 		func(*faultSpec, faultnet.Fault) faultnet.Fault { return faultnet.Reset() }},
 	{"after_read", "AfterRead", []param{pBytes, pThen}, "then, once the leg has read bytes more",
@@ -114,6 +114,12 @@ var faultKinds = []faultKind{
 			return faultnet.AfterTime(time.Duration(s.After), then)
 		}},
 }
+
+// oldCalls maps the names the half-close and close faults had until
+// faultnet renamed them (so that they could not be taken for Conn's
+// methods) to their names now: flags and control-API calls written with the
+// old names keep working. JSON kinds did not change.
+var oldCalls = map[string]string{"CloseWrite": "HalfCloseWrite", "CloseRead": "HalfCloseRead", "Close": "Hangup"}
 
 func kindNames() string {
 	names := make([]string, len(faultKinds))
@@ -199,7 +205,8 @@ func decodeFault(b []byte) (*faultSpec, error) {
 }
 
 // parseFaultCall parses a fault written as the call that prints it:
-// "Latency(20ms, 5ms)", "AfterWritten(65536, Reset())".
+// "Latency(20ms, 5ms)", "AfterWritten(65536, Reset())". The old names of
+// renamed faults (oldCalls) are accepted too.
 func parseFaultCall(src string) (*faultSpec, error) {
 	p := &callParser{src: src}
 	s, err := p.call()
@@ -253,6 +260,9 @@ func (p *callParser) call() (*faultSpec, error) {
 	name := p.token()
 	if name == "" || !unicode.IsUpper(rune(name[0])) {
 		return nil, fmt.Errorf("want a fault such as StallReads() or Latency(20ms, 5ms), got %q", name)
+	}
+	if now, ok := oldCalls[name]; ok {
+		name = now
 	}
 	i := slices.IndexFunc(faultKinds, func(k faultKind) bool { return k.call == name })
 	if i < 0 {

@@ -20,13 +20,18 @@ func TestFaultForms(t *testing.T) {
 		{"ShortWrites(3)", `{"kind": "short_writes", "bytes": 3}`, "ShortWrites(3)"},
 		{"RandomShortReads(8)", `{"kind": "random_short_reads", "bytes": 8}`, "RandomShortReads(8)"},
 		{"RandomShortWrites(8)", `{"kind": "random_short_writes", "bytes": 8}`, "RandomShortWrites(8)"},
-		{"CloseWrite()", `{"kind": "close_write"}`, "CloseWrite()"},
-		{"CloseRead()", `{"kind": "close_read"}`, "CloseRead()"},
-		{"Close()", `{"kind": "close"}`, "Close()"},
+		{"HalfCloseWrite()", `{"kind": "close_write"}`, "HalfCloseWrite()"},
+		{"HalfCloseRead()", `{"kind": "close_read"}`, "HalfCloseRead()"},
+		{"Hangup()", `{"kind": "close"}`, "Hangup()"},
 		{"Reset()", `{"kind": "reset"}`, "Reset()"},
 		{"AfterRead(0, Reset())", `{"kind": "after_read", "then": {"kind": "reset"}}`, "AfterRead(0, Reset())"},
 		{"AfterWritten(65536, StallReads())", `{"kind": "after_written", "bytes": 65536, "then": {"kind": "stall_reads"}}`, "AfterWritten(65536, StallReads())"},
-		{"AfterTime(2s, AfterWritten(10, CloseWrite()))", `{"kind": "after_time", "after": "2s", "then": {"kind": "after_written", "bytes": 10, "then": {"kind": "close_write"}}}`, "AfterTime(2s, AfterWritten(10, CloseWrite()))"},
+		{"AfterTime(2s, AfterWritten(10, HalfCloseWrite()))", `{"kind": "after_time", "after": "2s", "then": {"kind": "after_written", "bytes": 10, "then": {"kind": "close_write"}}}`, "AfterTime(2s, AfterWritten(10, HalfCloseWrite()))"},
+		// The old names of these faults: still accepted.
+		{"CloseWrite()", `{"kind": "close_write"}`, "HalfCloseWrite()"},                                                                  // old name
+		{"CloseRead()", `{"kind": "close_read"}`, "HalfCloseRead()"},                                                                     // old name
+		{"Close()", `{"kind": "close"}`, "Hangup()"},                                                                                     // old name
+		{"AfterWritten(10, Close())", `{"kind": "after_written", "bytes": 10, "then": {"kind": "close"}}`, "AfterWritten(10, Hangup())"}, // old name
 	}
 	kinds := map[string]bool{}
 	for _, c := range cases {

@@ -18,7 +18,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // an Adapter: what a request looks like, and which lines answer one.
 var adapter = properties.Adapter{
 	Greeting: 1, // WELCOME
-	Request: func(id, n int) string {
+	RequestLine: func(id, n int) string {
 		return "SAY hello from " + string(rune('a'+id%26)) + "\n"
 	},
 	IsReply: func(line string) bool { return strings.HasPrefix(line, "SENT ") },

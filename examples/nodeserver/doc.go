@@ -1,7 +1,7 @@
 // Package nodeserver is a pub/sub chat server written for Node.js on its
 // net module (chat.js, no npm packages), checked by stallproof's suite in
 // another process: properties.RunExec starts it in a private network
-// namespace with small kernel buffers, where a client that stops reading
+// namespace with small socket buffers, where a client that stops reading
 // blocks the server's writes after tens of kilobytes, as on a real
 // network.
 //

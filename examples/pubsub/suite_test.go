@@ -17,10 +17,10 @@ var protocol = properties.Protocol{
 	Name: "pubsub",
 	Roles: []properties.Role{
 		{
-			Name:      "publisher",
-			Request:   func(id, n int) []byte { return fmt.Appendf(nil, "PUB news c%d-%d\n", id, n) },
-			Publishes: true,
-			Ungreeted: true,
+			Name:       "publisher",
+			Request:    func(id, n int) []byte { return fmt.Appendf(nil, "PUB news c%d-%d\n", id, n) },
+			Publishes:  true,
+			NoGreeting: true,
 		},
 		{
 			Name:       "subscriber",
@@ -35,7 +35,7 @@ var protocol = properties.Protocol{
 		case strings.HasPrefix(s, "MSG "):
 			return properties.Push
 		case strings.HasPrefix(s, "ERR "):
-			return properties.Error
+			return properties.ErrorReply
 		}
 		return properties.Reply // OK
 	},

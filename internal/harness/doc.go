@@ -10,7 +10,7 @@
 // [GoroutinesByLabel] can count each server's goroutines while several run
 // side by side. [StartT] does the same for a test and stops the server at
 // its cleanup. [Listen] makes the listener: faultnet's in-memory network,
-// or loopback TCP with small kernel buffers ([Network]); [CheckLoopback]
+// or loopback TCP with small socket buffers ([Network]); [CheckLoopback]
 // refuses an address off this machine. [HeapAfterGC]
 // reads the live heap after a forced GC.
 //

@@ -147,7 +147,7 @@ func TestListen(t *testing.T) {
 	require.NoError(t, err)
 	defer tcp.Close()
 	assert.True(t, strings.HasPrefix(tcp.Addr().String(), "127.0.0.1:"))
-	assert.Equal(t, "loopback TCP, kernel buffers 4096 B", Network{TCP: true}.Describe())
+	assert.Equal(t, "loopback TCP, socket buffers 4096 B", Network{TCP: true}.Describe())
 	assert.Equal(t, "in-memory (faultnet)", Network{}.Describe())
 }
 

@@ -8,19 +8,19 @@ import (
 	"github.com/stallproof/stallproof/faultnet"
 )
 
-// DefaultKernelBuffer is the kernel send and receive buffer, in bytes, of
+// DefaultSocketBufferSize is the size of the socket buffers, in bytes, of
 // loopback TCP connections made by Listen: small, so that a client that
 // stops reading stalls the server's writes after kilobytes, not the
 // megabytes a loopback socket absorbs by default.
-const DefaultKernelBuffer = 4096
+const DefaultSocketBufferSize = 4096
 
 // Network is where a server under test listens: faultnet's in-memory
 // network (the default), or real loopback TCP.
 type Network struct {
 	// TCP listens on 127.0.0.1 with an ephemeral port, each connection's
-	// kernel buffers cut to KernelBuffer bytes (DefaultKernelBuffer if 0).
-	TCP          bool
-	KernelBuffer int
+	// socket buffers cut to SocketBufferSize bytes (DefaultSocketBufferSize if 0).
+	TCP              bool
+	SocketBufferSize int
 	// BufferSize is the in-memory network's buffer per direction
 	// (faultnet.DefaultBufferSize if 0).
 	BufferSize int
@@ -32,11 +32,11 @@ type Network struct {
 func Listen(n Network) (*faultnet.Listener, error) {
 	opts := n.Options
 	if n.TCP {
-		kb := n.KernelBuffer
+		kb := n.SocketBufferSize
 		if kb <= 0 {
-			kb = DefaultKernelBuffer
+			kb = DefaultSocketBufferSize
 		}
-		return faultnet.ListenTCP("127.0.0.1:0", append([]faultnet.Option{faultnet.KernelBuffers(kb)}, opts...)...)
+		return faultnet.ListenTCP("127.0.0.1:0", append([]faultnet.Option{faultnet.SocketBufferSize(kb)}, opts...)...)
 	}
 	if n.BufferSize > 0 {
 		opts = append([]faultnet.Option{faultnet.BufferSize(n.BufferSize)}, opts...)
@@ -45,16 +45,16 @@ func Listen(n Network) (*faultnet.Listener, error) {
 }
 
 // Describe says what the network is, for reports: "in-memory (faultnet)"
-// or "loopback TCP, kernel buffers 4096 B".
+// or "loopback TCP, socket buffers 4096 B".
 func (n Network) Describe() string {
 	if !n.TCP {
 		return "in-memory (faultnet)"
 	}
-	kb := n.KernelBuffer
+	kb := n.SocketBufferSize
 	if kb <= 0 {
-		kb = DefaultKernelBuffer
+		kb = DefaultSocketBufferSize
 	}
-	return fmt.Sprintf("loopback TCP, kernel buffers %d B", kb)
+	return fmt.Sprintf("loopback TCP, socket buffers %d B", kb)
 }
 
 // HeapAfterGC forces a garbage collection and returns the live heap, in

@@ -1,12 +1,12 @@
 // Package netns runs servers under test inside a private Linux network
-// namespace whose TCP buffers are small.
+// namespace whose socket buffers are small.
 //
 // On Linux loopback a server's socket send buffer grows to
 // net.ipv4.tcp_wmem's maximum, 4 MiB by default, so a client that stops
 // reading blocks the server's Write only after megabytes, and a server in
 // another process that holds a lock across that Write looks healthy. In a
 // namespace made by [New], net.ipv4.tcp_wmem and net.ipv4.tcp_rmem top
-// out at a kernel buffer size ([DefaultKernelBuffer], 16 KiB), so the same
+// out at a socket buffer size ([DefaultSocketBufferSize], 16 KiB), so the same
 // Write blocks after tens of kilobytes, as it does for a slow client on a
 // real network.
 //

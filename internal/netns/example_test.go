@@ -13,7 +13,7 @@ import (
 // properties.RunExec and a proxy in front of a command need. (No output
 // is checked: it needs root.)
 func ExampleStart() {
-	srv, err := netns.Start(context.Background(), []string{"python3", "-m", "http.server", "--bind", "127.0.0.1", "{port}"}, netns.DefaultKernelBuffer)
+	srv, err := netns.Start(context.Background(), []string{"python3", "-m", "http.server", "--bind", "127.0.0.1", "{port}"}, netns.DefaultSocketBufferSize)
 	if err != nil {
 		fmt.Println(err) // says the remedy when namespaces cannot be made
 		return

@@ -7,9 +7,9 @@ import (
 	"net"
 )
 
-// DefaultKernelBuffer is the maximum of a namespace's tcp_wmem and
+// DefaultSocketBufferSize is the maximum of a namespace's tcp_wmem and
 // tcp_rmem unless New is told otherwise.
-const DefaultKernelBuffer = 16 << 10
+const DefaultSocketBufferSize = 16 << 10
 
 // Errors.
 var (
@@ -22,8 +22,8 @@ var (
 // sysctlValue is what tcp_wmem and tcp_rmem are set to: "min default
 // max", with the kernel's usual 4 KiB minimum unless the buffer is
 // smaller.
-func sysctlValue(kernelBuffer int) string {
-	return fmt.Sprintf("%d %d %d", min(4096, kernelBuffer), kernelBuffer, kernelBuffer)
+func sysctlValue(sockBuf int) string {
+	return fmt.Sprintf("%d %d %d", min(4096, sockBuf), sockBuf, sockBuf)
 }
 
 // Dial dials addr from inside the namespace with d (nil: a zero
@@ -52,14 +52,14 @@ func (ns *Namespace) Listen(network, addr string) (net.Listener, error) {
 	return ln, err
 }
 
-// KernelBuffer returns the maximum of the namespace's tcp_wmem and
+// SocketBufferSize returns the maximum of the namespace's tcp_wmem and
 // tcp_rmem.
-func (ns *Namespace) KernelBuffer() int { return ns.buf }
+func (ns *Namespace) SocketBufferSize() int { return ns.buf }
 
-// String describes the namespace: "a private network namespace (kernel
+// String describes the namespace: "a private network namespace (socket
 // buffers 16 KiB)".
 func (ns *Namespace) String() string {
-	return "a private network namespace (kernel buffers " + sizeString(ns.buf) + ")"
+	return "a private network namespace (socket buffers " + sizeString(ns.buf) + ")"
 }
 
 func sizeString(n int) string {

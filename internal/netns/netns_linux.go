@@ -12,7 +12,7 @@ import (
 )
 
 // A Namespace is a private network namespace with loopback up and small
-// TCP buffers. Its methods are safe for concurrent use.
+// socket buffers. Its methods are safe for concurrent use.
 type Namespace struct {
 	buf int
 
@@ -21,11 +21,11 @@ type Namespace struct {
 }
 
 // New makes a private network namespace whose lo is up and whose
-// net.ipv4.tcp_wmem and net.ipv4.tcp_rmem maxima are kernelBuffer bytes
-// (DefaultKernelBuffer if kernelBuffer <= 0). Close releases it.
-func New(kernelBuffer int) (*Namespace, error) {
-	if kernelBuffer <= 0 {
-		kernelBuffer = DefaultKernelBuffer
+// net.ipv4.tcp_wmem and net.ipv4.tcp_rmem maxima are sockBuf bytes
+// (DefaultSocketBufferSize if sockBuf <= 0). Close releases it.
+func New(sockBuf int) (*Namespace, error) {
+	if sockBuf <= 0 {
+		sockBuf = DefaultSocketBufferSize
 	}
 	type made struct {
 		fd  int
@@ -37,19 +37,19 @@ func New(kernelBuffer int) (*Namespace, error) {
 		// not run other goroutines; the runtime discards it when this one
 		// ends.
 		runtime.LockOSThread()
-		fd, err := setUp(kernelBuffer)
+		fd, err := setUp(sockBuf)
 		ch <- made{fd, err}
 	}()
 	m := <-ch
 	if m.err != nil {
 		return nil, m.err
 	}
-	return &Namespace{buf: kernelBuffer, fd: m.fd}, nil
+	return &Namespace{buf: sockBuf, fd: m.fd}, nil
 }
 
 // setUp moves the calling thread into a new network namespace and sets it
 // up; it returns a file descriptor of the namespace.
-func setUp(kernelBuffer int) (int, error) {
+func setUp(sockBuf int) (int, error) {
 	if err := syscall.Unshare(syscall.CLONE_NEWNET); err != nil {
 		if errors.Is(err, syscall.EPERM) {
 			return -1, fmt.Errorf("netns: unshare(CLONE_NEWNET): %w: %w", err, ErrPermission)
@@ -59,7 +59,7 @@ func setUp(kernelBuffer int) (int, error) {
 	if err := loopbackUp(); err != nil {
 		return -1, fmt.Errorf("netns: bringing lo up: %w", err)
 	}
-	v := sysctlValue(kernelBuffer)
+	v := sysctlValue(sockBuf)
 	for _, name := range []string{"tcp_wmem", "tcp_rmem"} {
 		// /proc/sys/net is resolved for the opening thread: this one.
 		if err := os.WriteFile("/proc/sys/net/ipv4/"+name, []byte(v), 0); err != nil {

@@ -17,9 +17,9 @@ import (
 )
 
 // newNS makes a namespace or skips the test where this process may not.
-func newNS(t testing.TB, kernelBuffer int) *netns.Namespace {
+func newNS(t testing.TB, sockBuf int) *netns.Namespace {
 	t.Helper()
-	ns, err := netns.New(kernelBuffer)
+	ns, err := netns.New(sockBuf)
 	if errors.Is(err, netns.ErrPermission) {
 		t.Skip(err)
 	}
@@ -152,7 +152,7 @@ func TestStallAbsorbed(t *testing.T) {
 
 // BenchmarkStallAbsorbed: the bytes a stalled client absorbs before the
 // server's Write blocks (the "bytes" metric), on the host's loopback and
-// in namespaces with small kernel buffers.
+// in namespaces with small socket buffers.
 func BenchmarkStallAbsorbed(b *testing.B) {
 	b.Run("host-loopback", func(b *testing.B) {
 		benchAbsorbed(b, func() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }, func(addr string) (net.Conn, error) { return net.Dial("tcp", addr) })

@@ -36,7 +36,7 @@ type Server struct {
 	stopped  bool
 }
 
-// Start makes a namespace with New(kernelBuffer), picks a free port in it,
+// Start makes a namespace with New(sockBuf), picks a free port in it,
 // and starts the command argv inside it, telling it where to listen: every
 // "{port}" and "{addr}" in argv is replaced by the port and by
 // "127.0.0.1:port", and the environment gets PORT and ADDR likewise. It
@@ -47,11 +47,11 @@ type Server struct {
 // The command runs in its own process group: Stop signals the whole group.
 // Its standard output and error are kept, the last few kilobytes, for
 // Output and for the errors that say why it ended.
-func Start(ctx context.Context, argv []string, kernelBuffer int) (*Server, error) {
+func Start(ctx context.Context, argv []string, sockBuf int) (*Server, error) {
 	if len(argv) == 0 || argv[0] == "" {
 		return nil, errors.New("netns: no command to start")
 	}
-	ns, err := New(kernelBuffer)
+	ns, err := New(sockBuf)
 	if err != nil {
 		return nil, err
 	}
@@ -188,7 +188,7 @@ func (s *Server) Stop() error {
 }
 
 // String describes the server for reports: "the server started by
-// `python3 chat.py` in a private network namespace (kernel buffers 16
+// `python3 chat.py` in a private network namespace (socket buffers 16
 // KiB)".
 func (s *Server) String() string {
 	return "the server started by " + s.quoted() + " in " + s.ns.String()

@@ -47,7 +47,7 @@ func TestServer(t *testing.T) {
 	if _, err := io.ReadFull(c, got); err != nil || string(got) != "ping" {
 		t.Fatalf("echo: %q, %v", got, err)
 	}
-	if want := "the server started by `" + os.Args[0] + " -test.run=^$ --addr={addr}` in a private network namespace (kernel buffers 16 KiB)"; s.String() != want {
+	if want := "the server started by `" + os.Args[0] + " -test.run=^$ --addr={addr}` in a private network namespace (socket buffers 16 KiB)"; s.String() != want {
 		t.Errorf("String() = %q, want %q", s.String(), want)
 	}
 	if !strings.Contains(s.Output(), "listening on "+s.Addr()) {

@@ -239,15 +239,15 @@ func pump(b *testing.B, c, s net.Conn, size int) {
 	}
 }
 
-// ThroughputShrunk is Throughput over direct loopback with the kernel
-// buffers of both sockets set to kernelBuf bytes: before the connection is
-// made (before), or after it, as faultnet.ShrinkBuffers and KernelBuffers
+// ThroughputShrunk is Throughput over direct loopback with the socket
+// buffers of both sockets set to sockBuf bytes: before the connection is
+// made (before), or after it, as faultnet.SetSocketBufferSize and SocketBufferSize
 // do.
-func ThroughputShrunk(b *testing.B, kernelBuf, size int, before bool) {
+func ThroughputShrunk(b *testing.B, sockBuf, size int, before bool) {
 	var lc net.ListenConfig
 	d := net.Dialer{Timeout: 10 * time.Second}
 	if before {
-		if lc.Control, d.Control = faultnet.PresetBuffers(kernelBuf), faultnet.PresetBuffers(kernelBuf); d.Control == nil {
+		if lc.Control, d.Control = faultnet.SocketBufferControl(sockBuf), faultnet.SocketBufferControl(sockBuf); d.Control == nil {
 			b.Skip("cannot set buffers before connecting here")
 		}
 	}
@@ -271,8 +271,8 @@ func ThroughputShrunk(b *testing.B, kernelBuf, size int, before bool) {
 	}
 	b.Cleanup(func() { c.Close(); s.Close() })
 	if !before {
-		faultnet.ShrinkBuffers(c, kernelBuf)
-		faultnet.ShrinkBuffers(s, kernelBuf)
+		faultnet.SetSocketBufferSize(c, sockBuf)
+		faultnet.SetSocketBufferSize(s, sockBuf)
 	}
 	pump(b, c, s, size)
 }
@@ -374,8 +374,8 @@ func writeUntilBlocked(tb testing.TB, s net.Conn) int64 {
 // A Stall is a way a client stops reading, for StallAbsorbed.
 type Stall struct {
 	Kind      Kind
-	ClientBuf int  // > 0: the client's kernel buffers, shrunk to this
-	ServerBuf int  // > 0: the server's kernel buffers, shrunk to this
+	ClientBuf int  // > 0: the client's socket buffers, shrunk to this
+	ServerBuf int  // > 0: the server's socket buffers, shrunk to this
 	Proxy     bool // the proxy stops reading from the server (Running.Stall), not the client
 }
 
@@ -390,11 +390,11 @@ func StallAbsorbed(b *testing.B, st Stall) {
 		r := st.Kind.Start(b, up.Addr())
 		c := dial(b, r.Addr())
 		if st.ClientBuf > 0 {
-			faultnet.ShrinkBuffers(c, st.ClientBuf)
+			faultnet.SetSocketBufferSize(c, st.ClientBuf)
 		}
 		s := up.Accepted(b)
 		if st.ServerBuf > 0 {
-			faultnet.ShrinkBuffers(s, st.ServerBuf)
+			faultnet.SetSocketBufferSize(s, st.ServerBuf)
 		}
 		if st.Proxy && !r.Stall(b) {
 			b.Skipf("%s cannot stall", st.Kind.Name)

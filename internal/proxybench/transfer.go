@@ -14,7 +14,7 @@ import (
 )
 
 // PlainCopy is the floor a proxy is measured against: a plain Go proxy, two
-// io.Copy calls per connection, with the same 32 KiB kernel buffers as
+// io.Copy calls per connection, with the same 32 KiB socket buffers as
 // faultnet.Proxy (set before each connection is made).
 var PlainCopy = Kind{"plain-io.Copy", startPlainCopy}
 
@@ -25,13 +25,13 @@ func (plainCopy) Stall(testing.TB) bool { return false }
 
 func startPlainCopy(tb testing.TB, upstream string) Running {
 	tb.Helper()
-	const kb = faultnet.DefaultProxyKernelBuffer
-	lc := net.ListenConfig{Control: faultnet.PresetBuffers(kb)}
+	const kb = faultnet.DefaultProxySocketBufferSize
+	lc := net.ListenConfig{Control: faultnet.SocketBufferControl(kb)}
 	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
 	}
-	d := net.Dialer{Timeout: 10 * time.Second, Control: faultnet.PresetBuffers(kb)}
+	d := net.Dialer{Timeout: 10 * time.Second, Control: faultnet.SocketBufferControl(kb)}
 	acceptAll(tb, ln, func(g *group, c net.Conn) {
 		u, err := d.Dial("tcp", upstream)
 		if err != nil {
@@ -88,11 +88,11 @@ func isTimeout(err error) bool {
 
 // SpliceDialer returns a dial function shaped as properties.RunAddr makes
 // its clients: an in-memory faultnet pipe whose far end is spliced
-// (faultnet.Splice) to a TCP connection to addr with 32 KiB kernel
+// (faultnet.Splice) to a TCP connection to addr with 32 KiB socket
 // buffers. Cleanup waits for every splice it made.
 func SpliceDialer(tb testing.TB, addr string) func() (net.Conn, error) {
-	const kb = faultnet.DefaultProxyKernelBuffer
-	d := net.Dialer{Timeout: 10 * time.Second, Control: faultnet.PresetBuffers(kb)}
+	const kb = faultnet.DefaultProxySocketBufferSize
+	d := net.Dialer{Timeout: 10 * time.Second, Control: faultnet.SocketBufferControl(kb)}
 	var mu sync.Mutex
 	var all []*faultnet.Spliced
 	tb.Cleanup(func() {
@@ -108,7 +108,7 @@ func SpliceDialer(tb testing.TB, addr string) func() (net.Conn, error) {
 			return nil, err
 		}
 		client, end := faultnet.Pipe(faultnet.Name("spliced"))
-		sp := faultnet.Splice(end, faultnet.Wrap(far, faultnet.KernelBuffers(kb)))
+		sp := faultnet.Splice(end, faultnet.Wrap(far, faultnet.SocketBufferSize(kb)))
 		mu.Lock()
 		all = append(all, sp)
 		mu.Unlock()

@@ -3,7 +3,7 @@
 // client (stops reading) can see when the server's writes to it block,
 // rather than guess how many bytes it must push.
 //
-// Between a server in another process and a stalled client sit two kernel
+// Between a server in another process and a stalled client sit two socket
 // buffers: the client's receive buffer (the window the client advertises
 // until it reaches 0) and the server's send buffer, which autotuning grows
 // to megabytes on loopback (net.ipv4.tcp_wmem). The server's Write blocks

@@ -65,7 +65,7 @@ func (r *running) stop(t testing.TB) error {
 	return r.err
 }
 
-// smallBuffers shrinks the kernel send buffer of every accepted connection,
+// smallBuffers shrinks the socket send buffer of every accepted connection,
 // so that a client that stops reading blocks the server's Write after tens
 // of KiB instead of MiBs.
 func smallBuffers(ln net.Listener) net.Listener { return smallBufListener{ln} }

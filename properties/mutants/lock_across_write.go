@@ -10,7 +10,7 @@ import (
 // keeps every client's tallies in seq order for free.
 //
 // Bug: conn.Write under the tally lock. When one client stops reading, its
-// kernel buffers fill, the Write blocks holding the lock, and every other
+// socket buffers fill, the Write blocks holding the lock, and every other
 // vote waits for the lock: the whole server freezes behind one slow client.
 func lockAcrossWrite(s *server) {
 	s.newSink = func(c *client) sink { return &direct{conn: c.conn} }

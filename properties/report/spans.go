@@ -35,7 +35,7 @@ func lastingKind(fault string) (string, bool) {
 // its "inject" — or, when scheduled (AfterTime(1s, StallReads())), from
 // its "fire" — to the "remove" of the same injection, or to the end
 // ([Unlifted]) if it was never removed. One-off faults (Reset(),
-// CloseWrite(), ...) and the other events make no span; draw them as
+// HalfCloseWrite(), ...) and the other events make no span; draw them as
 // events.
 func SpansFromEvents(events []Event) []Span {
 	var spans []Span

@@ -40,7 +40,7 @@ func Protocol(name string) properties.Protocol {
 			case strings.HasPrefix(s, "MSG "):
 				return properties.Push
 			case strings.HasPrefix(s, "ERR "):
-				return properties.Error
+				return properties.ErrorReply
 			}
 			return properties.Reply // OK <n>
 		},

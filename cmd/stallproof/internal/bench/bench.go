@@ -35,9 +35,9 @@ type Config struct {
 	Seed            uint64
 	Interval        time.Duration // between samples (1 s)
 
-	WriteTimeout time.Duration // the reference server's (its default: 10 s)
-	KernelBuffer int           // TCP: kernel buffers, bytes (harness.DefaultKernelBuffer)
-	StopWait     time.Duration // bound on stopping an in-process design (harness.DefaultStopWait)
+	WriteTimeout     time.Duration // the reference server's (its default: 10 s)
+	SocketBufferSize int           // TCP: socket buffers, bytes (harness.DefaultSocketBufferSize)
+	StopWait         time.Duration // bound on stopping an in-process design (harness.DefaultStopWait)
 
 	// Live, if set, gets a line per interval.
 	Live io.Writer
@@ -117,8 +117,8 @@ func (c Config) withDefaults() Config {
 	if c.Interval <= 0 {
 		c.Interval = time.Second
 	}
-	if c.KernelBuffer <= 0 {
-		c.KernelBuffer = harness.DefaultKernelBuffer
+	if c.SocketBufferSize <= 0 {
+		c.SocketBufferSize = harness.DefaultSocketBufferSize
 	}
 	if c.StopWait <= 0 {
 		c.StopWait = harness.DefaultStopWait
@@ -162,14 +162,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			return nil, err
 		}
 		res.Target = cfg.Addr
-		kbuf := cfg.KernelBuffer
+		sockBuf := cfg.SocketBufferSize
 		dial = func(ctx context.Context) (net.Conn, error) {
 			var d net.Dialer
 			c, err := d.DialContext(ctx, "tcp", cfg.Addr)
 			if err != nil {
 				return nil, err
 			}
-			_ = faultnet.ShrinkBuffers(c, kbuf) // so that a stalled client stalls the server soon
+			_ = faultnet.SetSocketBufferSize(c, sockBuf) // so that a stalled client stalls the server soon
 			return faultnet.Wrap(c), nil
 		}
 	} else {
@@ -182,7 +182,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			return nil, err
 		}
 		evictions = ev
-		network := harness.Network{TCP: cfg.TCP, KernelBuffer: cfg.KernelBuffer}
+		network := harness.Network{TCP: cfg.TCP, SocketBufferSize: cfg.SocketBufferSize}
 		if !cfg.TCP {
 			network.Options = []faultnet.Option{faultnet.OnAccept(func(c *faultnet.Conn) {
 				accepted.Lock()
@@ -196,7 +196,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 		res.Target = cfg.Design + " in-process, in memory"
 		if cfg.TCP {
-			res.Target = fmt.Sprintf("%s in-process, loopback TCP %s (kernel buffers %d B)", cfg.Design, ln.Addr(), cfg.KernelBuffer)
+			res.Target = fmt.Sprintf("%s in-process, loopback TCP %s (socket buffers %d B)", cfg.Design, ln.Addr(), cfg.SocketBufferSize)
 		}
 		dial = func(ctx context.Context) (net.Conn, error) { return ln.Dial(ctx) }
 		srv := harness.Start(serve, ln, harness.Config{Name: cfg.Design})

@@ -67,7 +67,7 @@ func TestNiceScale(t *testing.T) {
 // side over loopback TCP at full speed, with one client stalling at
 // 0.5 s: the worker design must freeze and the reference must not. Bounds
 // are generous: the worker freezes within a few milliseconds of the stall
-// (its writes block once about 40 KiB are in the kernel's buffers).
+// (its writes block once about 40 KiB are in its socket buffers).
 func TestRunSmoke(t *testing.T) {
 	var live bytes.Buffer
 	rep, err := Run(context.Background(), Config{

@@ -6,7 +6,7 @@
 // [Run] starts every design in [Config].Designs ([DefaultDesigns]: reference,
 // lock-across-write, broadcast-worker; package [designs] lists the others) on its
 // own listener: the in-memory faultnet network by default, or loopback TCP
-// with small kernel buffers (Config.TCP). Each gets its own [load.Run] with
+// with small socket buffers (Config.TCP). Each gets its own [load.Run] with
 // the same configuration and seed: Config.Healthy clients voting at
 // Config.Rate votes/s each, and Config.Faulty subscribers that fail on the
 // schedule Config.FaultAt, then one every Config.FaultEvery. Every second

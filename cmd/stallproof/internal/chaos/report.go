@@ -93,7 +93,7 @@ type Row struct {
 }
 
 func newReport(cfg Config) *Report {
-	network := harness.Network{TCP: cfg.TCP, KernelBuffer: cfg.KernelBuffer}.Describe()
+	network := harness.Network{TCP: cfg.TCP, SocketBufferSize: cfg.SocketBufferSize}.Describe()
 	return &Report{
 		Healthy:    cfg.Healthy,
 		Faulty:     cfg.Faulty,

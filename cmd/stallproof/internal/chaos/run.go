@@ -18,14 +18,14 @@ import (
 
 // Defaults for a zero Config field: about 20 seconds in all.
 const (
-	DefaultHealthy    = 50
-	DefaultFaulty     = 4
-	DefaultFaults     = "stall,trickle,halfclose,reset"
-	DefaultFaultAt    = 3 * time.Second
-	DefaultFaultEvery = time.Second
-	DefaultDuration   = 18 * time.Second
-	DefaultRate       = 20.0 // votes/s per healthy client
-	DefaultKernelBuf  = harness.DefaultKernelBuffer
+	DefaultHealthy          = 50
+	DefaultFaulty           = 4
+	DefaultFaults           = "stall,trickle,halfclose,reset"
+	DefaultFaultAt          = 3 * time.Second
+	DefaultFaultEvery       = time.Second
+	DefaultDuration         = 18 * time.Second
+	DefaultRate             = 20.0 // votes/s per healthy client
+	DefaultSocketBufferSize = harness.DefaultSocketBufferSize
 )
 
 // DefaultDesigns are the designs Run compares when Config.Designs is empty
@@ -51,10 +51,10 @@ type Config struct {
 	StuckAfter          time.Duration // see load.Config; 2 s
 
 	// TCP runs each design on real loopback TCP (127.0.0.1, an ephemeral
-	// port) with the kernel's buffers cut to KernelBuffer bytes, instead
+	// port) with the socket buffers cut to SocketBufferSize bytes, instead
 	// of the in-memory network.
-	TCP          bool
-	KernelBuffer int
+	TCP              bool
+	SocketBufferSize int
 	// BufferSize is the in-memory network's buffer per direction
 	// (faultnet.DefaultBufferSize, 64 KiB).
 	BufferSize int
@@ -99,8 +99,8 @@ func (c Config) withDefaults() Config {
 	if c.StuckAfter <= 0 {
 		c.StuckAfter = load.DefaultStuckAfter
 	}
-	if c.KernelBuffer <= 0 {
-		c.KernelBuffer = DefaultKernelBuf
+	if c.SocketBufferSize <= 0 {
+		c.SocketBufferSize = DefaultSocketBufferSize
 	}
 	if c.BufferSize <= 0 {
 		c.BufferSize = faultnet.DefaultBufferSize
@@ -253,7 +253,7 @@ func (r *designRun) start(cfg Config) error {
 	}
 	r.evictions = evictions
 	ln, err := harness.Listen(harness.Network{
-		TCP: cfg.TCP, KernelBuffer: cfg.KernelBuffer, BufferSize: cfg.BufferSize,
+		TCP: cfg.TCP, SocketBufferSize: cfg.SocketBufferSize, BufferSize: cfg.BufferSize,
 		Options: []faultnet.Option{faultnet.Name(r.d.Name)},
 	})
 	if err != nil {
