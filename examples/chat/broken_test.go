@@ -4,15 +4,12 @@ import (
 	"bufio"
 	"context"
 	"net"
-	"os"
-	"os/exec"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
+	"github.com/stallproof/stallproof/examples/internal/exampletest"
 	"github.com/stallproof/stallproof/properties"
 )
 
@@ -71,35 +68,9 @@ func lockedChat(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-// TestLockedChatChild runs the suite against lockedChat; it runs only as a
-// child of TestLockedChatIsCaught, since it must fail.
-func TestLockedChatChild(t *testing.T) {
-	if os.Getenv("STALLPROOF_CHAT_CHILD") == "" {
-		t.Skip("runs only as a child of TestLockedChatIsCaught")
-	}
-	properties.Run(t, lockedChat, properties.WithAdapter(adapter), properties.Properties("progress"))
-}
-
-// TestLockedChatIsCaught proves the Adapter path catches a server that
-// holds its lock across Write: the child run must fail on progress.
-func TestLockedChatIsCaught(t *testing.T) {
-	if os.Getenv("STALLPROOF_CHAT_CHILD") != "" {
-		t.Skip("in the child")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestLockedChatChild$", "-test.v",
-		"-rapid.nofailfile", "-rapid.shrinktime=2s")
-	cmd.Env = append(os.Environ(), "STALLPROOF_CHAT_CHILD=1")
-	cmd.WaitDelay = 5 * time.Second
-	out, err := cmd.CombinedOutput()
-	if err == nil {
-		t.Fatalf("the suite passed against a chat server that writes under its lock:\n%s", out)
-	}
-	if !regexp.MustCompile(`(?m)^\s*--- FAIL: TestLockedChatChild/progress`).Match(out) {
-		t.Fatalf("the child failed, but not on progress:\n%s", out)
-	}
-	if m := regexp.MustCompile(`property "progress" violated: [^\n]*`).Find(out); m != nil {
-		t.Logf("caught: %s", m)
-	}
+// TestBrokenFails: the suite catches lockedChat through the Adapter, on
+// progress, in a child process.
+func TestBrokenFails(t *testing.T) {
+	exampletest.Fails(t, exampletest.InProcess(lockedChat), []string{"progress"},
+		properties.WithAdapter(adapter), properties.Properties("progress"))
 }

@@ -1,7 +1,4 @@
-// Package servetest starts an example server on an in-memory faultnet
-// listener for the examples' own unit tests, and stops it within a bound,
-// saying so if it does not.
-package servetest
+package exampletest
 
 import (
 	"context"
@@ -11,14 +8,15 @@ import (
 	"time"
 
 	"github.com/stallproof/stallproof/faultnet"
+	"github.com/stallproof/stallproof/properties"
 )
 
-// ServeFunc is the shape of every example's Serve: serve on ln until ctx
-// ends, then return once every goroutine it started has ended.
-type ServeFunc func(ctx context.Context, ln net.Listener) error
+// Bound is how long a healthy client of an example's unit tests waits for
+// an answer: generous, since a frozen server is infinitely slow.
+const Bound = 5 * time.Second
 
-// StopBound is how long a server gets to return from Serve once its context
-// is cancelled.
+// StopBound is how long a server started by Start gets to return from
+// Serve once its context is cancelled.
 const StopBound = 10 * time.Second
 
 // Server is an example server running on an in-memory listener.
@@ -33,7 +31,7 @@ type Server struct {
 // buffers of bufSize bytes each way, and registers a cleanup that cancels
 // it and fails t if Serve returns an error or has not returned within
 // StopBound.
-func Start(t testing.TB, serve ServeFunc, bufSize int) *Server {
+func Start(t testing.TB, serve properties.ServeFunc, bufSize int) *Server {
 	t.Helper()
 	ln := faultnet.Listen(faultnet.BufferSize(bufSize))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -57,6 +55,19 @@ func Start(t testing.TB, serve ServeFunc, bufSize int) *Server {
 		}
 	})
 	return s
+}
+
+// Both runs test in a subtest against each version of an example, "Serve"
+// (fixed) and "ServeBroken", each started with 64 KiB buffers: for what
+// both versions do alike while every client reads.
+func Both(t *testing.T, fixed, broken properties.ServeFunc, test func(t *testing.T, srv *Server)) {
+	t.Helper()
+	for _, v := range []struct {
+		name  string
+		serve properties.ServeFunc
+	}{{"Serve", fixed}, {"ServeBroken", broken}} {
+		t.Run(v.name, func(t *testing.T) { test(t, Start(t, v.serve, 64<<10)) })
+	}
 }
 
 // Dial connects a new client. The connection is closed at cleanup.

@@ -1,0 +1,149 @@
+// Package exampletest is the examples' test harness, imported only by their
+// _test.go files. It runs stallproof's suite against an example's fixed
+// server, which must pass ([Passes]), and against its broken one in a child
+// process of the test binary, which must fail on a named property
+// ([Fails]); it starts an example on an in-memory faultnet listener for the
+// example's own unit tests ([Start], [Both]); and it describes and starts
+// the chat servers written in other languages ([Chat]).
+//
+// An example's suite test is then two short tests:
+//
+//	func TestFixedPasses(t *testing.T) {
+//		exampletest.Passes(t, exampletest.InProcess(pubsub.Serve), opts...)
+//	}
+//
+//	func TestBrokenFails(t *testing.T) {
+//		exampletest.Fails(t, exampletest.InProcess(pubsub.ServeBroken), []string{"progress", "delivery"}, opts...)
+//	}
+package exampletest
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stallproof/stallproof/properties"
+)
+
+// A Target runs the suite against one server with opts:
+// properties.Run for a Go server ([InProcess]), properties.RunExec for
+// a chat server in another process ([Chat]).
+type Target func(t *testing.T, opts ...properties.Option)
+
+// InProcess is the Target of a Go server: properties.Run(t, serve, opts...).
+func InProcess(serve properties.ServeFunc) Target {
+	return func(t *testing.T, opts ...properties.Option) {
+		t.Helper()
+		properties.Run(t, serve, opts...)
+	}
+}
+
+// FixedChecks is how many checks per property Passes runs unless its
+// options say otherwise: CI's budget, since each request of bounded's heap
+// measurement is a round trip through the example's client library
+// (-rapid.checks, or make soak, runs more).
+const FixedChecks = 5
+
+// Passes runs the whole suite against target, which must pass, with
+// FixedChecks checks per property and then opts.
+func Passes(t *testing.T, target Target, opts ...properties.Option) {
+	t.Helper()
+	target(t, append([]properties.Option{properties.Checks(FixedChecks)}, opts...)...)
+}
+
+// childEnv names, in a child started by Fails, the test it is to run.
+const childEnv = "STALLPROOF_EXAMPLE_CHILD"
+
+// ChildTimeout bounds one child run of Fails.
+const ChildTimeout = 3 * time.Minute
+
+// childShrinkTime bounds the child's shrinking: a Fails needs the verdict,
+// not the shortest counterexample.
+var childShrinkTime = properties.LaterShrinkTime
+
+// Fails proves that the suite catches a broken server: it runs t's test
+// again in a child process of the test binary, where Fails runs the suite
+// against target with the suite's default number of checks and opts, and
+// no fail file written; and it fails t unless the child fails and the
+// first property that failed with a violation is one of caughtBy.
+func Fails(t *testing.T, target Target, caughtBy []string, opts ...properties.Option) {
+	t.Helper()
+	switch os.Getenv(childEnv) {
+	case t.Name():
+		target(t, opts...) // must fail
+		return
+	case "":
+	default:
+		t.Skip("in the child of another test")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), ChildTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run="+runPattern(t.Name()), "-test.v", "-test.count=1",
+		"-rapid.nofailfile", "-rapid.shrinktime="+childShrinkTime.String())
+	cmd.Env = append(os.Environ(), childEnv+"="+t.Name())
+	cmd.WaitDelay = 5 * time.Second
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	wall := time.Since(start)
+	if err == nil {
+		t.Fatalf("the suite passed a broken server:\n%s", out)
+	}
+	if ctx.Err() != nil {
+		t.Fatalf("the child did not finish within %v:\n%s", ChildTimeout, out)
+	}
+	v := readVerdict(out)
+	if len(v.violated) == 0 {
+		t.Fatalf("the child failed with no property violated:\n%s", out)
+	}
+	if !slices.Contains(caughtBy, v.violated[0]) {
+		t.Fatalf("the first violation was of %q, want one of %q:\n%s", v.violated[0], caughtBy, out)
+	}
+	t.Logf("caught by %s in %.1fs (first violation after %.2fs, shrunk to %d steps); failed: %v",
+		v.violated[0], wall.Seconds(), v.firstViolation.Seconds(), v.steps, v.failed)
+}
+
+// runPattern is the -test.run pattern that selects the test named name
+// (a subtest's name has a part for each level) and nothing else.
+func runPattern(name string) string {
+	parts := strings.Split(name, "/")
+	for i, p := range parts {
+		parts[i] = "^" + regexp.QuoteMeta(p) + "$"
+	}
+	return strings.Join(parts, "/")
+}
+
+// verdict is what a child run of the suite showed.
+type verdict struct {
+	failed         []string      // the properties that failed, in the order they ran
+	violated       []string      // those of them with a violation report (not merely skipped after another's)
+	firstViolation time.Duration // time from the property's start to its first violation
+	steps          int           // steps of the shrunk counterexample
+}
+
+var (
+	failedRe   = regexp.MustCompile(`(?m)^\s*--- FAIL: \S+/(\w+) `)
+	violatedRe = regexp.MustCompile(`property "(\w+)" violated: `)
+	reportRe   = regexp.MustCompile(`scenario of \d+ steps \((\d+) drawn by rapid\); first violation after ([\d.]+)s`)
+)
+
+func readVerdict(out []byte) verdict {
+	var v verdict
+	for _, m := range failedRe.FindAllSubmatch(out, -1) {
+		v.failed = append(v.failed, string(m[1]))
+	}
+	for _, m := range violatedRe.FindAllSubmatch(out, -1) {
+		v.violated = append(v.violated, string(m[1]))
+	}
+	if m := reportRe.FindSubmatch(out); m != nil {
+		v.steps, _ = strconv.Atoi(string(m[1]))
+		s, _ := strconv.ParseFloat(string(m[2]), 64)
+		v.firstViolation = time.Duration(s * float64(time.Second))
+	}
+	return v
+}
