@@ -23,12 +23,12 @@ import (
 	"os/exec"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stallproof/stallproof/properties"
+	"github.com/stallproof/stallproof/properties/report"
 )
 
 // A Target runs the suite against one server with opts:
@@ -67,11 +67,11 @@ const ChildTimeout = 3 * time.Minute
 // not the shortest counterexample.
 var childShrinkTime = properties.LaterShrinkTime
 
-// Fails proves that the suite catches a broken server: it runs t's test
-// again in a child process of the test binary, where Fails runs the suite
-// against target with the suite's default number of checks and opts, and
-// no fail file written; and it fails t unless the child fails and the
-// first property that failed with a violation is one of caughtBy.
+// Fails proves that the suite catches a broken server: it runs t's test,
+// a top-level test, again in a child process of the test binary, where
+// Fails runs the suite against target with the suite's default number of
+// checks and opts, and no fail file written; and it fails t unless the
+// child fails and the first property that failed is one of caughtBy.
 func Fails(t *testing.T, target Target, caughtBy []string, opts ...properties.Option) {
 	t.Helper()
 	switch os.Getenv(childEnv) {
@@ -84,7 +84,7 @@ func Fails(t *testing.T, target Target, caughtBy []string, opts ...properties.Op
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), ChildTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run="+runPattern(t.Name()), "-test.v", "-test.count=1",
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^"+regexp.QuoteMeta(t.Name())+"$", "-test.v", "-test.count=1",
 		"-rapid.nofailfile", "-rapid.shrinktime="+childShrinkTime.String())
 	cmd.Env = append(os.Environ(), childEnv+"="+t.Name())
 	cmd.WaitDelay = 5 * time.Second
@@ -97,53 +97,20 @@ func Fails(t *testing.T, target Target, caughtBy []string, opts ...properties.Op
 	if ctx.Err() != nil {
 		t.Fatalf("the child did not finish within %v:\n%s", ChildTimeout, out)
 	}
-	v := readVerdict(out)
-	if len(v.violated) == 0 {
-		t.Fatalf("the child failed with no property violated:\n%s", out)
+	var failed []report.Verdict // in the order the properties ran
+	for line := range strings.Lines(string(out)) {
+		if v, ok, err := report.ParseVerdict(line); ok && err == nil && v.Result == report.Fail {
+			failed = append(failed, v)
+		}
 	}
-	if !slices.Contains(caughtBy, v.violated[0]) {
-		t.Fatalf("the first violation was of %q, want one of %q:\n%s", v.violated[0], caughtBy, out)
+	if len(failed) == 0 {
+		t.Fatalf("the child failed with no property failed:\n%s", out)
 	}
-	t.Logf("caught by %s in %.1fs (first violation after %.2fs, shrunk to %d steps); failed: %v",
-		v.violated[0], wall.Seconds(), v.firstViolation.Seconds(), v.steps, v.failed)
-}
-
-// runPattern is the -test.run pattern that selects the test named name
-// (a subtest's name has a part for each level) and nothing else.
-func runPattern(name string) string {
-	parts := strings.Split(name, "/")
-	for i, p := range parts {
-		parts[i] = "^" + regexp.QuoteMeta(p) + "$"
+	if !slices.Contains(caughtBy, failed[0].Property) {
+		t.Fatalf("the first property that failed is %s, want one of %q:\n%s", failed[0].Property, caughtBy, out)
 	}
-	return strings.Join(parts, "/")
-}
-
-// verdict is what a child run of the suite showed.
-type verdict struct {
-	failed         []string      // the properties that failed, in the order they ran
-	violated       []string      // those of them with a violation report (not merely skipped after another's)
-	firstViolation time.Duration // time from the property's start to its first violation
-	steps          int           // steps of the shrunk counterexample
-}
-
-var (
-	failedRe   = regexp.MustCompile(`(?m)^\s*--- FAIL: \S+/(\w+) `)
-	violatedRe = regexp.MustCompile(`property "(\w+)" violated: `)
-	reportRe   = regexp.MustCompile(`scenario of \d+ steps \((\d+) drawn by rapid\); first violation after ([\d.]+)s`)
-)
-
-func readVerdict(out []byte) verdict {
-	var v verdict
-	for _, m := range failedRe.FindAllSubmatch(out, -1) {
-		v.failed = append(v.failed, string(m[1]))
+	t.Logf("caught in %.1fs, by %s", wall.Seconds(), report.FormatVerdict(failed[0]))
+	for _, v := range failed[1:] {
+		t.Logf("then failed: %s", v.Property)
 	}
-	for _, m := range violatedRe.FindAllSubmatch(out, -1) {
-		v.violated = append(v.violated, string(m[1]))
-	}
-	if m := reportRe.FindSubmatch(out); m != nil {
-		v.steps, _ = strconv.Atoi(string(m[1]))
-		s, _ := strconv.ParseFloat(string(m[2]), 64)
-		v.firstViolation = time.Duration(s * float64(time.Second))
-	}
-	return v
 }
