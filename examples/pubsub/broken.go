@@ -5,6 +5,8 @@ import (
 	"context"
 	"net"
 	"sync"
+
+	"github.com/stallproof/stallproof/internal/broker"
 )
 
 // ServeBroken runs the pub/sub server written the common wrong way: a
@@ -16,7 +18,7 @@ import (
 // that waits forever. It is here to be caught; use [Serve].
 func ServeBroken(ctx context.Context, ln net.Listener) error {
 	s := &brokenServer{topics: map[string]map[net.Conn]struct{}{}, conns: map[net.Conn]struct{}{}}
-	err := acceptLoop(ctx, ln, func(conn net.Conn) {
+	err := broker.Accept(ctx, ln, func(conn net.Conn) {
 		s.connsMu.Lock()
 		s.conns[conn] = struct{}{}
 		s.connsMu.Unlock()

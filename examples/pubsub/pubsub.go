@@ -5,6 +5,8 @@ import (
 	"context"
 	"net"
 	"sync"
+
+	"github.com/stallproof/stallproof/internal/broker"
 	"time"
 )
 
@@ -13,7 +15,7 @@ import (
 // error only if Accept fails for good.
 func Serve(ctx context.Context, ln net.Listener) error {
 	s := &server{topics: map[string]map[*client]struct{}{}, clients: map[*client]struct{}{}}
-	err := acceptLoop(ctx, ln, s.start)
+	err := broker.Accept(ctx, ln, s.start)
 	s.mu.Lock()
 	for c := range s.clients {
 		c.close()

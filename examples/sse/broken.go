@@ -6,8 +6,6 @@ import (
 	"net"
 	"net/http"
 	"sync"
-
-	"github.com/stallproof/stallproof/examples/internal/httpserve"
 )
 
 // ServeBroken runs the event server written the common wrong way: the
@@ -19,10 +17,7 @@ import (
 // here to be caught; use [Serve].
 func ServeBroken(ctx context.Context, ln net.Listener) error {
 	h := &brokenHub{subs: map[*brokenSub]struct{}{}, stopping: make(chan struct{})}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/events", h.events)
-	mux.HandleFunc("/publish", h.publish)
-	return httpserve.Serve(ctx, ln, mux, func() { close(h.stopping) })
+	return serve(ctx, ln, h.events, h.publish, h.stopping)
 }
 
 type brokenHub struct {

@@ -7,18 +7,13 @@ import (
 	"net/http"
 	"sync"
 	"time"
-
-	"github.com/stallproof/stallproof/examples/internal/httpserve"
 )
 
 // Serve runs the event server on ln until ctx ends, then ends every stream
 // and returns once all its handlers have returned.
 func Serve(ctx context.Context, ln net.Listener) error {
 	h := &hub{subs: map[*subscriber]struct{}{}, stopping: make(chan struct{})}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/events", h.events)
-	mux.HandleFunc("/publish", h.publish)
-	return httpserve.Serve(ctx, ln, mux, func() { close(h.stopping) })
+	return serve(ctx, ln, h.events, h.publish, h.stopping)
 }
 
 type hub struct {

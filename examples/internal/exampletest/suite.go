@@ -65,7 +65,7 @@ const ChildTimeout = 3 * time.Minute
 
 // childShrinkTime bounds the child's shrinking: a Fails needs the verdict,
 // not the shortest counterexample.
-var childShrinkTime = properties.LaterShrinkTime
+const childShrinkTime = properties.LaterShrinkTime
 
 // Fails proves that the suite catches a broken server: it runs t's test,
 // a top-level test, again in a child process of the test binary, where

@@ -2,10 +2,24 @@ package sse
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+
+	"github.com/stallproof/stallproof/examples/internal/httpserve"
 )
+
+// serve serves both versions' endpoints on ln until ctx ends, then closes
+// stopping, which must end every event stream, and returns once every
+// handler has returned.
+func serve(ctx context.Context, ln net.Listener, events, publish http.HandlerFunc, stopping chan struct{}) error {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/events", events)
+	mux.HandleFunc("/publish", publish)
+	return httpserve.Serve(ctx, ln, mux, func() { close(stopping) })
+}
 
 // readMessage reads a publish request's message, or answers the request
 // with an error and returns false.
