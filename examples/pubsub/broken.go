@@ -17,21 +17,13 @@ import (
 // lock held, and every client that publishes, subscribes or connects after
 // that waits forever. It is here to be caught; use [Serve].
 func ServeBroken(ctx context.Context, ln net.Listener) error {
-	s := &brokenServer{topics: map[string]map[net.Conn]struct{}{}, conns: map[net.Conn]struct{}{}}
+	ctx, cancel := context.WithCancel(ctx) // ended also when Accept fails for good
+	s := &brokenServer{topics: map[string]map[net.Conn]struct{}{}}
 	err := broker.Accept(ctx, ln, func(conn net.Conn) {
-		s.connsMu.Lock()
-		s.conns[conn] = struct{}{}
-		s.connsMu.Unlock()
 		s.wg.Add(1)
-		go s.serve(conn)
+		go s.serve(ctx, conn)
 	})
-	// Closing every connection, under a lock of its own, unblocks a Write
-	// stuck on a stalled subscriber, so that shutdown at least works.
-	s.connsMu.Lock()
-	for conn := range s.conns {
-		conn.Close()
-	}
-	s.connsMu.Unlock()
+	cancel()
 	s.wg.Wait()
 	return err
 }
@@ -39,14 +31,15 @@ func ServeBroken(ctx context.Context, ln net.Listener) error {
 type brokenServer struct {
 	mu     sync.Mutex
 	topics map[string]map[net.Conn]struct{}
-
-	connsMu sync.Mutex
-	conns   map[net.Conn]struct{}
-	wg      sync.WaitGroup
+	wg     sync.WaitGroup
 }
 
-func (s *brokenServer) serve(conn net.Conn) {
+func (s *brokenServer) serve(ctx context.Context, conn net.Conn) {
 	defer s.wg.Done()
+	// Closing the connection once ctx ends, without the lock, unblocks a
+	// Write stuck on a stalled subscriber, so that shutdown at least works.
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
 	var subscribed []string
 	defer func() {
 		s.mu.Lock()
@@ -54,9 +47,6 @@ func (s *brokenServer) serve(conn net.Conn) {
 			delete(s.topics[t], conn)
 		}
 		s.mu.Unlock()
-		s.connsMu.Lock()
-		delete(s.conns, conn)
-		s.connsMu.Unlock()
 		conn.Close()
 	}()
 	sc := bufio.NewScanner(conn)

@@ -5,31 +5,27 @@ import (
 	"context"
 	"net"
 	"sync"
+	"time"
 
 	"github.com/stallproof/stallproof/internal/broker"
-	"time"
 )
 
 // Serve runs the pub/sub server on ln until ctx ends, then closes every
 // client and returns once all its goroutines have ended. It returns an
 // error only if Accept fails for good.
 func Serve(ctx context.Context, ln net.Listener) error {
-	s := &server{topics: map[string]map[*client]struct{}{}, clients: map[*client]struct{}{}}
-	err := broker.Accept(ctx, ln, s.start)
-	s.mu.Lock()
-	for c := range s.clients {
-		c.close()
-	}
-	s.mu.Unlock()
+	ctx, cancel := context.WithCancel(ctx) // ended also when Accept fails for good
+	s := &server{topics: map[string]map[*client]struct{}{}}
+	err := broker.Accept(ctx, ln, func(conn net.Conn) { s.start(ctx, conn) })
+	cancel() // closes every client
 	s.wg.Wait()
 	return err
 }
 
 type server struct {
-	mu      sync.Mutex
-	topics  map[string]map[*client]struct{} // topic → its subscribers
-	clients map[*client]struct{}
-	wg      sync.WaitGroup
+	mu     sync.Mutex
+	topics map[string]map[*client]struct{} // topic → its subscribers
+	wg     sync.WaitGroup
 }
 
 // client is one connection: a reader goroutine, and a writer goroutine
@@ -47,14 +43,17 @@ type client struct {
 	closing bool // the writer closes c once pending is written
 }
 
-func (s *server) start(conn net.Conn) {
+// start serves conn until it fails or ctx ends.
+func (s *server) start(ctx context.Context, conn net.Conn) {
 	c := &client{conn: conn, wake: make(chan struct{}, 1), gone: make(chan struct{})}
 	c.room = sync.NewCond(&c.pmu)
-	s.mu.Lock()
-	s.clients[c] = struct{}{}
-	s.mu.Unlock()
 	s.wg.Add(2)
-	go s.read(c)
+	go func() {
+		defer s.wg.Done()
+		stop := context.AfterFunc(ctx, c.close)
+		defer stop()
+		s.read(c)
+	}()
 	go s.write(c)
 }
 
@@ -115,7 +114,6 @@ func (c *client) close() {
 }
 
 func (s *server) read(c *client) {
-	defer s.wg.Done()
 	defer s.drop(c)
 	sc := bufio.NewScanner(c.conn)
 	sc.Buffer(make([]byte, 0, 256), MaxLine)
@@ -162,7 +160,6 @@ func (s *server) read(c *client) {
 // drop forgets c and closes it.
 func (s *server) drop(c *client) {
 	s.mu.Lock()
-	delete(s.clients, c)
 	for _, t := range c.topics {
 		delete(s.topics[t], c)
 		if len(s.topics[t]) == 0 {
