@@ -5,8 +5,6 @@ import (
 	"context"
 	"net"
 	"sync"
-
-	"github.com/stallproof/stallproof/internal/broker"
 )
 
 // ServeBroken runs the pub/sub server written the common wrong way: a
@@ -17,25 +15,16 @@ import (
 // lock held, and every client that publishes, subscribes or connects after
 // that waits forever. It is here to be caught; use [Serve].
 func ServeBroken(ctx context.Context, ln net.Listener) error {
-	ctx, cancel := context.WithCancel(ctx) // ended also when Accept fails for good
 	s := &brokenServer{topics: map[string]map[net.Conn]struct{}{}}
-	err := broker.Accept(ctx, ln, func(conn net.Conn) {
-		s.wg.Add(1)
-		go s.serve(ctx, conn)
-	})
-	cancel()
-	s.wg.Wait()
-	return err
+	return serveConns(ctx, ln, s.serve)
 }
 
 type brokenServer struct {
 	mu     sync.Mutex
 	topics map[string]map[net.Conn]struct{}
-	wg     sync.WaitGroup
 }
 
 func (s *brokenServer) serve(ctx context.Context, conn net.Conn) {
-	defer s.wg.Done()
 	// Closing the connection once ctx ends, without the lock, unblocks a
 	// Write stuck on a stalled subscriber, so that shutdown at least works.
 	stop := context.AfterFunc(ctx, func() { conn.Close() })

@@ -6,26 +6,19 @@ import (
 	"net"
 	"sync"
 	"time"
-
-	"github.com/stallproof/stallproof/internal/broker"
 )
 
 // Serve runs the pub/sub server on ln until ctx ends, then closes every
 // client and returns once all its goroutines have ended. It returns an
 // error only if Accept fails for good.
 func Serve(ctx context.Context, ln net.Listener) error {
-	ctx, cancel := context.WithCancel(ctx) // ended also when Accept fails for good
 	s := &server{topics: map[string]map[*client]struct{}{}}
-	err := broker.Accept(ctx, ln, func(conn net.Conn) { s.start(ctx, conn) })
-	cancel() // closes every client
-	s.wg.Wait()
-	return err
+	return serveConns(ctx, ln, s.serve)
 }
 
 type server struct {
 	mu     sync.Mutex
 	topics map[string]map[*client]struct{} // topic → its subscribers
-	wg     sync.WaitGroup
 }
 
 // client is one connection: a reader goroutine, and a writer goroutine
@@ -43,18 +36,20 @@ type client struct {
 	closing bool // the writer closes c once pending is written
 }
 
-// start serves conn until it fails or ctx ends.
-func (s *server) start(ctx context.Context, conn net.Conn) {
+// serve runs conn's reader here and its writer in a goroutine of its own,
+// until conn fails or ctx ends.
+func (s *server) serve(ctx context.Context, conn net.Conn) {
 	c := &client{conn: conn, wake: make(chan struct{}, 1), gone: make(chan struct{})}
 	c.room = sync.NewCond(&c.pmu)
-	s.wg.Add(2)
+	stop := context.AfterFunc(ctx, c.close)
+	defer stop()
+	wrote := make(chan struct{})
 	go func() {
-		defer s.wg.Done()
-		stop := context.AfterFunc(ctx, c.close)
-		defer stop()
-		s.read(c)
+		defer close(wrote)
+		c.write()
 	}()
-	go s.write(c)
+	s.read(c)
+	<-wrote
 }
 
 // reply queues the answer to c's own request, waiting while c's pending
@@ -172,8 +167,7 @@ func (s *server) drop(c *client) {
 
 // write takes what is pending and writes it, with no lock held, until c
 // is closed or a write fails or blocks for WriteTimeout.
-func (s *server) write(c *client) {
-	defer s.wg.Done()
+func (c *client) write() {
 	defer c.close()
 	var buf []byte
 	for {
