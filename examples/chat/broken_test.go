@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/stallproof/stallproof/examples/internal/exampletest"
+	"github.com/stallproof/stallproof/internal/broker"
 	"github.com/stallproof/stallproof/properties"
 )
 
@@ -18,33 +19,23 @@ import (
 // list, so one client that stops reading freezes everyone. The suite must
 // catch it through the Adapter, as it catches the voting mutants.
 func lockedChat(ctx context.Context, ln net.Listener) error {
+	ctx, cancel := context.WithCancel(ctx) // ended also when Accept fails for good
 	var (
 		mu      sync.Mutex
 		clients = map[net.Conn]bool{}
 		n       int
 		wg      sync.WaitGroup
 	)
-	stop := context.AfterFunc(ctx, func() {
-		ln.Close()
-		mu.Lock()
-		for c := range clients {
-			c.Close() // unblocks a Write stuck on a stalled client
-		}
-		mu.Unlock()
-	})
-	defer stop()
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			break
-		}
+	err := broker.Accept(ctx, ln, func(c net.Conn) { // retries EMFILE: the lock is the only bug
 		mu.Lock()
 		clients[c] = true
 		c.Write([]byte("WELCOME\n"))
 		mu.Unlock()
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
+			// Closing c once ctx ends, without the lock, unblocks a Write
+			// stuck on a stalled client, so that shutdown at least works.
+			stop := context.AfterFunc(ctx, func() { c.Close() })
+			defer stop()
 			defer func() { mu.Lock(); delete(clients, c); mu.Unlock(); c.Close() }()
 			sc := bufio.NewScanner(c)
 			for sc.Scan() {
@@ -57,15 +48,11 @@ func lockedChat(ctx context.Context, ln net.Listener) error {
 				c.Write([]byte("SENT " + strconv.Itoa(n) + "\n"))
 				mu.Unlock()
 			}
-		}()
-	}
-	mu.Lock()
-	for c := range clients {
-		c.Close()
-	}
-	mu.Unlock()
+		})
+	})
+	cancel()
 	wg.Wait()
-	return nil
+	return err
 }
 
 // TestBrokenFails: the suite catches lockedChat through the Adapter, on
