@@ -58,7 +58,8 @@ func serve(ctx context.Context, ln net.Listener, broken bool, handle handler) er
 // ends (then it returns nil) or Accept fails for good (then it returns
 // that error). A temporary error (EMFILE, ENFILE) is retried after a pause
 // that doubles from 5 ms to 1 s, as net/http does. The broker's accept
-// loop, exported for the pub/sub server of the examples module.
+// loop, exported for the examples module (examples/pubsub's servers, and
+// the broken chat server of examples/chat's tests).
 func Accept(ctx context.Context, ln net.Listener, handle func(net.Conn)) error {
 	stop := context.AfterFunc(ctx, func() { ln.Close() })
 	defer stop()
