@@ -15,7 +15,7 @@ import (
 // started by properties.RunExec: interpreter runs script, listening on the
 // port RunExec picks, followed by args; the suite speaks the servers' line
 // protocol (chatProtocol) and holds them to their declared policy,
-// Drop(ChatMaxPending), before the options it is given. Chat skips t where
+// Drop(64 KiB), before the options it is given. Chat skips t where
 // the interpreter is not on the PATH or this process may not make network
 // namespaces (RunExec needs root), so call it in the test itself, before
 // Passes or Fails.
@@ -32,15 +32,15 @@ func Chat(t *testing.T, interpreter, script string, args ...string) Target {
 		t.Helper()
 		properties.RunExec(t, command, append([]properties.Option{
 			properties.WithProtocol(chatProtocol(script)),
-			properties.SlowConsumers(properties.Drop(ChatMaxPending)),
+			properties.SlowConsumers(properties.Drop(chatMaxPending)),
 		}, opts...)...)
 	}
 }
 
-// ChatMaxPending is what the chat servers in other languages (pyserver's
+// chatMaxPending is what the chat servers in other languages (pyserver's
 // chat.py, nodeserver's chat.js), when fixed, queue for a client before
 // they drop it (MAX_PENDING in their sources).
-const ChatMaxPending = 64 << 10
+const chatMaxPending = 64 << 10
 
 // chatProtocol describes the line protocol of the chat servers in other
 // languages, for the one named name: HELLO on connect, once the client is

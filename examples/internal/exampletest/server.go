@@ -15,9 +15,9 @@ import (
 // an answer: generous, since a frozen server is infinitely slow.
 const Bound = 5 * time.Second
 
-// StopBound is how long a server started by Start gets to return from
+// stopBound is how long a server started by Start gets to return from
 // Serve once its context is cancelled.
-const StopBound = 10 * time.Second
+const stopBound = 10 * time.Second
 
 // Server is an example server running on an in-memory listener.
 type Server struct {
@@ -30,7 +30,7 @@ type Server struct {
 // Start runs serve on a fresh in-memory listener whose connections have
 // buffers of bufSize bytes each way, and registers a cleanup that cancels
 // it and fails t if Serve returns an error or has not returned within
-// StopBound.
+// stopBound.
 func Start(t testing.TB, serve properties.ServeFunc, bufSize int) *Server {
 	t.Helper()
 	ln := faultnet.Listen(faultnet.BufferSize(bufSize))
@@ -50,8 +50,8 @@ func Start(t testing.TB, serve properties.ServeFunc, bufSize int) *Server {
 			if err != nil {
 				t.Errorf("Serve: %v", err)
 			}
-		case <-time.After(StopBound):
-			t.Errorf("Serve did not return within %v of its context's end", StopBound)
+		case <-time.After(stopBound):
+			t.Errorf("Serve did not return within %v of its context's end", stopBound)
 		}
 	})
 	return s

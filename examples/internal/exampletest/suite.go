@@ -2,9 +2,11 @@
 // _test.go files. It runs stallproof's suite against an example's fixed
 // server, which must pass ([Passes]), and against its broken one in a child
 // process of the test binary, which must fail on a named property
-// ([Fails]); it starts an example on an in-memory faultnet listener for the
-// example's own unit tests ([Start], [Both]); and it describes and starts
-// the chat servers written in other languages ([Chat]).
+// ([Fails]); for the example's own unit tests, it starts an example on an
+// in-memory faultnet listener ([Start], [Both]), runs a client's reader
+// ([Receive]) and publishes while a healthy subscriber must get each
+// message ([PublishEach]); and it describes and starts the chat servers
+// written in other languages ([Chat]).
 //
 // An example's suite test is then two short tests:
 //
@@ -60,8 +62,8 @@ func Passes(t *testing.T, target Target, opts ...properties.Option) {
 // childEnv names, in a child started by Fails, the test it is to run.
 const childEnv = "STALLPROOF_EXAMPLE_CHILD"
 
-// ChildTimeout bounds one child run of Fails.
-const ChildTimeout = 3 * time.Minute
+// childTimeout bounds one child run of Fails.
+const childTimeout = 3 * time.Minute
 
 // childShrinkTime bounds the child's shrinking: a Fails needs the verdict,
 // not the shortest counterexample.
@@ -82,7 +84,7 @@ func Fails(t *testing.T, target Target, caughtBy []string, opts ...properties.Op
 	default:
 		t.Skip("in the child of another test")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), ChildTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^"+regexp.QuoteMeta(t.Name())+"$", "-test.v", "-test.count=1",
 		"-rapid.nofailfile", "-rapid.shrinktime="+childShrinkTime.String())
@@ -95,7 +97,7 @@ func Fails(t *testing.T, target Target, caughtBy []string, opts ...properties.Op
 		t.Fatalf("the suite passed a broken server:\n%s", out)
 	}
 	if ctx.Err() != nil {
-		t.Fatalf("the child did not finish within %v:\n%s", ChildTimeout, out)
+		t.Fatalf("the child did not finish within %v:\n%s", childTimeout, out)
 	}
 	var failed []report.Verdict // in the order the properties ran
 	for line := range strings.Lines(string(out)) {
