@@ -4,15 +4,13 @@ import (
 	"bufio"
 	"context"
 	"net"
-	"os"
-	"os/exec"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
+	"github.com/stallproof/stallproof/examples/internal/exampletest"
+	"github.com/stallproof/stallproof/internal/broker"
 	"github.com/stallproof/stallproof/properties"
 )
 
@@ -21,33 +19,23 @@ import (
 // list, so one client that stops reading freezes everyone. The suite must
 // catch it through the Adapter, as it catches the voting mutants.
 func lockedChat(ctx context.Context, ln net.Listener) error {
+	ctx, cancel := context.WithCancel(ctx) // ended also when Accept fails for good
 	var (
 		mu      sync.Mutex
 		clients = map[net.Conn]bool{}
 		n       int
 		wg      sync.WaitGroup
 	)
-	stop := context.AfterFunc(ctx, func() {
-		ln.Close()
-		mu.Lock()
-		for c := range clients {
-			c.Close() // unblocks a Write stuck on a stalled client
-		}
-		mu.Unlock()
-	})
-	defer stop()
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			break
-		}
+	err := broker.Accept(ctx, ln, func(c net.Conn) { // retries EMFILE: the lock is the only bug
 		mu.Lock()
 		clients[c] = true
 		c.Write([]byte("WELCOME\n"))
 		mu.Unlock()
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
+			// Closing c once ctx ends, without the lock, unblocks a Write
+			// stuck on a stalled client, so that shutdown at least works.
+			stop := context.AfterFunc(ctx, func() { c.Close() })
+			defer stop()
 			defer func() { mu.Lock(); delete(clients, c); mu.Unlock(); c.Close() }()
 			sc := bufio.NewScanner(c)
 			for sc.Scan() {
@@ -60,46 +48,16 @@ func lockedChat(ctx context.Context, ln net.Listener) error {
 				c.Write([]byte("SENT " + strconv.Itoa(n) + "\n"))
 				mu.Unlock()
 			}
-		}()
-	}
-	mu.Lock()
-	for c := range clients {
-		c.Close()
-	}
-	mu.Unlock()
+		})
+	})
+	cancel()
 	wg.Wait()
-	return nil
+	return err
 }
 
-// TestLockedChatChild runs the suite against lockedChat; it runs only as a
-// child of TestLockedChatIsCaught, since it must fail.
-func TestLockedChatChild(t *testing.T) {
-	if os.Getenv("STALLPROOF_CHAT_CHILD") == "" {
-		t.Skip("runs only as a child of TestLockedChatIsCaught")
-	}
-	properties.Run(t, lockedChat, properties.WithAdapter(adapter), properties.Properties("progress"))
-}
-
-// TestLockedChatIsCaught proves the Adapter path catches a server that
-// holds its lock across Write: the child run must fail on progress.
-func TestLockedChatIsCaught(t *testing.T) {
-	if os.Getenv("STALLPROOF_CHAT_CHILD") != "" {
-		t.Skip("in the child")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestLockedChatChild$", "-test.v",
-		"-rapid.nofailfile", "-rapid.shrinktime=2s")
-	cmd.Env = append(os.Environ(), "STALLPROOF_CHAT_CHILD=1")
-	cmd.WaitDelay = 5 * time.Second
-	out, err := cmd.CombinedOutput()
-	if err == nil {
-		t.Fatalf("the suite passed against a chat server that writes under its lock:\n%s", out)
-	}
-	if !regexp.MustCompile(`(?m)^\s*--- FAIL: TestLockedChatChild/progress`).Match(out) {
-		t.Fatalf("the child failed, but not on progress:\n%s", out)
-	}
-	if m := regexp.MustCompile(`property "progress" violated: [^\n]*`).Find(out); m != nil {
-		t.Logf("caught: %s", m)
-	}
+// TestBrokenFails: the suite catches lockedChat through the Adapter, on
+// progress, in a child process.
+func TestBrokenFails(t *testing.T) {
+	exampletest.Fails(t, exampletest.InProcess(lockedChat), []string{"progress"},
+		properties.WithAdapter(adapter), properties.Properties("progress"))
 }

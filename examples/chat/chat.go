@@ -49,6 +49,7 @@ func New() *Server { return &Server{clients: map[*client]struct{}{}} }
 // Serve accepts clients on ln until ctx ends, then closes every client and
 // returns once all its goroutines have ended.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	ctx, cancel := context.WithCancel(ctx) // ended also when Accept fails for good
 	stop := context.AfterFunc(ctx, func() { ln.Close() })
 	defer stop()
 	var err error
@@ -77,14 +78,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		s.mu.Unlock()
 		c.send("WELCOME")
 		s.wg.Add(2)
-		go s.read(c)
+		go s.read(ctx, c)
 		go s.write(c)
 	}
-	s.mu.Lock()
-	for c := range s.clients {
-		c.close()
-	}
-	s.mu.Unlock()
+	cancel() // closes every client
 	s.wg.Wait()
 	return err
 }
@@ -115,8 +112,10 @@ func (c *client) close() {
 	})
 }
 
-func (s *Server) read(c *client) {
+func (s *Server) read(ctx context.Context, c *client) {
 	defer s.wg.Done()
+	stop := context.AfterFunc(ctx, c.close)
+	defer stop()
 	defer func() {
 		s.mu.Lock()
 		delete(s.clients, c)

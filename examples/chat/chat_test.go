@@ -9,6 +9,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/stallproof/stallproof/examples/chat"
+	"github.com/stallproof/stallproof/examples/internal/exampletest"
 	"github.com/stallproof/stallproof/properties"
 )
 
@@ -24,8 +25,10 @@ var adapter = properties.Adapter{
 	IsReply: func(line string) bool { return strings.HasPrefix(line, "SENT ") },
 }
 
-func TestChatProperties(t *testing.T) {
-	properties.Run(t, func(ctx context.Context, ln net.Listener) error {
+// TestFixedPasses: the chat server passes the suite, through the Adapter,
+// with 10 checks per property.
+func TestFixedPasses(t *testing.T) {
+	exampletest.Passes(t, exampletest.InProcess(func(ctx context.Context, ln net.Listener) error {
 		return chat.New().Serve(ctx, ln)
-	}, properties.WithAdapter(adapter), properties.Checks(10))
+	}), properties.WithAdapter(adapter), properties.Checks(10))
 }

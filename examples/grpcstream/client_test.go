@@ -7,19 +7,14 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/stallproof/stallproof/examples/grpcstream"
-	"github.com/stallproof/stallproof/examples/internal/servetest"
+	"github.com/stallproof/stallproof/examples/internal/exampletest"
 	"github.com/stallproof/stallproof/faultnet"
 )
-
-// bound is how long a healthy client waits for an answer: generous, since a
-// frozen server is infinitely slow.
-const bound = 5 * time.Second
 
 // conn is one gRPC client connection over a faultnet connection.
 type conn struct {
@@ -30,7 +25,7 @@ type conn struct {
 
 // connect makes a client connection of its own; opts are added to the
 // dial options.
-func connect(t *testing.T, srv *servetest.Server, opts ...grpc.DialOption) *conn {
+func connect(t *testing.T, srv *exampletest.Server, opts ...grpc.DialOption) *conn {
 	t.Helper()
 	c := new(conn)
 	dial := func(ctx context.Context, _ string) (net.Conn, error) {
@@ -64,10 +59,7 @@ func (c *conn) conn() *faultnet.Conn {
 // subscriber reads a subscription into msgs from a goroutine of its own,
 // once started.
 type subscriber struct {
-	sub    *grpcstream.Subscription
-	cancel context.CancelFunc
-	msgs   chan string // closed when the stream ends
-	err    error       // why it ended; read after msgs is closed
+	msgs *exampletest.Inbox[string]
 	// resume makes a stalled subscriber read again.
 	resume func()
 }
@@ -83,19 +75,11 @@ func subscribe(t *testing.T, c *conn, paused bool) *subscriber {
 		t.Fatal(err)
 	}
 	start := make(chan struct{})
-	s := &subscriber{sub: sub, cancel: cancel, msgs: make(chan string, 1<<14), resume: sync.OnceFunc(func() { close(start) })}
-	go func() {
-		defer close(s.msgs)
+	s := &subscriber{resume: sync.OnceFunc(func() { close(start) })}
+	s.msgs = exampletest.Receive(func() (string, error) {
 		<-start
-		for {
-			m, err := sub.Recv()
-			if err != nil {
-				s.err = err
-				return
-			}
-			s.msgs <- m
-		}
-	}()
+		return sub.Recv()
+	})
 	if paused {
 		t.Cleanup(func() { s.resume() })
 	} else {
@@ -104,22 +88,9 @@ func subscribe(t *testing.T, c *conn, paused bool) *subscriber {
 	return s
 }
 
-// next returns the next message within bound.
-func (s *subscriber) next() (string, error) {
-	select {
-	case m, ok := <-s.msgs:
-		if !ok {
-			return "", fmt.Errorf("the stream ended: %w", s.err)
-		}
-		return m, nil
-	case <-time.After(bound):
-		return "", fmt.Errorf("no message within %v", bound)
-	}
-}
-
-// publish publishes msg within bound.
+// publish publishes msg within exampletest.Bound.
 func publish(c *conn, msg string) (uint64, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), bound)
+	ctx, cancel := context.WithTimeout(context.Background(), exampletest.Bound)
 	defer cancel()
 	return c.Publish(ctx, msg)
 }

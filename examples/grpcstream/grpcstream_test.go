@@ -9,41 +9,31 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/stallproof/stallproof/examples/grpcstream"
-	"github.com/stallproof/stallproof/examples/internal/servetest"
+	"github.com/stallproof/stallproof/examples/internal/exampletest"
 	"github.com/stallproof/stallproof/faultnet"
+	"github.com/stallproof/stallproof/properties"
 )
-
-var servers = []struct {
-	name  string
-	serve servetest.ServeFunc
-}{
-	{"Serve", grpcstream.Serve},
-	{"ServeBroken", grpcstream.ServeBroken},
-}
 
 // TestPublishSubscribe checks that both versions send every message to
 // every subscriber, in order, while every subscriber reads.
 func TestPublishSubscribe(t *testing.T) {
-	for _, s := range servers {
-		t.Run(s.name, func(t *testing.T) {
-			srv := servetest.Start(t, s.serve, 64<<10)
-			a, b := subscribe(t, connect(t, srv), false), subscribe(t, connect(t, srv), false)
-			pub := connect(t, srv)
+	exampletest.Both(t, grpcstream.Serve, grpcstream.ServeBroken, func(t *testing.T, srv *exampletest.Server) {
+		a, b := subscribe(t, connect(t, srv), false), subscribe(t, connect(t, srv), false)
+		pub := connect(t, srv)
+		for i := 1; i <= 3; i++ {
+			seq, err := publish(pub, fmt.Sprint("hello ", i))
+			if err != nil || seq != uint64(i) {
+				t.Fatalf("publish %d: seq %d, %v", i, seq, err)
+			}
+		}
+		for _, sub := range []*subscriber{a, b} {
 			for i := 1; i <= 3; i++ {
-				seq, err := publish(pub, fmt.Sprint("hello ", i))
-				if err != nil || seq != uint64(i) {
-					t.Fatalf("publish %d: seq %d, %v", i, seq, err)
+				if m, err := sub.msgs.Next(); err != nil || m != fmt.Sprint("hello ", i) {
+					t.Fatalf("message %d: %q, %v", i, m, err)
 				}
 			}
-			for _, sub := range []*subscriber{a, b} {
-				for i := 1; i <= 3; i++ {
-					if m, err := sub.next(); err != nil || m != fmt.Sprint("hello ", i) {
-						t.Fatalf("message %d: %q, %v", i, m, err)
-					}
-				}
-			}
-		})
-	}
+		}
+	})
 }
 
 // How the stalled subscriber stops reading.
@@ -60,9 +50,9 @@ func (s stall) String() string { return [...]string{"connection", "stream"}[s] }
 // reads everything, and publishes n messages of about 1 KB, far more than
 // the stalled stream's window, buffers and queue hold. It returns how many
 // publishes were answered within the bound before the first that was not
-// (n if all were) and that one's error.
-func stalledScenario(t *testing.T, serve servetest.ServeFunc, how stall, n int) (answered int, stalled *subscriber, err error) {
-	srv := servetest.Start(t, serve, 4<<10)
+// (n if all were) and that one's error (exampletest.PublishEach).
+func stalledScenario(t *testing.T, serve properties.ServeFunc, how stall, n int) (answered int, stalled *subscriber, err error) {
+	srv := exampletest.Start(t, serve, 4<<10)
 	var opts []grpc.DialOption
 	if how == streamStall {
 		// Fixed windows: no BDP estimation growing the stalled stream's.
@@ -76,33 +66,11 @@ func stalledScenario(t *testing.T, serve servetest.ServeFunc, how stall, n int) 
 	}
 	healthy := subscribe(t, connect(t, srv), false)
 	pub := connect(t, srv)
-
-	got := make(chan error, 1)
-	go func() { // the healthy subscriber reads everything, in order
-		for i := range n {
-			m, err := healthy.next()
-			if err != nil {
-				got <- fmt.Errorf("message %d: %w", i, err)
-				return
-			}
-			if m != payload(i) {
-				got <- fmt.Errorf("message %d: got %.20q, want %.20q", i, m, payload(i))
-				return
-			}
-		}
-		got <- nil
-	}()
-	for answered = 0; answered < n; answered++ {
-		if _, err := publish(pub, payload(answered)); err != nil {
-			healthy.cancel() // ends the reader
-			<-got
-			return answered, stalled, err
-		}
-	}
-	if err := <-got; err != nil {
-		t.Errorf("healthy subscriber: %v", err)
-	}
-	return n, stalled, nil
+	answered, err = exampletest.PublishEach(t, n, func(i int) error {
+		_, err := publish(pub, payload(i))
+		return err
+	}, healthy.msgs.Next, payload)
+	return answered, stalled, err
 }
 
 // TestStalledStreamIsDropped: with Serve, a subscriber that stops reading
@@ -120,7 +88,7 @@ func TestStalledStreamIsDropped(t *testing.T) {
 			}
 			stalled.resume()
 			i := 0
-			for m := range stalled.msgs {
+			for m := range stalled.msgs.All() {
 				if m != payload(i) {
 					t.Fatalf("stalled subscriber, message %d: got %.20q, want %.20q", i, m, payload(i))
 				}
@@ -129,10 +97,10 @@ func TestStalledStreamIsDropped(t *testing.T) {
 			if i >= n {
 				t.Fatalf("the stalled subscriber read all %d messages", n)
 			}
-			if c := status.Code(stalled.err); c != codes.ResourceExhausted && c != codes.Unavailable {
-				t.Fatalf("the stalled stream ended with %v; want ResourceExhausted or Unavailable", stalled.err)
+			if c := status.Code(stalled.msgs.Err()); c != codes.ResourceExhausted && c != codes.Unavailable {
+				t.Fatalf("the stalled stream ended with %v; want ResourceExhausted or Unavailable", stalled.msgs.Err())
 			}
-			t.Logf("the stalled subscriber got %d of %d messages, then %v", i, n, stalled.err)
+			t.Logf("the stalled subscriber got %d of %d messages, then %v", i, n, stalled.msgs.Err())
 		})
 	}
 }

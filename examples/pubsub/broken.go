@@ -15,36 +15,20 @@ import (
 // lock held, and every client that publishes, subscribes or connects after
 // that waits forever. It is here to be caught; use [Serve].
 func ServeBroken(ctx context.Context, ln net.Listener) error {
-	s := &brokenServer{topics: map[string]map[net.Conn]struct{}{}, conns: map[net.Conn]struct{}{}}
-	err := acceptLoop(ctx, ln, func(conn net.Conn) {
-		s.connsMu.Lock()
-		s.conns[conn] = struct{}{}
-		s.connsMu.Unlock()
-		s.wg.Add(1)
-		go s.serve(conn)
-	})
-	// Closing every connection, under a lock of its own, unblocks a Write
-	// stuck on a stalled subscriber, so that shutdown at least works.
-	s.connsMu.Lock()
-	for conn := range s.conns {
-		conn.Close()
-	}
-	s.connsMu.Unlock()
-	s.wg.Wait()
-	return err
+	s := &brokenServer{topics: map[string]map[net.Conn]struct{}{}}
+	return serveConns(ctx, ln, s.serve)
 }
 
 type brokenServer struct {
 	mu     sync.Mutex
 	topics map[string]map[net.Conn]struct{}
-
-	connsMu sync.Mutex
-	conns   map[net.Conn]struct{}
-	wg      sync.WaitGroup
 }
 
-func (s *brokenServer) serve(conn net.Conn) {
-	defer s.wg.Done()
+func (s *brokenServer) serve(ctx context.Context, conn net.Conn) {
+	// Closing the connection once ctx ends, without the lock, unblocks a
+	// Write stuck on a stalled subscriber, so that shutdown at least works.
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
 	var subscribed []string
 	defer func() {
 		s.mu.Lock()
@@ -52,9 +36,6 @@ func (s *brokenServer) serve(conn net.Conn) {
 			delete(s.topics[t], conn)
 		}
 		s.mu.Unlock()
-		s.connsMu.Lock()
-		delete(s.conns, conn)
-		s.connsMu.Unlock()
 		conn.Close()
 	}()
 	sc := bufio.NewScanner(conn)

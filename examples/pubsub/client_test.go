@@ -7,13 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stallproof/stallproof/examples/internal/servetest"
+	"github.com/stallproof/stallproof/examples/internal/exampletest"
 	"github.com/stallproof/stallproof/faultnet"
 )
-
-// bound is how long a healthy client waits for an answer: generous, since a
-// frozen server is infinitely slow.
-const bound = 5 * time.Second
 
 // lineClient is a test client of the line protocol.
 type lineClient struct {
@@ -24,7 +20,7 @@ type lineClient struct {
 	stall *faultnet.Injection // set while the client stalls its reads
 }
 
-func dial(t *testing.T, srv *servetest.Server) *lineClient {
+func dial(t *testing.T, srv *exampletest.Server) *lineClient {
 	t.Helper()
 	conn, err := srv.Dial(context.Background())
 	if err != nil {
@@ -35,15 +31,15 @@ func dial(t *testing.T, srv *servetest.Server) *lineClient {
 
 func (c *lineClient) send(line string) {
 	c.t.Helper()
-	c.conn.SetWriteDeadline(time.Now().Add(bound))
+	c.conn.SetWriteDeadline(time.Now().Add(exampletest.Bound))
 	if _, err := c.conn.Write([]byte(line + "\n")); err != nil {
 		c.t.Fatalf("write %q: %v", line, err)
 	}
 }
 
-// next reads one line within bound.
+// next reads one line within exampletest.Bound.
 func (c *lineClient) next() (string, error) {
-	c.conn.SetReadDeadline(time.Now().Add(bound))
+	c.conn.SetReadDeadline(time.Now().Add(exampletest.Bound))
 	line, err := c.r.ReadString('\n')
 	return strings.TrimSuffix(line, "\n"), err
 }

@@ -12,22 +12,13 @@ import (
 // client and returns once all its goroutines have ended. It returns an
 // error only if Accept fails for good.
 func Serve(ctx context.Context, ln net.Listener) error {
-	s := &server{topics: map[string]map[*client]struct{}{}, clients: map[*client]struct{}{}}
-	err := acceptLoop(ctx, ln, s.start)
-	s.mu.Lock()
-	for c := range s.clients {
-		c.close()
-	}
-	s.mu.Unlock()
-	s.wg.Wait()
-	return err
+	s := &server{topics: map[string]map[*client]struct{}{}}
+	return serveConns(ctx, ln, s.serve)
 }
 
 type server struct {
-	mu      sync.Mutex
-	topics  map[string]map[*client]struct{} // topic → its subscribers
-	clients map[*client]struct{}
-	wg      sync.WaitGroup
+	mu     sync.Mutex
+	topics map[string]map[*client]struct{} // topic → its subscribers
 }
 
 // client is one connection: a reader goroutine, and a writer goroutine
@@ -45,15 +36,20 @@ type client struct {
 	closing bool // the writer closes c once pending is written
 }
 
-func (s *server) start(conn net.Conn) {
+// serve runs conn's reader here and its writer in a goroutine of its own,
+// until conn fails or ctx ends.
+func (s *server) serve(ctx context.Context, conn net.Conn) {
 	c := &client{conn: conn, wake: make(chan struct{}, 1), gone: make(chan struct{})}
 	c.room = sync.NewCond(&c.pmu)
-	s.mu.Lock()
-	s.clients[c] = struct{}{}
-	s.mu.Unlock()
-	s.wg.Add(2)
-	go s.read(c)
-	go s.write(c)
+	stop := context.AfterFunc(ctx, c.close)
+	defer stop()
+	wrote := make(chan struct{})
+	go func() {
+		defer close(wrote)
+		c.write()
+	}()
+	s.read(c)
+	<-wrote
 }
 
 // reply queues the answer to c's own request, waiting while c's pending
@@ -113,7 +109,6 @@ func (c *client) close() {
 }
 
 func (s *server) read(c *client) {
-	defer s.wg.Done()
 	defer s.drop(c)
 	sc := bufio.NewScanner(c.conn)
 	sc.Buffer(make([]byte, 0, 256), MaxLine)
@@ -160,7 +155,6 @@ func (s *server) read(c *client) {
 // drop forgets c and closes it.
 func (s *server) drop(c *client) {
 	s.mu.Lock()
-	delete(s.clients, c)
 	for _, t := range c.topics {
 		delete(s.topics[t], c)
 		if len(s.topics[t]) == 0 {
@@ -173,8 +167,7 @@ func (s *server) drop(c *client) {
 
 // write takes what is pending and writes it, with no lock held, until c
 // is closed or a write fails or blocks for WriteTimeout.
-func (s *server) write(c *client) {
-	defer s.wg.Done()
+func (c *client) write() {
 	defer c.close()
 	var buf []byte
 	for {

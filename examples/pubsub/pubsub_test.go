@@ -9,101 +9,69 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/stallproof/stallproof/examples/internal/servetest"
+	"github.com/stallproof/stallproof/examples/internal/exampletest"
 	"github.com/stallproof/stallproof/examples/pubsub"
 	"github.com/stallproof/stallproof/faultnet"
+	"github.com/stallproof/stallproof/properties"
 )
-
-var servers = []struct {
-	name  string
-	serve servetest.ServeFunc
-}{
-	{"Serve", pubsub.Serve},
-	{"ServeBroken", pubsub.ServeBroken},
-}
 
 // TestProtocol checks that both versions speak the protocol of the
 // package documentation while every client reads.
 func TestProtocol(t *testing.T) {
-	for _, s := range servers {
-		t.Run(s.name, func(t *testing.T) {
-			srv := servetest.Start(t, s.serve, 64<<10)
-			sub, other, pub := dial(t, srv), dial(t, srv), dial(t, srv)
-			sub.send("SUB news")
-			sub.expect("OK")
-			other.send("SUB sport")
-			other.expect("OK")
-			pub.send("PING")
-			pub.expect("PONG")
-			for _, bad := range []string{"HELLO", "SUB", "SUB a b", "PUB news", "PING x"} {
-				pub.send(bad)
-				if got, err := pub.next(); err != nil || !strings.HasPrefix(got, "ERR ") {
-					t.Fatalf("%q: want ERR <reason>, got %q, %v", bad, got, err)
-				}
+	exampletest.Both(t, pubsub.Serve, pubsub.ServeBroken, func(t *testing.T, srv *exampletest.Server) {
+		sub, other, pub := dial(t, srv), dial(t, srv), dial(t, srv)
+		sub.send("SUB news")
+		sub.expect("OK")
+		other.send("SUB sport")
+		other.expect("OK")
+		pub.send("PING")
+		pub.expect("PONG")
+		for _, bad := range []string{"HELLO", "SUB", "SUB a b", "PUB news", "PING x"} {
+			pub.send(bad)
+			if got, err := pub.next(); err != nil || !strings.HasPrefix(got, "ERR ") {
+				t.Fatalf("%q: want ERR <reason>, got %q, %v", bad, got, err)
 			}
-			pub.send("PUB news hello world")
-			pub.expect("OK")
-			sub.expect("MSG news hello world")
-			pub.send("PUB sport goal")
-			pub.expect("OK")
-			other.expect("MSG sport goal")
+		}
+		pub.send("PUB news hello world")
+		pub.expect("OK")
+		sub.expect("MSG news hello world")
+		pub.send("PUB sport goal")
+		pub.expect("OK")
+		other.expect("MSG sport goal")
 
-			pub.send(strings.Repeat("x", pubsub.MaxLine+1))
-			pub.expect("ERR line too long")
-			// The rest of the long line is unread when the server closes, so
-			// the close may come as a reset, as from a kernel.
-			if got, err := pub.next(); !errors.Is(err, io.EOF) && !errors.Is(err, syscall.ECONNRESET) {
-				t.Fatalf("after a line too long: want the connection closed, got %q, %v", got, err)
-			}
-		})
-	}
+		pub.send(strings.Repeat("x", pubsub.MaxLine+1))
+		pub.expect("ERR line too long")
+		// The rest of the long line is unread when the server closes, so
+		// the close may come as a reset, as from a kernel.
+		if got, err := pub.next(); !errors.Is(err, io.EOF) && !errors.Is(err, syscall.ECONNRESET) {
+			t.Fatalf("after a line too long: want the connection closed, got %q, %v", got, err)
+		}
+	})
 }
 
 // stalledScenario connects a subscriber that never reads after its SUB, a
 // healthy subscriber and a publisher, and publishes n messages of about 500
 // bytes, far more than the stalled subscriber's buffers and pending bytes
-// hold. It returns how many publishes were answered within the bound before the
-// first that was not (n if all were), and the error of that one.
-func stalledScenario(t *testing.T, serve servetest.ServeFunc, n int) (answered int, stalled, healthy *lineClient, err error) {
-	srv := servetest.Start(t, serve, 4<<10)
+// hold (exampletest.PublishEach). It returns how many publishes were
+// answered within the bound before the first that was not (n if all were),
+// and the error of that one.
+func stalledScenario(t *testing.T, serve properties.ServeFunc, n int) (answered int, stalled *lineClient, err error) {
+	srv := exampletest.Start(t, serve, 4<<10)
 	stalled, healthy, pub := dial(t, srv), dial(t, srv), dial(t, srv)
 	for _, c := range []*lineClient{stalled, healthy} {
 		c.send("SUB news")
 		c.expect("OK")
 	}
 	stalled.stall = stalled.conn.Inject(faultnet.StallReads())
-
-	got := make(chan error, 1)
-	go func() { // the healthy subscriber reads everything, in order
-		for i := range n {
-			line, err := healthy.next()
-			if err != nil {
-				got <- fmt.Errorf("message %d: %w", i, err)
-				return
-			}
-			if want := "MSG news " + payload(i); line != want {
-				got <- fmt.Errorf("message %d: got %q, want %q", i, line, want)
-				return
-			}
-		}
-		got <- nil
-	}()
-	for answered = 0; answered < n; answered++ {
-		pub.send("PUB news " + payload(answered))
+	answered, err = exampletest.PublishEach(t, n, func(i int) error {
+		pub.send("PUB news " + payload(i))
 		line, err := pub.next()
-		if err != nil {
-			healthy.conn.Close() // ends the reader
-			<-got
-			return answered, stalled, healthy, err
+		if err == nil && line != "OK" {
+			t.Fatalf("publish %d: got %q, want OK", i, line)
 		}
-		if line != "OK" {
-			t.Fatalf("publish %d: got %q, want OK", answered, line)
-		}
-	}
-	if err := <-got; err != nil {
-		t.Errorf("healthy subscriber: %v", err)
-	}
-	return n, stalled, healthy, nil
+		return err
+	}, healthy.next, func(i int) string { return "MSG news " + payload(i) })
+	return answered, stalled, err
 }
 
 func payload(i int) string { return fmt.Sprintf("%05d-%s", i, strings.Repeat("p", 500)) }
@@ -115,7 +83,7 @@ func payload(i int) string { return fmt.Sprintf("%05d-%s", i, strings.Repeat("p"
 // connection.
 func TestStalledSubscriberIsDisconnected(t *testing.T) {
 	const n = 2000
-	answered, stalled, _, err := stalledScenario(t, pubsub.Serve, n)
+	answered, stalled, err := stalledScenario(t, pubsub.Serve, n)
 	if answered != n {
 		t.Fatalf("publish %d of %d not answered: %v", answered, n, err)
 	}
@@ -146,7 +114,7 @@ func TestStalledSubscriberIsDisconnected(t *testing.T) {
 // that it drives the stalled subscriber's buffers full.
 func TestBrokenFreezes(t *testing.T) {
 	const n = 2000
-	answered, _, _, err := stalledScenario(t, pubsub.ServeBroken, n)
+	answered, _, err := stalledScenario(t, pubsub.ServeBroken, n)
 	if answered == n {
 		t.Fatalf("ServeBroken answered all %d publishes with a stalled subscriber", n)
 	}

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stallproof/stallproof/examples/internal/suitetest"
+	"github.com/stallproof/stallproof/examples/internal/exampletest"
 	"github.com/stallproof/stallproof/examples/pubsub"
 	"github.com/stallproof/stallproof/properties"
 )
@@ -41,34 +41,26 @@ var protocol = properties.Protocol{
 	},
 }
 
-// policy declares what Serve does with a subscriber that stops reading:
-// it holds at most MaxPending bytes for it, then disconnects it (Drop: a
-// close tells the subscriber it was dropped), and meanwhile the write in
-// progress holds up to MaxPending bytes more. (Serve also disconnects a
-// client whose write has blocked for WriteTimeout; declaring that as
-// Evict(WriteTimeout) holds too, but the suite then waits out the 5 s in
-// every check of bounded.)
-var policy = []properties.Option{
+// opts are the protocol and what Serve declares it does with a subscriber
+// that stops reading: it holds at most MaxPending bytes for it, then
+// disconnects it (Drop: a close tells the subscriber it was dropped), and
+// meanwhile the write in progress holds up to MaxPending bytes more.
+// (Serve also disconnects a client whose write has blocked for
+// WriteTimeout; declaring that as Evict(WriteTimeout) holds too, but the
+// suite then waits out the 5 s in every check of bounded.)
+var opts = []properties.Option{
+	properties.WithProtocol(protocol),
 	properties.SlowConsumers(properties.Drop(pubsub.MaxPending)),
 	properties.HeapPerStalledClient(pubsub.MaxPending),
 }
 
-// TestSuite runs the whole suite against Serve, which must pass.
-func TestSuite(t *testing.T) {
-	// 5 checks per property in CI's budget (-rapid.checks, or make soak,
-	// runs more).
-	properties.Run(t, pubsub.Serve, append(policy, properties.WithProtocol(protocol), properties.Checks(5))...)
+// TestFixedPasses: Serve passes the suite.
+func TestFixedPasses(t *testing.T) {
+	exampletest.Passes(t, exampletest.InProcess(pubsub.Serve), opts...)
 }
 
-// TestSuiteBrokenChild runs the suite against ServeBroken; it runs only
-// as a child of TestSuiteCatchesBroken, since it must fail.
-func TestSuiteBrokenChild(t *testing.T) {
-	suitetest.SkipUnlessChild(t)
-	properties.Run(t, pubsub.ServeBroken, append(policy, properties.WithProtocol(protocol))...)
-}
-
-// TestSuiteCatchesBroken: the suite must catch ServeBroken, on progress or
-// delivery.
-func TestSuiteCatchesBroken(t *testing.T) {
-	suitetest.Caught(t, "TestSuiteBrokenChild", "progress", "delivery")
+// TestBrokenFails: the suite catches ServeBroken, on progress or delivery,
+// in a child process.
+func TestBrokenFails(t *testing.T) {
+	exampletest.Fails(t, exampletest.InProcess(pubsub.ServeBroken), []string{"progress", "delivery"}, opts...)
 }

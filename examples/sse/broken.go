@@ -6,8 +6,6 @@ import (
 	"net"
 	"net/http"
 	"sync"
-
-	"github.com/stallproof/stallproof/examples/internal/httpserve"
 )
 
 // ServeBroken runs the event server written the common wrong way: the
@@ -18,18 +16,14 @@ import (
 // every publish and every new subscriber after that waits forever. It is
 // here to be caught; use [Serve].
 func ServeBroken(ctx context.Context, ln net.Listener) error {
-	h := &brokenHub{subs: map[*brokenSub]struct{}{}, stopping: make(chan struct{})}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/events", h.events)
-	mux.HandleFunc("/publish", h.publish)
-	return httpserve.Serve(ctx, ln, mux, func() { close(h.stopping) })
+	h := &brokenHub{subs: map[*brokenSub]struct{}{}}
+	return serve(ctx, ln, h.events, h.publish)
 }
 
 type brokenHub struct {
 	mu       sync.Mutex
 	subs     map[*brokenSub]struct{}
 	ids, seq uint64
-	stopping chan struct{}
 }
 
 type brokenSub struct {
@@ -48,10 +42,7 @@ func (h *brokenHub) events(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, subscribedEvent(h.ids))
 	s.rc.Flush()
 	h.mu.Unlock()
-	select { // the publishers write to w meanwhile
-	case <-r.Context().Done():
-	case <-h.stopping:
-	}
+	<-r.Context().Done() // the client went, or Serve stops; the publishers write to w meanwhile
 	h.mu.Lock()
 	delete(h.subs, s)
 	h.mu.Unlock()

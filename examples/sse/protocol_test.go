@@ -59,45 +59,53 @@ func connectSSE(ctx context.Context, dial properties.DialFunc, info properties.C
 		return nil, fmt.Errorf("GET /events: %s", resp.Status)
 	}
 	r := bufio.NewReader(resp.Body)
-	name, _, err := readEvent(r)
-	if !stop() || err != nil || name != "subscribed" {
+	ev, err := readEvent(r)
+	if !stop() || err != nil || ev.name != "subscribed" {
 		resp.Body.Close()
 		cancel()
-		return nil, fmt.Errorf("waiting for the subscribed event: got %q: %w", name, errors.Join(err, ctx.Err()))
+		return nil, fmt.Errorf("waiting for the subscribed event: got %q: %w", ev.name, errors.Join(err, ctx.Err()))
 	}
 	c.body, c.ended = resp.Body, make(chan struct{})
 	go func() {
 		defer close(c.ended)
 		for {
-			name, data, err := readEvent(r)
+			ev, err := readEvent(r)
 			if err != nil {
 				return
 			}
-			if name == "" { // a message; after "dropped" the stream ends, and Done tells the suite
-				onPush([]byte(data))
+			if ev.name == "" { // a message; after "dropped" the stream ends, and Done tells the suite
+				onPush([]byte(ev.data))
 			}
 		}
 	}()
 	return c, nil
 }
 
-// readEvent reads one event: its name ("" for a message) and data.
-func readEvent(r *bufio.Reader) (name, data string, err error) {
+// event is one Server-Sent Event.
+type event struct {
+	name, id, data string
+}
+
+// readEvent reads one event.
+func readEvent(r *bufio.Reader) (event, error) {
+	var ev event
 	for {
 		line, err := r.ReadString('\n')
 		if err != nil {
-			return "", "", err
+			return event{}, err
 		}
 		line = strings.TrimSuffix(line, "\n")
 		if line == "" {
-			return name, data, nil
+			return ev, nil
 		}
 		field, value, _ := strings.Cut(line, ": ")
 		switch field {
 		case "event":
-			name = value
+			ev.name = value
+		case "id":
+			ev.id = value
 		case "data":
-			data = value
+			ev.data = value
 		}
 	}
 }

@@ -7,25 +7,19 @@ import (
 	"net/http"
 	"sync"
 	"time"
-
-	"github.com/stallproof/stallproof/examples/internal/httpserve"
 )
 
 // Serve runs the event server on ln until ctx ends, then ends every stream
 // and returns once all its handlers have returned.
 func Serve(ctx context.Context, ln net.Listener) error {
-	h := &hub{subs: map[*subscriber]struct{}{}, stopping: make(chan struct{})}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/events", h.events)
-	mux.HandleFunc("/publish", h.publish)
-	return httpserve.Serve(ctx, ln, mux, func() { close(h.stopping) })
+	h := &hub{subs: map[*subscriber]struct{}{}}
+	return serve(ctx, ln, h.events, h.publish)
 }
 
 type hub struct {
 	mu       sync.Mutex
 	subs     map[*subscriber]struct{}
 	ids, seq uint64
-	stopping chan struct{} // closed when Serve stops
 }
 
 // subscriber is one event stream; its handler alone writes to it.
@@ -74,9 +68,7 @@ func (h *hub) events(w http.ResponseWriter, r *http.Request) {
 			io.WriteString(w, droppedEvent)
 			rc.Flush()
 			return
-		case <-r.Context().Done():
-			return
-		case <-h.stopping:
+		case <-r.Context().Done(): // the client went, or Serve stops
 			return
 		}
 	}

@@ -2,113 +2,82 @@ package sse_test
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/stallproof/stallproof/examples/internal/servetest"
+	"github.com/stallproof/stallproof/examples/internal/exampletest"
 	"github.com/stallproof/stallproof/examples/sse"
 	"github.com/stallproof/stallproof/faultnet"
+	"github.com/stallproof/stallproof/properties"
 )
-
-var servers = []struct {
-	name  string
-	serve servetest.ServeFunc
-}{
-	{"Serve", sse.Serve},
-	{"ServeBroken", sse.ServeBroken},
-}
 
 // TestProtocol checks that both versions speak the protocol of the
 // package documentation while every client reads.
 func TestProtocol(t *testing.T) {
-	for _, s := range servers {
-		t.Run(s.name, func(t *testing.T) {
-			srv := servetest.Start(t, s.serve, 64<<10)
-			a, b := subscribe(t, srv), subscribe(t, srv)
-			pub := httpClient(srv)
-			defer pub.CloseIdleConnections()
-			for _, bad := range []struct {
-				msg  string
-				code int
-			}{
-				{"two\nlines", http.StatusBadRequest},
-				{strings.Repeat("x", sse.MaxMessage+1), http.StatusRequestEntityTooLarge},
-			} {
-				if code, err := publish(pub, bad.msg); err != nil || code != bad.code {
-					t.Errorf("publish %.20q: got %d, %v; want %d", bad.msg, code, err, bad.code)
-				}
+	exampletest.Both(t, sse.Serve, sse.ServeBroken, func(t *testing.T, srv *exampletest.Server) {
+		a, b := subscribe(t, srv), subscribe(t, srv)
+		pub := httpClient(srv)
+		defer pub.CloseIdleConnections()
+		for _, bad := range []struct {
+			msg  string
+			code int
+		}{
+			{"two\nlines", http.StatusBadRequest},
+			{strings.Repeat("x", sse.MaxMessage+1), http.StatusRequestEntityTooLarge},
+		} {
+			if code, err := publish(pub, bad.msg); err != nil || code != bad.code {
+				t.Errorf("publish %.20q: got %d, %v; want %d", bad.msg, code, err, bad.code)
 			}
-			resp, err := pub.Get("http://sse.test/publish")
-			if err != nil {
-				t.Fatal(err)
+		}
+		resp, err := pub.Get("http://sse.test/publish")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusMethodNotAllowed {
+			t.Errorf("GET /publish: %s, want 405", resp.Status)
+		}
+		for i := 1; i <= 3; i++ {
+			if code, err := publish(pub, "hello "+strconv.Itoa(i)); err != nil || code != http.StatusNoContent {
+				t.Fatalf("publish: %d, %v", code, err)
 			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusMethodNotAllowed {
-				t.Errorf("GET /publish: %s, want 405", resp.Status)
-			}
+		}
+		for _, sub := range []*stream{a, b} {
 			for i := 1; i <= 3; i++ {
-				if code, err := publish(pub, "hello "+strconv.Itoa(i)); err != nil || code != http.StatusNoContent {
-					t.Fatalf("publish: %d, %v", code, err)
+				want := event{id: strconv.Itoa(i), data: "hello " + strconv.Itoa(i)}
+				if ev := sub.next(t); ev != want {
+					t.Fatalf("got %+v, want %+v", ev, want)
 				}
 			}
-			for _, sub := range []*stream{a, b} {
-				for i := 1; i <= 3; i++ {
-					want := event{id: strconv.Itoa(i), data: "hello " + strconv.Itoa(i)}
-					if ev := sub.next(t); ev != want {
-						t.Fatalf("got %+v, want %+v", ev, want)
-					}
-				}
-			}
-		})
-	}
+		}
+	})
 }
 
 // stalledScenario opens a stream that stops reading after its subscribed
 // event, and a healthy one, and publishes n messages of about 100 bytes,
-// far more than the stalled stream's buffers and queue hold. It returns how
-// many publishes were answered before the first that was not (n if all
-// were) and that one's error.
-func stalledScenario(t *testing.T, serve servetest.ServeFunc, n int) (answered int, stalled *stream, err error) {
-	srv := servetest.Start(t, serve, 4<<10)
+// far more than the stalled stream's buffers and queue hold
+// (exampletest.PublishEach). It returns how many publishes were answered
+// before the first that was not (n if all were) and that one's error.
+func stalledScenario(t *testing.T, serve properties.ServeFunc, n int) (answered int, stalled *stream, err error) {
+	srv := exampletest.Start(t, serve, 4<<10)
 	stalled = subscribe(t, srv)
 	stalled.stall = stalled.conn.Inject(faultnet.StallReads())
 	healthy := subscribe(t, srv)
 	pub := httpClient(srv)
 	defer pub.CloseIdleConnections()
-
-	got := make(chan error, 1)
-	go func() { // the healthy subscriber reads everything, in order
-		for i := range n {
-			ev, ok := <-healthy.events
-			if !ok {
-				got <- fmt.Errorf("message %d: the stream ended: %w", i, healthy.err)
-				return
-			}
-			if ev.data != payload(i) {
-				got <- fmt.Errorf("message %d: got %+v, want data %q", i, ev, payload(i))
-				return
-			}
+	answered, err = exampletest.PublishEach(t, n, func(i int) error {
+		code, err := publish(pub, payload(i))
+		if err == nil && code != http.StatusNoContent {
+			t.Fatalf("publish %d: status %d", i, code)
 		}
-		got <- nil
-	}()
-	for answered = 0; answered < n; answered++ {
-		code, err := publish(pub, payload(answered))
-		if err != nil {
-			healthy.body.Close() // ends the reader
-			<-got
-			return answered, stalled, err
-		}
-		if code != http.StatusNoContent {
-			t.Fatalf("publish %d: status %d", answered, code)
-		}
-	}
-	if err := <-got; err != nil {
-		t.Errorf("healthy subscriber: %v", err)
-	}
-	return n, stalled, nil
+		return err
+	}, func() (string, error) {
+		ev, err := healthy.events.Next()
+		return ev.data, err
+	}, payload)
+	return answered, stalled, err
 }
 
 // TestStalledSubscriberIsDropped: with Serve, a subscriber that stops
@@ -122,7 +91,7 @@ func TestStalledSubscriberIsDropped(t *testing.T) {
 	}
 	stalled.stall.Remove()
 	i, dropped := 0, false
-	for ev := range stalled.events {
+	for ev := range stalled.events.All() {
 		if ev.name == "dropped" {
 			dropped = true
 			continue
@@ -134,9 +103,9 @@ func TestStalledSubscriberIsDropped(t *testing.T) {
 	}
 	if i == 0 || i >= n || !dropped {
 		t.Fatalf("the stalled subscriber read %d of %d messages (dropped event: %v) before the end (%v); want some, not all, and the dropped event",
-			i, n, dropped, stalled.err)
+			i, n, dropped, stalled.events.Err())
 	}
-	t.Logf("the stalled subscriber got %d of %d messages, then the dropped event and the end (%v)", i, n, stalled.err)
+	t.Logf("the stalled subscriber got %d of %d messages, then the dropped event and the end (%v)", i, n, stalled.events.Err())
 }
 
 // TestBrokenFreezes: the same scenario freezes ServeBroken, which proves

@@ -8,8 +8,9 @@
 // subscriber while it holds the broker's lock: one subscriber that stops
 // reading freezes every publisher and subscriber.
 //
-// Imported by tests only: those of package protocols and of
-// cmd/stallproof; imports only the standard library.
+// Imported by the tests of package protocols and of cmd/stallproof, and
+// by the examples module (examples/pubsub serves with Accept); imports
+// only the standard library.
 package broker
 
 import (
@@ -45,23 +46,39 @@ type handler func(c *conn, r *bufio.Reader) error
 // it started has ended.
 func serve(ctx context.Context, ln net.Listener, broken bool, handle handler) error {
 	h := &hub{subs: map[string]map[*conn]func([]byte) []byte{}, conns: map[*conn]struct{}{}, broken: broken}
+	err := Accept(ctx, ln, func(nc net.Conn) { h.start(nc, handle) })
+	h.mu.Lock()
+	for c := range h.conns {
+		c.close()
+	}
+	h.mu.Unlock()
+	h.wg.Wait()
+	return err
+}
+
+// Accept accepts connections on ln and hands each to handle, until ctx
+// ends (then it returns nil) or Accept fails for good (then it returns
+// that error). A temporary error (EMFILE, ENFILE) is retried after a pause
+// that doubles from 5 ms to 1 s, as net/http does. The broker's accept
+// loop, exported for the examples module (examples/pubsub's servers, and
+// the broken chat server of examples/chat's tests).
+func Accept(ctx context.Context, ln net.Listener, handle func(net.Conn)) error {
 	stop := context.AfterFunc(ctx, func() { ln.Close() })
 	defer stop()
-	var err error
 	var delay time.Duration
 	for {
-		nc, aerr := ln.Accept()
-		if aerr == nil {
+		nc, err := ln.Accept()
+		if err == nil {
 			delay = 0
-			h.start(nc, handle)
+			handle(nc)
 			continue
 		}
+		if ctx.Err() != nil {
+			return nil
+		}
 		var te interface{ Temporary() bool }
-		if ctx.Err() != nil || !errors.As(aerr, &te) || !te.Temporary() {
-			if ctx.Err() == nil {
-				err = aerr
-			}
-			break
+		if !errors.As(err, &te) || !te.Temporary() {
+			return err
 		}
 		delay = min(max(2*delay, 5*time.Millisecond), time.Second)
 		t := time.NewTimer(delay)
@@ -71,13 +88,6 @@ func serve(ctx context.Context, ln net.Listener, broken bool, handle handler) er
 		}
 		t.Stop()
 	}
-	h.mu.Lock()
-	for c := range h.conns {
-		c.close()
-	}
-	h.mu.Unlock()
-	h.wg.Wait()
-	return err
 }
 
 // hub is the broker's state: the subscribers of each topic, each with the

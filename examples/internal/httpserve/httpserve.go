@@ -1,6 +1,7 @@
 // Package httpserve runs an http.Handler on a net.Listener until a context
 // ends, and returns only once every handler has returned: the Serve of the
-// examples built on net/http.
+// examples built on net/http. It is server code, not test code: the wshub
+// and sse servers import it.
 package httpserve
 
 import (
@@ -16,12 +17,16 @@ import (
 // ends, before it closes their connections.
 const Grace = 200 * time.Millisecond
 
-// Serve serves h on ln until ctx ends, then calls stop, which must make the
-// long-lived handlers (event streams) return; shuts the server down, giving
-// the requests in flight Grace to finish before their connections are
-// closed; and returns once every call of h has returned. It returns an
+// Serve serves h on ln until ctx ends (or ln fails for good); then ends
+// the context of every request, so that long-lived handlers (event
+// streams) return, and calls stop, if not nil, for what that does not end
+// (connections hijacked by a WebSocket upgrade); shuts the server down,
+// giving the requests in flight Grace to finish before their connections
+// are closed; and returns once every call of h has returned. It returns an
 // error only if ln fails for good.
 func Serve(ctx context.Context, ln net.Listener, h http.Handler, stop func()) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	var (
 		mu      sync.Mutex
 		stopped bool
@@ -41,6 +46,7 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, stop func()) er
 			h.ServeHTTP(w, r)
 		}),
 		ReadHeaderTimeout: 5 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -56,7 +62,10 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, stop func()) er
 	mu.Lock()
 	stopped = true
 	mu.Unlock()
-	stop()
+	cancel()
+	if stop != nil {
+		stop()
+	}
 	sctx, cancel := context.WithTimeout(context.Background(), Grace)
 	defer cancel()
 	if srv.Shutdown(sctx) != nil {

@@ -2,10 +2,24 @@ package sse
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+
+	"github.com/stallproof/stallproof/examples/internal/httpserve"
 )
+
+// serve serves both versions' endpoints on ln until ctx ends, then ends
+// every request's context, which ends the event streams, and returns once
+// every handler has returned.
+func serve(ctx context.Context, ln net.Listener, events, publish http.HandlerFunc) error {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/events", events)
+	mux.HandleFunc("/publish", publish)
+	return httpserve.Serve(ctx, ln, mux, nil)
+}
 
 // readMessage reads a publish request's message, or answers the request
 // with an error and returns false.

@@ -1,7 +1,4 @@
-// Package servetest starts an example server on an in-memory faultnet
-// listener for the examples' own unit tests, and stops it within a bound,
-// saying so if it does not.
-package servetest
+package exampletest
 
 import (
 	"context"
@@ -11,15 +8,16 @@ import (
 	"time"
 
 	"github.com/stallproof/stallproof/faultnet"
+	"github.com/stallproof/stallproof/properties"
 )
 
-// ServeFunc is the shape of every example's Serve: serve on ln until ctx
-// ends, then return once every goroutine it started has ended.
-type ServeFunc func(ctx context.Context, ln net.Listener) error
+// Bound is how long a healthy client of an example's unit tests waits for
+// an answer: generous, since a frozen server is infinitely slow.
+const Bound = 5 * time.Second
 
-// StopBound is how long a server gets to return from Serve once its context
-// is cancelled.
-const StopBound = 10 * time.Second
+// stopBound is how long a server started by Start gets to return from
+// Serve once its context is cancelled.
+const stopBound = 10 * time.Second
 
 // Server is an example server running on an in-memory listener.
 type Server struct {
@@ -32,8 +30,8 @@ type Server struct {
 // Start runs serve on a fresh in-memory listener whose connections have
 // buffers of bufSize bytes each way, and registers a cleanup that cancels
 // it and fails t if Serve returns an error or has not returned within
-// StopBound.
-func Start(t testing.TB, serve ServeFunc, bufSize int) *Server {
+// stopBound.
+func Start(t testing.TB, serve properties.ServeFunc, bufSize int) *Server {
 	t.Helper()
 	ln := faultnet.Listen(faultnet.BufferSize(bufSize))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -52,11 +50,24 @@ func Start(t testing.TB, serve ServeFunc, bufSize int) *Server {
 			if err != nil {
 				t.Errorf("Serve: %v", err)
 			}
-		case <-time.After(StopBound):
-			t.Errorf("Serve did not return within %v of its context's end", StopBound)
+		case <-time.After(stopBound):
+			t.Errorf("Serve did not return within %v of its context's end", stopBound)
 		}
 	})
 	return s
+}
+
+// Both runs test in a subtest against each version of an example, "Serve"
+// (fixed) and "ServeBroken", each started with 64 KiB buffers: for what
+// both versions do alike while every client reads.
+func Both(t *testing.T, fixed, broken properties.ServeFunc, test func(t *testing.T, srv *Server)) {
+	t.Helper()
+	for _, v := range []struct {
+		name  string
+		serve properties.ServeFunc
+	}{{"Serve", fixed}, {"ServeBroken", broken}} {
+		t.Run(v.name, func(t *testing.T) { test(t, Start(t, v.serve, 64<<10)) })
+	}
 }
 
 // Dial connects a new client. The connection is closed at cleanup.
