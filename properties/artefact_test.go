@@ -4,13 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 
+	brokers "github.com/stallproof/stallproof/internal/broker"
 	"github.com/stallproof/stallproof/properties"
 )
 
@@ -19,48 +18,21 @@ import (
 // between clients. It is correct: whatever the suite finds against it is
 // the suite's own doing.
 func bigLines(ctx context.Context, ln net.Listener) error {
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	go func() { <-ctx.Done(); ln.Close() }()
-	var mu sync.Mutex
-	conns := map[net.Conn]bool{}
-	defer func() {
-		mu.Lock()
-		for c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-	}()
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
-				return nil
+	return brokers.ServeConns(ctx, ln, func(_ context.Context, c net.Conn) {
+		r := bufio.NewReaderSize(c, 64<<10)
+		for {
+			line, err := r.ReadSlice('\n')
+			if err != nil {
+				return
 			}
-			continue
-		}
-		mu.Lock()
-		conns[c] = true
-		mu.Unlock()
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer c.Close()
-			r := bufio.NewReaderSize(c, 64<<10)
-			for {
-				line, err := r.ReadSlice('\n')
-				if err != nil {
-					return
-				}
-				// The answer echoes the request: replies as large as the
-				// requests, so that a client that does not read fills
-				// the server's buffers as fast as it sends.
-				if _, err := c.Write(append([]byte("OK "), line[4:]...)); err != nil {
-					return
-				}
+			// The answer echoes the request: replies as large as the
+			// requests, so that a client that does not read fills the
+			// server's buffers as fast as it sends.
+			if _, err := c.Write(append([]byte("OK "), line[4:]...)); err != nil {
+				return
 			}
-		}()
-	}
+		}
+	})
 }
 
 // bigLineProtocol describes bigLines with requests of size bytes.

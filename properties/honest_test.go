@@ -9,10 +9,10 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	brokers "github.com/stallproof/stallproof/internal/broker"
 	"github.com/stallproof/stallproof/properties"
 )
 
@@ -21,32 +21,7 @@ import (
 
 // neverGreets accepts connections and reads them, but never writes.
 func neverGreets(ctx context.Context, ln net.Listener) error {
-	var wg sync.WaitGroup
-	stop := context.AfterFunc(ctx, func() { ln.Close() })
-	defer stop()
-	var mu sync.Mutex
-	var conns []net.Conn
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			break
-		}
-		mu.Lock()
-		conns = append(conns, c)
-		mu.Unlock()
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, _ = io.Copy(io.Discard, c)
-		}()
-	}
-	mu.Lock()
-	for _, c := range conns {
-		c.Close()
-	}
-	mu.Unlock()
-	wg.Wait()
-	return nil
+	return brokers.ServeConns(ctx, ln, func(_ context.Context, c net.Conn) { _, _ = io.Copy(io.Discard, c) })
 }
 
 // failsToStart returns an error at once, as a server whose configuration

@@ -2,16 +2,17 @@ package properties_test
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"flag"
 	"io"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	brokers "github.com/stallproof/stallproof/internal/broker"
 	"github.com/stallproof/stallproof/properties"
 )
 
@@ -21,40 +22,21 @@ func whatServer(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	wg.Add(1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
 	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				sc := bufio.NewScanner(c)
-				for sc.Scan() {
-					if _, err := io.WriteString(c, "WHAT?\n"); err != nil {
-						return
-					}
+		done <- brokers.ServeConns(ctx, ln, func(_ context.Context, c net.Conn) {
+			sc := bufio.NewScanner(c)
+			for sc.Scan() {
+				if _, err := io.WriteString(c, "WHAT?\n"); err != nil {
+					return
 				}
-			}()
-		}
+			}
+		})
 	}()
 	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
+		cancel()
+		<-done
 	})
 	return ln.Addr().String()
 }

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -15,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	brokers "github.com/stallproof/stallproof/internal/broker"
 	"github.com/stallproof/stallproof/properties"
 )
 
@@ -43,28 +43,7 @@ type tickerSub struct {
 
 func (tk *ticker) Serve(ctx context.Context, ln net.Listener) error {
 	tk.subs = map[*tickerSub]bool{}
-	stop := context.AfterFunc(ctx, func() { ln.Close() })
-	defer stop()
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	var conns sync.Map
-	defer conns.Range(func(c, _ any) bool { c.(net.Conn).Close(); return true })
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
-				return nil
-			}
-			continue
-		}
-		conns.Store(c, true)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer conns.Delete(c)
-			tk.serveConn(c)
-		}()
-	}
+	return brokers.ServeConns(ctx, ln, func(_ context.Context, c net.Conn) { tk.serveConn(c) })
 }
 
 func (tk *ticker) serveConn(c net.Conn) {

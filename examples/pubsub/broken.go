@@ -5,6 +5,8 @@ import (
 	"context"
 	"net"
 	"sync"
+
+	"github.com/stallproof/stallproof/internal/broker"
 )
 
 // ServeBroken runs the pub/sub server written the common wrong way: a
@@ -16,7 +18,7 @@ import (
 // that waits forever. It is here to be caught; use [Serve].
 func ServeBroken(ctx context.Context, ln net.Listener) error {
 	s := &brokenServer{topics: map[string]map[net.Conn]struct{}{}}
-	return serveConns(ctx, ln, s.serve)
+	return broker.ServeConns(ctx, ln, s.serve)
 }
 
 type brokenServer struct {

@@ -6,6 +6,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"github.com/stallproof/stallproof/internal/broker"
 )
 
 // Serve runs the pub/sub server on ln until ctx ends, then closes every
@@ -13,7 +15,7 @@ import (
 // error only if Accept fails for good.
 func Serve(ctx context.Context, ln net.Listener) error {
 	s := &server{topics: map[string]map[*client]struct{}{}}
-	return serveConns(ctx, ln, s.serve)
+	return broker.ServeConns(ctx, ln, s.serve)
 }
 
 type server struct {

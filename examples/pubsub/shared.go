@@ -1,28 +1,8 @@
 package pubsub
 
 import (
-	"context"
-	"net"
 	"strings"
-	"sync"
-
-	"github.com/stallproof/stallproof/internal/broker"
 )
-
-// serveConns serves each connection accepted on ln (broker.Accept) with
-// serve, in a goroutine of its own, until ctx ends or Accept fails for
-// good; then it ends the context it gave serve, which must make serve
-// return, and returns once every serve has.
-func serveConns(ctx context.Context, ln net.Listener, serve func(ctx context.Context, conn net.Conn)) error {
-	ctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	err := broker.Accept(ctx, ln, func(conn net.Conn) {
-		wg.Go(func() { serve(ctx, conn) })
-	})
-	cancel()
-	wg.Wait()
-	return err
-}
 
 // request is one parsed line from a client.
 type request struct {

@@ -90,6 +90,28 @@ func Accept(ctx context.Context, ln net.Listener, handle func(net.Conn)) error {
 	}
 }
 
+// ServeConns serves each connection accepted on ln (Accept) with serve,
+// on a goroutine of its own, until ctx ends or Accept fails for good. A
+// connection is closed once its serve returns, or once ctx ends, which
+// makes a serve blocked reading it return. ServeConns returns Accept's
+// error once every serve has returned. The accept loop of a test server,
+// for the examples module and the tests of package properties.
+func ServeConns(ctx context.Context, ln net.Listener, serve func(ctx context.Context, c net.Conn)) error {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	err := Accept(ctx, ln, func(c net.Conn) {
+		wg.Go(func() {
+			stop := context.AfterFunc(ctx, func() { c.Close() })
+			defer stop()
+			defer c.Close()
+			serve(ctx, c)
+		})
+	})
+	cancel()
+	wg.Wait()
+	return err
+}
+
 // hub is the broker's state: the subscribers of each topic, each with the
 // function that formats a published message for it.
 type hub struct {

@@ -36,3 +36,37 @@ func ExampleAccept() {
 	// hello
 	// Accept returned <nil>
 }
+
+// ServeConns runs a handler per connection; when its context ends it
+// closes every connection, so a handler blocked reading returns, and it
+// returns once every handler has.
+func ExampleServeConns() {
+	ln := faultnet.Listen()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- broker.ServeConns(ctx, ln, func(_ context.Context, c net.Conn) {
+			sc := bufio.NewScanner(c)
+			for sc.Scan() { // until the client or ServeConns closes c
+				fmt.Fprintf(c, "echo %s\n", sc.Text())
+			}
+		})
+	}()
+	c, err := ln.Dial(ctx)
+	if err != nil {
+		panic(err)
+	}
+	defer c.Close()
+	r := bufio.NewReader(c)
+	fmt.Fprintln(c, "hi")
+	line, _ := r.ReadString('\n')
+	fmt.Print(line)
+	cancel()
+	fmt.Println("ServeConns returned", <-done)
+	_, err = r.ReadString('\n')
+	fmt.Println("then the client reads:", err)
+	// Output:
+	// echo hi
+	// ServeConns returned <nil>
+	// then the client reads: EOF
+}
