@@ -80,25 +80,29 @@ type labeler struct {
 // place writes text near x, after it (or, without room, before it), in
 // the first row with room, trying the rows in the order given.
 func (l *labeler) place(x float64, text, colour string, rows ...int) bool {
-	w := float64(len([]rune(text)))*labelCharW + 2
-	for _, after := range []bool{true, false} {
-		x0 := x + 5
-		if !after {
-			x0 = x - 5 - w
-		}
-		if x0 < tlPlotX-2 || x0+w > tlWidth-2 {
-			continue
-		}
-		for _, row := range rows {
-			if l.free(row, x0, x0+w) {
-				l.used[row] = append(l.used[row], [2]float64{x0 - 3, x0 + w + 3})
-				l.d.printf(`<text x="%.1f" y="%d" font-size="9" fill="%s">%s</text>`+"\n", x0, l.y+[]int{laneRow0, laneRow1}[row], colour, esc(text))
-				return true
-			}
+	w := labelWidth(text)
+	for _, x0 := range []float64{x + 5, x - 5 - w} {
+		if x0 >= tlPlotX-2 && x0+w <= tlWidth-2 && l.placeAt(x0, w, text, colour, rows) {
+			return true
 		}
 	}
 	return false
 }
+
+// placeAt writes text from x0 in the first of rows where w has room.
+func (l *labeler) placeAt(x0, w float64, text, colour string, rows []int) bool {
+	for _, row := range rows {
+		if l.free(row, x0, x0+w) {
+			l.used[row] = append(l.used[row], [2]float64{x0 - 3, x0 + w + 3})
+			l.d.printf(`<text x="%.1f" y="%d" font-size="9" fill="%s">%s</text>`+"\n", x0, l.y+[]int{laneRow0, laneRow1}[row], colour, esc(text))
+			return true
+		}
+	}
+	return false
+}
+
+// labelWidth is the width a label takes.
+func labelWidth(text string) float64 { return float64(len([]rune(text)))*labelCharW + 2 }
 
 func (l *labeler) free(row int, x0, x1 float64) bool {
 	for _, u := range l.used[row] {
@@ -181,19 +185,9 @@ func (d *drawing) client(c Client, y int) {
 
 // placeBefore is place, but ending at x: a span's label at its end.
 func (l *labeler) placeBefore(x float64, text, colour string, rows ...int) bool {
-	w := float64(len([]rune(text)))*labelCharW + 2
+	w := labelWidth(text)
 	x0 := x - 5 - w
-	if x0 < tlPlotX {
-		return false
-	}
-	for _, row := range rows {
-		if l.free(row, x0, x0+w) {
-			l.used[row] = append(l.used[row], [2]float64{x0 - 3, x0 + w + 3})
-			l.d.printf(`<text x="%.1f" y="%d" font-size="9" fill="%s">%s</text>`+"\n", x0, l.y+[]int{laneRow0, laneRow1}[row], colour, esc(text))
-			return true
-		}
-	}
-	return false
+	return x0 >= tlPlotX && l.placeAt(x0, w, text, colour, rows)
 }
 
 // span draws a fault in force as a shaded band.
