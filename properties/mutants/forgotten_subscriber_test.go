@@ -23,7 +23,7 @@ func TestForgottenSubscriberIsStuck(t *testing.T) {
 	voter := dial(t, r.addr)
 	for range 20000 {
 		voter.send("VOTE red\n")
-		voter.expect("OK")
+		voter.expect(wire.MsgOK)
 	}
 	// Resume: read everything that was waiting (a read that times out after
 	// a second means the buffers are empty).
