@@ -57,21 +57,29 @@ func (c *Client) Greet() (Msg, error) {
 // Vote sends "VOTE <opt>\n". It does not wait for the answer (Reply does).
 func (c *Client) Vote(opt string) error {
 	c.wbuf = AppendVote(c.wbuf[:0], opt)
-	return c.write(c.wbuf)
+	return c.request(c.wbuf, Vote)
 }
 
 // Query sends "TALLY\n", which asks for the current tally.
-func (c *Client) Query() error { return c.write(AppendQuery(c.wbuf[:0])) }
+func (c *Client) Query() error { return c.request(AppendQuery(c.wbuf[:0]), Tally) }
 
 // Quit sends "QUIT\n": the server answers BYE and closes.
-func (c *Client) Quit() error { return c.write(AppendQuit(c.wbuf[:0])) }
+func (c *Client) Quit() error { return c.request(AppendQuit(c.wbuf[:0]), Quit) }
 
 // Send sends raw bytes: any number of lines, bad or unfinished ones
 // included. The TALLY requests among them are noted as Query notes its own.
 func (c *Client) Send(raw string) error { return c.write([]byte(raw)) }
 
+// write sends raw bytes, noted before the server can answer them.
 func (c *Client) write(p []byte) error {
-	c.s.Sent(p) // before the server can answer
+	c.s.Sent(p)
+	_, err := c.conn.Write(p)
+	return err
+}
+
+// request sends p, one request of kind k.
+func (c *Client) request(p []byte, k RequestKind) error {
+	c.s.sentRequest(p, k)
 	_, err := c.conn.Write(p)
 	return err
 }

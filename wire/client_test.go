@@ -195,3 +195,22 @@ func TestAppendRequests(t *testing.T) {
 		}
 	}
 }
+
+// TestClientCountsWholeRequests: a Query that completes an unfinished line
+// sent before it is no TALLY request ("TALTALLY"), so a repeated TALLY is
+// then no answer; a Query after whole lines is one.
+func TestClientCountsWholeRequests(t *testing.T) {
+	in := "HELLO a\nTALLY 0 a=0\nTALLY 0 a=0\n"
+	c := NewClient(newScript(in, nil))
+	c.Send("TAL")
+	c.Query()
+	if _, err := c.Drain(); !errors.Is(err, ErrViolation) {
+		t.Errorf("after \"TAL\" and a Query: Drain returned %v, want ErrViolation", err)
+	}
+	c = NewClient(newScript(in, nil))
+	c.Send("VOTE a\n")
+	c.Query()
+	if msgs, err := c.Drain(); err != nil || len(msgs) != 3 {
+		t.Errorf("after a vote and a Query: Drain returned %v, %v", msgs, err)
+	}
+}

@@ -82,6 +82,18 @@ func (s *Session) Sent(p []byte) {
 	}
 }
 
+// sentRequest is Sent for p, one whole request of kind k, without
+// parsing it again when no unfinished line comes before it.
+func (s *Session) sentRequest(p []byte, k RequestKind) {
+	if len(s.partial) > 0 || s.long {
+		s.Sent(p)
+		return
+	}
+	if k == Tally {
+		s.queries.Add(1)
+	}
+}
+
 // keep adds p to the unfinished line, up to MaxLine bytes.
 func (s *Session) keep(p []byte) {
 	if s.long || len(s.partial)+len(p) > MaxLine {
