@@ -82,7 +82,7 @@ func TestEvictionLoggedOnce(t *testing.T) {
 	c := e.dial(t)
 	stall(c)
 	v := e.dial(t)
-	voteUntil(t, v, v.opts[0], "stalled client evicted", func() bool { return e.s.Stats().Evictions.WriteTimeout > 0 })
+	voteUntil(t, v, v.Options()[0], "stalled client evicted", func() bool { return e.s.Stats().Evictions.WriteTimeout > 0 })
 	eventually(t, "evicted client released", func() bool { return e.s.Stats().Connections == 1 })
 	if n := logs.count("client closed", "write-timeout"); n != 1 {
 		t.Fatalf("%d log records for one eviction, want 1", n)

@@ -15,8 +15,8 @@ import (
 // checks the properties of the total order: OK seqs are unique and cover
 // 1..N; every TALLY k any client receives counts exactly the votes with
 // seq <= k (snapshots are never torn); per client, TALLY seqs never go
-// back and OK seqs increase (checked by client.next); the final tally is
-// what was sent.
+// back, a pushed TALLY is never repeated and OK seqs increase (checked by
+// the wire.Client); the final tally is what was sent.
 func TestConsistency(t *testing.T) {
 	forEachTransport(t, func(t *testing.T, tr transport) {
 		e := start(t, tr, Config{}, nil)
@@ -45,20 +45,15 @@ func TestConsistency(t *testing.T) {
 				next := 0
 				for len(r.votes) < perClient {
 					for next < perClient && next-len(r.votes) < window {
-						k := rng.IntN(len(c.opts))
+						k := rng.IntN(len(c.Options()))
 						sent = append(sent, k)
-						if _, err := fmt.Fprintf(c.nc, "VOTE %s\n", c.opts[k]); err != nil {
+						if err := c.Vote(c.Options()[k]); err != nil {
 							r.err = err
 							return
 						}
 						next++
 					}
-					l, err := c.line()
-					if err != nil {
-						r.err = err
-						return
-					}
-					m, err := wire.ParseMsg(l, c.opts)
+					m, err := c.read()
 					if err != nil {
 						r.err = err
 						return
@@ -69,7 +64,7 @@ func TestConsistency(t *testing.T) {
 					case wire.MsgTally:
 						r.tallies = append(r.tallies, m)
 					default:
-						r.err = fmt.Errorf("unexpected %q", l)
+						r.err = fmt.Errorf("unexpected %v", m)
 						return
 					}
 				}
@@ -129,14 +124,7 @@ func TestConsistency(t *testing.T) {
 			}
 		}
 		// Every client that keeps reading gets the final tally.
-		for i, c := range cs {
-			if ts := results[i].tallies; len(ts) > 0 {
-				c.tallySeq = ts[len(ts)-1].Seq
-				if c.tallySeq == n {
-					continue // it has the final tally already
-				}
-			}
-			c.pushesOnly = true
+		for _, c := range cs {
 			c.waitTally(n)
 		}
 		t.Logf("%d votes, %d tallies checked, %d snapshots sent, %d conflated", n, checked, st.SnapshotsSent, st.SnapshotsConflated)

@@ -1,10 +1,8 @@
 package server_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"log"
 
 	"github.com/stallproof/stallproof/faultnet"
@@ -25,26 +23,24 @@ func Example() {
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(context.Background(), ln) }()
 
-	c, err := ln.Dial(context.Background())
+	conn, err := ln.Dial(context.Background())
 	if err != nil {
 		log.Fatal(err)
 	}
-	io.WriteString(c, "VOTE red\nVOTE blue\nVOTE pink\n")
-	c.CloseWrite() // the server answers everything, sends the latest tally, and closes
+	c := wire.NewClient(conn)
+	c.Send("VOTE red\nVOTE blue\nVOTE pink\n")
+	conn.CloseWrite() // the server answers everything, sends the latest tally, and closes
 
-	var last string
-	sc := bufio.NewScanner(c)
-	for sc.Scan() {
-		m, err := wire.ParseMsg(sc.Text(), nil)
-		if err != nil {
-			log.Fatal(err)
-		}
-		if m.Kind == wire.MsgTally {
-			last = sc.Text()
-			continue
-		}
-		fmt.Println(sc.Text())
+	msgs, err := c.Drain() // every line until the close, checked against protocol v1
+	if err != nil {
+		log.Fatal(err)
 	}
+	for _, m := range msgs {
+		if m.Kind != wire.MsgTally {
+			fmt.Println(m)
+		}
+	}
+	last, _ := c.LastTally()
 	fmt.Println(last)
 
 	srv.Shutdown(context.Background())

@@ -42,11 +42,7 @@ func TestHalfClose(t *testing.T) {
 		c.closeWrite()
 		oks := 0
 		var last wire.Msg
-		for _, l := range c.expectEOF() {
-			m, err := wire.ParseMsg(l, c.opts)
-			if err != nil {
-				t.Fatal(err)
-			}
+		for _, m := range c.expectEOF() {
 			switch m.Kind {
 			case wire.MsgOK:
 				oks++
@@ -56,7 +52,7 @@ func TestHalfClose(t *testing.T) {
 			case wire.MsgTally:
 				last = m
 			default:
-				t.Fatalf("unexpected %q", l)
+				t.Fatalf("unexpected %v", m)
 			}
 		}
 		if oks != n {
@@ -97,7 +93,7 @@ func TestLineTimeout(t *testing.T) {
 		slow := e.dial(t)
 		slow.send("VOTE re")
 		if lines := slow.expectEOF(); len(lines) != 0 {
-			t.Fatalf("slowloris got %s", fmtLines(lines))
+			t.Fatalf("slowloris got %v", lines)
 		}
 		if got := e.s.Stats().Closed.LineTimeout; got != 1 {
 			t.Fatalf("Closed.LineTimeout = %d, want 1", got)
@@ -135,7 +131,7 @@ func fillStalled(t testing.TB, e *env, v *client, stalled []*client) {
 		if time.Now().After(deadline) {
 			t.Fatalf("stalled clients' buffers not full after %d votes", e.s.Stats().Seq)
 		}
-		v.vote(v.opts[len(v.opts)-1])
+		v.vote(v.Options()[len(v.Options())-1])
 	}
 }
 
@@ -161,16 +157,14 @@ func TestStalledClientDoesNotStopOthers(t *testing.T) {
 		for i, v := range voters {
 			wg.Go(func() {
 				for range perVoter {
-					v.send("VOTE " + v.opts[i] + "\n")
-					for {
-						l, err := v.line()
-						if err != nil {
-							errs <- fmt.Errorf("voter %d: %v", i, err)
-							return
-						}
-						if strings.HasPrefix(l, "OK ") {
-							break
-						}
+					v.nc.SetDeadline(time.Now().Add(bound))
+					if err := v.Vote(v.Options()[i]); err != nil {
+						errs <- fmt.Errorf("voter %d: %v", i, err)
+						return
+					}
+					if m, err := v.Reply(); err != nil || m.Kind != wire.MsgOK {
+						errs <- fmt.Errorf("voter %d: got %v, %v; want OK", i, m, err)
+						return
 					}
 				}
 			})
@@ -193,7 +187,7 @@ func TestStalledClientCatchesUp(t *testing.T) {
 		inj := stall(c)
 		v := e.dial(t)
 		for range 200 {
-			v.vote(v.opts[0])
+			v.vote(v.Options()[0])
 		}
 		inj.Remove()
 		m := c.waitTally(200) // seqs never went back, checked by next
@@ -209,13 +203,13 @@ func TestEvictWriteTimeout(t *testing.T) {
 		c := e.dial(t)
 		stall(c)
 		v := e.dial(t)
-		voteUntil(t, v, v.opts[1], "stalled client evicted", func() bool { return e.s.Stats().Evictions.WriteTimeout > 0 })
+		voteUntil(t, v, v.Options()[1], "stalled client evicted", func() bool { return e.s.Stats().Evictions.WriteTimeout > 0 })
 		st := e.s.Stats()
 		if st.Evictions.WriteTimeout != 1 || st.Evictions.QueueFull != 0 {
 			t.Fatalf("evictions %+v, want one write-timeout", st.Evictions)
 		}
 		eventually(t, "evicted client released", func() bool { return e.s.Stats().Connections == 1 })
-		v.vote(v.opts[2]) // the others carry on
+		v.vote(v.Options()[2]) // the others carry on
 	})
 }
 
@@ -300,8 +294,8 @@ func TestBusy(t *testing.T) {
 		e.dial(t)
 		c := newClient(t, e.conn(t))
 		lines := c.expectEOF()
-		if len(lines) != 1 || !strings.HasPrefix(lines[0], "ERR busy") {
-			t.Fatalf("third client got %s, want ERR busy", fmtLines(lines))
+		if len(lines) != 1 || lines[0].Kind != wire.MsgErr || lines[0].Code != wire.CodeBusy {
+			t.Fatalf("third client got %v, want ERR busy", lines)
 		}
 		if got := e.s.Stats().Busy; got != 1 {
 			t.Fatalf("Busy = %d", got)
@@ -330,14 +324,9 @@ func TestShutdownWithStalledClients(t *testing.T) {
 			t.Fatalf("Shutdown took %v", d)
 		}
 		// The healthy client got its replies and the latest tally, then EOF.
-		var last wire.Msg
-		for _, l := range healthy.expectEOF() {
-			if m, err := wire.ParseMsg(l, healthy.opts); err == nil && m.Kind == wire.MsgTally {
-				last = m
-			}
-		}
-		if want := e.s.Stats().Seq; max(healthy.tallySeq, last.Seq) != want {
-			t.Fatalf("healthy client's latest tally: %d, want %d", max(healthy.tallySeq, last.Seq), want)
+		healthy.expectEOF()
+		if want, last := e.s.Stats().Seq, healthy.lastTally(); last.Seq != want {
+			t.Fatalf("healthy client's latest tally: %d, want %d", last.Seq, want)
 		}
 		if st := e.s.Stats(); st.Connections != 0 {
 			t.Fatalf("%d connections after Shutdown", st.Connections)
@@ -435,7 +424,7 @@ func TestStalledClientsMemoryBounded(t *testing.T) {
 	stalled := stalledClients(t, e, 5)
 	v := e.dial(t)
 	fillStalled(t, e, v, stalled)
-	line := len(wire.AppendTally(nil, e.s.Stats().Seq, v.opts, v.lastTally.Counts))
+	line := len(wire.AppendTally(nil, e.s.Stats().Seq, v.Options(), v.lastTally().Counts))
 	perBroadcast := len(stalled) * line // what a queueing server keeps per broadcast
 	need := uint64(4*limit/perBroadcast + 1)
 
@@ -444,7 +433,7 @@ func TestStalledClientsMemoryBounded(t *testing.T) {
 	deadline := time.Now().Add(4 * bound)
 	for e.s.Stats().Snapshots-b0 < need {
 		require.False(t, time.Now().After(deadline), "only %d of %d broadcasts after %v", e.s.Stats().Snapshots-b0, need, 4*bound)
-		v.vote(v.opts[5])
+		v.vote(v.Options()[5])
 	}
 	after := harness.HeapAfterGC()
 	broadcasts := e.s.Stats().Snapshots - b0

@@ -1,15 +1,10 @@
 package server
 
 import (
-	"bufio"
 	"context"
-	"errors"
-	"fmt"
-	"io"
 	"net"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -177,21 +172,16 @@ func (l *failingListener) Accept() (net.Conn, error) {
 	return l.Listener.Accept()
 }
 
-// client is a test client speaking protocol v1.
+// client is a test client: a wire.Client, which checks every line it
+// reads against protocol v1 (well-formed, TALLY seqs never going back, a
+// repeated TALLY only as an answer to TALLY, OK seqs increasing), with
+// helpers that bound each read and write by the bound and fail the test.
+// The helpers call t.Fatalf: from a goroutine the test started, use read
+// and the wire.Client's own methods, which return errors.
 type client struct {
-	t    testing.TB
-	nc   net.Conn
-	br   *bufio.Reader
-	opts []string
-
-	// pushesOnly says the client never sends TALLY: every TALLY line after
-	// the first is a push, and pushed seqs strictly increase.
-	pushesOnly bool
-
-	tallySeq  uint64 // seq of the last TALLY line
-	sawTally  bool
-	lastOK    uint64
-	lastTally wire.Msg
+	*wire.Client
+	t  testing.TB
+	nc net.Conn
 }
 
 // dialTCP connects to addr over plain TCP.
@@ -205,84 +195,63 @@ func dialTCP(t testing.TB, addr string) net.Conn {
 }
 
 func newClient(t testing.TB, nc net.Conn) *client {
-	c := &client{t: t, nc: nc, br: bufio.NewReaderSize(nc, 8192)}
 	t.Cleanup(func() { nc.Close() })
-	return c
+	return &client{Client: wire.NewClient(nc), t: t, nc: nc}
 }
 
+// hello reads HELLO and the current TALLY after it.
 func (c *client) hello() {
 	c.t.Helper()
-	m := c.next()
-	if m.Kind != wire.MsgHello {
-		c.t.Fatalf("first line: got %v, want HELLO", m.Kind)
+	c.nc.SetReadDeadline(time.Now().Add(bound))
+	if _, err := c.Greet(); err != nil {
+		c.t.Fatalf("greeting: %v", err)
 	}
-	c.opts = m.Options
-	if m := c.next(); m.Kind != wire.MsgTally {
-		c.t.Fatalf("second line: got %v, want TALLY", m.Kind)
-	}
+	c.waitTally(0)
 }
 
 func (c *client) send(lines ...string) {
 	c.t.Helper()
 	c.nc.SetWriteDeadline(time.Now().Add(bound))
-	if _, err := io.WriteString(c.nc, strings.Join(lines, "")); err != nil {
+	if err := c.Send(strings.Join(lines, "")); err != nil {
 		c.t.Fatalf("write: %v", err)
 	}
 }
 
-// line reads one raw line, terminator included.
-func (c *client) line() (string, error) {
+// read reads and checks the next line, within the bound. It does not fail
+// the test: a goroutine may call it.
+func (c *client) read() (wire.Msg, error) {
 	c.nc.SetReadDeadline(time.Now().Add(bound))
-	return c.br.ReadString('\n')
+	return c.Next()
 }
 
-// next reads and checks one line: well-formed, TALLY seqs never going
-// back, OK seqs increasing.
+// next reads and checks the next line.
 func (c *client) next() wire.Msg {
 	c.t.Helper()
-	l, err := c.line()
+	m, err := c.read()
 	if err != nil {
-		c.t.Fatalf("read: %v (partial %q)", err, l)
-	}
-	m, err := wire.ParseMsg(l, c.opts)
-	if err != nil {
-		c.t.Fatalf("server sent a bad line: %v", err)
-	}
-	switch m.Kind {
-	case wire.MsgTally:
-		if c.sawTally && m.Seq < c.tallySeq {
-			c.t.Fatalf("TALLY seq went back from %d to %d", c.tallySeq, m.Seq)
-		}
-		if c.pushesOnly && c.sawTally && m.Seq == c.tallySeq {
-			c.t.Fatalf("pushed TALLY %d twice", m.Seq)
-		}
-		c.tallySeq, c.sawTally, c.lastTally = m.Seq, true, m
-	case wire.MsgOK:
-		if m.Seq <= c.lastOK {
-			c.t.Fatalf("OK seq went from %d to %d", c.lastOK, m.Seq)
-		}
-		c.lastOK = m.Seq
+		c.t.Fatalf("read: %v", err)
 	}
 	return m
 }
 
-// reply reads lines until one that is not a TALLY and returns it.
+// reply returns the next line that is not a TALLY.
 func (c *client) reply() wire.Msg {
 	c.t.Helper()
-	for {
-		if m := c.next(); m.Kind != wire.MsgTally {
-			return m
-		}
+	c.nc.SetReadDeadline(time.Now().Add(bound))
+	m, err := c.Reply()
+	if err != nil {
+		c.t.Fatalf("waiting for a reply: %v", err)
 	}
+	return m
 }
 
 // vote votes for opt and returns the seq of its OK.
 func (c *client) vote(opt string) uint64 {
 	c.t.Helper()
-	c.send("VOTE " + opt + "\n")
+	c.send(string(wire.AppendVote(nil, opt)))
 	m := c.reply()
 	if m.Kind != wire.MsgOK {
-		c.t.Fatalf("VOTE %s: got %+v, want OK", opt, m)
+		c.t.Fatalf("VOTE %s: got %v, want OK", opt, m)
 	}
 	return m.Seq
 }
@@ -291,37 +260,34 @@ func (c *client) vote(opt string) uint64 {
 // or the next to arrive.
 func (c *client) waitTally(seq uint64) wire.Msg {
 	c.t.Helper()
-	if c.sawTally && c.tallySeq >= seq {
-		return c.lastTally
+	c.nc.SetReadDeadline(time.Now().Add(bound))
+	m, err := c.WaitTally(seq)
+	if err != nil {
+		c.t.Fatalf("waiting for TALLY %d: %v", seq, err)
 	}
-	for {
-		if m := c.next(); m.Kind == wire.MsgTally && m.Seq >= seq {
-			return m
-		}
-	}
+	return m
 }
 
-// expectEOF reads lines until EOF and returns them; a connection reset
-// after the lines is accepted too.
-func (c *client) expectEOF() []string {
+// lastTally returns the latest TALLY read.
+func (c *client) lastTally() wire.Msg {
 	c.t.Helper()
-	var lines []string
-	for {
-		l, err := c.line()
-		if l != "" && strings.HasSuffix(l, "\n") {
-			lines = append(lines, l)
-		}
-		if err == nil {
-			continue
-		}
-		if err == io.EOF && (l == "" || strings.HasSuffix(l, "\n")) {
-			return lines
-		}
-		if errors.Is(err, syscall.ECONNRESET) {
-			return lines
-		}
-		c.t.Fatalf("want EOF, got %v (partial %q)", err, l)
+	m, ok := c.LastTally()
+	if !ok {
+		c.t.Fatal("no TALLY read")
 	}
+	return m
+}
+
+// expectEOF reads lines until the server closes the connection and returns
+// them; a connection reset after the lines counts as a close.
+func (c *client) expectEOF() []wire.Msg {
+	c.t.Helper()
+	c.nc.SetReadDeadline(time.Now().Add(bound))
+	msgs, err := c.Drain()
+	if err != nil {
+		c.t.Fatalf("want EOF after %v, got %v", msgs, err)
+	}
+	return msgs
 }
 
 // closeWrite half-closes the client's side.
@@ -344,5 +310,3 @@ func eventually(t testing.TB, what string, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
-
-func fmtLines(lines []string) string { return fmt.Sprintf("%q", lines) }

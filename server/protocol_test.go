@@ -3,6 +3,7 @@ package server
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stallproof/stallproof/wire"
 )
@@ -11,11 +12,11 @@ func TestHello(t *testing.T) {
 	forEachTransport(t, func(t *testing.T, tr transport) {
 		e := start(t, tr, Config{Options: []string{"a", "b-2", "c_3"}}, nil)
 		c := e.dial(t)
-		if got, want := strings.Join(c.opts, ","), "a,b-2,c_3"; got != want {
+		if got, want := strings.Join(c.Options(), ","), "a,b-2,c_3"; got != want {
 			t.Fatalf("HELLO options %q, want %q", got, want)
 		}
-		if c.lastTally.Seq != 0 {
-			t.Fatalf("initial TALLY seq %d, want 0", c.lastTally.Seq)
+		if m := c.lastTally(); m.Seq != 0 {
+			t.Fatalf("initial TALLY seq %d, want 0", m.Seq)
 		}
 	})
 }
@@ -69,12 +70,12 @@ func TestQuit(t *testing.T) {
 		c := e.dial(t)
 		c.send("VOTE red\nQUIT\nVOTE red\n")
 		lines := c.expectEOF()
-		if len(lines) == 0 || lines[len(lines)-1] != "BYE\n" {
-			t.Fatalf("lines after QUIT %s, want ... BYE then EOF", fmtLines(lines))
+		if len(lines) == 0 || lines[len(lines)-1].Kind != wire.MsgBye {
+			t.Fatalf("lines after QUIT %v, want ... BYE then EOF", lines)
 		}
-		for _, l := range lines[:len(lines)-1] {
-			if !strings.HasPrefix(l, "OK 1") && !strings.HasPrefix(l, "TALLY ") {
-				t.Fatalf("unexpected line %q before BYE", l)
+		for _, m := range lines[:len(lines)-1] {
+			if m.String() != "OK 1" && m.Kind != wire.MsgTally {
+				t.Fatalf("unexpected line %v before BYE", m)
 			}
 		}
 	})
@@ -147,8 +148,8 @@ func TestLineTooLong(t *testing.T) {
 				c := e.dial(t)
 				c.send(tc.data)
 				lines := c.expectEOF()
-				if len(lines) == 0 || !strings.HasPrefix(lines[len(lines)-1], "ERR line-too-long") {
-					t.Fatalf("got %s, want ... ERR line-too-long, then EOF", fmtLines(lines))
+				if last := len(lines) - 1; last < 0 || lines[last].Kind != wire.MsgErr || lines[last].Code != wire.CodeLineTooLong {
+					t.Fatalf("got %v, want ... ERR line-too-long, then EOF", lines)
 				}
 				if got := e.s.Stats().Closed.LineTooLong; got != 1 {
 					t.Fatalf("Closed.LineTooLong = %d, want 1", got)
@@ -161,8 +162,7 @@ func TestLineTooLong(t *testing.T) {
 func TestPushedTallies(t *testing.T) {
 	forEachTransport(t, func(t *testing.T, tr transport) {
 		e := start(t, tr, Config{}, nil)
-		watcher := e.dial(t)
-		watcher.pushesOnly = true
+		watcher := e.dial(t) // never sends TALLY: a repeated TALLY fails it
 		voters := make([]*client, 3)
 		for i := range voters {
 			voters[i] = e.dial(t)
@@ -172,16 +172,18 @@ func TestPushedTallies(t *testing.T) {
 		for i, v := range voters {
 			go func() {
 				opt := []string{"red", "green", "blue"}[i]
-				for range perVoter {
-					v.send("VOTE " + opt + "\n")
+				v.nc.SetWriteDeadline(time.Now().Add(bound))
+				if err := v.Send(strings.Repeat(string(wire.AppendVote(nil, opt)), perVoter)); err != nil {
+					done <- err
+					return
 				}
 				for n := 0; n < perVoter; {
-					l, err := v.line()
+					m, err := v.read()
 					if err != nil {
 						done <- err
 						return
 					}
-					if strings.HasPrefix(l, "OK ") {
+					if m.Kind == wire.MsgOK {
 						n++
 					}
 				}
@@ -194,7 +196,7 @@ func TestPushedTallies(t *testing.T) {
 			}
 		}
 		// The watcher, which only reads, gets the final tally; its seqs never
-		// went back (checked by next).
+		// went back or repeated (checked by its wire.Client).
 		m := watcher.waitTally(3 * perVoter)
 		for i, n := range m.Counts {
 			if n != perVoter {

@@ -44,7 +44,7 @@ func TestDefaultWriteTimeoutVirtual(t *testing.T) {
 		if n := s.Stats().Evictions.WriteTimeout; n != 1 {
 			t.Fatalf("not evicted %v after its write blocked", time.Since(t0))
 		}
-		v.vote(v.opts[0]) // the others carry on
+		v.vote(v.Options()[0]) // the others carry on
 
 		s.Close()
 		if err := <-errc; err != nil {

@@ -1,9 +1,19 @@
 // Package wire is protocol v1 of the stallproof voting server: its exact
-// rules (below), the request parser a server uses ([ParseRequest], which
-// returns a [Request] of a [RequestKind]), the reply formatters
-// ([AppendHello], [AppendOK], [AppendTally], [AppendErr], [AppendBye]),
-// and a parser for the lines a server sends, for clients and test
-// harnesses ([ParseMsg], which returns a [Msg] of a [MsgKind]).
+// rules (below), both sides of them, and a client.
+//
+// The server's side: the request parser ([ParseRequest], which returns a
+// [Request] of a [RequestKind]) and the reply formatters ([AppendHello],
+// [AppendOK], [AppendTally], [AppendErr], [AppendBye]).
+//
+// The client's side: the request formatters ([AppendVote], [AppendQuery],
+// [AppendQuit]), the parser of the lines a server sends ([ParseMsg], which
+// returns a [Msg] of a [MsgKind]; [KindOf] only names the kind), a
+// [Session] that checks one client's conversation against the rules (the
+// greeting, well-formed lines, tallies that never go back, a repeated
+// tally only as the answer to a TALLY request, increasing OK seqs), and a
+// [Client] that is a Session over a connection: Greet, Vote, Query, Quit,
+// Next, Reply, WaitTally, Drain. The reference server's tests, the
+// mutants' tests and the load generator are Clients.
 //
 // The rules are the specification every protocol v1 server follows: the
 // reference server (package [github.com/stallproof/stallproof/server]), the
@@ -13,9 +23,9 @@
 // transcripts in the repository's top-level testdata/golden directory are
 // sessions every such server must reproduce byte for byte.
 //
-// Everything here is pure (no I/O) and allocation-conscious: the Append
-// functions write into a caller's buffer so a server can format replies
-// without garbage.
+// Everything but Client is pure (no I/O) and allocation-conscious: the
+// Append functions write into a caller's buffer so a server can format
+// replies without garbage. The package imports only the standard library.
 //
 // # Protocol v1
 //

@@ -171,3 +171,18 @@ func AppendErr(dst []byte, code, text string) []byte {
 
 // AppendBye appends "BYE\n".
 func AppendBye(dst []byte) []byte { return append(dst, "BYE\n"...) }
+
+// AppendVote appends the request "VOTE <opt>\n". It does not check opt:
+// a test may well send a bad one.
+func AppendVote(dst []byte, opt string) []byte {
+	dst = append(dst, "VOTE "...)
+	dst = append(dst, opt...)
+	return append(dst, '\n')
+}
+
+// AppendQuery appends the request "TALLY\n", which asks for the current
+// tally.
+func AppendQuery(dst []byte) []byte { return append(dst, "TALLY\n"...) }
+
+// AppendQuit appends the request "QUIT\n".
+func AppendQuit(dst []byte) []byte { return append(dst, "QUIT\n"...) }

@@ -110,3 +110,25 @@ func TestKindStrings(t *testing.T) {
 		}
 	}
 }
+
+// TestParseMsgCR: a CR is part of a line's terminator only right before
+// its LF; anywhere else in a server's line it is a broken line, not text.
+func TestParseMsgCR(t *testing.T) {
+	for _, line := range []string{
+		"ERR busy too many clients\r\r\n", "ERR busy too\rmany\n", "ERR busy\r\r\n", "ERR bu\rsy\n",
+		"ERR busy text\r", "OK 1\r", "BYE\r",
+	} {
+		if m, err := ParseMsg(line, nil); err == nil {
+			t.Errorf("%q accepted as %+v", line, m)
+		}
+	}
+	for line, text := range map[string]string{
+		"ERR busy too many clients\r\n": "too many clients",
+		"ERR busy too many clients\n":   "too many clients",
+		"ERR busy too many clients":     "too many clients",
+	} {
+		if m, err := ParseMsg(line, nil); err != nil || m.Kind != MsgErr || m.Code != CodeBusy || m.Text != text {
+			t.Errorf("%q: got %+v, %v; want ERR busy %q", line, m, err, text)
+		}
+	}
+}

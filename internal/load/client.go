@@ -1,10 +1,6 @@
 package load
 
 import (
-	"bufio"
-	"bytes"
-	"errors"
-	"fmt"
 	"math/rand/v2"
 	"runtime"
 	"sync/atomic"
@@ -25,11 +21,11 @@ func now() int64 { return int64(time.Since(epoch)) }
 type client struct {
 	id      int
 	conn    *faultnet.Conn
+	wc      *wire.Client // over conn: read by read, written by vote
 	healthy bool
 	fault   Fault // faulty clients only
 
-	opts       []string      // from HELLO; written by read before hello is sent
-	hello      chan error    // the outcome of reading HELLO
+	hello      chan error    // the outcome of reading HELLO; wc.Options are set before it
 	readerDone chan struct{} // closed when read returns
 	readErr    error         // why read returned; read after readerDone
 	acks       chan struct{} // an answer to the outstanding vote
@@ -49,6 +45,7 @@ func newClient(id int, conn *faultnet.Conn, healthy bool, fault Fault) *client {
 	c := &client{
 		id:         id,
 		conn:       conn,
+		wc:         wire.NewClient(conn),
 		healthy:    healthy,
 		fault:      fault,
 		hello:      make(chan error, 1),
@@ -71,37 +68,27 @@ func (c *client) ended() bool {
 }
 
 // read reads HELLO, then every line until the connection ends, recording
-// the latency of each OK and counting TALLY and ERR lines.
+// the latency of each OK and counting TALLY and ERR lines. Only HELLO is
+// parsed and checked: the load measures the server, so the other lines
+// are only told apart by their first word.
 func (c *client) read() {
 	defer close(c.readerDone)
-	br := bufio.NewReaderSize(c.conn, 4096)
-	line, err := br.ReadSlice('\n')
-	if err == nil {
-		msg, perr := wire.ParseMsg(string(line), nil)
-		if perr != nil || msg.Kind != wire.MsgHello {
-			err = fmt.Errorf("first line %q: want HELLO", line)
-		} else {
-			c.opts = msg.Options
-		}
-	}
+	_, err := c.wc.Greet()
 	c.hello <- err
 	if err != nil {
 		c.readErr = err
 		return
 	}
 	for {
-		line, err := br.ReadSlice('\n')
+		line, err := c.wc.ReadLine()
 		if err != nil {
-			if errors.Is(err, bufio.ErrBufferFull) {
-				err = errors.New("a server line over 4096 bytes")
-			}
 			c.readErr = err
 			return
 		}
-		switch {
-		case bytes.HasPrefix(line, []byte("TALLY ")):
+		switch wire.KindOf(line) {
+		case wire.MsgTally:
 			c.tallies.Add(1)
-		case bytes.HasPrefix(line, []byte("OK ")):
+		case wire.MsgOK:
 			// A healthy client's votes are its latency histogram's count,
 			// so that a sample's votes and latencies always agree.
 			if t := c.sentAt.Swap(0); t != 0 && c.lat != nil {
@@ -110,7 +97,7 @@ func (c *client) read() {
 				c.votes.Add(1)
 			}
 			c.answered()
-		case bytes.HasPrefix(line, []byte("ERR ")):
+		case wire.MsgErr:
 			c.sentAt.Store(0)
 			c.errs.Add(1)
 			c.answered()
@@ -131,10 +118,7 @@ func (c *client) answered() {
 // answer delays the next vote rather than causing a burst. It returns when
 // end is closed, the connection ends, or a write fails.
 func (c *client) vote(rng *rand.Rand, gap time.Duration, maxVotes int, end <-chan struct{}) {
-	lines := make([][]byte, len(c.opts))
-	for i, o := range c.opts {
-		lines[i] = []byte("VOTE " + o + "\n")
-	}
+	opts := c.wc.Options()
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
@@ -163,7 +147,7 @@ func (c *client) vote(rng *rand.Rand, gap time.Duration, maxVotes int, end <-cha
 		default:
 		}
 		c.sentAt.Store(now() + 1)
-		if _, err := c.conn.Write(lines[rng.IntN(len(lines))]); err != nil {
+		if err := c.wc.Vote(opts[rng.IntN(len(opts))]); err != nil {
 			select {
 			case <-end: // closed by the run as it ends
 			default:

@@ -39,6 +39,7 @@ func broadcastWorker(s *server) {
 				if b.to != nil {
 					if b.line != nil {
 						b.to.write(b.line)
+						b.to.greeted = true
 					}
 					if b.flushed != nil {
 						close(b.flushed)
@@ -59,27 +60,55 @@ func broadcastWorker(s *server) {
 // reply for one, or a marker that the jobs before it are written.
 type broadcast struct {
 	line    []byte
-	to      *direct       // nil: every client
+	to      *viaWorker    // nil: every client
 	flushed chan struct{} // closed when the job is done
 }
 
 // viaWorker writes replies and pushes directly, but sends TALLY replies
 // through the worker, and before closing waits until the worker has written
-// every tally queued so far.
+// every tally queued so far. A reply written directly waits until the TALLY
+// replies before it are written, so that replies keep request order (the
+// current TALLY after HELLO included). The worker pushes nothing to a
+// client before that current TALLY: a tally queued before it is no newer.
 type viaWorker struct {
 	*direct
-	enqueue func(broadcast)
-	done    <-chan struct{}
+	enqueue  func(broadcast)
+	done     <-chan struct{}
+	answered chan struct{} // closed once the last TALLY reply queued is written; nil: none queued
+	greeted  bool          // the worker has written the current TALLY after HELLO (only the worker touches it)
 }
 
-func (v *viaWorker) answer(_ uint64, line []byte) { v.enqueue(broadcast{line: line, to: v.direct}) }
+// answer and reply are called from the connection's own goroutine.
+func (v *viaWorker) answer(_ uint64, line []byte) {
+	v.answered = make(chan struct{})
+	v.enqueue(broadcast{line: line, to: v, flushed: v.answered})
+}
+
+// push is called by the worker.
+func (v *viaWorker) push(seq uint64, line []byte) {
+	if v.greeted {
+		v.direct.push(seq, line)
+	}
+}
+
+func (v *viaWorker) reply(line []byte) bool {
+	if v.answered != nil {
+		select {
+		case <-v.answered:
+		case <-v.done:
+			return false
+		}
+		v.answered = nil
+	}
+	return v.direct.reply(line)
+}
 
 // last goes through the worker too, after the tallies queued before it.
-func (v *viaWorker) last(line []byte) { v.enqueue(broadcast{line: line, to: v.direct}) }
+func (v *viaWorker) last(line []byte) { v.enqueue(broadcast{line: line, to: v}) }
 
 func (v *viaWorker) finish() {
 	flushed := make(chan struct{})
-	v.enqueue(broadcast{to: v.direct, flushed: flushed})
+	v.enqueue(broadcast{to: v, flushed: flushed})
 	select {
 	case <-flushed:
 	case <-v.done:

@@ -1,13 +1,12 @@
 package mutants_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"net"
-	"strings"
 
 	"github.com/stallproof/stallproof/properties/mutants"
+	"github.com/stallproof/stallproof/wire"
 )
 
 // Each mutant, and the properties that should catch it.
@@ -46,17 +45,16 @@ func ExampleMutant_ServeOptions() {
 	if err != nil {
 		panic(err)
 	}
-	r := bufio.NewReader(conn)
-	fmt.Fprint(conn, "VOTE yes\nQUIT\n")
-	for {
-		line, err := r.ReadString('\n')
-		if err != nil {
-			break
-		}
-		if !strings.HasPrefix(line, "TALLY ") { // pushed at any time between replies
-			fmt.Print(line)
+	c := wire.NewClient(conn)
+	c.Vote("yes")
+	c.Quit()
+	msgs, err := c.Drain() // every line, checked, until the server closes
+	for _, m := range msgs {
+		if m.Kind != wire.MsgTally { // pushed at any time between replies
+			fmt.Println(m)
 		}
 	}
+	fmt.Println("Drain:", err)
 	conn.Close()
 	cancel()
 	fmt.Println("Serve:", <-done)
@@ -64,5 +62,6 @@ func ExampleMutant_ServeOptions() {
 	// HELLO yes,no
 	// OK 1
 	// BYE
+	// Drain: <nil>
 	// Serve: <nil>
 }

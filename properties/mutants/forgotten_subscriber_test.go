@@ -18,13 +18,28 @@ func TestForgottenSubscriberIsStuck(t *testing.T) {
 	r := start(t, m, smallBuffers)
 	sub := dialStalled(t, r.addr)
 	// Votes one at a time, each pushed to the stalled client as its own
-	// tally: ~600 KB of tallies, far more than its buffers hold, so the
-	// server's write to it blocks for most of the loop.
+	// tally, far more than its buffers hold, until the server's write to
+	// it has been blocked for twice slowWrite: its mailbox kept a tally
+	// that its writer did not take. (A fixed number of votes was not
+	// enough without -race: they took so little time that no write
+	// blocked for slowWrite.)
 	voter := dial(t, r.addr)
-	for range 20000 {
+	var blockedSince time.Time
+	votes := 0
+	for deadline := time.Now().Add(2 * bound); blockedSince.IsZero() || time.Since(blockedSince) < 2*slowWrite; votes++ {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %d votes, the server's writes to the stalled client do not block", votes)
+		}
 		voter.send("VOTE red\n")
-		voter.expect("OK")
+		voter.expect(wire.MsgOK)
+		switch {
+		case !untaken(r, sub):
+			blockedSince = time.Time{}
+		case blockedSince.IsZero():
+			blockedSince = time.Now()
+		}
 	}
+	t.Logf("after %d votes, the server's write to the stalled client had been blocked for %v", votes, 2*slowWrite)
 	// Resume: read everything that was waiting (a read that times out after
 	// a second means the buffers are empty).
 	for {
@@ -66,4 +81,17 @@ func TestForgottenSubscriberIsStuck(t *testing.T) {
 			t.Fatalf("the resumed client received %q: the mutant did not forget it", line)
 		}
 	}
+}
+
+// untaken reports whether the mailbox of sub's connection on r holds a
+// tally that its writer has not taken.
+func untaken(r *running, sub *testConn) bool {
+	for _, c := range r.s.clientList() {
+		if f, ok := c.sink.(*forgetful); ok && c.conn.RemoteAddr().String() == sub.conn.LocalAddr().String() {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			return f.tally != nil
+		}
+	}
+	return false
 }

@@ -29,23 +29,23 @@ func TestProtocol(t *testing.T) {
 		r := start(t, m)
 		c := dial(t, r.addr)
 		c.send("VOTE red\n")
-		if got := c.expect("OK"); got != "OK 1" {
+		if got := c.expect(wire.MsgOK); got != "OK 1" {
 			t.Fatalf("VOTE red: got %q, want OK 1", got)
 		}
 		c.send("VOTE purple\n")
-		if got := c.expect("ERR"); !strings.HasPrefix(got, "ERR "+wire.CodeUnknownOption) {
+		if got := c.expect(wire.MsgErr); !strings.HasPrefix(got, "ERR "+wire.CodeUnknownOption) {
 			t.Fatalf("VOTE purple: got %q", got)
 		}
 		c.send("HELLO\r\n")
-		if got := c.expect("ERR"); !strings.HasPrefix(got, "ERR "+wire.CodeBadRequest) {
+		if got := c.expect(wire.MsgErr); !strings.HasPrefix(got, "ERR "+wire.CodeBadRequest) {
 			t.Fatalf("HELLO: got %q", got)
 		}
 		c.send("TALLY\r\n")
-		if got := c.expect("TALLY"); got != "TALLY 1 red=1 green=0 blue=0" {
+		if got := c.expect(wire.MsgTally); got != "TALLY 1 red=1 green=0 blue=0" {
 			t.Fatalf("TALLY: got %q", got)
 		}
 		c.send("QUIT\n")
-		c.expect("BYE")
+		c.expect(wire.MsgBye)
 		c.expectEOF()
 	})
 }
@@ -55,7 +55,7 @@ func TestLineTooLong(t *testing.T) {
 		r := start(t, m)
 		c := dial(t, r.addr)
 		c.send(strings.Repeat("x", wire.MaxLine) + "\n")
-		if got := c.expect("ERR"); !strings.HasPrefix(got, "ERR "+wire.CodeLineTooLong) {
+		if got := c.expect(wire.MsgErr); !strings.HasPrefix(got, "ERR "+wire.CodeLineTooLong) {
 			t.Fatalf("got %q", got)
 		}
 		c.expectEOF()
@@ -90,7 +90,7 @@ func TestConcurrentVotes(t *testing.T) {
 		c.send("TALLY\n")
 		// Skip tallies pushed for earlier votes, still on their way.
 		for {
-			got := c.expect("TALLY")
+			got := c.expect(wire.MsgTally)
 			msg, err := wire.ParseMsg(got, DefaultOptions)
 			if err == nil && msg.Seq < clients*votes {
 				continue
@@ -147,7 +147,7 @@ func TestTemporaryAcceptErrors(t *testing.T) {
 		r := start(t, m, failAccepts(3))
 		c := dial(t, r.addr)
 		c.send("VOTE green\n")
-		if got := c.expect("OK"); got != "OK 1" {
+		if got := c.expect(wire.MsgOK); got != "OK 1" {
 			t.Fatalf("got %q", got)
 		}
 	})
@@ -166,7 +166,7 @@ func TestStalledPeer(t *testing.T) {
 		}
 		c := dial(t, r.addr)
 		c.send("VOTE green\n")
-		if got := c.expect("OK"); got != fmt.Sprintf("OK %d", n+1) {
+		if got := c.expect(wire.MsgOK); got != fmt.Sprintf("OK %d", n+1) {
 			t.Fatalf("got %q", got)
 		}
 		if caughtBy(m, Bounded) {

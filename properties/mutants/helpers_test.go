@@ -1,10 +1,9 @@
 package mutants
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"slices"
@@ -108,31 +107,28 @@ func (l *failingListener) Accept() (net.Conn, error) {
 	return l.Listener.Accept()
 }
 
-// testConn is a client connection.
+// testConn is a client connection: a wire.Client, which checks the lines
+// it parses against protocol v1, with helpers that fail the test.
 type testConn struct {
+	*wire.Client
 	t    testing.TB
 	conn *net.TCPConn
-	r    *bufio.Reader
 }
 
-// dial connects to addr and reads HELLO.
+// dial connects to addr and reads HELLO, which must offer DefaultOptions.
 func dial(t testing.TB, addr string) *testConn {
-	t.Helper()
-	c := dialNoHello(t, addr)
-	if got, want := c.expect("HELLO"), strings.TrimSpace(string(wire.AppendHello(nil, DefaultOptions))); got != want {
-		t.Fatalf("first line %q, want %q", got, want)
-	}
-	return c
-}
-
-func dialNoHello(t testing.TB, addr string) *testConn {
 	t.Helper()
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	return &testConn{t: t, conn: conn.(*net.TCPConn), r: bufio.NewReader(conn)}
+	c := &testConn{Client: wire.NewClient(conn), t: t, conn: conn.(*net.TCPConn)}
+	c.conn.SetReadDeadline(time.Now().Add(bound))
+	if m, err := c.Greet(); err != nil || !slices.Equal(c.Options(), DefaultOptions) {
+		t.Fatalf("greeting: %v, %v; want HELLO %s", m, err, strings.Join(DefaultOptions, ","))
+	}
+	return c
 }
 
 // dialStalled connects to addr with a tiny receive buffer, reads HELLO and
@@ -154,59 +150,62 @@ func stall(t testing.TB, addr string) {
 
 func (c *testConn) send(lines ...string) {
 	c.t.Helper()
-	if _, err := c.conn.Write([]byte(strings.Join(lines, ""))); err != nil {
+	if err := c.Send(strings.Join(lines, "")); err != nil {
 		c.t.Fatalf("send: %v", err)
 	}
 }
 
-// lineWithin reads one line, without its terminator, waiting at most d.
+// lineWithin reads one line, without its terminator, neither parsed nor
+// checked, waiting at most d.
 func (c *testConn) lineWithin(d time.Duration) (string, error) {
 	c.conn.SetReadDeadline(time.Now().Add(d))
-	line, err := c.r.ReadString('\n')
-	if err != nil {
-		return line, err
-	}
-	return strings.TrimSuffix(line, "\n"), nil
+	line, err := c.ReadLine()
+	return string(line), err
 }
 
-// expectWithin reads lines until one that starts with prefix, skipping
-// pushed tallies (unless prefix is "TALLY"), waiting at most d in all.
-func (c *testConn) expectWithin(prefix string, d time.Duration) (string, error) {
-	deadline := time.Now().Add(d)
-	for {
-		line, err := c.lineWithin(time.Until(deadline))
-		if err != nil {
-			return line, err
-		}
-		if strings.HasPrefix(line, prefix) {
-			return line, nil
-		}
-		if !strings.HasPrefix(line, "TALLY ") {
-			return line, errors.New("unexpected line " + line)
-		}
+// expectWithin reads the next line of kind, waiting at most d: the next
+// reply if kind is not MsgTally (skipping pushed tallies), else the next
+// line, which must be a TALLY. Every line is checked.
+func (c *testConn) expectWithin(kind wire.MsgKind, d time.Duration) (wire.Msg, error) {
+	c.conn.SetReadDeadline(time.Now().Add(d))
+	var m wire.Msg
+	var err error
+	if kind == wire.MsgTally {
+		m, err = c.Next()
+	} else {
+		m, err = c.Reply()
 	}
+	if err == nil && m.Kind != kind {
+		err = fmt.Errorf("unexpected line %v", m)
+	}
+	return m, err
 }
 
-func (c *testConn) expect(prefix string) string {
+// expect is expectWithin the bound, returning the line without its
+// terminator; an error fails the test.
+func (c *testConn) expect(kind wire.MsgKind) string {
 	c.t.Helper()
-	line, err := c.expectWithin(prefix, bound)
+	m, err := c.expectWithin(kind, bound)
 	if err != nil {
-		c.t.Fatalf("waiting for %s: got %q, %v", prefix, line, err)
+		c.t.Fatalf("waiting for %v: %v", kind, err)
 	}
-	return line
+	return m.String()
 }
 
 // expectEOF reads until the server closes the connection, failing on any
 // line other than a pushed tally.
 func (c *testConn) expectEOF() {
 	c.t.Helper()
-	if line, err := c.expectWithin("\x00", bound); !isEOF(err) {
-		c.t.Fatalf("waiting for the server to close: got %q, %v", line, err)
+	c.conn.SetReadDeadline(time.Now().Add(bound))
+	msgs, err := c.Drain()
+	for _, m := range msgs {
+		if m.Kind != wire.MsgTally {
+			c.t.Fatalf("waiting for the server to close: got %v", m)
+		}
 	}
-}
-
-func isEOF(err error) bool {
-	return err != nil && !errors.Is(err, os.ErrDeadlineExceeded) && !strings.HasPrefix(err.Error(), "unexpected line")
+	if err != nil {
+		c.t.Fatalf("waiting for the server to close: %v", err)
+	}
 }
 
 func isTimeout(err error) bool { return errors.Is(err, os.ErrDeadlineExceeded) }
@@ -234,23 +233,24 @@ func vote(t testing.TB, addr string, n int, opt string) *voter {
 	v.wg.Add(2)
 	go func() {
 		defer v.wg.Done()
-		conn.Write(bytes.Repeat([]byte("VOTE "+opt+"\n"), n))
+		v.c.Send(strings.Repeat(string(wire.AppendVote(nil, opt)), n))
 	}()
 	go func() {
 		defer v.wg.Done()
 		defer close(v.done)
+		// Lines are read raw: the bugs these voters show are lines that a
+		// checked read would refuse (a torn tally, one that goes back).
 		for v.oks.Load() < int64(n) {
-			line, err := v.c.r.ReadString('\n')
+			line, err := v.c.ReadLine()
 			if err != nil {
 				return
 			}
-			line = strings.TrimSuffix(line, "\n")
 			v.mu.Lock()
-			if m, err := wire.ParseMsg(line, DefaultOptions); err == nil && m.Kind == wire.MsgOK {
+			if m, err := wire.ParseMsg(string(line), DefaultOptions); err == nil && m.Kind == wire.MsgOK {
 				v.seqs = append(v.seqs, m.Seq)
 				v.oks.Add(1)
-			} else if strings.HasPrefix(line, "TALLY ") {
-				v.tallys = append(v.tallys, line)
+			} else if wire.KindOf(line) == wire.MsgTally {
+				v.tallys = append(v.tallys, string(line))
 			}
 			v.mu.Unlock()
 		}

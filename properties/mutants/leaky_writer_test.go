@@ -5,6 +5,8 @@ import (
 	"runtime/pprof"
 	"testing"
 	"time"
+
+	"github.com/stallproof/stallproof/wire"
 )
 
 // TestLeakyWriterLeaks: after clients quit and see the server close their
@@ -17,8 +19,8 @@ func TestLeakyWriterLeaks(t *testing.T) {
 	for range n {
 		c := dial(t, r.addr)
 		c.send("VOTE red\n", "QUIT\n")
-		c.expect("OK")
-		c.expect("BYE")
+		c.expect(wire.MsgOK)
+		c.expect(wire.MsgBye)
 		c.expectEOF()
 	}
 	// At least: the leaked writers of servers stopped by earlier tests may

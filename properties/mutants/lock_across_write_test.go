@@ -3,6 +3,8 @@ package mutants
 import (
 	"testing"
 	"time"
+
+	"github.com/stallproof/stallproof/wire"
 )
 
 func TestLockAcrossWriteFreezes(t *testing.T) { demoFreeze(t, "lock-across-write") }
@@ -23,7 +25,7 @@ func demoFreeze(t *testing.T, name string) {
 	// voting until a VOTE goes unanswered for 3 s.
 	for deadline := time.Now().Add(2 * bound); ; {
 		healthy.send("VOTE green\n")
-		line, err := healthy.expectWithin("OK", 3*time.Second)
+		line, err := healthy.expectWithin(wire.MsgOK, 3*time.Second)
 		if isTimeout(err) {
 			break
 		}

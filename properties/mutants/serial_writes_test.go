@@ -3,6 +3,8 @@ package mutants
 import (
 	"testing"
 	"time"
+
+	"github.com/stallproof/stallproof/wire"
 )
 
 // TestSerialWritesSlowsEveryone: once a stalled client's writer blocks, a
@@ -18,7 +20,7 @@ func TestSerialWritesSlowsEveryone(t *testing.T) {
 		begin := time.Now()
 		for range n {
 			healthy.send("VOTE green\n")
-			healthy.expect("OK")
+			healthy.expect(wire.MsgOK)
 		}
 		return time.Since(begin) / n
 	}

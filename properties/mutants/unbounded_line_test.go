@@ -14,9 +14,9 @@ func TestUnboundedLineBuffers(t *testing.T) {
 	r := start(t, m)
 	c := dial(t, r.addr)
 	c.send(strings.Repeat("a", 1<<20) + "\n")
-	if got := c.expect("ERR"); !strings.HasPrefix(got, "ERR "+wire.CodeBadRequest) {
+	if got := c.expect(wire.MsgErr); !strings.HasPrefix(got, "ERR "+wire.CodeBadRequest) {
 		t.Fatalf("got %q, want ERR %s for a line read whole", got, wire.CodeBadRequest)
 	}
 	c.send("VOTE red\n")
-	c.expect("OK")
+	c.expect(wire.MsgOK)
 }
