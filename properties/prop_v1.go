@@ -19,7 +19,7 @@ import (
 func (e *env) query(c *client) {
 	n := c.tallyCount()
 	c.mark("request", []byte("TALLY"))
-	if err := c.wire().send([]byte("TALLY\n"), 0); err != nil {
+	if err := c.wire().send(wire.AppendQuery(nil), 0); err != nil {
 		e.violate(propProgress, "%v could not send TALLY: %v", c, err)
 		return
 	}
@@ -43,7 +43,7 @@ func (e *env) halfClose(c *client, n int) {
 	}
 	for i := range n {
 		r, err := c.wire().await(e.ctx)
-		if err != nil || r.class != Reply || !strings.HasPrefix(r.msg, "OK ") {
+		if err != nil || r.class != Reply || wire.KindOf(r.msg) != wire.MsgOK {
 			e.violate(propHalfClose, "%v half-closed after %d votes; answer %d: %q %v (last lines %q)", c, n, i+1, r.msg, err, c.lastLines())
 			return
 		}
@@ -106,7 +106,7 @@ func (e *env) floodLine() {
 	switch {
 	case err != nil:
 		e.violate(propBounded, "a line of 64 KiB and more, still unfinished, got no answer: %v", err)
-	case !strings.HasPrefix(r.msg, "ERR "+wire.CodeLineTooLong):
+	case !isErr(r.msg, wire.CodeLineTooLong):
 		e.violate(propBounded, "a line of 64 KiB and more got %q, want ERR line-too-long", r.msg)
 	}
 }
@@ -137,7 +137,7 @@ func (e *env) audit() {
 settle:
 	for first := true; ; first = false {
 		n := auditor.tallyCount()
-		if err := auditor.wire().send([]byte("TALLY\n"), 0); err != nil {
+		if err := auditor.wire().send(wire.AppendQuery(nil), 0); err != nil {
 			e.violate(propProgress, "auditor: %v", err)
 			return
 		}
@@ -237,7 +237,7 @@ func burst(e *env) {
 		go func() {
 			defer close(done)
 			before := q.tallyCount()
-			if err := q.wire().send([]byte(strings.Repeat("TALLY\n", 100)), 0); err != nil {
+			if err := q.wire().send(bytes.Repeat(wire.AppendQuery(nil), 100), 0); err != nil {
 				e.violate(propProgress, "%v could not send: %v", q, err)
 				return
 			}
@@ -262,4 +262,10 @@ func partingsV1(e *env) {
 		e.halfClose(c, 10)
 	}
 	e.resetAfterRequests(3)
+}
+
+// isErr reports whether msg is an ERR line with the given code.
+func isErr(msg, code string) bool {
+	m, err := wire.ParseMsg(msg, nil)
+	return err == nil && m.Kind == wire.MsgErr && m.Code == code
 }

@@ -35,23 +35,22 @@ func ProtocolV1() Protocol {
 
 // versionV1 is a tally's seq: a newer tally has a larger one.
 func versionV1(_ string, msg []byte) (int64, bool) {
-	word, rest, _ := strings.Cut(string(msg), " ")
-	if word != "TALLY" {
+	if wire.KindOf(msg) != wire.MsgTally {
 		return 0, false
 	}
+	_, rest, _ := strings.Cut(string(msg), " ")
 	seq, _, _ := strings.Cut(rest, " ")
 	v, err := strconv.ParseInt(seq, 10, 64)
 	return v, err == nil
 }
 
 func classifyV1(_ string, msg []byte) Class {
-	word, _, _ := strings.Cut(string(msg), " ")
-	switch word {
-	case "OK", "BYE":
+	switch wire.KindOf(msg) {
+	case wire.MsgOK, wire.MsgBye:
 		return Reply
-	case "ERR":
+	case wire.MsgErr:
 		return ErrorReply
-	case "TALLY":
+	case wire.MsgTally:
 		return Push
 	}
 	return Ignore // checked by v1State.observe
@@ -170,11 +169,17 @@ func (v *v1State) option(i int) string {
 }
 
 // request is the vote a client makes for variant i.
-func (v *v1State) request(i int) []byte { return []byte("VOTE " + v.option(i) + "\n") }
+func (v *v1State) request(i int) []byte { return wire.AppendVote(nil, v.option(i)) }
+
+// votedFor returns the option a VOTE request votes for.
+func votedFor(req []byte) string {
+	r, _ := wire.ParseRequest(req)
+	return string(r.Option)
+}
 
 // noteSent counts complete VOTE lines written.
 func (v *v1State) noteSent(req []byte, n int) {
-	opt := strings.TrimSuffix(strings.TrimPrefix(string(req), "VOTE "), "\n")
+	opt := votedFor(req)
 	v.mu.Lock()
 	v.sent[opt] += n
 	v.mu.Unlock()
@@ -183,7 +188,7 @@ func (v *v1State) noteSent(req []byte, n int) {
 // answered checks the answer to a vote: an OK whose seq is new and above
 // the client's last one.
 func (v *v1State) answered(c *client, req []byte, r reply) {
-	opt := strings.TrimSuffix(strings.TrimPrefix(string(req), "VOTE "), "\n")
+	opt := votedFor(req)
 	m, err := wire.ParseMsg(r.msg, nil)
 	if err != nil || m.Kind != wire.MsgOK {
 		v.e.violate(propConsistency, "%v: %q answered %q", c, strings.TrimSpace(string(req)), r.msg)
