@@ -49,8 +49,9 @@ func wrap(inner net.Conn, cfg *config, index uint64, suffix string) *Conn {
 	return c
 }
 
-// SetSocketBufferSize sets the socket buffers of a TCP
-// connection (or one that wraps it) to n bytes each. On Linux loopback a
+// SetSocketBufferSize sets the socket buffers (SO_SNDBUF, SO_RCVBUF) of a
+// live TCP connection (or one that wraps it) to n bytes each, as the
+// SocketBufferSize option does for wrapped ones. On Linux loopback a
 // reader that stops reading then stalls its peer's writes after some tens
 // of kilobytes instead of about 4 MiB. It returns an error if c has no such
 // buffers.

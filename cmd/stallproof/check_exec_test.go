@@ -31,7 +31,8 @@ func TestCheckExec(t *testing.T) {
 	}
 }
 
-// TestCheckExecBadInput: -exec with -addr, a tiny -kernel-buffer, and a
+// TestCheckExecBadInput: -exec with -addr, a tiny -exec-socket-buffer
+// (also by its old name, -kernel-buffer), and a
 // command that exits before it listens are each a clear error and exit
 // status 2.
 func TestCheckExecBadInput(t *testing.T) {
@@ -41,7 +42,8 @@ func TestCheckExecBadInput(t *testing.T) {
 		asRoot bool
 	}{
 		{[]string{"check", "-exec", "true", "-addr", "127.0.0.1:9000"}, "-exec, -addr: give one", false},
-		{[]string{"check", "-exec", "true", "-kernel-buffer", "10"}, "-kernel-buffer: want at least 1024 bytes", false},
+		{[]string{"check", "-exec", "true", "-exec-socket-buffer", "10"}, "-exec-socket-buffer: want at least 1024 bytes", false},
+		{[]string{"check", "-exec", "true", "-kernel-buffer", "10"}, "-exec-socket-buffer: want at least 1024 bytes", false},
 		{[]string{"check", "-exec", "echo cannot listen on $PORT; exit 4"}, "exit status 4; its output ends \"cannot listen on ", true},
 	} {
 		if tc.asRoot && os.Geteuid() != 0 {
