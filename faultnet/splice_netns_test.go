@@ -30,22 +30,11 @@ func TestSpliceSeesServerCloseInANamespace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	acc := make(chan net.Conn, 1)
-	go func() {
-		c, _ := ln.Accept()
-		acc <- c
-	}()
-	ctx, cancel := context.WithTimeout(context.Background(), liveness)
-	defer cancel()
-	far, err := ns.Dial(ctx, nil, "tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	server := <-acc
-	if server == nil {
-		t.Fatal("accept failed")
-	}
+	far, server := acceptedPair(t, ln, func() (net.Conn, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), liveness)
+		defer cancel()
+		return ns.Dial(ctx, nil, "tcp", ln.Addr().String())
+	})
 	client, end := faultnet.Pipe()
 	sp := faultnet.Splice(end, faultnet.Wrap(far))
 	defer func() {

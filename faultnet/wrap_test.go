@@ -18,13 +18,21 @@ func rawTCPPair(t testing.TB) (client, server *net.TCPConn) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	c, s := acceptedPair(t, ln, func() (net.Conn, error) { return net.Dial("tcp", ln.Addr().String()) })
+	return c.(*net.TCPConn), s.(*net.TCPConn)
+}
+
+// acceptedPair dials ln with dial and returns both ends, closed when the
+// test ends; ln is closed at once.
+func acceptedPair(t testing.TB, ln net.Listener, dial func() (net.Conn, error)) (client, server net.Conn) {
+	t.Helper()
 	defer ln.Close()
 	acc := make(chan net.Conn, 1)
 	go func() {
 		c, _ := ln.Accept()
 		acc <- c
 	}()
-	c, err := net.Dial("tcp", ln.Addr().String())
+	c, err := dial()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +42,7 @@ func rawTCPPair(t testing.TB) (client, server *net.TCPConn) {
 		t.Fatal("accept failed")
 	}
 	t.Cleanup(func() { c.Close(); s.Close() })
-	return c.(*net.TCPConn), s.(*net.TCPConn)
+	return c, s
 }
 
 func TestWrapForwardsTCPMethods(t *testing.T) {
