@@ -106,6 +106,7 @@ func (w *wireClient) readLoop() {
 // that each expect an answer.
 func (w *wireClient) send(b []byte, n int) error {
 	w.outstanding.Add(int64(n))
+	w.c.noteWritten(b)
 	_ = w.c.conn.SetWriteDeadline(time.Now().Add(w.c.env.bound))
 	w.bw.Write(b)
 	return w.bw.Flush()
@@ -221,6 +222,7 @@ func (w *wireClient) pipeline(i, n int) {
 		c.markN("request", fmt.Appendf(nil, "%d requests pipelined: %s", n, bytes.TrimRight(one, "\r\n")), n)
 	}
 	n2, _ := c.conn.Write(buf.Bytes())
+	c.noteWritten(buf.Bytes()[:n2])
 	if e.v1 != nil && len(one) > 0 {
 		e.v1.noteSent(one, n2/len(one))
 	}
@@ -230,5 +232,14 @@ func (w *wireClient) pipeline(i, n int) {
 func (w *wireClient) close() {
 	for _, conn := range w.c.connections() {
 		_ = conn.Close()
+	}
+}
+
+// noteWritten tells protocol v1's session of c what c wrote: the session
+// counts the TALLY requests, whose answers may repeat a tally. A request
+// is noted before it is written, as its answer may come at once.
+func (c *client) noteWritten(b []byte) {
+	if c.env.v1 != nil {
+		c.v1.sess.Sent(b)
 	}
 }

@@ -200,6 +200,7 @@ func (e *env) floodUntilEvicted() {
 		}
 		_ = f.conn.SetWriteDeadline(time.Now().Add(250 * time.Millisecond))
 		n, err := f.conn.Write(chunk)
+		f.noteWritten(chunk[:n])
 		sent += n
 		if err != nil && !isTimeout(err) {
 			e.logf("%v: the server ended the connection after %d bytes: %v", f, sent, err)
@@ -236,6 +237,7 @@ func (e *env) pushedBack(c *client, chunk []byte, max int) bool {
 		// pass, never fail.)
 		_ = c.conn.SetWriteDeadline(time.Now().Add(250 * time.Millisecond))
 		n, err := c.conn.Write(chunk)
+		c.noteWritten(chunk[:n])
 		sent += n
 		if err != nil {
 			e.logf("%v stopped after %d bytes: %v", c, sent, err)

@@ -231,6 +231,7 @@ func (e *env) pipelineUntilBlocked(c *client, max int) {
 	for sent < max && time.Now().Before(until) && !(view && e.awaitServerBlocked(c)) {
 		_ = c.conn.SetWriteDeadline(time.Now().Add(250 * time.Millisecond))
 		n, err := c.conn.Write(chunk)
+		c.noteWritten(chunk[:n])
 		sent += n
 		if e.v1 != nil {
 			e.v1.noteSent(one, n/len(one))

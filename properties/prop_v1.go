@@ -95,9 +95,12 @@ func (e *env) floodLine() {
 	chunk := []byte(strings.Repeat("x", 4096))
 	c.wire().outstanding.Add(1)
 	_ = c.conn.SetWriteDeadline(time.Now().Add(250 * time.Millisecond))
-	_, _ = c.conn.Write([]byte("VOTE "))
+	n, _ := c.conn.Write([]byte("VOTE "))
+	c.noteWritten([]byte("VOTE ")[:n])
 	for range 16 { // 64 KiB: the server may read and drop it, or stop reading
-		if _, err := c.conn.Write(chunk); err != nil {
+		n, err := c.conn.Write(chunk)
+		c.noteWritten(chunk[:n])
+		if err != nil {
 			break
 		}
 	}

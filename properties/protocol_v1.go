@@ -73,8 +73,13 @@ type v1State struct {
 	ledger *ledger.Ledger // acknowledged votes; set with the options
 }
 
-// v1Client is what protocol v1 knows of one client.
+// v1Client is what protocol v1 knows of one client. Its conversation is
+// checked by a wire.Session, the same rules as every protocol v1 client
+// of this repository checks: the reader goroutine feeds it what the server
+// sends, the driver what the client writes (client.noteWritten).
 type v1Client struct {
+	sess wire.Session // the reader's; Sent from the driver
+
 	// guarded by client.mu
 	opts      []string
 	lastTally wire.Msg
@@ -93,7 +98,7 @@ func newV1State(e *env) *v1State {
 
 // onGreeting reads HELLO, or notes what came instead (ERR busy).
 func (v *v1State) onGreeting(c *client, msg []byte) {
-	m, err := wire.ParseMsg(string(msg), nil)
+	m, err := c.v1.sess.Received(string(msg))
 	if err != nil || m.Kind != wire.MsgHello {
 		c.mu.Lock()
 		c.greetErr = string(msg)
@@ -115,35 +120,25 @@ func (v *v1State) onGreeting(c *client, msg []byte) {
 	}
 }
 
-// observe checks a line after the greeting: every line parses, and TALLY
-// lines are checked as they arrive.
+// observe checks a line after the greeting against protocol v1's rules
+// for one client (wire.Session: every line parses, the current TALLY
+// follows HELLO, tallies never go back and repeat only as answers, OKs
+// increase, nothing follows BYE), and each TALLY against the votes.
 func (v *v1State) observe(c *client, _ Class, msg []byte) {
-	c.mu.Lock()
-	opts := c.v1.opts
-	c.mu.Unlock()
-	m, err := wire.ParseMsg(string(msg), opts)
+	m, err := c.v1.sess.Received(string(msg))
 	if err != nil {
-		v.e.violate(propConsistency, "%v received a malformed line: %v", c, err)
+		v.e.violate(propConsistency, "%v: %v", c, strings.TrimPrefix(err.Error(), wire.ErrViolation.Error()+": "))
 		return
 	}
-	switch m.Kind {
-	case wire.MsgTally:
+	if m.Kind == wire.MsgTally {
 		v.onTally(c, m)
-	case wire.MsgHello:
-		v.e.violate(propConsistency, "%v received a second HELLO", c)
 	}
 }
 
-// onTally checks a TALLY against this client's earlier ones and the votes
-// the harness knows, then records it.
+// onTally records a TALLY that the client's session accepted, and checks
+// it against the votes the harness knows.
 func (v *v1State) onTally(c *client, m wire.Msg) {
 	c.mu.Lock()
-	prev, n := c.v1.lastTally, c.v1.tallies
-	if n > 0 && m.Seq < prev.Seq {
-		c.mu.Unlock()
-		v.e.violate(propConsistency, "%v: tally went back from seq %d to %d", c, prev.Seq, m.Seq)
-		return
-	}
 	c.v1.lastTally = m
 	c.v1.tallies++
 	if !c.quiet.Load() && len(c.v1.seen) < maxSeen {
@@ -185,17 +180,14 @@ func (v *v1State) noteSent(req []byte, n int) {
 	v.mu.Unlock()
 }
 
-// answered checks the answer to a vote: an OK whose seq is new and above
-// the client's last one.
+// answered checks the answer to a vote: an OK (the session checked that
+// its seq is above the client's last one), whose seq no other vote has.
 func (v *v1State) answered(c *client, req []byte, r reply) {
 	opt := votedFor(req)
 	m, err := wire.ParseMsg(r.msg, nil)
 	if err != nil || m.Kind != wire.MsgOK {
 		v.e.violate(propConsistency, "%v: %q answered %q", c, strings.TrimSpace(string(req)), r.msg)
 		return
-	}
-	if m.Seq <= c.v1.lastAck {
-		v.e.violate(propConsistency, "%v: OK %d after OK %d", c, m.Seq, c.v1.lastAck)
 	}
 	c.v1.lastAck = m.Seq
 	v.noteAck(c, m.Seq, opt)

@@ -13,10 +13,10 @@
 // tally only as the answer to a TALLY request, increasing OK seqs), and a
 // [Client] that is a Session over a connection: Greet, Vote, Query, Quit,
 // Next, Reply, WaitTally, Drain. The reference server's tests, the
-// mutants' tests and the load generator are Clients; the property suite's
-// description of protocol v1 (properties.ProtocolV1) writes its requests
-// with the formatters and reads the server's lines with ParseMsg and
-// KindOf.
+// mutants' tests and the load generator are Clients; the property
+// suite's protocol v1 (properties.ProtocolV1), which reads and writes its
+// connections itself, gives each of its clients a Session and writes its
+// requests with the formatters.
 //
 // The rules are the specification every protocol v1 server follows: the
 // reference server (package [github.com/stallproof/stallproof/server]), the
