@@ -182,6 +182,7 @@ func (e *env) floodUntilEvicted() {
 	start := time.Now()
 	deadline := start.Add(e.cfg.policy.within + e.bound)
 	sent := 0
+	pace := e.pacer(f)
 	defer func() { f.markFlood(one, sent) }()
 	for {
 		if closedByServer(f.conn) {
@@ -198,6 +199,7 @@ func (e *env) floodUntilEvicted() {
 			e.waitALittle()
 			continue
 		}
+		pace.wait()
 		_ = f.conn.SetWriteDeadline(time.Now().Add(250 * time.Millisecond))
 		n, err := f.conn.Write(chunk)
 		f.noteWritten(chunk[:n])
@@ -231,7 +233,9 @@ func (e *env) floodChunk(f *client) (chunk, one []byte) {
 // the server stopped reading or closed the connection first.
 func (e *env) pushedBack(c *client, chunk []byte, max int) bool {
 	sent := 0
+	pace := e.pacer(c)
 	for sent < max {
+		pace.wait()
 		// A write that makes no progress for a while means the server has
 		// stopped reading: pushed back. (A slow machine can only make this
 		// pass, never fail.)

@@ -228,7 +228,9 @@ func (e *env) pipelineUntilBlocked(c *client, max int) {
 	// A server that keeps reading and keeps draining is not blocked: give
 	// up after pipelineFor, not after max bytes in 4 KiB writes.
 	until := time.Now().Add(pipelineFor)
+	pace := e.pacer(c)
 	for sent < max && time.Now().Before(until) && !(view && e.awaitServerBlocked(c)) {
+		pace.wait()
 		_ = c.conn.SetWriteDeadline(time.Now().Add(250 * time.Millisecond))
 		n, err := c.conn.Write(chunk)
 		c.noteWritten(chunk[:n])
@@ -240,7 +242,7 @@ func (e *env) pipelineUntilBlocked(c *client, max int) {
 			break
 		}
 	}
-	e.logf("%v sent %d bytes of requests without reading before the server stopped reading them", c, sent)
+	e.logf("%v sent %d bytes of requests without reading before the server stopped reading them%v", c, sent, pace)
 }
 
 // noteVersion records that a client was pushed version v.

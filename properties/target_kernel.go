@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"time"
 
 	"github.com/stallproof/stallproof/internal/harness"
@@ -85,20 +86,28 @@ func (kv *kernelView) exact() bool { return kv != nil && kv.diag != nil }
 // first connection, when c is spliced to a real socket and a view is
 // open; err is the lookup's (sockdiag.ErrNotFound: the server closed it).
 func (e *env) serverSocket(c *client) (s sockdiag.Socket, ok bool, err error) {
-	kv := e.target.kernel()
-	if kv == nil || kv.diag == nil {
-		return s, false, nil
-	}
-	far := e.farEnd(c)
-	if far == nil {
-		return s, false, nil
-	}
-	local, remote := sockdiag.ServerSide(far)
-	if !local.IsValid() || !remote.IsValid() {
+	kv, local, remote, ok := e.serverPair(c)
+	if !ok {
 		return s, false, nil
 	}
 	s, err = kv.diag.Lookup(local, remote)
 	return s, err == nil, err
+}
+
+// serverPair returns the open kernel view and the address pair of the
+// server's end of client c's first connection, when c is spliced to a
+// real socket; ok is false otherwise.
+func (e *env) serverPair(c *client) (kv *kernelView, local, remote netip.AddrPort, ok bool) {
+	kv = e.target.kernel()
+	if kv == nil || kv.diag == nil {
+		return nil, local, remote, false
+	}
+	far := e.farEnd(c)
+	if far == nil {
+		return nil, local, remote, false
+	}
+	local, remote = sockdiag.ServerSide(far)
+	return kv, local, remote, local.IsValid() && remote.IsValid()
 }
 
 // serverBlocked reports whether the server's writes to c are blocked,
