@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -75,9 +77,15 @@ func (e *env) connectLib(ctx context.Context, c *client) error {
 // request makes one request through the client library, within the
 // bound. The variant is protocol v1's, which has no library.
 func (l *libClient) request(int) bool {
+	n := l.c.nreq
+	l.c.nreq++
+	return l.requestN(n)
+}
+
+// requestN makes the client's n-th request and waits for its answer,
+// within the bound; it may run on several goroutines at once.
+func (l *libClient) requestN(n int) bool {
 	c, e := l.c, l.c.env
-	n := c.nreq
-	c.nreq++
 	ctx, cancel := context.WithCancel(e.ctx)
 	defer cancel()
 	sentAt := time.Now()
@@ -107,14 +115,38 @@ func (l *libClient) request(int) bool {
 	}
 }
 
-// parallel makes n requests, one after another: a library makes one
-// request at a time per client.
+// MaxConcurrentRequests is how many goroutines make one client's burst of
+// requests at once when its Protocol says ConcurrentRequests.
+const MaxConcurrentRequests = 16
+
+// parallel makes n requests: from up to MaxConcurrentRequests goroutines
+// at once if the protocol says its library allows it, else one after
+// another. It stops early once a request is not answered.
 func (l *libClient) parallel(n int) {
-	for range n {
-		if !l.request(0) {
-			return
+	e := l.c.env
+	if !e.proto.ConcurrentRequests || n < 2 {
+		for range n {
+			if !l.request(0) {
+				return
+			}
 		}
+		return
 	}
+	base := l.c.nreq
+	l.c.nreq += n
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(n, MaxConcurrentRequests) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n || e.stuck() || !l.requestN(base+i) {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // close closes the library, then any connection it left open.

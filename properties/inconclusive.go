@@ -135,9 +135,12 @@ func (c *config) hung() string {
 func (c *config) verdictNote(under string) string {
 	n, of, why := c.inconclusiveChecks(under)
 	c.run.mu.Lock()
-	phase, hang := c.run.skippedPhases[under], c.run.hangs[under]
+	phase, hang, fewer := c.run.skippedPhases[under], c.run.hangs[under], c.run.fewer[under]
 	c.run.mu.Unlock()
 	var notes []string
+	if fewer {
+		notes = append(notes, "fewer checks: an earlier property of this Run failed (RunAll() runs every property in full)")
+	}
 	if phase != "" {
 		notes = append(notes, "not checked: "+phase)
 	}

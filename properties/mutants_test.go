@@ -189,3 +189,43 @@ func tail(b []byte) string {
 	}
 	return fmt.Sprintf("...%s", b)
 }
+
+var verdictRE = regexp.MustCompile(`verdict property=(\w+) result=(\w+) checks=(\d+)(.*)`)
+
+// TestLaterPropertiesRunFewerChecks: in a default Run, once a property
+// fails (without freezing the server), every later property runs a fifth
+// of its checks, and its verdict says so; the ones before ran in full.
+func TestLaterPropertiesRunFewerChecks(t *testing.T) {
+	if os.Getenv(mutantEnv) != "" {
+		t.Skip("in a child")
+	}
+	t.Parallel()
+	m, _ := mutants.Lookup("stale-mailbox") // fails consistency, the third property
+	_, _, _, out := caught(t, m, nil)
+	full, failedAt, later := 0, "", 0
+	for _, sm := range verdictRE.FindAllStringSubmatch(string(out), -1) {
+		prop, result, note := sm[1], sm[2], sm[4]
+		n, _ := strconv.Atoi(sm[3])
+		switch {
+		case failedAt == "":
+			if full == 0 {
+				full = n
+			}
+			if n != full || strings.Contains(note, "fewer checks") {
+				t.Errorf("%s, before any failure: %d checks (%q), want %d", prop, n, note, full)
+			}
+			if result == "FAIL" {
+				failedAt = prop
+			}
+		case result == "PASS":
+			later++
+			if want := max(2, full/5); n != want || !strings.Contains(note, "fewer checks") {
+				t.Errorf("%s, after %s failed: %d checks (%q), want %d and a note", prop, failedAt, n, note, want)
+			}
+		}
+	}
+	if failedAt == "" || later == 0 {
+		t.Fatalf("want a failed property followed by passing ones; failed: %q, later passes: %d:\n%s", failedAt, later, tail(out))
+	}
+	t.Logf("%s failed; %d later properties ran %d checks, not %d", failedAt, later, max(2, full/5), full)
+}

@@ -73,6 +73,7 @@ type runState struct {
 	inconclusive    map[string]int    // property → checks that were inconclusive
 	inconclusiveWhy map[string]string // property → the first one's reason
 	skippedPhases   map[string]string // property → a phase that could not run, and why
+	fewer           map[string]bool   // properties run with laterChecks, after an earlier one failed
 	hangs           map[string]string // property → Serve did not return after one of its checks
 	hang            string            // the first such hang of the Run
 	heaps           map[string]heapMeasure
@@ -94,6 +95,14 @@ func (c *config) firstTime(under, what string) bool {
 	}
 	c.run.deep[key] = true
 	return true
+}
+
+// noteFewer records that property under runs fewer checks, for its
+// verdict.
+func (c *config) noteFewer(under string) {
+	c.run.mu.Lock()
+	defer c.run.mu.Unlock()
+	c.run.fewer[under] = true
 }
 
 // shrinking reports whether a check of property under has failed: the
@@ -221,7 +230,7 @@ func newConfig(opts []Option) config {
 		run: &runState{
 			first: map[string]time.Duration{}, liveness: map[string]bool{}, failed: map[string]failure{}, deep: map[string]bool{},
 			ran: map[string]int{}, inconclusive: map[string]int{}, inconclusiveWhy: map[string]string{},
-			skippedPhases: map[string]string{}, hangs: map[string]string{}, heaps: map[string]heapMeasure{},
+			skippedPhases: map[string]string{}, fewer: map[string]bool{}, hangs: map[string]string{}, heaps: map[string]heapMeasure{},
 		},
 	}
 	for _, o := range opts {

@@ -34,7 +34,13 @@ func delivery(e *env) {
 			return
 		}
 	}
-	hold := stallFor
+	// The first check of the property (and every shrink attempt) holds
+	// the stall long enough for a server to give up on the client; the
+	// others only briefly, which a wall clock makes cheap.
+	hold := briefStall
+	if e.cfg.firstTime(e.prop, "long stall") {
+		hold = stallFor
+	}
 	e.logf("delivery: %v's buffer fills, and stays full while %v publishes one at a time for %v or more", st, p, hold)
 	if e.makesRequests(st.role) && st.onWire() {
 		e.pipeline(st, 0, 2000) // their answers fill its buffer at once
@@ -76,9 +82,13 @@ func delivery(e *env) {
 	}
 }
 
-// stallFor is how long the delivery property keeps a subscriber stalled
-// with its buffer full: long enough for a server to give up on it.
+// stallFor is how long the delivery property's first check keeps a
+// subscriber stalled with its buffer full: long enough for a server to
+// give up on it (forgotten-subscriber gives up after 100 ms).
 const stallFor = 150 * time.Millisecond
+
+// briefStall is how long the other checks keep it stalled.
+const briefStall = 20 * time.Millisecond
 
 // checkDelivery waits, within the bound, until every healthy subscriber
 // has received what the publishes so far owe it: with EveryPublish, at

@@ -64,10 +64,18 @@ func (e *env) pushUntilBlocked(st *client) {
 	kv := e.target.kernel()
 	small := e.target.smallSocketBuffers()
 	budget := e.target.deepPush()
-	deep := budget > 0 && e.cfg.firstTime(e.prop, "deep push")
-	watch := kv.exact() && st != nil && (small || deep)
+	// In memory, faultnet logs the moment the server's Write to st finds
+	// its buffer full: the view is exact, and the first check goes on for
+	// deepStallPushes more pushes, past any plausible per-client queue.
+	mem := st != nil && st.conn != nil && st.conn.Peer() != nil
+	deep := (budget > 0 || mem) && e.cfg.firstTime(e.prop, "deep push")
+	watch := (kv.exact() || mem) && st != nil && (small || deep || mem)
 	guess := !watch && deep
 	switch {
+	case mem && deep:
+		e.logf("pressure: %v stalls; every healthy client sends 200 requests at once, until the server's writes to it block, and on until %d more pushes reached a healthy client (more than any per-client queue)", st, deepStallPushes)
+	case mem:
+		e.logf("pressure: %v stalls; every healthy client sends 200 requests at once, until the server's writes to it block, and once more", st)
 	case watch && deep:
 		e.logf("pressure: %v stalls; every healthy client sends 200 requests at once, until the server's writes to it block and %d KiB were pushed to a healthy client (a proxy may stand before the server; its runtime may buffer)", st, budget>>10)
 	case watch:
@@ -88,22 +96,26 @@ func (e *env) pushUntilBlocked(st *client) {
 		limit = 5 * time.Second
 	}
 	until := time.Now().Add(limit)
-	pushed0 := e.healthyPushed()
+	pushed0, _ := e.healthyPushed()
 	blockedAt := int64(-1) // healthy push bytes when st was seen blocked
+	var countAt int        // and pushes
 	for i := 0; ; i++ {
-		before, n := e.healthyPushed(), e.parallel(200)
+		before, _ := e.healthyPushed()
+		n := e.parallel(200)
 		if e.stuck() {
 			return
 		}
-		now := e.healthyPushed()
+		now, count := e.healthyPushed()
 		pushing := now-before >= int64(n) && i < 2000 && time.Now().Before(until)
 		more := false
 		switch {
 		case watch && blockedAt < 0 && (e.serverBlocked(st) || e.serverLetGo(st)):
-			blockedAt = now
+			blockedAt, countAt = now, count
 			more = true
 		case watch && blockedAt < 0:
 			more = pushing
+		case mem:
+			more = pushing && deep && count-countAt < deepStallPushes
 		case watch:
 			more = pushing && (now-blockedAt < afterBlocked || deep && now-pushed0 < budget)
 		case guess:
@@ -122,15 +134,23 @@ func (e *env) pushUntilBlocked(st *client) {
 // times what asyncio's writer buffers before drain() waits.
 const afterBlocked = 256 << 10
 
-// healthyPushed returns the most push bytes any owed client has received.
-func (e *env) healthyPushed() int64 {
-	var most int64
+// deepStallPushes is how many pushes the first check of progress makes
+// reach a healthy client after the server's writes to a stalled client
+// blocked, in memory: a server that queues a stalled client's pushes in a
+// bounded queue and then waits for room (a channel of 16, or of 1024) is
+// frozen by then.
+const deepStallPushes = 2048
+
+// healthyPushed returns the most push bytes any owed client has received,
+// and the most pushes.
+func (e *env) healthyPushed() (bytes int64, pushes int) {
 	for _, c := range e.clientList() {
 		if owed(c) {
 			c.mu.Lock()
-			most = max(most, c.pushBytes)
+			bytes = max(bytes, c.pushBytes)
+			pushes = max(pushes, c.pushes)
 			c.mu.Unlock()
 		}
 	}
-	return most
+	return bytes, pushes
 }

@@ -77,6 +77,14 @@ type Protocol struct {
 	// client is ready: connected, and subscribed if its role subscribes.
 	Connect func(ctx context.Context, dial DialFunc, c ClientInfo, onPush func(msg []byte)) (Client, error)
 
+	// ConcurrentRequests says that a Connect client's Request may be
+	// called from several goroutines at once, as most client libraries
+	// allow (net/http, gRPC, NATS, Redis clients). The suite then makes
+	// a burst of requests (bounded's thousands, progress's bursts) from
+	// up to MaxConcurrentRequests goroutines per client instead of one
+	// after another. False: one at a time.
+	ConcurrentRequests bool
+
 	// v1 hooks the harness's knowledge of protocol v1 (votes, tallies)
 	// into the engine; nil for every other protocol.
 	v1 bool

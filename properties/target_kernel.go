@@ -121,6 +121,18 @@ func (e *env) serverBlocked(c *client) bool {
 	if c.serverBlockedAt.Load() != 0 {
 		return true
 	}
+	if c.conn != nil && c.conn.Peer() != nil {
+		// In memory: the server's end logs the Write that found the
+		// buffer full.
+		if !blocked(c.conn.Peer()) {
+			return false
+		}
+		if c.serverBlockedAt.CompareAndSwap(0, int64(time.Since(e.start))) {
+			e.logf("server-blocked: the server's writes to %v block: its end's buffer is full", c)
+			c.mark(serverBlockedKind, []byte("in memory: the server's end's buffer is full"))
+		}
+		return true
+	}
 	s, ok, _ := e.serverSocket(c)
 	c.mu.Lock()
 	var stuck bool
@@ -145,6 +157,9 @@ func (e *env) serverBlocked(c *client) bool {
 // gone or closing (the server evicted c), as the kernel shows it: no
 // more is to be pushed through it.
 func (e *env) serverLetGo(c *client) bool {
+	if c.conn != nil && c.conn.Peer() != nil {
+		return closedByServer(c.conn)
+	}
 	s, ok, err := e.serverSocket(c)
 	return errors.Is(err, sockdiag.ErrNotFound) || ok && s.State != sockdiag.Established
 }

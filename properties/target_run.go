@@ -144,6 +144,15 @@ func run(t suiteT, serve ServeFunc, tg *target, opts []Option) (mismatch string)
 			// One shrunk failure is what a reader needs first; the later
 			// ones often share its cause, and shrink for less.
 			defer setFlag("rapid.shrinktime", "RAPID_SHRINKTIME", LaterShrinkTime.String())()
+			if !cfg.runAll {
+				// The Run fails whatever the later properties say:
+				// they run a few checks, not the full count.
+				restore, set := setFlagSaid("rapid.checks", "RAPID_CHECKS", strconv.Itoa(laterChecks(cfg.checks)))
+				defer restore()
+				if set {
+					cfg.noteFewer(name)
+				}
+			}
 		}
 		passed := t.run(name, func(t suiteT) {
 			rt := &rapidTB{suiteT: t}
@@ -309,16 +318,27 @@ const LaterShrinkTime = 2 * time.Second
 // setFlag sets one of rapid's flags for the duration of Run, unless the
 // user gave it on the command line or in its environment variable.
 func setFlag(name, env, value string) (restore func()) {
+	restore, _ = setFlagSaid(name, env, value)
+	return restore
+}
+
+// setFlagSaid is setFlag, and reports whether it set the flag.
+func setFlagSaid(name, env, value string) (restore func(), set bool) {
 	f := flag.Lookup(name)
 	if f == nil {
-		return func() {}
+		return func() {}, false
 	}
 	explicit := os.Getenv(env) != ""
 	flag.Visit(func(g *flag.Flag) { explicit = explicit || g.Name == f.Name })
 	if explicit {
-		return func() {}
+		return func() {}, false
 	}
 	old := f.Value.String()
 	_ = f.Value.Set(value)
-	return func() { _ = f.Value.Set(old) }
+	return func() { _ = f.Value.Set(old) }, true
 }
+
+// laterChecks is how many checks a property runs once an earlier one of
+// the Run failed (not frozen: a frozen server fails the rest at once):
+// a fifth of the count, at least 2.
+func laterChecks(checks int) int { return max(2, checks/5) }

@@ -32,7 +32,8 @@ var protocol = properties.Protocol{
 		{Name: "publisher", Publishes: true},
 		{Name: "subscriber", Subscribes: true},
 	},
-	Connect: connectGRPC,
+	Connect:            connectGRPC,
+	ConcurrentRequests: true, // a gRPC ClientConn may be used from many goroutines
 }
 
 // grpcClient is one client: its own ClientConn, and a subscriber's stream.

@@ -22,7 +22,8 @@ var protocol = properties.Protocol{
 		{Name: "publisher", Publishes: true},
 		{Name: "subscriber", Subscribes: true},
 	},
-	Connect: connectSSE,
+	Connect:            connectSSE,
+	ConcurrentRequests: true, // an http.Client may be used from many goroutines
 }
 
 // sseClient is one client: a publisher's http.Client, or a subscriber's

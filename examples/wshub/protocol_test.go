@@ -18,9 +18,10 @@ import (
 // request is a message, answered when the hub echoes it back) and receives
 // everyone's messages (pushes).
 var protocol = properties.Protocol{
-	Name:    "wshub (gorilla/websocket)",
-	Roles:   []properties.Role{{Name: "member", Publishes: true, Subscribes: true}},
-	Connect: connectMember,
+	Name:               "wshub (gorilla/websocket)",
+	Roles:              []properties.Role{{Name: "member", Publishes: true, Subscribes: true}},
+	Connect:            connectMember,
+	ConcurrentRequests: true, // Request takes a write lock and waits for its own echo
 }
 
 // member is one client of the hub.

@@ -17,6 +17,8 @@ func Example() {
 	// Output:
 	// lock-across-write [progress isolation]
 	// broadcast-worker  [progress isolation]
+	// blocking-queue    [progress isolation]
+	// deep-blocking-queue [progress isolation]
 	// unbounded-queue   [bounded]
 	// leaky-writer      [leaks]
 	// racy-snapshot     [race consistency]
