@@ -38,7 +38,13 @@ type sseClient struct {
 }
 
 func connectSSE(ctx context.Context, dial properties.DialFunc, info properties.ClientInfo, onPush func([]byte)) (properties.Client, error) {
-	tr := &http.Transport{DialContext: dial, MaxConnsPerHost: 1}
+	// A subscriber holds one stream; a publisher may publish from as many
+	// connections as the suite makes requests at once.
+	conns := 1
+	if info.Role != "subscriber" {
+		conns = properties.MaxConcurrentRequests
+	}
+	tr := &http.Transport{DialContext: dial, MaxConnsPerHost: conns, MaxIdleConnsPerHost: conns}
 	c := &sseClient{id: info.ID, http: &http.Client{Transport: tr}, tr: tr, cancel: func() {}}
 	if info.Role != "subscriber" {
 		return c, nil // net/http dials on the first request
