@@ -84,7 +84,16 @@
 // violation cut a scenario short, or when a check exercised nothing. Once
 // a check finds the server stopped answering, shrinking uses a probe bound
 // and the rest of the Run fails at once with that cause ([RunAll] runs
-// everything regardless). What a target cannot have (Accept errors without
+// everything regardless); once a property fails without a freeze, the
+// later ones run a fifth of their checks, and their verdicts say so.
+//
+// Each property's first check also runs a fixed, directed phase, so that
+// a bug is found by design, not on a lucky draw: progress stalls a
+// subscriber, publishes until the server's Write to it has blocked (seen
+// on the in-memory network, or in the kernel over TCP), then on past any
+// bounded per-client queue that waits for room (2048 more pushes to a
+// healthy client in memory; 256 KiB or more over TCP); delivery keeps a stalled subscriber full for 150 ms,
+// longer than a server that quietly gives up on slow writers waits. What a target cannot have (Accept errors without
 // the suite's listener, say) is skipped with the reason, never passed.
 //
 // A failure prints one report, for the shrunk scenario: the steps with
