@@ -67,7 +67,7 @@ func (e *env) pushUntilBlocked(st *client) {
 	// In memory, faultnet logs the moment the server's Write to st finds
 	// its buffer full: the view is exact, and the first check goes on for
 	// deepStallPushes more pushes, past any plausible per-client queue.
-	mem := st != nil && st.conn != nil && st.conn.Peer() != nil
+	mem := st != nil && e.inMemory(st)
 	deep := (budget > 0 || mem) && e.cfg.firstTime(e.prop, "deep push")
 	watch := (kv.exact() || mem) && st != nil && (small || deep || mem)
 	guess := !watch && deep

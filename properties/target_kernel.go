@@ -121,7 +121,7 @@ func (e *env) serverBlocked(c *client) bool {
 	if c.serverBlockedAt.Load() != 0 {
 		return true
 	}
-	if c.conn != nil && c.conn.Peer() != nil {
+	if e.inMemory(c) {
 		// In memory: the server's end logs the Write that found the
 		// buffer full.
 		if !blocked(c.conn.Peer()) {
@@ -153,11 +153,19 @@ func (e *env) serverBlocked(c *client) bool {
 	return true
 }
 
+// inMemory reports whether client c's connection is the server's own, on
+// the in-memory network (Run): its peer end is the server's. Through a
+// splice (RunAddr, RunDial, RunExec, check) the peer end is the splice's,
+// and only the kernel can say what the server's end does.
+func (e *env) inMemory(c *client) bool {
+	return e.target == nil && c.conn != nil && c.conn.Peer() != nil
+}
+
 // serverLetGo reports whether the server's end of c's connection is
 // gone or closing (the server evicted c), as the kernel shows it: no
 // more is to be pushed through it.
 func (e *env) serverLetGo(c *client) bool {
-	if c.conn != nil && c.conn.Peer() != nil {
+	if e.inMemory(c) {
 		return closedByServer(c.conn)
 	}
 	s, ok, err := e.serverSocket(c)
