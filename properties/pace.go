@@ -36,38 +36,29 @@ type pacer struct {
 func (e *env) pacer(flooder *client) *pacer { return &pacer{e: e, flooder: flooder} }
 
 // wait returns once every healthy client other than the flooder is at most
-// paceLag behind, or the bound has passed.
+// paceLag behind, or one of them has stayed behind for the bound (then
+// pacing is off for the rest of the flood).
 func (p *pacer) wait() {
 	if p.off {
 		return
 	}
-	var start, deadline time.Time
-	defer func() {
-		if !start.IsZero() {
-			p.waited += time.Since(start)
-		}
-	}()
-	for {
+	var start time.Time
+	for p.e.ctx.Err() == nil {
 		c, behind := p.behindMost()
 		if behind <= paceLag {
-			return
+			break
 		}
-		now := time.Now()
 		if start.IsZero() {
-			start = now
-		}
-		switch {
-		case deadline.IsZero():
-			deadline = now.Add(p.e.bound)
-		case now.After(deadline):
+			start = time.Now()
+		} else if time.Since(start) > p.e.bound {
 			p.off = true
 			p.e.logf("%v stayed %d bytes behind for %v: %v floods on unpaced", c, behind, p.e.bound, p.flooder)
-			return
+			break
 		}
-		p.e.waitABit()
-		if p.e.ctx.Err() != nil {
-			return
-		}
+		p.e.pause(time.Millisecond)
+	}
+	if !start.IsZero() {
+		p.waited += time.Since(start)
 	}
 }
 
@@ -84,8 +75,8 @@ func (p *pacer) String() string {
 // bytes.
 func (p *pacer) behindMost() (most *client, behind int64) {
 	for _, c := range p.e.clientList() {
-		if c == p.flooder || !owed(c) || c.conn == nil {
-			continue
+		if c == p.flooder || !owed(c) || c.conn == nil || ended(c) {
+			continue // no reader will catch up
 		}
 		n := c.conn.Stats().Unread + p.e.inKernel(c)
 		if n > behind {
@@ -93,6 +84,17 @@ func (p *pacer) behindMost() (most *client, behind int64) {
 		}
 	}
 	return most, behind
+}
+
+// ended reports whether c's reader has ended (or, for a library client,
+// c was closed).
+func ended(c *client) bool {
+	select {
+	case <-c.done:
+		return true
+	default:
+		return false
+	}
 }
 
 // inKernel returns the bytes on their way to client c in the kernel, where
@@ -111,14 +113,4 @@ func (e *env) inKernel(c *client) int64 {
 		n += int64(s.RecvQueue)
 	}
 	return n
-}
-
-// waitABit waits a millisecond, or until the check is cancelled.
-func (e *env) waitABit() {
-	t := time.NewTimer(time.Millisecond)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-e.ctx.Done():
-	}
 }

@@ -239,7 +239,7 @@ func (e *env) pipelineUntilBlocked(c *client, max int) {
 	// up after pipelineFor, not after max bytes in 4 KiB writes.
 	until := time.Now().Add(pipelineFor)
 	pace := e.pacer(c)
-	for sent < max && time.Now().Before(until) && !(view && e.awaitServerBlocked(c)) {
+	for sent < max && time.Now().Before(until.Add(pace.waited)) && !(view && e.awaitServerBlocked(c)) {
 		pace.wait()
 		_ = c.conn.SetWriteDeadline(time.Now().Add(250 * time.Millisecond))
 		n, err := c.conn.Write(chunk)

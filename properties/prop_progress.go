@@ -69,7 +69,7 @@ func (e *env) pushUntilBlocked(st *client) {
 	// deepStallPushes more pushes, past any plausible per-client queue.
 	mem := st != nil && e.inMemory(st)
 	deep := (budget > 0 || mem) && e.cfg.firstTime(e.prop, "deep push")
-	watch := (kv.exact() || mem) && st != nil && (small || deep || mem)
+	watch := mem || kv.exact() && st != nil && (small || deep)
 	guess := !watch && deep
 	switch {
 	case mem && deep:

@@ -110,43 +110,40 @@ func (e *env) serverPair(c *client) (kv *kernelView, local, remote netip.AddrPor
 	return kv, local, remote, local.IsValid() && remote.IsValid()
 }
 
-// serverBlocked reports whether the server's writes to c are blocked,
-// seen in the kernel; the first time, it records a "server-blocked" event
-// in the trace and on c's timeline.
+// serverBlocked reports whether the server's writes to c are blocked: on
+// the in-memory network, the server's end logged a Write that found the
+// buffer full; over TCP, the kernel shows it. The first time, it records a
+// "server-blocked" event in the trace and on c's timeline.
 //
-// Blocked means stuck, not a passing moment: the socket must be seen
-// blocked with not one more byte acknowledged by the client for
-// sockdiag.BlockedFor ([sockdiag.StuckWriter]).
+// In the kernel, blocked means stuck, not a passing moment: the socket
+// must be seen blocked with not one more byte acknowledged by the client
+// for sockdiag.BlockedFor ([sockdiag.StuckWriter]).
 func (e *env) serverBlocked(c *client) bool {
 	if c.serverBlockedAt.Load() != 0 {
 		return true
 	}
+	var text string
 	if e.inMemory(c) {
-		// In memory: the server's end logs the Write that found the
-		// buffer full.
 		if !blocked(c.conn.Peer()) {
 			return false
 		}
-		if c.serverBlockedAt.CompareAndSwap(0, int64(time.Since(e.start))) {
-			e.logf("server-blocked: the server's writes to %v block: its end's buffer is full", c)
-			c.mark(serverBlockedKind, []byte("in memory: the server's end's buffer is full"))
-		}
-		return true
-	}
-	s, ok, _ := e.serverSocket(c)
-	c.mu.Lock()
-	var stuck bool
-	if ok {
-		stuck = c.blocked.Saw(s, time.Now())
+		text = "in memory: the server's end's buffer is full"
 	} else {
-		c.blocked.Lost()
-	}
-	c.mu.Unlock()
-	if !stuck {
-		return false
+		s, ok, _ := e.serverSocket(c)
+		c.mu.Lock()
+		var stuck bool
+		if ok {
+			stuck = c.blocked.Saw(s, time.Now())
+		} else {
+			c.blocked.Lost()
+		}
+		c.mu.Unlock()
+		if !stuck {
+			return false
+		}
+		text = fmt.Sprintf("%d bytes queued, sndbuf %d, window %d", s.WriteQueued, s.SendBuffer, s.PeerWindow)
 	}
 	if c.serverBlockedAt.CompareAndSwap(0, int64(time.Since(e.start))) {
-		text := fmt.Sprintf("%d bytes queued, sndbuf %d, window %d", s.WriteQueued, s.SendBuffer, s.PeerWindow)
 		e.logf("server-blocked: the server's writes to %v block: %s", c, text)
 		c.mark(serverBlockedKind, []byte(text))
 	}

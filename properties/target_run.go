@@ -99,9 +99,10 @@ func run(t suiteT, serve ServeFunc, tg *target, opts []Option) (mismatch string)
 	if err := cfg.proto.validate(); err != nil {
 		t.Fatal(err)
 	}
-	defer setFlag("rapid.checks", "RAPID_CHECKS", strconv.Itoa(cfg.checks))()
+	defer setFlag("rapid.checks", "RAPID_CHECKS", strconv.Itoa(rapidChecks(cfg.checks)))()
 	defer setFlag("rapid.shrinktime", "RAPID_SHRINKTIME", DefaultShrinkTime.String())()
 	failedOnce := false
+	fewer := false // the later properties run laterChecks
 	restore, shard, err := applyShard()
 	if err != nil {
 		t.Fatal(err)
@@ -140,26 +141,27 @@ func run(t suiteT, serve ServeFunc, tg *target, opts []Option) (mismatch string)
 			continue
 		}
 		cfg.start()
-		if failedOnce {
-			// One shrunk failure is what a reader needs first; the later
-			// ones often share its cause, and shrink for less.
-			defer setFlag("rapid.shrinktime", "RAPID_SHRINKTIME", LaterShrinkTime.String())()
-			if !cfg.runAll {
-				// The Run fails whatever the later properties say:
-				// they run a few checks, not the full count.
-				restore, set := setFlagSaid("rapid.checks", "RAPID_CHECKS", strconv.Itoa(laterChecks(cfg.checks)))
-				defer restore()
-				if set {
-					cfg.noteFewer(name)
-				}
-			}
+		if fewer {
+			cfg.noteFewer(name)
 		}
 		passed := t.run(name, func(t suiteT) {
 			rt := &rapidTB{suiteT: t}
 			defer func() { cfg.verdict(t, name, rt.said()) }() // rapid ends a failed test with FailNow
 			rapid.Check(rt, func(rt *rapid.T) { check(rt, &cfg, p, serve) })
 		})
-		failedOnce = failedOnce || !passed
+		if !passed && !failedOnce {
+			failedOnce = true
+			// One shrunk failure is what a reader needs first; the later
+			// ones often share its cause, and shrink for less.
+			defer setFlag("rapid.shrinktime", "RAPID_SHRINKTIME", LaterShrinkTime.String())()
+			if !cfg.runAll {
+				// The Run fails whatever the later properties say:
+				// they run a few checks, not the full count.
+				restore, set := setFlagSaid("rapid.checks", "RAPID_CHECKS", strconv.Itoa(rapidChecks(laterChecks(cfg.checks))))
+				defer restore()
+				fewer = set
+			}
+		}
 		if !passed && mismatch == "" {
 			mismatch = cfg.mismatch(name)
 		}
@@ -341,4 +343,14 @@ func setFlagSaid(name, env, value string) (restore func(), set bool) {
 // laterChecks is how many checks a property runs once an earlier one of
 // the Run failed (not frozen: a frozen server fails the rest at once):
 // a fifth of the count, at least 2.
-func laterChecks(checks int) int { return max(2, checks/5) }
+func laterChecks(checks int) int { return min(checks, max(2, checks/5)) }
+
+// rapidChecks is the value of -rapid.checks that makes rapid run n checks
+// (at least one): under -short, rapid runs a fifth of it, and none of 4
+// or fewer, which would pass a property that checked nothing.
+func rapidChecks(n int) int {
+	if testing.Short() {
+		return max(n, 5)
+	}
+	return n
+}
