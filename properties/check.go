@@ -93,7 +93,18 @@ var properties = map[string]property{
 // if another violation cut the scenario short, or if the scenario
 // exercised nothing.
 func check(t *rapid.T, cfg *config, p property, serve ServeFunc) {
+	if tt := cfg.virtualFor(p.name); tt != nil {
+		checkInBubble(tt, t, cfg, p, serve)
+		return
+	}
+	runCheck(t, cfg, p, serve, false)
+}
+
+// runCheck is check, on the clock of the calling goroutine: virtual in a
+// synctest bubble.
+func runCheck(t *rapid.T, cfg *config, p property, serve ServeFunc, virtual bool) {
 	e := newEnv(t, cfg, p.name, serve)
+	e.virtual = virtual
 	kinds, ops := kindsFor(&e.proto, p.kinds), opsFor(&e.proto, p.ops)
 	if !e.target.listens() {
 		ops = slices.DeleteFunc(ops, func(o op) bool { return o == opAcceptErrors })
@@ -103,10 +114,18 @@ func check(t *rapid.T, cfg *config, p property, serve ServeFunc) {
 	}
 	var finished bool
 	defer func() {
+		r := recover()
 		if !finished {
 			e.shutdown()
 		}
 		e.lag.close()
+		if _, _, violated := e.firstViolation(); r != nil && !violated {
+			// rapid ran out of data to draw from (a shrink attempt cut
+			// the scenario short), or the harness failed: no verdict on
+			// a scenario that did not run. With a violation seen, the
+			// verdict stands: it fails the check in the panic's stead.
+			panic(r)
+		}
 		e.verdict(p)
 	}()
 	if p.name == propLeaks {

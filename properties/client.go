@@ -36,13 +36,14 @@ type client struct {
 	over       map[string]overflow // past maxMarks: the mark of each kind that counts the others
 	pushes     int
 	pushBytes  int64 // bytes of the pushed messages
-	lastPushAt time.Time
+	lastPush   int64 // the env's tick of the last push
 	version    int64 // of the last push that had one (Protocol.Version)
 	versioned  bool
 	notices    int // ErrorReply messages with no request outstanding: "you were dropped"
 	readErr    error
 	cond       *sync.Cond // signalled on every push and when the reader ends
 	greetedAt  time.Time
+	greetedSeq int64         // the env's tick when it was greeted
 	greetErr   string        // what came instead of the greeting, if anything
 	dialedAt   time.Duration // since the check began: faultnet's event times count from here
 
@@ -160,7 +161,7 @@ func (c *client) ended() {
 
 func (c *client) markGreeted() {
 	c.mu.Lock()
-	c.greetedAt = time.Now()
+	c.greetedAt, c.greetedSeq = time.Now(), c.env.tick()
 	close(c.greeted)
 	c.mu.Unlock()
 }
@@ -177,7 +178,7 @@ func (c *client) notePush(msg []byte) {
 	c.mu.Lock()
 	c.pushes++
 	c.pushBytes += int64(len(msg))
-	c.lastPushAt = time.Now()
+	c.lastPush = c.env.tick()
 	if versioned {
 		c.version, c.versioned = v, true
 	}

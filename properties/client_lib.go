@@ -7,7 +7,6 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
-	"time"
 )
 
 // libClient is a client that the protocol's own client library drives
@@ -88,7 +87,7 @@ func (l *libClient) requestN(n int) bool {
 	c, e := l.c, l.c.env
 	ctx, cancel := context.WithCancel(e.ctx)
 	defer cancel()
-	sentAt := time.Now()
+	sent := e.tick()
 	desc := fmt.Sprintf("request %d", n)
 	c.mark("request", []byte(desc))
 	done := make(chan error, 1)
@@ -104,7 +103,7 @@ func (l *libClient) requestN(n int) bool {
 			} else {
 				c.mark("reply", []byte(desc))
 			}
-			e.noteAnswered(c, sentAt)
+			e.noteAnswered(c, sent)
 			return true
 		case <-b.C():
 			if b.expired() {

@@ -145,7 +145,7 @@ var errStuck = errors.New("no answer within the bound")
 func (w *wireClient) request(variant int) bool {
 	c, e := w.c, w.c.env
 	req := e.nextRequest(c, variant)
-	sentAt := time.Now()
+	sentAt, sent := time.Now(), e.tick()
 	c.mark("request", req)
 	blocked0 := c.conn.Stats().WriteBlocked
 	if err := w.send(req, 1); err != nil {
@@ -155,18 +155,18 @@ func (w *wireClient) request(variant int) bool {
 	if e.v1 != nil {
 		e.v1.noteSent(req, 1)
 	}
-	return w.expectAnswer(req, sentAt)
+	return w.expectAnswer(req, sent)
 }
 
 // expectAnswer waits for the answer to req.
-func (w *wireClient) expectAnswer(req []byte, sentAt time.Time) bool {
+func (w *wireClient) expectAnswer(req []byte, sent int64) bool {
 	c, e := w.c, w.c.env
 	r, err := w.await(e.ctx)
 	if err != nil {
 		e.violate(propProgress, "%v: request %s not answered: %v (last messages %q)", c, requestDesc(req), err, c.lastLines())
 		return false
 	}
-	e.noteAnswered(c, sentAt)
+	e.noteAnswered(c, sent)
 	e.mu.Lock()
 	e.replyCount++
 	e.replyBytes += int64(len(r.msg)) + 1 // and a terminator
@@ -187,7 +187,7 @@ func (w *wireClient) parallel(n int) {
 		reqs = append(reqs, r)
 		buf.Write(r)
 	}
-	sentAt := time.Now()
+	sentAt, sent := time.Now(), e.tick()
 	c.markN("request", fmt.Appendf(nil, "%d requests at once: %s", n, bytes.TrimRight(reqs[0], "\r\n")), n)
 	blocked0 := c.conn.Stats().WriteBlocked
 	if err := w.send(buf.Bytes(), n); err != nil {
@@ -198,7 +198,7 @@ func (w *wireClient) parallel(n int) {
 		e.v1.noteSent(reqs[0], n)
 	}
 	for _, r := range reqs {
-		if !w.expectAnswer(r, sentAt) {
+		if !w.expectAnswer(r, sent) {
 			return
 		}
 	}

@@ -29,6 +29,13 @@ type env struct {
 	start time.Time
 	bound time.Duration // cfg.bound, or a shorter probe bound while shrinking
 	v1    *v1State      // protocol v1 only
+	// virtual: the check runs in a synctest bubble, where work takes no
+	// time: a loop that waits for time to pass must pause.
+	virtual bool
+	// ticks orders the check's events: requests sent, greetings and
+	// pushes received. Clocks cannot: in a bubble, a push may arrive at
+	// the very instant its publish was sent.
+	ticks atomic.Int64
 
 	target  *target // nil: the suite's listener, served by serve
 	splices splices
@@ -71,8 +78,8 @@ type traceStep struct {
 
 // publish is one answered request of a role that publishes.
 type publish struct {
-	by     int       // client id
-	sentAt time.Time // when the request was written
+	by   int   // client id
+	sent int64 // the tick before the request was written
 }
 
 func newEnv(t *rapid.T, cfg *config, prop string, serve ServeFunc) *env {
@@ -123,6 +130,9 @@ func newEnv(t *rapid.T, cfg *config, prop string, serve ServeFunc) *env {
 	}()
 	return e
 }
+
+// tick returns the next tick of the check's event order.
+func (e *env) tick() int64 { return e.ticks.Add(1) }
 
 // logf records a step of the scenario.
 func (e *env) logf(format string, args ...any) {
@@ -178,7 +188,7 @@ func (e *env) violate(prop, format string, args ...any) {
 	}
 	e.mu.Unlock()
 	if !seen {
-		e.cfg.noteViolation(e.prop, prop, msg)
+		e.cfg.noteViolation(e.prop, prop, msg, e.virtual)
 	}
 	if capture && e.target.inProcess() {
 		groups, s := stacks.Server(e.before)

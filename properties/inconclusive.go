@@ -153,5 +153,8 @@ func (c *config) verdictNote(under string) string {
 	if h := c.heapNote(under); h != "" {
 		notes = append(notes, h)
 	}
+	if tn := c.timeNote(under); tn != "" {
+		notes = append(notes, tn)
+	}
 	return strings.Join(notes, "; ")
 }

@@ -42,6 +42,9 @@ func TestMutantChild(t *testing.T) {
 	if props := os.Getenv(mutantEnv + "_PROPS"); props != "" {
 		opts = append(opts, properties.RunAll(), properties.Properties(strings.Split(props, ",")...))
 	}
+	if os.Getenv(mutantEnv+"_TIME") == "virtual" {
+		opts = append(opts, properties.VirtualTime())
+	}
 	switch os.Getenv(mutantEnv + "_TARGET") {
 	case "dial":
 		properties.RunDial(t, pipeServer(t, m.Serve), opts...)

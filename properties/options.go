@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"testing"
 	"time"
 
 	"go.uber.org/goleak"
@@ -54,7 +55,9 @@ type config struct {
 	runAll         bool
 	reportDir      string
 	hints          hints
-	target         *target // nil: Run's listener
+	target         *target    // nil: Run's listener
+	virtual        bool       // VirtualTime
+	bubbleT        *testing.T // the property's test, for its bubbles; nil outside go test
 
 	run *runState
 }
@@ -66,8 +69,17 @@ type runState struct {
 	first    map[string]time.Duration // property → time to its first violation
 	liveness map[string]bool          // property whose checks saw a violation: the rest are shrink attempts
 	frozen   string                   // the first such violation of the Run, and where
-	failed   map[string]failure       // property → its first failed check
-	deep     map[string]bool          // property/phase → done once (firstTime)
+	// realTimeWhy is why the Run went on in real time after VirtualTime
+	// (a bubble given up), or "".
+	realTimeWhy string
+	// realTimeNext is realTimeWhy from the next property on: a bubble
+	// given up while shrinking a failure, which must replay on the clock
+	// it failed on.
+	realTimeNext string
+	bubbled      map[string]int     // property → checks that ran in a bubble
+	bubbleBegan  time.Duration      // when the current bubbled check began, since started
+	failed       map[string]failure // property → its first failed check
+	deep         map[string]bool    // property/phase → done once (firstTime)
 
 	ran             map[string]int    // property → checks that reached a verdict
 	inconclusive    map[string]int    // property → checks that were inconclusive
@@ -123,6 +135,9 @@ type failure struct {
 func (c *config) start() {
 	c.run.mu.Lock()
 	c.run.started = time.Now()
+	if c.run.realTimeWhy == "" {
+		c.run.realTimeWhy = c.run.realTimeNext
+	}
 	c.run.mu.Unlock()
 }
 
@@ -130,11 +145,18 @@ func (c *config) start() {
 // under. One of progress means the server stopped answering: later checks
 // of under are shrink attempts, run with a probe bound, and, unless
 // RunAll, the Run's remaining properties are not run.
-func (c *config) noteViolation(under, prop, msg string) {
+//
+// In a bubble (virtual), the clock is not the Run's: the time to the first
+// violation is taken as the real time at which the check began.
+func (c *config) noteViolation(under, prop, msg string, virtual bool) {
 	c.run.mu.Lock()
 	defer c.run.mu.Unlock()
 	if _, ok := c.run.first[under]; !ok {
-		c.run.first[under] = time.Since(c.run.started)
+		since := time.Since(c.run.started)
+		if virtual {
+			since = c.run.bubbleBegan
+		}
+		c.run.first[under] = since
 	}
 	// Later checks of under are shrink attempts: run them with a probe
 	// bound. A shrink is kept only if it fails with the very same class of
@@ -230,7 +252,7 @@ func newConfig(opts []Option) config {
 		run: &runState{
 			first: map[string]time.Duration{}, liveness: map[string]bool{}, failed: map[string]failure{}, deep: map[string]bool{},
 			ran: map[string]int{}, inconclusive: map[string]int{}, inconclusiveWhy: map[string]string{},
-			skippedPhases: map[string]string{}, fewer: map[string]bool{}, hangs: map[string]string{}, heaps: map[string]heapMeasure{},
+			skippedPhases: map[string]string{}, bubbled: map[string]int{}, fewer: map[string]bool{}, hangs: map[string]string{}, heaps: map[string]heapMeasure{},
 		},
 	}
 	for _, o := range opts {

@@ -154,6 +154,9 @@ settle:
 			// (votes read from a closed flooder may still be counted).
 			for _, c := range cs {
 				if owed(c) && c.lastTally().Seq > final.Seq {
+					if e.virtual {
+						e.waitALittle() // a round trip takes no virtual time
+					}
 					if time.Since(auditStart) > 5*e.bound {
 						e.violate(propConsistency, "TALLY answers %d while %v has already seen tally %d", final.Seq, c, c.lastTally().Seq)
 						return
@@ -169,6 +172,9 @@ settle:
 			if owed(c) {
 				c.waitTally(final.Seq)
 			}
+		}
+		if e.virtual {
+			e.waitALittle()
 		}
 		if time.Since(auditStart) > 5*e.bound {
 			e.violate(propProgress, "the tally kept moving after all voting stopped (now %d)", final.Seq)

@@ -28,3 +28,7 @@ func TestReference(t *testing.T) {
 func TestReferenceLoopbackTCP(t *testing.T) {
 	properties.Run(t, reference, properties.WithTransport(properties.LoopbackTCP), properties.Checks(5))
 }
+
+func TestReferenceVirtualTime(t *testing.T) {
+	properties.Run(t, reference, properties.VirtualTime())
+}

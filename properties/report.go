@@ -23,8 +23,12 @@ func (e *env) report(prop, violation string) string {
 	if e.bound != e.cfg.bound {
 		fmt.Fprintf(&b, " (a probe bound while shrinking; the first failure was at %v)", e.cfg.bound)
 	}
-	fmt.Fprintf(&b, ", scenario of %d steps (%d drawn by rapid); first violation after %.2fs (%.2fs into this check)\n",
-		len(e.trace), e.steps, e.cfg.sinceStart(e.prop).Seconds(), e.violatedAt.Seconds())
+	clock := ""
+	if e.virtual {
+		clock = " of virtual time"
+	}
+	fmt.Fprintf(&b, ", scenario of %d steps (%d drawn by rapid); first violation after %.2fs (%.2fs%s into this check)\n",
+		len(e.trace), e.steps, e.cfg.sinceStart(e.prop).Seconds(), e.violatedAt.Seconds(), clock)
 	b.WriteString("steps:\n")
 	for _, s := range e.trace {
 		fmt.Fprintf(&b, "  %6.3fs %s\n", s.at.Seconds(), s.text)

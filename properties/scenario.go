@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"time"
 
 	"pgregory.net/rapid"
 
@@ -322,12 +321,12 @@ func (e *env) request(c *client, variant int) bool {
 
 // noteAnswered counts an answered request; one of a publishing role is a
 // publish the subscribers must see.
-func (e *env) noteAnswered(c *client, sentAt time.Time) {
+func (e *env) noteAnswered(c *client, sent int64) {
 	e.cfg.noteSpoke()
 	e.mu.Lock()
 	e.answered++
 	if c.role.Publishes && !c.quiet.Load() { // a quiet client keeps the harness's memory flat
-		e.pubs = append(e.pubs, publish{by: c.id, sentAt: sentAt})
+		e.pubs = append(e.pubs, publish{by: c.id, sent: sent})
 	}
 	e.mu.Unlock()
 }

@@ -146,6 +146,9 @@ func run(t suiteT, serve ServeFunc, tg *target, opts []Option) (mismatch string)
 		}
 		passed := t.run(name, func(t suiteT) {
 			rt := &rapidTB{suiteT: t}
+			if gt, ok := t.(goTest); ok {
+				cfg.bubbleT = gt.T
+			}
 			defer func() { cfg.verdict(t, name, rt.said()) }() // rapid ends a failed test with FailNow
 			rapid.Check(rt, func(rt *rapid.T) { check(rt, &cfg, p, serve) })
 		})

@@ -1,0 +1,304 @@
+package properties
+
+import (
+	"fmt"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"pgregory.net/rapid"
+)
+
+// Virtual time (VirtualTime): each check of Run runs inside a
+// testing/synctest bubble, whose clock jumps ahead whenever every goroutine
+// in it is durably blocked. The bound, the holds and pauses of a scenario,
+// and the server's own timers then cost no wall time: a server blocked in
+// a Write to a stalled client, with everyone else waiting for it, fails
+// the bound at once instead of after it.
+//
+// The bubble's blind spot is sync.Mutex: a goroutine waiting for a lock is
+// not durably blocked, so the clock stands still while one waits. A server
+// frozen behind a lock stops the clock, but so does a live server that
+// holds a lock while it sleeps or waits with a deadline, and no view from
+// outside tells the two apart (which goroutine holds the lock, and whether
+// its wait has a timer, cannot be seen). So a watchdog outside the bubble
+// never judges the server: when the bubble's clock stands still while no
+// goroutine in it runs (or, for longer, while some run without ever
+// blocking), it gives the bubble up, counts the check as inconclusive,
+// and the rest of the Run goes on in real time, where a frozen server
+// fails the bound as ever. The verdict note says which mode ran, and why
+// it changed. A given-up bubble's goroutines cannot be woken from outside
+// it: they stay parked until the test binary exits.
+
+// VirtualTime runs each check of Run inside a testing/synctest bubble, so
+// that waiting costs no wall time (see the package documentation). It
+// applies to Run on the in-memory network with the suite's own clients
+// (no Protocol.Connect); the isolation property, which compares latencies,
+// always runs in real time. If the bubble's clock stands still (a
+// goroutine waits for a lock, or for something outside the bubble), the
+// Run goes on in real time and the verdict note says why.
+//
+// The server must not share goroutines or channels between Serve calls
+// (package-level workers started on first use): a channel made in one
+// check's bubble and used from another's makes the Go runtime end the
+// test binary.
+func VirtualTime() Option {
+	return option("VirtualTime()", func(c *config) { c.virtual = true })
+}
+
+// virtualFor returns the *testing.T under which property prop's checks
+// run in a bubble, or nil if they run in real time.
+func (c *config) virtualFor(prop string) *testing.T {
+	if !c.virtual || c.bubbleT == nil || c.target != nil || c.transport != InMemory ||
+		c.proto.Connect != nil || prop == propIsolation {
+		return nil
+	}
+	c.run.mu.Lock()
+	defer c.run.mu.Unlock()
+	if c.run.realTimeWhy != "" {
+		return nil
+	}
+	return c.bubbleT
+}
+
+// timeNote is what property under's verdict says of the clock its checks
+// ran on, when VirtualTime was asked for.
+func (c *config) timeNote(under string) string {
+	if !c.virtual {
+		return ""
+	}
+	c.run.mu.Lock()
+	defer c.run.mu.Unlock()
+	n := c.run.bubbled[under]
+	switch {
+	case under == propIsolation:
+		return "real time: isolation compares latencies"
+	case c.run.realTimeWhy != "" && n > 0:
+		return fmt.Sprintf("virtual time for %d checks, then real time: %s", n, c.run.realTimeWhy)
+	case c.run.realTimeWhy != "":
+		return "real time: " + c.run.realTimeWhy
+	case n > 0:
+		return "virtual time"
+	}
+	return ""
+}
+
+// Watchdog timing: a bubble whose clock stood still for stillFor while no
+// goroutine in it ran is given up; one whose clock stood still for spinFor
+// while goroutines ran without blocking, too.
+const (
+	watchEvery = 100 * time.Millisecond
+	stillFor   = 500 * time.Millisecond
+	spinFor    = 30 * time.Second
+	// heartbeat is the period, in the bubble's time, of the goroutine that
+	// shows the watchdog that the clock moves.
+	heartbeat = 50 * time.Millisecond
+)
+
+// checkInBubble runs one check inside a synctest bubble under tt, while
+// the calling goroutine (rapid's) watches it. A failure of the check is
+// rapid's panic, caught inside the bubble and raised again here.
+func checkInBubble(tt *testing.T, t *rapid.T, cfg *config, p property, serve ServeFunc) {
+	var (
+		beats    atomic.Int64
+		bubble   atomic.Int64 // the bubble's id, as goroutine dumps name it
+		panicked any          // the check's panic: rapid's way to fail it
+	)
+	cfg.run.mu.Lock()
+	cfg.run.bubbleBegan = time.Since(cfg.run.started)
+	cfg.run.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		// A check whose goroutines outlive it (the leaks property's
+		// business) leaves the bubble deadlocked when it ends: synctest
+		// says so with a panic, which is not a verdict.
+		defer func() { _ = recover() }()
+		synctest.Test(tt, func(*testing.T) {
+			defer func() { panicked = recover() }()
+			bubble.Store(ownBubble())
+			stop := make(chan struct{})
+			go func() {
+				tick := time.NewTicker(heartbeat)
+				defer tick.Stop()
+				for {
+					select {
+					case <-stop:
+						return
+					case <-tick.C:
+						beats.Add(1)
+					}
+				}
+			}()
+			defer close(stop)
+			runCheck(t, cfg, p, serve, true)
+		})
+	}()
+	tick := time.NewTicker(watchEvery)
+	defer tick.Stop()
+	last, since := beats.Load(), time.Now()
+	for {
+		select {
+		case <-done:
+			cfg.noteBubbled(p.name)
+			if panicked != nil {
+				panic(panicked)
+			}
+			return
+		case <-tick.C:
+		}
+		if b := beats.Load(); b != last {
+			last, since = b, time.Now()
+			continue
+		}
+		still := time.Since(since)
+		if still < stillFor {
+			continue
+		}
+		id := bubble.Load()
+		if id == 0 {
+			continue // not started yet
+		}
+		st := bubbleState(id)
+		if st.running > 0 && still < spinFor {
+			continue // busy, not stuck: the clock moves once it blocks
+		}
+		if st.running == 0 && len(st.nondurable) == 0 {
+			continue // idle this instant: the clock is about to move
+		}
+		why := st.why(still)
+		cfg.giveUpBubble(p.name, why)
+		tt.Logf("%s: %s; this check is inconclusive, and the Run goes on in real time", p.name, why)
+		return
+	}
+}
+
+// noteBubbled counts a check of property under that ran in a bubble.
+func (c *config) noteBubbled(under string) {
+	c.run.mu.Lock()
+	c.run.bubbled[under]++
+	c.run.mu.Unlock()
+}
+
+// giveUpBubble records a bubble given up while checking property under:
+// the check is inconclusive, and the rest of the Run runs in real time;
+// but a shrink attempt's, from the next property on: rapid replays the
+// shrunk failure at the end, and it must replay on the clock it failed on
+// (a given-up attempt counts as a pass, which the shrinker drops).
+func (c *config) giveUpBubble(under, why string) {
+	c.noteInconclusive(under, "virtual time stood still")
+	c.noteCheck(under)
+	c.run.mu.Lock()
+	defer c.run.mu.Unlock()
+	switch {
+	case c.run.realTimeWhy != "":
+	case c.run.liveness[under]:
+		if c.run.realTimeNext == "" {
+			c.run.realTimeNext = why
+		}
+	default:
+		c.run.realTimeWhy = why
+	}
+}
+
+// ownBubble returns the id of the synctest bubble of the calling goroutine,
+// as its goroutine dump's header names it, or 0.
+func ownBubble() int64 {
+	buf := make([]byte, 256)
+	buf = buf[:runtime.Stack(buf, false)]
+	header, _, _ := strings.Cut(string(buf), "\n")
+	_, id := parseGoroutineHeader(header)
+	return id
+}
+
+// goroutineState is one goroutine of a dump: its id and wait reason.
+type goroutineState struct {
+	id     string
+	status string // "running", "sync.Mutex.Lock", "chan receive (durable)", ...
+	top    string // the function it is in
+}
+
+// stuckBubble is what a goroutine dump says of one bubble.
+type stuckBubble struct {
+	running    int
+	nondurable []goroutineState // waiting, but not durably: the clock cannot move
+}
+
+// bubbleState reads the goroutines of bubble id from a dump of all
+// goroutines.
+func bubbleState(id int64) stuckBubble {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	var st stuckBubble
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		header, rest, _ := strings.Cut(g, "\n")
+		gs, bid := parseGoroutineHeader(header)
+		if bid != id {
+			continue
+		}
+		top, _, _ := strings.Cut(rest, "\n")
+		if i := strings.LastIndex(top, "("); i > 0 {
+			top = top[:i]
+		}
+		gs.top = top
+		switch {
+		case gs.status == "running" || gs.status == "runnable" || gs.status == "syscall":
+			st.running++
+		case !strings.Contains(gs.status, "(durable)"):
+			st.nondurable = append(st.nondurable, gs)
+		}
+	}
+	return st
+}
+
+// parseGoroutineHeader parses "goroutine 7 [sync.Mutex.Lock, 2 minutes,
+// synctest bubble 3]:" into the goroutine's id and status, and its
+// bubble's id (0 if none).
+func parseGoroutineHeader(h string) (goroutineState, int64) {
+	rest, ok := strings.CutPrefix(h, "goroutine ")
+	if !ok {
+		return goroutineState{}, 0
+	}
+	id, rest, _ := strings.Cut(rest, " [")
+	inside, _, _ := strings.Cut(rest, "]")
+	parts := strings.Split(inside, ", ")
+	gs := goroutineState{id: id, status: parts[0]}
+	var bubble int64
+	for _, p := range parts[1:] {
+		if n, ok := strings.CutPrefix(p, "synctest bubble "); ok {
+			bubble, _ = strconv.ParseInt(n, 10, 64)
+		}
+	}
+	return gs, bubble
+}
+
+// why says why the bubble was given up.
+func (s stuckBubble) why(still time.Duration) string {
+	if len(s.nondurable) == 0 {
+		return fmt.Sprintf("virtual time stood still for %v of real time while %d goroutines ran without blocking", still.Round(time.Second), s.running)
+	}
+	g := s.nondurable[0]
+	for _, h := range s.nondurable {
+		if strings.HasPrefix(h.status, "sync.") {
+			g = h // a lock: the usual cause
+			break
+		}
+	}
+	what := "waits for something outside the bubble"
+	if strings.HasPrefix(g.status, "sync.Mutex") || strings.HasPrefix(g.status, "sync.RWMutex") {
+		what = "waits for a lock, which a bubble's clock cannot see past (its holder may be frozen, or sleeping)"
+	}
+	return fmt.Sprintf("virtual time stood still for %v of real time: goroutine %s %s: [%s] in %s (%d goroutines so waiting)",
+		still.Round(100*time.Millisecond), g.id, what, g.status, g.top, len(s.nondurable))
+}
