@@ -97,14 +97,17 @@ func check(t *rapid.T, cfg *config, p property, serve ServeFunc) {
 		checkInBubble(tt, t, cfg, p, serve)
 		return
 	}
-	runCheck(t, cfg, p, serve, false)
+	runCheck(t, cfg, p, serve, nil)
 }
 
-// runCheck is check, on the clock of the calling goroutine: virtual in a
-// synctest bubble.
-func runCheck(t *rapid.T, cfg *config, p property, serve ServeFunc, virtual bool) {
+// runCheck is check, on the clock of the calling goroutine: in real time,
+// or, with a watch, in virtual time inside the watched bubble.
+func runCheck(t *rapid.T, cfg *config, p property, serve ServeFunc, w *watch) {
 	e := newEnv(t, cfg, p.name, serve)
-	e.virtual = virtual
+	if w != nil {
+		e.virtual = true
+		w.env.Store(e)
+	}
 	kinds, ops := kindsFor(&e.proto, p.kinds), opsFor(&e.proto, p.ops)
 	if !e.target.listens() {
 		ops = slices.DeleteFunc(ops, func(o op) bool { return o == opAcceptErrors })
@@ -119,6 +122,9 @@ func runCheck(t *rapid.T, cfg *config, p property, serve ServeFunc, virtual bool
 			e.shutdown()
 		}
 		e.lag.close()
+		if e.abandoned.Load() {
+			return // the Run went on without this check: nothing to say
+		}
 		if _, _, violated := e.firstViolation(); r != nil && !violated {
 			// rapid ran out of data to draw from (a shrink attempt cut
 			// the scenario short), or the harness failed: no verdict on
@@ -150,6 +156,9 @@ func runCheck(t *rapid.T, cfg *config, p property, serve ServeFunc, virtual bool
 			// whole scenario: replayed against a server that does not
 			// stop here, it still has every step to run.
 			for range steps - i - 1 {
+				if e.abandoned.Load() {
+					break // rapid is elsewhere
+				}
 				e.drawAction(t, ops, kinds)
 			}
 			return

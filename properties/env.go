@@ -32,6 +32,10 @@ type env struct {
 	// virtual: the check runs in a synctest bubble, where work takes no
 	// time: a loop that waits for time to pass must pause.
 	virtual bool
+	// abandoned: the watchdog gave up this check's bubble, and rapid went
+	// on without it. Should the bubble ever wake, the check ends at its
+	// next step and says nothing to rapid or to the Run.
+	abandoned atomic.Bool
 	// ticks orders the check's events: requests sent, greetings and
 	// pushes received. Clocks cannot: in a bubble, a push may arrive at
 	// the very instant its publish was sent.
@@ -160,6 +164,9 @@ func (e *env) inMemoryNames(s string) string {
 // of each property is kept; at the first violation of the check, the
 // server's goroutines are captured at once, while they are still stuck.
 func (e *env) violate(prop, format string, args ...any) {
+	if e.abandoned.Load() {
+		return
+	}
 	msg := e.inMemoryNames(fmt.Sprintf(format, args...))
 	if e.target != nil && e.target.exited != nil {
 		// A server process that died is reaped a moment after its
@@ -221,6 +228,9 @@ func (e *env) firstViolation() (prop, msg string, ok bool) {
 // a broken state), and so does a Serve that returned, or a harness that
 // could not keep up (inconclusive).
 func (e *env) stuck() bool {
+	if e.abandoned.Load() {
+		return true
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return len(e.violations) > 0 || e.inconc != ""

@@ -249,6 +249,7 @@ func newConfig(opts []Option) config {
 		floodSize: DefaultFloodBytes,
 		proto:     ProtocolV1(),
 		reportDir: os.Getenv("STALLPROOF_REPORT_DIR"),
+		virtual:   os.Getenv(timeEnv) == "virtual",
 		run: &runState{
 			first: map[string]time.Duration{}, liveness: map[string]bool{}, failed: map[string]failure{}, deep: map[string]bool{},
 			ran: map[string]int{}, inconclusive: map[string]int{}, inconclusiveWhy: map[string]string{},

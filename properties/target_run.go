@@ -99,6 +99,9 @@ func run(t suiteT, serve ServeFunc, tg *target, opts []Option) (mismatch string)
 	if err := cfg.proto.validate(); err != nil {
 		t.Fatal(err)
 	}
+	if v := os.Getenv(timeEnv); v != "" && v != "virtual" && v != "real" {
+		t.Fatalf("properties: %s=%q: want virtual or real", timeEnv, v)
+	}
 	defer setFlag("rapid.checks", "RAPID_CHECKS", strconv.Itoa(rapidChecks(cfg.checks)))()
 	defer setFlag("rapid.shrinktime", "RAPID_SHRINKTIME", DefaultShrinkTime.String())()
 	failedOnce := false

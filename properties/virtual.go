@@ -46,9 +46,24 @@ import (
 // (package-level workers started on first use): a channel made in one
 // check's bubble and used from another's makes the Go runtime end the
 // test binary.
+//
+// The environment variable STALLPROOF_TIME=virtual does the same for every
+// Run of the test binary; STALLPROOF_TIME=real, or the option RealTime,
+// keeps real time. The options win over the variable.
 func VirtualTime() Option {
 	return option("VirtualTime()", func(c *config) { c.virtual = true })
 }
+
+// RealTime runs every check in real time, whatever STALLPROOF_TIME says:
+// for a server that does I/O a bubble cannot hold (files, real sockets,
+// cgo), or that shares goroutines or channels between Serve calls.
+func RealTime() Option {
+	return option("RealTime()", func(c *config) { c.virtual = false })
+}
+
+// timeEnv is the environment variable that picks the clock of Run's
+// checks: "virtual" or "real".
+const timeEnv = "STALLPROOF_TIME"
 
 // virtualFor returns the *testing.T under which property prop's checks
 // run in a bubble, or nil if they run in real time.
@@ -99,14 +114,21 @@ const (
 	heartbeat = 50 * time.Millisecond
 )
 
+// watch is what the watchdog sees of a bubble: the beats of its clock, its
+// id, and the check's env once made.
+type watch struct {
+	beats  atomic.Int64
+	bubble atomic.Int64 // as goroutine dumps name it
+	env    atomic.Pointer[env]
+}
+
 // checkInBubble runs one check inside a synctest bubble under tt, while
 // the calling goroutine (rapid's) watches it. A failure of the check is
 // rapid's panic, caught inside the bubble and raised again here.
 func checkInBubble(tt *testing.T, t *rapid.T, cfg *config, p property, serve ServeFunc) {
 	var (
-		beats    atomic.Int64
-		bubble   atomic.Int64 // the bubble's id, as goroutine dumps name it
-		panicked any          // the check's panic: rapid's way to fail it
+		w        watch
+		panicked any // the check's panic: rapid's way to fail it
 	)
 	cfg.run.mu.Lock()
 	cfg.run.bubbleBegan = time.Since(cfg.run.started)
@@ -120,7 +142,7 @@ func checkInBubble(tt *testing.T, t *rapid.T, cfg *config, p property, serve Ser
 		defer func() { _ = recover() }()
 		synctest.Test(tt, func(*testing.T) {
 			defer func() { panicked = recover() }()
-			bubble.Store(ownBubble())
+			w.bubble.Store(ownBubble())
 			stop := make(chan struct{})
 			go func() {
 				tick := time.NewTicker(heartbeat)
@@ -130,17 +152,17 @@ func checkInBubble(tt *testing.T, t *rapid.T, cfg *config, p property, serve Ser
 					case <-stop:
 						return
 					case <-tick.C:
-						beats.Add(1)
+						w.beats.Add(1)
 					}
 				}
 			}()
 			defer close(stop)
-			runCheck(t, cfg, p, serve, true)
+			runCheck(t, cfg, p, serve, &w)
 		})
 	}()
 	tick := time.NewTicker(watchEvery)
 	defer tick.Stop()
-	last, since := beats.Load(), time.Now()
+	last, since := w.beats.Load(), time.Now()
 	for {
 		select {
 		case <-done:
@@ -151,17 +173,14 @@ func checkInBubble(tt *testing.T, t *rapid.T, cfg *config, p property, serve Ser
 			return
 		case <-tick.C:
 		}
-		if b := beats.Load(); b != last {
+		if b := w.beats.Load(); b != last {
 			last, since = b, time.Now()
 			continue
 		}
 		still := time.Since(since)
-		if still < stillFor {
+		id := w.bubble.Load()
+		if still < stillFor || id == 0 {
 			continue
-		}
-		id := bubble.Load()
-		if id == 0 {
-			continue // not started yet
 		}
 		st := bubbleState(id)
 		if st.running > 0 && still < spinFor {
@@ -170,9 +189,11 @@ func checkInBubble(tt *testing.T, t *rapid.T, cfg *config, p property, serve Ser
 		if st.running == 0 && len(st.nondurable) == 0 {
 			continue // idle this instant: the clock is about to move
 		}
+		if e := w.env.Load(); e != nil {
+			e.abandoned.Store(true)
+		}
 		why := st.why(still)
-		cfg.giveUpBubble(p.name, why)
-		tt.Logf("%s: %s; this check is inconclusive, and the Run goes on in real time", p.name, why)
+		tt.Logf("%s: %s; this check is inconclusive, and %s", p.name, why, cfg.giveUpBubble(p.name, why))
 		return
 	}
 }
@@ -189,7 +210,9 @@ func (c *config) noteBubbled(under string) {
 // but a shrink attempt's, from the next property on: rapid replays the
 // shrunk failure at the end, and it must replay on the clock it failed on
 // (a given-up attempt counts as a pass, which the shrinker drops).
-func (c *config) giveUpBubble(under, why string) {
+//
+// It returns what happens next, for the log.
+func (c *config) giveUpBubble(under, why string) string {
 	c.noteInconclusive(under, "virtual time stood still")
 	c.noteCheck(under)
 	c.run.mu.Lock()
@@ -200,9 +223,11 @@ func (c *config) giveUpBubble(under, why string) {
 		if c.run.realTimeNext == "" {
 			c.run.realTimeNext = why
 		}
+		return "the Run's next properties run in real time (this one's shrunk failure replays in a bubble)"
 	default:
 		c.run.realTimeWhy = why
 	}
+	return "the Run goes on in real time"
 }
 
 // ownBubble returns the id of the synctest bubble of the calling goroutine,
