@@ -72,9 +72,21 @@ func caught(t *testing.T, m mutants.Mutant, props []string) (failed []string, de
 	return caughtVia(t, m, props, os.Getenv(mutantEnv+"_TARGET"))
 }
 
+// caughtIn is caught on the given clock: "virtual" (VirtualTime) or "".
+func caughtIn(t *testing.T, m mutants.Mutant, props []string, clock string) (failed []string, detect string, steps string, out []byte) {
+	t.Helper()
+	return caughtViaIn(t, m, props, os.Getenv(mutantEnv+"_TARGET"), clock)
+}
+
 // caughtVia is caught with the child's target: "" (Run), "dial", "addr"
 // or "exec" (TestMutantChild).
 func caughtVia(t *testing.T, m mutants.Mutant, props []string, target string) (failed []string, detect string, steps string, out []byte) {
+	t.Helper()
+	return caughtViaIn(t, m, props, target, os.Getenv(mutantEnv+"_TIME"))
+}
+
+// caughtViaIn is caughtVia on the given clock (TestMutantChild).
+func caughtViaIn(t *testing.T, m mutants.Mutant, props []string, target, clock string) (failed []string, detect string, steps string, out []byte) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -87,7 +99,7 @@ func caughtVia(t *testing.T, m mutants.Mutant, props []string, target string) (f
 		args = append(args, "-test.short")
 	}
 	cmd := exec.CommandContext(ctx, os.Args[0], args...)
-	cmd.Env = append(os.Environ(), mutantEnv+"="+m.Name, mutantEnv+"_PROPS="+strings.Join(props, ","), mutantEnv+"_TARGET="+target)
+	cmd.Env = append(os.Environ(), mutantEnv+"="+m.Name, mutantEnv+"_PROPS="+strings.Join(props, ","), mutantEnv+"_TARGET="+target, mutantEnv+"_TIME="+clock)
 	if base := os.Getenv("STALLPROOF_REPORT_DIR"); base != "" { // a directory per mutant: the children's tests share names
 		cmd.Env = append(cmd.Env, "STALLPROOF_REPORT_DIR="+filepath.Join(base, "mutant-"+m.Name))
 	}
@@ -113,7 +125,14 @@ func caughtVia(t *testing.T, m mutants.Mutant, props []string, target string) (f
 
 // TestMutants proves that the suite catches every mutant, with the
 // property the mutant is meant to be caught by.
-func TestMutants(t *testing.T) {
+func TestMutants(t *testing.T) { testMutants(t, "") }
+
+// TestMutantsVirtualTime proves the same of every Run in virtual time
+// (VirtualTime): a mutant that stops the bubble's clock behind a lock is
+// caught once the Run goes on in real time.
+func TestMutantsVirtualTime(t *testing.T) { testMutants(t, "virtual") }
+
+func testMutants(t *testing.T, clock string) {
 	if os.Getenv(mutantEnv) != "" {
 		t.Skip("in a child")
 	}
@@ -147,7 +166,7 @@ func TestMutants(t *testing.T) {
 			var walls []time.Duration
 			for range runs {
 				start := time.Now()
-				failed, detect, steps, out = caught(t, m, props)
+				failed, detect, steps, out = caughtIn(t, m, props, clock)
 				walls = append(walls, time.Since(start))
 				if d, err := time.ParseDuration(detect); err == nil {
 					detects = append(detects, d)
