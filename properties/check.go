@@ -137,6 +137,11 @@ func runCheck(t *rapid.T, cfg *config, p property, serve ServeFunc, w *watch) {
 	if p.name == propLeaks {
 		e.warmUp()
 	}
+	// Once the check is stuck, the rest of the scenario is drawn, unrun,
+	// so that a fail file, and the shrunk failure rapid replays at the
+	// end, hold a whole scenario: replayed against a server that does not
+	// stop at the same place, it still has every step to run (without
+	// them, rapid's replay ends in "invalid data: overrun").
 	n := rapid.IntRange(1, 4).Draw(t, "clients")
 	for i := range n {
 		k, r := healthy, e.requester() // someone is always owed answers
@@ -144,25 +149,22 @@ func runCheck(t *rapid.T, cfg *config, p property, serve ServeFunc, w *watch) {
 			k = rapid.SampledFrom(kinds).Draw(t, "kind")
 			r = e.roleNamed(e.drawRole(t))
 		}
-		if e.connect(k, r); e.stuck() {
-			return
+		if !e.stuck() {
+			e.connect(k, r)
 		}
 	}
 	steps := rapid.IntRange(0, cfg.maxSteps).Draw(t, "steps")
 	e.steps = steps
-	for i := range steps {
-		if e.do(e.drawAction(t, ops, kinds)); e.stuck() {
-			// Draw the steps left, unrun, so that a fail file holds a
-			// whole scenario: replayed against a server that does not
-			// stop here, it still has every step to run.
-			for range steps - i - 1 {
-				if e.abandoned.Load() {
-					break // rapid is elsewhere
-				}
-				e.drawAction(t, ops, kinds)
-			}
-			return
+	for range steps {
+		if e.abandoned.Load() {
+			return // rapid is elsewhere
 		}
+		if a := e.drawAction(t, ops, kinds); !e.stuck() {
+			e.do(a)
+		}
+	}
+	if e.stuck() {
+		return
 	}
 	if p.extra != nil && !e.stuck() {
 		p.extra(e)

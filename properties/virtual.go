@@ -168,7 +168,7 @@ func checkInBubble(tt *testing.T, t *rapid.T, cfg *config, p property, serve Ser
 		case <-done:
 			cfg.noteBubbled(p.name)
 			if panicked != nil {
-				panic(panicked)
+				raise(panicked)
 			}
 			return
 		case <-tick.C:
@@ -195,6 +195,22 @@ func checkInBubble(tt *testing.T, t *rapid.T, cfg *config, p property, serve Ser
 		why := st.why(still)
 		tt.Logf("%s: %s; this check is inconclusive, and %s", p.name, why, cfg.giveUpBubble(p.name, why))
 		return
+	}
+}
+
+// raise panics again, in rapid's goroutine, with a panic caught in the
+// bubble. rapid tells one failure from another by where it panicked, so
+// each kind panics from a line of its own: were rapid's "out of data"
+// (a shrink attempt that ran short, which is no failure) raised where a
+// failed check is, the shrinker would take it for the failure.
+func raise(v any) {
+	switch fmt.Sprintf("%T", v) {
+	case "rapid.stopTest":
+		panic(v) // the check failed
+	case "rapid.invalidData":
+		panic(v) // rapid ran out of data to draw from
+	default:
+		panic(v)
 	}
 }
 
