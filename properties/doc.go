@@ -56,6 +56,32 @@
 // frozen server is infinitely slow, so a generous bound tells it from a
 // slow machine, and the check fails instead of hanging.
 //
+// # Virtual time
+//
+// With [VirtualTime] (or STALLPROOF_TIME=virtual), Run runs each check
+// inside a testing/synctest bubble, whose clock jumps ahead whenever every
+// goroutine in it is durably blocked: the bound, the scenario's holds and
+// pauses, and the server's own timers cost no wall time. The reference
+// server's Run takes under half as long, and a server blocked in a Write
+// with every client waiting fails its bound at once.
+//
+// A goroutine waiting for a sync.Mutex is not durably blocked, so the
+// clock stands still while one waits: behind a server frozen with a lock
+// held across a Write, but also behind a live one whose goroutine holds a
+// lock while it waits with a deadline (a per-connection write lock around
+// a Write with a deadline, say). Which goroutine holds a lock, and whether
+// its wait has a timer, cannot be seen, so the suite never judges a
+// server by a clock that stopped: a watchdog outside the bubble gives the
+// bubble up when its clock stands still for half a second with no
+// goroutine running, counts that check as inconclusive, and runs the rest
+// of the Run in real time, where a frozen server fails its bound as ever.
+// The verdict note says which clock each property ran on, and why it
+// changed. The goroutines of a given-up bubble cannot be woken: they stay
+// parked until the test binary exits, where goleak.VerifyTestMain, after
+// a passing run, reports them. Servers that use a per-client writer
+// goroutine or channel instead of a lock around Write run wholly in
+// virtual time; for the others, keep real time, the default.
+//
 // # Properties
 //
 //	progress     every healthy client's request is answered within the bound,

@@ -104,3 +104,19 @@ func ExampleRunExec() {
 	fmt.Println(properties.ExecSocketBufferSize(16 << 10))
 	// Output: ExecSocketBufferSize(16384)
 }
+
+// VirtualTime runs each check in a testing/synctest bubble: waiting costs
+// no wall time. If the bubble's clock stands still (a goroutine waits for
+// a lock), the Run goes on in real time and its verdict notes say why.
+func ExampleVirtualTime() {
+	TestMyServer := func(t *testing.T) {
+		properties.Run(t, func(ctx context.Context, ln net.Listener) error {
+			srv, err := server.New(server.Config{})
+			if err != nil {
+				return err
+			}
+			return srv.Serve(ctx, ln)
+		}, properties.VirtualTime())
+	}
+	_ = TestMyServer
+}

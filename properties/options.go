@@ -77,6 +77,8 @@ type runState struct {
 	// it failed on.
 	realTimeNext string
 	bubbled      map[string]int     // property → checks that ran in a bubble
+	warmedUp     bool               // the Run's first check ran, in real time
+	firstProp    string             // the property of that check
 	bubbleBegan  time.Duration      // when the current bubbled check began, since started
 	failed       map[string]failure // property → its first failed check
 	deep         map[string]bool    // property/phase → done once (firstTime)

@@ -15,12 +15,12 @@ import (
 // in-memory network inside a testing/synctest bubble: the default 10 s
 // write timeout that evicts a stalled client passes in no real time.
 //
-// The trap, and why Run does not use bubbles for progress: the fake clock
-// advances only when every goroutine in the bubble is durably blocked, and a
-// goroutine waiting for a sync.Mutex is not. A server frozen with one
-// goroutine in Write and the others in Mutex.Lock therefore stops the clock:
-// the test would hang instead of failing. Bubbles suit timing properties of a
-// server that is known to stay live; Run measures liveness in real time.
+// The trap, and why Run's VirtualTime watches its bubbles from outside: the
+// fake clock advances only when every goroutine in the bubble is durably
+// blocked, and a goroutine waiting for a sync.Mutex is not. A server frozen
+// with one goroutine in Write and the others in Mutex.Lock therefore stops
+// the clock: a test would hang instead of failing. Run's watchdog gives
+// such a bubble up and goes on in real time (TestVirtualTimeGivesUpOnALockWait).
 func TestEvictionInVirtualTime(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		// WriteTimeout: the default 10 s. No broadcast pacing: the clock

@@ -13,26 +13,7 @@ import (
 	"pgregory.net/rapid"
 )
 
-// Virtual time (VirtualTime): each check of Run runs inside a
-// testing/synctest bubble, whose clock jumps ahead whenever every goroutine
-// in it is durably blocked. The bound, the holds and pauses of a scenario,
-// and the server's own timers then cost no wall time: a server blocked in
-// a Write to a stalled client, with everyone else waiting for it, fails
-// the bound at once instead of after it.
-//
-// The bubble's blind spot is sync.Mutex: a goroutine waiting for a lock is
-// not durably blocked, so the clock stands still while one waits. A server
-// frozen behind a lock stops the clock, but so does a live server that
-// holds a lock while it sleeps or waits with a deadline, and no view from
-// outside tells the two apart (which goroutine holds the lock, and whether
-// its wait has a timer, cannot be seen). So a watchdog outside the bubble
-// never judges the server: when the bubble's clock stands still while no
-// goroutine in it runs (or, for longer, while some run without ever
-// blocking), it gives the bubble up, counts the check as inconclusive,
-// and the rest of the Run goes on in real time, where a frozen server
-// fails the bound as ever. The verdict note says which mode ran, and why
-// it changed. A given-up bubble's goroutines cannot be woken from outside
-// it: they stay parked until the test binary exits.
+// Virtual time: see "Virtual time" in the package documentation.
 
 // VirtualTime runs each check of Run inside a testing/synctest bubble, so
 // that waiting costs no wall time (see the package documentation). It
@@ -42,10 +23,10 @@ import (
 // goroutine waits for a lock, or for something outside the bubble), the
 // Run goes on in real time and the verdict note says why.
 //
-// The server must not share goroutines or channels between Serve calls
-// (package-level workers started on first use): a channel made in one
-// check's bubble and used from another's makes the Go runtime end the
-// test binary.
+// The Run's first check runs in real time, so that whatever the server
+// starts once per process (a package-level worker started on first use)
+// starts outside any bubble: a channel made in one check's bubble and used
+// from another's would make the Go runtime end the test binary.
 //
 // The environment variable STALLPROOF_TIME=virtual does the same for every
 // Run of the test binary; STALLPROOF_TIME=real, or the option RealTime,
@@ -74,6 +55,10 @@ func (c *config) virtualFor(prop string) *testing.T {
 	}
 	c.run.mu.Lock()
 	defer c.run.mu.Unlock()
+	if !c.run.warmedUp {
+		c.run.warmedUp, c.run.firstProp = true, prop // the first check, in real time
+		return nil
+	}
 	if c.run.realTimeWhy != "" {
 		return nil
 	}
@@ -96,6 +81,8 @@ func (c *config) timeNote(under string) string {
 		return fmt.Sprintf("virtual time for %d checks, then real time: %s", n, c.run.realTimeWhy)
 	case c.run.realTimeWhy != "":
 		return "real time: " + c.run.realTimeWhy
+	case n > 0 && under == c.run.firstProp:
+		return "virtual time but for the Run's first check"
 	case n > 0:
 		return "virtual time"
 	}
