@@ -25,6 +25,7 @@ func TestReportFiles(t *testing.T) {
 	if os.Getenv(mutantEnv) != "" {
 		t.Skip("in a child")
 	}
+	t.Parallel() // a child process: it overlaps the other parallel tests
 	dir := t.TempDir()
 	run := func(extra ...string) []byte {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -39,7 +40,7 @@ func TestReportFiles(t *testing.T) {
 		}
 		return out
 	}
-	out := run()
+	out := run("-rapid.shrinktime=3s")
 	rdir := report.DirFor(dir, "TestMutantChild/progress")
 
 	var rep report.Report
