@@ -17,9 +17,8 @@ import (
 
 // VirtualTime runs each check of Run inside a testing/synctest bubble, so
 // that waiting costs no wall time (see the package documentation). It
-// applies to Run on the in-memory network with the suite's own clients
-// (no Protocol.Connect); the isolation property, which compares latencies,
-// always runs in real time. If the bubble's clock stands still (a
+// applies to Run on the in-memory network; the isolation property, which
+// compares latencies, always runs in real time. If the bubble's clock stands still (a
 // goroutine waits for a lock, or for something outside the bubble), the
 // Run goes on in real time and the verdict note says why.
 //
@@ -50,7 +49,7 @@ const timeEnv = "STALLPROOF_TIME"
 // run in a bubble, or nil if they run in real time.
 func (c *config) virtualFor(prop string) *testing.T {
 	if !c.virtual || c.bubbleT == nil || c.target != nil || c.transport != InMemory ||
-		c.proto.Connect != nil || prop == propIsolation {
+		prop == propIsolation {
 		return nil
 	}
 	c.run.mu.Lock()
@@ -281,13 +280,26 @@ func bubbleState(id int64) stuckBubble {
 		}
 		gs.top = top
 		switch {
-		case gs.status == "running" || gs.status == "runnable" || gs.status == "syscall":
-			st.running++
-		case !strings.Contains(gs.status, "(durable)"):
+		case strings.Contains(gs.status, "(durable)"):
+		case waitsOutside(gs.status):
 			st.nondurable = append(st.nondurable, gs)
+		default: // running, or in the runtime's hands (a GC cycle, say)
+			st.running++
 		}
 	}
 	return st
+}
+
+// waitsOutside reports whether a goroutine with this status waits, not
+// durably, for something that no goroutine of the bubble is doing: a lock,
+// a channel made outside the bubble, a file or socket. The runtime's own
+// waits (for a GC cycle, say) end by themselves.
+func waitsOutside(status string) bool {
+	switch status {
+	case "chan send", "chan receive", "select", "IO wait", "semacquire":
+		return true
+	}
+	return strings.HasPrefix(status, "sync.")
 }
 
 // parseGoroutineHeader parses "goroutine 7 [sync.Mutex.Lock, 2 minutes,

@@ -19,3 +19,20 @@ func TestParseGoroutineHeader(t *testing.T) {
 		}
 	}
 }
+
+func TestWaitsOutside(t *testing.T) {
+	for status, want := range map[string]bool{
+		"sync.Mutex.Lock":    true,
+		"sync.RWMutex.RLock": true,
+		"chan receive":       true,
+		"select":             true,
+		"IO wait":            true,
+		"wait for GC cycle":  false, // runtime.GC: ends by itself
+		"GC assist wait":     false,
+		"preempted":          false,
+	} {
+		if got := waitsOutside(status); got != want {
+			t.Errorf("waitsOutside(%q) = %v, want %v", status, got, want)
+		}
+	}
+}
