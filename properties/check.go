@@ -144,6 +144,9 @@ func runCheck(t *rapid.T, cfg *config, p property, serve ServeFunc, w *watch) {
 	// them, rapid's replay ends in "invalid data: overrun").
 	n := rapid.IntRange(1, 4).Draw(t, "clients")
 	for i := range n {
+		if e.abandoned.Load() {
+			return // rapid is elsewhere
+		}
 		k, r := healthy, e.requester() // someone is always owed answers
 		if i > 0 {
 			k = rapid.SampledFrom(kinds).Draw(t, "kind")
@@ -152,6 +155,9 @@ func runCheck(t *rapid.T, cfg *config, p property, serve ServeFunc, w *watch) {
 		if !e.stuck() {
 			e.connect(k, r)
 		}
+	}
+	if e.abandoned.Load() {
+		return
 	}
 	steps := rapid.IntRange(0, cfg.maxSteps).Draw(t, "steps")
 	e.steps = steps

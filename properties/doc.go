@@ -71,16 +71,26 @@
 // lock while it waits with a deadline (a per-connection write lock around
 // a Write with a deadline, say). Which goroutine holds a lock, and whether
 // its wait has a timer, cannot be seen, so the suite never judges a
-// server by a clock that stopped: a watchdog outside the bubble gives the
-// bubble up when its clock stands still for half a second with no
-// goroutine running, counts that check as inconclusive, and runs the rest
-// of the Run in real time, where a frozen server fails its bound as ever.
-// The verdict note says which clock each property ran on, and why it
-// changed. The goroutines of a given-up bubble cannot be woken: they stay
-// parked until the test binary exits, where goleak.VerifyTestMain, after
-// a passing run, reports them. Servers that use a per-client writer
-// goroutine or channel instead of a lock around Write run wholly in
-// virtual time; for the others, keep real time, the default.
+// server by a clock that stopped. A watchdog outside the bubble gives the
+// bubble up when its clock stands still for half a second while its
+// goroutines wait for a lock, a channel made outside it or I/O (or for 30
+// seconds while they run without ever blocking). A violation the check
+// saw before that stands; otherwise the check is inconclusive, and the
+// rest of the Run goes on in real time, where a frozen server fails its
+// bound as ever (a property shrinking a failure found in a bubble finishes
+// in bubbles, so that rapid replays it on the clock it failed on). The
+// verdict note says which clock each property ran on, and why it changed.
+//
+// A given-up bubble is left as it is: its goroutines stay parked (should
+// one wake, its check ends quietly), holding what they hold, until the
+// test binary exits, where goleak.VerifyTestMain, after a passing run,
+// reports them. ServeFunc's contract, no state shared between calls, keeps
+// them from blocking later checks. Servers that write through a
+// per-client goroutine or channel, not under a lock, run in virtual time
+// throughout, but for the Run's first check, which runs in real time so
+// that whatever a server starts once per process starts outside any
+// bubble, and for isolation, which compares latencies. For the others,
+// keep real time, the default.
 //
 // # Properties
 //

@@ -76,12 +76,15 @@ type runState struct {
 	// given up while shrinking a failure, which must replay on the clock
 	// it failed on.
 	realTimeNext string
-	bubbled      map[string]int     // property → checks that ran in a bubble
-	warmedUp     bool               // the Run's first check ran, in real time
-	firstProp    string             // the property of that check
-	bubbleBegan  time.Duration      // when the current bubbled check began, since started
-	failed       map[string]failure // property → its first failed check
-	deep         map[string]bool    // property/phase → done once (firstTime)
+	bubbled      map[string]int // property → checks that ran in a bubble
+	// failedInBubble: property → whether its first failure was seen in
+	// a bubble; its shrink attempts, and rapid's replay, run on that clock.
+	failedInBubble map[string]bool
+	warmedUp       bool               // the Run's first check ran, in real time
+	firstProp      string             // the property of that check
+	bubbleBegan    time.Duration      // when the current bubbled check began, since started
+	failed         map[string]failure // property → its first failed check
+	deep           map[string]bool    // property/phase → done once (firstTime)
 
 	ran             map[string]int    // property → checks that reached a verdict
 	inconclusive    map[string]int    // property → checks that were inconclusive
@@ -159,6 +162,7 @@ func (c *config) noteViolation(under, prop, msg string, virtual bool) {
 			since = c.run.bubbleBegan
 		}
 		c.run.first[under] = since
+		c.run.failedInBubble[under] = virtual
 	}
 	// Later checks of under are shrink attempts: run them with a probe
 	// bound. A shrink is kept only if it fails with the very same class of
@@ -255,7 +259,7 @@ func newConfig(opts []Option) config {
 		run: &runState{
 			first: map[string]time.Duration{}, liveness: map[string]bool{}, failed: map[string]failure{}, deep: map[string]bool{},
 			ran: map[string]int{}, inconclusive: map[string]int{}, inconclusiveWhy: map[string]string{},
-			skippedPhases: map[string]string{}, bubbled: map[string]int{}, fewer: map[string]bool{}, hangs: map[string]string{}, heaps: map[string]heapMeasure{},
+			skippedPhases: map[string]string{}, bubbled: map[string]int{}, failedInBubble: map[string]bool{}, fewer: map[string]bool{}, hangs: map[string]string{}, heaps: map[string]heapMeasure{},
 		},
 	}
 	for _, o := range opts {

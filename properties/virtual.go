@@ -16,16 +16,19 @@ import (
 // Virtual time: see "Virtual time" in the package documentation.
 
 // VirtualTime runs each check of Run inside a testing/synctest bubble, so
-// that waiting costs no wall time (see the package documentation). It
-// applies to Run on the in-memory network; the isolation property, which
-// compares latencies, always runs in real time. If the bubble's clock stands still (a
-// goroutine waits for a lock, or for something outside the bubble), the
-// Run goes on in real time and the verdict note says why.
+// that waiting costs no wall time (see "Virtual time" in the package
+// documentation). It applies to Run on the in-memory network; the
+// isolation property, which compares latencies, always runs in real time.
+// If a bubble's clock stands still (a goroutine waits for a lock, or for
+// something outside the bubble), the Run goes on in real time and the
+// verdict notes say why.
 //
 // The Run's first check runs in real time, so that whatever the server
 // starts once per process (a package-level worker started on first use)
 // starts outside any bubble: a channel made in one check's bubble and used
-// from another's would make the Go runtime end the test binary.
+// from another's makes the Go runtime end the test binary, and so does a
+// worker outside the bubbles that sends on a channel made inside one. A
+// server that shares such state between Serve calls needs RealTime.
 //
 // The environment variable STALLPROOF_TIME=virtual does the same for every
 // Run of the test binary; STALLPROOF_TIME=real, or the option RealTime,
@@ -56,6 +59,12 @@ func (c *config) virtualFor(prop string) *testing.T {
 	defer c.run.mu.Unlock()
 	if !c.run.warmedUp {
 		c.run.warmedUp, c.run.firstProp = true, prop // the first check, in real time
+		return nil
+	}
+	if c.run.liveness[prop] && !c.run.failedInBubble[prop] {
+		// A failure found in real time is shrunk, and replayed by rapid,
+		// in real time: rapid tells failures apart by where they panicked,
+		// and a failure raised from a bubble panics elsewhere.
 		return nil
 	}
 	if c.run.realTimeWhy != "" {
@@ -101,21 +110,22 @@ const (
 )
 
 // watch is what the watchdog sees of a bubble: the beats of its clock, its
-// id, and the check's env once made.
+// id, the check's env once made, and the check's end.
 type watch struct {
 	beats  atomic.Int64
 	bubble atomic.Int64 // as goroutine dumps name it
 	env    atomic.Pointer[env]
+	// ended: the check's function returned (or panicked: panicked), and
+	// only goroutines it left behind keep the bubble open.
+	ended    atomic.Bool
+	panicked any
 }
 
 // checkInBubble runs one check inside a synctest bubble under tt, while
 // the calling goroutine (rapid's) watches it. A failure of the check is
 // rapid's panic, caught inside the bubble and raised again here.
 func checkInBubble(tt *testing.T, t *rapid.T, cfg *config, p property, serve ServeFunc) {
-	var (
-		w        watch
-		panicked any // the check's panic: rapid's way to fail it
-	)
+	var w watch
 	cfg.run.mu.Lock()
 	cfg.run.bubbleBegan = time.Since(cfg.run.started)
 	cfg.run.mu.Unlock()
@@ -127,7 +137,10 @@ func checkInBubble(tt *testing.T, t *rapid.T, cfg *config, p property, serve Ser
 		// says so with a panic, which is not a verdict.
 		defer func() { _ = recover() }()
 		synctest.Test(tt, func(*testing.T) {
-			defer func() { panicked = recover() }()
+			defer func() {
+				w.panicked = recover() // the check's panic: rapid's way to fail it
+				w.ended.Store(true)
+			}()
 			w.bubble.Store(ownBubble())
 			stop := make(chan struct{})
 			go func() {
@@ -153,8 +166,8 @@ func checkInBubble(tt *testing.T, t *rapid.T, cfg *config, p property, serve Ser
 		select {
 		case <-done:
 			cfg.noteBubbled(p.name)
-			if panicked != nil {
-				raise(panicked)
+			if w.panicked != nil {
+				raise(w.panicked)
 			}
 			return
 		case <-tick.C:
@@ -175,13 +188,43 @@ func checkInBubble(tt *testing.T, t *rapid.T, cfg *config, p property, serve Ser
 		if st.running == 0 && len(st.nondurable) == 0 {
 			continue // idle this instant: the clock is about to move
 		}
-		if e := w.env.Load(); e != nil {
-			e.abandoned.Store(true)
-		}
 		why := st.why(still)
+		if w.ended.Load() {
+			// The check is over and said what it had to; goroutines it
+			// left behind hold the bubble open. They stay there.
+			tt.Logf("%s: after the check ended, %s; the goroutines left behind stay parked", p.name, why)
+			cfg.noteBubbled(p.name)
+			if w.panicked != nil {
+				raise(w.panicked)
+			}
+			return
+		}
+		e := w.env.Load()
+		if e != nil {
+			e.abandoned.Store(true) // should the bubble wake, the check ends quietly
+			if _, _, violated := e.firstViolation(); violated {
+				// The check saw a violation before its clock stopped (the
+				// bound ran out on a durable freeze, say): that verdict
+				// stands, from here.
+				tt.Logf("%s: %s, after a violation; the check fails with it", p.name, why)
+				cfg.noteBubbled(p.name)
+				if failed := verdictOf(e, p); failed != nil {
+					raise(failed)
+				}
+				return
+			}
+		}
 		tt.Logf("%s: %s; this check is inconclusive, and %s", p.name, why, cfg.giveUpBubble(p.name, why))
 		return
 	}
+}
+
+// verdictOf runs the verdict of a check whose bubble stopped, from outside
+// it, and returns the panic with which it failed the check.
+func verdictOf(e *env, p property) (failed any) {
+	defer func() { failed = recover() }()
+	e.verdict(p)
+	return nil
 }
 
 // raise panics again, in rapid's goroutine, with a panic caught in the
