@@ -87,10 +87,10 @@
 // reports them. ServeFunc's contract, no state shared between calls, keeps
 // them from blocking later checks. Servers that write through a
 // per-client goroutine or channel, not under a lock, run in virtual time
-// throughout, but for the Run's first check, which runs in real time so
-// that whatever a server starts once per process starts outside any
-// bubble, and for isolation, which compares latencies. For the others,
-// keep real time, the default.
+// throughout, but for isolation, which compares latencies. (Before the
+// first check, one client is served in real time, unjudged, so that
+// whatever a server starts once per process starts outside any bubble.)
+// For the others, keep real time, the default.
 //
 // # Properties
 //

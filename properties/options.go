@@ -80,8 +80,6 @@ type runState struct {
 	// failedInBubble: property → whether its first failure was seen in
 	// a bubble; its shrink attempts, and rapid's replay, run on that clock.
 	failedInBubble map[string]bool
-	warmedUp       bool               // the Run's first check ran, in real time
-	firstProp      string             // the property of that check
 	bubbleBegan    time.Duration      // when the current bubbled check began, since started
 	failed         map[string]failure // property → its first failed check
 	deep           map[string]bool    // property/phase → done once (firstTime)
@@ -256,16 +254,21 @@ func newConfig(opts []Option) config {
 		proto:     ProtocolV1(),
 		reportDir: os.Getenv("STALLPROOF_REPORT_DIR"),
 		virtual:   os.Getenv(timeEnv) == "virtual",
-		run: &runState{
-			first: map[string]time.Duration{}, liveness: map[string]bool{}, failed: map[string]failure{}, deep: map[string]bool{},
-			ran: map[string]int{}, inconclusive: map[string]int{}, inconclusiveWhy: map[string]string{},
-			skippedPhases: map[string]string{}, bubbled: map[string]int{}, failedInBubble: map[string]bool{}, fewer: map[string]bool{}, hangs: map[string]string{}, heaps: map[string]heapMeasure{},
-		},
+		run:       newRunState(),
 	}
 	for _, o := range opts {
 		o.apply(&c)
 	}
 	return c
+}
+
+// newRunState is the state of a Run that has seen nothing yet.
+func newRunState() *runState {
+	return &runState{
+		first: map[string]time.Duration{}, liveness: map[string]bool{}, failed: map[string]failure{}, deep: map[string]bool{},
+		ran: map[string]int{}, inconclusive: map[string]int{}, inconclusiveWhy: map[string]string{},
+		skippedPhases: map[string]string{}, bubbled: map[string]int{}, failedInBubble: map[string]bool{}, fewer: map[string]bool{}, hangs: map[string]string{}, heaps: map[string]heapMeasure{},
+	}
 }
 
 type optionFunc struct {

@@ -114,6 +114,7 @@ func run(t suiteT, serve ServeFunc, tg *target, opts []Option) (mismatch string)
 	if shard != "" {
 		t.Log(shard)
 	}
+	cfg.warmUp(serve)
 	for _, name := range cfg.props {
 		p, ok := properties[name]
 		if !ok {

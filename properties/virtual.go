@@ -23,12 +23,13 @@ import (
 // something outside the bubble), the Run goes on in real time and the
 // verdict notes say why.
 //
-// The Run's first check runs in real time, so that whatever the server
-// starts once per process (a package-level worker started on first use)
-// starts outside any bubble: a channel made in one check's bubble and used
-// from another's makes the Go runtime end the test binary, and so does a
-// worker outside the bubbles that sends on a channel made inside one. A
-// server that shares such state between Serve calls needs RealTime.
+// Before the first check, one client is served in real time, unjudged,
+// so that whatever the server starts once per process (a package-level
+// worker started on first use) starts outside any bubble: a channel made
+// in one check's bubble and used from another's makes the Go runtime end
+// the test binary, and so does a worker outside the bubbles that sends on
+// a channel made inside one. A server that shares such state between
+// Serve calls needs RealTime.
 //
 // The environment variable STALLPROOF_TIME=virtual does the same for every
 // Run of the test binary; STALLPROOF_TIME=real, or the option RealTime,
@@ -57,10 +58,6 @@ func (c *config) virtualFor(prop string) *testing.T {
 	}
 	c.run.mu.Lock()
 	defer c.run.mu.Unlock()
-	if !c.run.warmedUp {
-		c.run.warmedUp, c.run.firstProp = true, prop // the first check, in real time
-		return nil
-	}
 	if c.run.liveness[prop] && !c.run.failedInBubble[prop] {
 		// A failure found in real time is shrunk, and replayed by rapid,
 		// in real time: rapid tells failures apart by where they panicked,
@@ -71,6 +68,26 @@ func (c *config) virtualFor(prop string) *testing.T {
 		return nil
 	}
 	return c.bubbleT
+}
+
+// warmUp serves one client, in real time, before the Run's first check:
+// it connects, makes one request, and the server is shut down. Whatever
+// the server starts once per process (a package-level worker started on
+// first use) starts then, outside any bubble: a channel made in one
+// check's bubble and used from another's makes the Go runtime end the test
+// binary. Nothing it sees is judged, or kept: the checks judge.
+func (c *config) warmUp(serve ServeFunc) {
+	if !c.virtual || c.target != nil || c.transport != InMemory {
+		return
+	}
+	wc := *c
+	wc.run = newRunState()
+	e := newEnv(nil, &wc, "warm-up", serve)
+	defer e.lag.close()
+	defer e.shutdown()
+	if cl := e.connect(healthy, e.requester()); cl != nil && !e.stuck() {
+		e.request(cl, 0)
+	}
 }
 
 // timeNote is what property under's verdict says of the clock its checks
@@ -89,8 +106,6 @@ func (c *config) timeNote(under string) string {
 		return fmt.Sprintf("virtual time for %d checks, then real time: %s", n, c.run.realTimeWhy)
 	case c.run.realTimeWhy != "":
 		return "real time: " + c.run.realTimeWhy
-	case n > 0 && under == c.run.firstProp:
-		return "virtual time but for the Run's first check"
 	case n > 0:
 		return "virtual time"
 	}
