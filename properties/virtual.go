@@ -2,13 +2,13 @@ package properties
 
 import (
 	"fmt"
-	"runtime"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/stallproof/stallproof/properties/internal/stacks"
 
 	"pgregory.net/rapid"
 )
@@ -156,7 +156,7 @@ func checkInBubble(tt *testing.T, t *rapid.T, cfg *config, p property, serve Ser
 				w.panicked = recover() // the check's panic: rapid's way to fail it
 				w.ended.Store(true)
 			}()
-			w.bubble.Store(ownBubble())
+			w.bubble.Store(stacks.OwnBubble())
 			stop := make(chan struct{})
 			go func() {
 				tick := time.NewTicker(heartbeat)
@@ -290,57 +290,21 @@ func (c *config) giveUpBubble(under, why string) string {
 	return "the Run goes on in real time"
 }
 
-// ownBubble returns the id of the synctest bubble of the calling goroutine,
-// as its goroutine dump's header names it, or 0.
-func ownBubble() int64 {
-	buf := make([]byte, 256)
-	buf = buf[:runtime.Stack(buf, false)]
-	header, _, _ := strings.Cut(string(buf), "\n")
-	_, id := parseGoroutineHeader(header)
-	return id
-}
-
-// goroutineState is one goroutine of a dump: its id and wait reason.
-type goroutineState struct {
-	id     string
-	status string // "running", "sync.Mutex.Lock", "chan receive (durable)", ...
-	top    string // the function it is in
-}
-
 // stuckBubble is what a goroutine dump says of one bubble.
 type stuckBubble struct {
 	running    int
-	nondurable []goroutineState // waiting, but not durably: the clock cannot move
+	nondurable []stacks.BubbleGoroutine // waiting, but not durably: the clock cannot move
 }
 
 // bubbleState reads the goroutines of bubble id from a dump of all
 // goroutines.
 func bubbleState(id int64) stuckBubble {
-	buf := make([]byte, 1<<20)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
 	var st stuckBubble
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		header, rest, _ := strings.Cut(g, "\n")
-		gs, bid := parseGoroutineHeader(header)
-		if bid != id {
-			continue
-		}
-		top, _, _ := strings.Cut(rest, "\n")
-		if i := strings.LastIndex(top, "("); i > 0 {
-			top = top[:i]
-		}
-		gs.top = top
+	for _, g := range stacks.Bubble(id) {
 		switch {
-		case strings.Contains(gs.status, "(durable)"):
-		case waitsOutside(gs.status):
-			st.nondurable = append(st.nondurable, gs)
+		case strings.Contains(g.State, "(durable)"):
+		case waitsOutside(g.State):
+			st.nondurable = append(st.nondurable, g)
 		default: // running, or in the runtime's hands (a GC cycle, say)
 			st.running++
 		}
@@ -360,27 +324,6 @@ func waitsOutside(status string) bool {
 	return strings.HasPrefix(status, "sync.")
 }
 
-// parseGoroutineHeader parses "goroutine 7 [sync.Mutex.Lock, 2 minutes,
-// synctest bubble 3]:" into the goroutine's id and status, and its
-// bubble's id (0 if none).
-func parseGoroutineHeader(h string) (goroutineState, int64) {
-	rest, ok := strings.CutPrefix(h, "goroutine ")
-	if !ok {
-		return goroutineState{}, 0
-	}
-	id, rest, _ := strings.Cut(rest, " [")
-	inside, _, _ := strings.Cut(rest, "]")
-	parts := strings.Split(inside, ", ")
-	gs := goroutineState{id: id, status: parts[0]}
-	var bubble int64
-	for _, p := range parts[1:] {
-		if n, ok := strings.CutPrefix(p, "synctest bubble "); ok {
-			bubble, _ = strconv.ParseInt(n, 10, 64)
-		}
-	}
-	return gs, bubble
-}
-
 // why says why the bubble was given up.
 func (s stuckBubble) why(still time.Duration) string {
 	if len(s.nondurable) == 0 {
@@ -388,15 +331,15 @@ func (s stuckBubble) why(still time.Duration) string {
 	}
 	g := s.nondurable[0]
 	for _, h := range s.nondurable {
-		if strings.HasPrefix(h.status, "sync.") {
+		if strings.HasPrefix(h.State, "sync.") {
 			g = h // a lock: the usual cause
 			break
 		}
 	}
 	what := "waits for something outside the bubble"
-	if strings.HasPrefix(g.status, "sync.Mutex") || strings.HasPrefix(g.status, "sync.RWMutex") {
+	if strings.HasPrefix(g.State, "sync.Mutex") || strings.HasPrefix(g.State, "sync.RWMutex") {
 		what = "waits for a lock, which a bubble's clock cannot see past (its holder may be frozen, or sleeping)"
 	}
 	return fmt.Sprintf("virtual time stood still for %v of real time: goroutine %s %s: [%s] in %s (%d goroutines so waiting)",
-		still.Round(100*time.Millisecond), g.id, what, g.status, g.top, len(s.nondurable))
+		still.Round(100*time.Millisecond), g.ID, what, g.State, g.Func, len(s.nondurable))
 }

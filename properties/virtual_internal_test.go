@@ -1,24 +1,15 @@
 package properties
 
-import "testing"
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
 
-func TestParseGoroutineHeader(t *testing.T) {
-	for _, c := range []struct {
-		header, id, status string
-		bubble             int64
-	}{
-		{"goroutine 7 [sync.Mutex.Lock, synctest bubble 3]:", "7", "sync.Mutex.Lock", 3},
-		{"goroutine 12 [sync.Cond.Wait (durable), 2 minutes, synctest bubble 41]:", "12", "sync.Cond.Wait (durable)", 41},
-		{"goroutine 1 [running]:", "1", "running", 0},
-		{"goroutine 9 [chan receive, locked to thread]:", "9", "chan receive", 0},
-		{"not a header", "", "", 0},
-	} {
-		gs, bubble := parseGoroutineHeader(c.header)
-		if gs.id != c.id || gs.status != c.status || bubble != c.bubble {
-			t.Errorf("parseGoroutineHeader(%q) = %q, %q, %d; want %q, %q, %d", c.header, gs.id, gs.status, bubble, c.id, c.status, c.bubble)
-		}
-	}
-}
+	"github.com/stallproof/stallproof/properties/internal/stacks"
+)
 
 func TestWaitsOutside(t *testing.T) {
 	for status, want := range map[string]bool{
@@ -34,5 +25,38 @@ func TestWaitsOutside(t *testing.T) {
 		if got := waitsOutside(status); got != want {
 			t.Errorf("waitsOutside(%q) = %v, want %v", status, got, want)
 		}
+	}
+}
+
+// TestBubbleStateSeesALockWait: a goroutine of a bubble that waits for a
+// lock held outside it is what the watchdog looks for.
+func TestBubbleStateSeesALockWait(t *testing.T) {
+	var mu sync.Mutex
+	mu.Lock()
+	var id atomic.Int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		synctest.Test(t, func(*testing.T) {
+			id.Store(stacks.OwnBubble())
+			mu.Lock() // held outside: not durably blocked
+			defer mu.Unlock()
+		})
+	}()
+	for id.Load() == 0 {
+		runtime.Gosched()
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	var st stuckBubble
+	for time.Now().Before(deadline) {
+		if st = bubbleState(id.Load()); len(st.nondurable) == 1 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond) // polling a dump: no event to wait for
+	}
+	mu.Unlock()
+	<-done
+	if len(st.nondurable) != 1 || st.nondurable[0].State != "sync.Mutex.Lock" {
+		t.Fatalf("bubbleState = %+v, want one goroutine in sync.Mutex.Lock", st)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,8 +25,11 @@ const lockWaitEnv = "STALLPROOF_LOCK_WAIT_CHILD"
 // waiting for a timer, while another goroutine waits for that lock: live
 // in real time, a clock that never moves in a bubble.
 func lockWait(ctx context.Context, ln net.Listener) error {
-	var mu sync.Mutex
-	var wg sync.WaitGroup
+	var (
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+		held atomic.Int64 // something to do under the lock
+	)
 	mu.Lock()
 	wg.Go(func() {
 		defer mu.Unlock()
@@ -36,7 +40,8 @@ func lockWait(ctx context.Context, ln net.Listener) error {
 	})
 	wg.Go(func() {
 		mu.Lock() // not durably blocked: the bubble never idles
-		mu.Unlock()
+		defer mu.Unlock()
+		held.Add(1)
 	})
 	defer wg.Wait()
 	return reference(ctx, ln)

@@ -21,6 +21,7 @@ import (
 type goroutine struct {
 	id     string
 	state  string         // "chan receive", "sync.Mutex.Lock", "IO wait", ...
+	bubble int64          // its testing/synctest bubble; 0 if none
 	frames []report.Frame // innermost first; the last may be its "created by"
 }
 
@@ -42,16 +43,10 @@ func parseStacks(dump string) []goroutine {
 	var gs []goroutine
 	for _, block := range strings.Split(dump, "\n\n") {
 		lines := strings.Split(strings.TrimSpace(block), "\n")
-		head, ok := strings.CutPrefix(lines[0], "goroutine ")
+		g, ok := parseHeader(lines[0])
 		if !ok {
 			continue
 		}
-		id, state, _ := strings.Cut(head, " ")
-		state = strings.TrimSuffix(strings.TrimPrefix(state, "["), "]:")
-		if i := strings.Index(state, ","); i >= 0 {
-			state = state[:i] // drop ", 2 minutes"
-		}
-		g := goroutine{id: id, state: state}
 		for i := 1; i < len(lines); i += 2 {
 			fn := strings.TrimPrefix(lines[i], "created by ")
 			if j := strings.Index(fn, " in goroutine "); j > 0 {
@@ -69,6 +64,58 @@ func parseStacks(dump string) []goroutine {
 		gs = append(gs, g)
 	}
 	return gs
+}
+
+// parseHeader reads a goroutine's header, "goroutine 7 [sync.Mutex.Lock,
+// 2 minutes, synctest bubble 3]:": its id, its state ("sync.Mutex.Lock";
+// "sync.Cond.Wait (durable)" in a bubble) and its bubble's id.
+func parseHeader(line string) (goroutine, bool) {
+	head, ok := strings.CutPrefix(line, "goroutine ")
+	if !ok {
+		return goroutine{}, false
+	}
+	id, rest, _ := strings.Cut(head, " ")
+	inside, _, _ := strings.Cut(strings.TrimPrefix(rest, "["), "]")
+	parts := strings.Split(inside, ", ")
+	g := goroutine{id: id, state: parts[0]}
+	for _, p := range parts[1:] {
+		if n, ok := strings.CutPrefix(p, "synctest bubble "); ok {
+			g.bubble, _ = strconv.ParseInt(n, 10, 64)
+		}
+	}
+	return g, true
+}
+
+// BubbleGoroutine is one goroutine of a testing/synctest bubble.
+type BubbleGoroutine struct {
+	ID    string
+	State string // "running", "sync.Mutex.Lock", "chan receive (durable)", ...
+	Func  string // the function it is in
+}
+
+// Bubble returns the goroutines of the synctest bubble with the given id.
+func Bubble(id int64) []BubbleGoroutine {
+	var out []BubbleGoroutine
+	for _, g := range allGoroutines() {
+		if g.bubble != id {
+			continue
+		}
+		b := BubbleGoroutine{ID: g.id, State: g.state}
+		if len(g.frames) > 0 {
+			b.Func = g.frames[0].Func
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+// OwnBubble returns the id of the calling goroutine's synctest bubble, or
+// 0 outside any.
+func OwnBubble() int64 {
+	buf := make([]byte, 256)
+	header, _, _ := strings.Cut(string(buf[:runtime.Stack(buf, false)]), "\n")
+	g, _ := parseHeader(header)
+	return g.bubble
 }
 
 // fileLine reads "\t/src/pkg/file.go:123 +0x1d" as "file.go", 123.

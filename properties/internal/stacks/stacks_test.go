@@ -110,3 +110,29 @@ func TestTrimFramesLeavesShortStacksAlone(t *testing.T) {
 		t.Errorf("groups %+v, text %q", groups, text)
 	}
 }
+
+func TestParseHeader(t *testing.T) {
+	for _, c := range []struct {
+		header, id, state string
+		bubble            int64
+	}{
+		{"goroutine 7 [sync.Mutex.Lock, synctest bubble 3]:", "7", "sync.Mutex.Lock", 3},
+		{"goroutine 12 [sync.Cond.Wait (durable), 2 minutes, synctest bubble 41]:", "12", "sync.Cond.Wait (durable)", 41},
+		{"goroutine 1 [running]:", "1", "running", 0},
+		{"goroutine 9 [chan receive, locked to thread]:", "9", "chan receive", 0},
+	} {
+		g, ok := parseHeader(c.header)
+		if !ok || g.id != c.id || g.state != c.state || g.bubble != c.bubble {
+			t.Errorf("parseHeader(%q) = %q, %q, %d, %v; want %q, %q, %d", c.header, g.id, g.state, g.bubble, ok, c.id, c.state, c.bubble)
+		}
+	}
+	if _, ok := parseHeader("not a header"); ok {
+		t.Error("parseHeader took a line that is not a header")
+	}
+}
+
+func TestOwnBubbleOutsideAny(t *testing.T) {
+	if id := OwnBubble(); id != 0 {
+		t.Errorf("OwnBubble() = %d outside any bubble, want 0", id)
+	}
+}
