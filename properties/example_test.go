@@ -110,13 +110,7 @@ func ExampleRunExec() {
 // a lock), the Run goes on in real time and its verdict notes say why.
 func ExampleVirtualTime() {
 	TestMyServer := func(t *testing.T) {
-		properties.Run(t, func(ctx context.Context, ln net.Listener) error {
-			srv, err := server.New(server.Config{})
-			if err != nil {
-				return err
-			}
-			return srv.Serve(ctx, ln)
-		}, properties.VirtualTime())
+		properties.Run(t, reference, properties.VirtualTime()) // reference: your ServeFunc
 	}
 	_ = TestMyServer
 }
