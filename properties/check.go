@@ -125,12 +125,14 @@ func runCheck(t *rapid.T, cfg *config, p property, serve ServeFunc, w *watch) {
 		if e.abandoned.Load() {
 			return // the Run went on without this check: nothing to say
 		}
-		if _, _, violated := e.firstViolation(); r != nil && !violated {
+		if r != nil {
 			// rapid ran out of data to draw from (a shrink attempt cut
 			// the scenario short), or the harness failed: no verdict on
 			// a scenario that did not run. With a violation seen, the
 			// verdict stands: it fails the check in the panic's stead.
-			panic(r)
+			if _, _, violated := e.firstViolation(); !violated {
+				panic(r)
+			}
 		}
 		e.verdict(p)
 	}()
@@ -172,7 +174,7 @@ func runCheck(t *rapid.T, cfg *config, p property, serve ServeFunc, w *watch) {
 	if e.stuck() {
 		return
 	}
-	if p.extra != nil && !e.stuck() {
+	if p.extra != nil {
 		p.extra(e)
 	}
 	if !e.stuck() && !e.serveReturned() && e.v1 != nil {

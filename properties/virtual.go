@@ -52,8 +52,7 @@ const timeEnv = "STALLPROOF_TIME"
 // virtualFor returns the *testing.T under which property prop's checks
 // run in a bubble, or nil if they run in real time.
 func (c *config) virtualFor(prop string) *testing.T {
-	if !c.virtual || c.bubbleT == nil || c.target != nil || c.transport != InMemory ||
-		prop == propIsolation {
+	if !c.bubbles() || c.bubbleT == nil || prop == propIsolation {
 		return nil
 	}
 	c.run.mu.Lock()
@@ -70,6 +69,12 @@ func (c *config) virtualFor(prop string) *testing.T {
 	return c.bubbleT
 }
 
+// bubbles reports whether VirtualTime applies to this Run: it was asked
+// for, and the server serves on Run's in-memory listener.
+func (c *config) bubbles() bool {
+	return c.virtual && c.target == nil && c.transport == InMemory
+}
+
 // warmUp serves one client, in real time, before the Run's first check:
 // it connects, makes one request, and the server is shut down. Whatever
 // the server starts once per process (a package-level worker started on
@@ -77,7 +82,7 @@ func (c *config) virtualFor(prop string) *testing.T {
 // check's bubble and used from another's makes the Go runtime end the test
 // binary. Nothing it sees is judged, or kept: the checks judge.
 func (c *config) warmUp(serve ServeFunc) {
-	if !c.virtual || c.target != nil || c.transport != InMemory {
+	if !c.bubbles() {
 		return
 	}
 	wc := *c
@@ -174,16 +179,20 @@ func checkInBubble(tt *testing.T, t *rapid.T, cfg *config, p property, serve Ser
 			runCheck(t, cfg, p, serve, &w)
 		})
 	}()
+	// ended says how the check ended: rapid's panic if it failed.
+	ended := func() {
+		cfg.noteBubbled(p.name)
+		if w.panicked != nil {
+			raise(w.panicked)
+		}
+	}
 	tick := time.NewTicker(watchEvery)
 	defer tick.Stop()
 	last, since := w.beats.Load(), time.Now()
 	for {
 		select {
 		case <-done:
-			cfg.noteBubbled(p.name)
-			if w.panicked != nil {
-				raise(w.panicked)
-			}
+			ended()
 			return
 		case <-tick.C:
 		}
@@ -208,10 +217,7 @@ func checkInBubble(tt *testing.T, t *rapid.T, cfg *config, p property, serve Ser
 			// The check is over and said what it had to; goroutines it
 			// left behind hold the bubble open. They stay there.
 			tt.Logf("%s: after the check ended, %s; the goroutines left behind stay parked", p.name, why)
-			cfg.noteBubbled(p.name)
-			if w.panicked != nil {
-				raise(w.panicked)
-			}
+			ended()
 			return
 		}
 		e := w.env.Load()
