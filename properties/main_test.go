@@ -11,6 +11,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/stallproof/stallproof/internal/harness"
 	"github.com/stallproof/stallproof/properties/mutants"
 )
 
@@ -22,6 +23,7 @@ func TestMain(m *testing.M) {
 	if name := os.Getenv(serveEnv); name != "" {
 		os.Exit(serveOnAddr(name))
 	}
+	harness.DefaultParallel(harness.ChildParallelism)
 	goleak.VerifyTestMain(m)
 }
 

@@ -43,11 +43,8 @@ func serveBroker(t *testing.T, serve properties.ServeFunc) string {
 // properties, one check, one second of shrinking (the protocols package
 // runs the whole suite against these brokers and the real servers).
 func TestCheckProtocols(t *testing.T) {
-	old := flag.Lookup("rapid.shrinktime").Value.String()
-	if err := flag.Set("rapid.shrinktime", "1s"); err != nil {
-		t.Fatal(err)
-	}
-	defer flag.Set("rapid.shrinktime", old)
+	t.Parallel()
+	shrink := []string{shrinkTimeEnv + "=1s"}
 	for _, tc := range []struct {
 		protocol      string
 		serve, broken properties.ServeFunc
@@ -58,11 +55,9 @@ func TestCheckProtocols(t *testing.T) {
 		{"lines", broker.ServeLines, nil},
 	} {
 		t.Run(tc.protocol, func(t *testing.T) {
+			t.Parallel()
 			declared := []string{"-protocol", tc.protocol, "-checks", "1", "-props", "progress,delivery", "-drop", "262144", "-heap-per-stalled", "262144", "-channel", "news", "-payload", "32"}
-			var code int
-			out, errs := capture(t, func() {
-				code = run(context.Background(), append([]string{"check", "-addr", serveBroker(t, tc.serve)}, declared...))
-			})
+			code, out, errs := runChild(t, shrink, append([]string{"check", "-addr", serveBroker(t, tc.serve)}, declared...)...)
 			if code != 0 {
 				t.Fatalf("check -protocol %s on a correct broker: exit %d, want 0:\n%s\n%s", tc.protocol, code, tail(out), errs)
 			}
@@ -74,9 +69,7 @@ func TestCheckProtocols(t *testing.T) {
 			// blocks, and the suite fills a subscriber that makes no
 			// requests only by publishing.
 			start := time.Now()
-			out, errs = capture(t, func() {
-				code = run(context.Background(), append(append([]string{"check", "-addr", serveBroker(t, tc.broken)}, declared...), "-payload", "60000"))
-			})
+			code, out, errs = runChild(t, shrink, append(append([]string{"check", "-addr", serveBroker(t, tc.broken)}, declared...), "-payload", "60000")...)
 			t.Logf("check -protocol %s on the broken broker: exit %d in %.1fs", tc.protocol, code, time.Since(start).Seconds())
 			if code != 1 || !strings.Contains(out, "progress     FAIL") {
 				t.Fatalf("check -protocol %s on a broken broker: exit %d, want 1 and progress failed:\n%s\n%s", tc.protocol, code, tail(out), errs)

@@ -11,9 +11,11 @@ import (
 // two broken designs on progress, each served on a real port by
 // "stallproof serve -design".
 func TestCheck(t *testing.T) {
+	t.Parallel()
 	for _, tc := range append(onProgress, checkCase{"broadcast-worker", 1, "progress     FAIL"}) {
 		t.Run(tc.design, func(t *testing.T) {
-			attrs, stop := background(t, []string{"serve", "-design", tc.design, "-addr", "127.0.0.1:0"}, "addr")
+			t.Parallel()
+			attrs, stop := spawn(t, []string{"serve", "-design", tc.design, "-addr", "127.0.0.1:0"}, "addr")
 			defer stop()
 			out := tc.check(t, "on "+tc.design, "-addr", attrs["addr"])
 			if tc.code != 0 && !strings.Contains(out, "server goroutines") && !strings.Contains(out, "violated") {
@@ -37,14 +39,13 @@ var onProgress = []checkCase{
 	{"lock-across-write", 1, "progress     FAIL"},
 }
 
-// check runs "stallproof check" with args and fails t unless it exits
-// with tc.code and prints tc.want; it returns what it printed. what says
-// what was checked, for the messages.
+// check runs "stallproof check" with args, in a child process, and fails
+// t unless it exits with tc.code and prints tc.want; it returns what it
+// printed. what says what was checked, for the messages.
 func (tc checkCase) check(t *testing.T, what string, args ...string) string {
 	t.Helper()
 	start := time.Now()
-	var code int
-	out, errs := capture(t, func() { code = run(context.Background(), append([]string{"check"}, args...)) })
+	code, out, errs := runChild(t, nil, append([]string{"check"}, args...)...)
 	t.Logf("check %s: exit %d in %.1fs", what, code, time.Since(start).Seconds())
 	if code != tc.code || !strings.Contains(out, tc.want) {
 		t.Fatalf("check %s: exit %d, want %d and %q:\n%s\n%s", what, code, tc.code, tc.want, tail(out), errs)

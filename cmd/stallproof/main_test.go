@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"flag"
 	"io"
 	"net"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stallproof/stallproof/internal/harness"
 	"go.uber.org/goleak"
 )
 
@@ -22,8 +24,14 @@ const asMainEnv = "STALLPROOF_TEST_AS_MAIN"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(asMainEnv) != "" {
+		if d := os.Getenv(shrinkTimeEnv); d != "" {
+			if err := flag.Set("rapid.shrinktime", d); err != nil {
+				panic(err)
+			}
+		}
 		main()
 	}
+	harness.DefaultParallel(harness.ChildParallelism)
 	goleak.VerifyTestMain(m)
 }
 

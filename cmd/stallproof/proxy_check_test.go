@@ -10,11 +10,13 @@ func TestCheckThroughProxy(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the property suite twice")
 	}
+	t.Parallel()
 	for _, tc := range onProgress {
 		t.Run(tc.design, func(t *testing.T) {
-			srv, stopServer := background(t, []string{"serve", "-design", tc.design, "-addr", "127.0.0.1:0"}, "addr")
+			t.Parallel()
+			srv, stopServer := spawn(t, []string{"serve", "-design", tc.design, "-addr", "127.0.0.1:0"}, "addr")
 			defer stopServer()
-			px, stopProxy := background(t, []string{"proxy", "-listen", "127.0.0.1:0", "-upstream", srv["addr"]}, "addr")
+			px, stopProxy := spawn(t, []string{"proxy", "-listen", "127.0.0.1:0", "-upstream", srv["addr"]}, "addr")
 			defer stopProxy()
 			tc.check(t, "on "+tc.design+" through the proxy", "-addr", px["addr"], "-props", "progress", "-checks", "2")
 		})

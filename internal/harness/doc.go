@@ -12,7 +12,9 @@
 // its cleanup. [Listen] makes the listener: faultnet's in-memory network,
 // or loopback TCP with small socket buffers ([Network]); [CheckLoopback]
 // refuses an address off this machine. [HeapAfterGC]
-// reads the live heap after a forced GC.
+// reads the live heap after forced GCs. [DefaultParallel] lets a test
+// binary whose parallel tests wait on child processes run more of them at
+// once.
 //
 // [Server.Done] and [Server.Err] let a caller wait for Serve beside other
 // things, and a [StuckError] names what did not stop.

@@ -1,0 +1,30 @@
+package harness
+
+import (
+	"flag"
+	"strconv"
+)
+
+// ChildParallelism is how many parallel tests a package whose parallel
+// tests run the suite in child processes runs at once by default: such a
+// test spends most of its time waiting on its child's clocks (bounds,
+// shrinking), not on a CPU, so the testing package's default, GOMAXPROCS,
+// left two cores half idle.
+const ChildParallelism = 4
+
+// DefaultParallel sets -test.parallel to n unless the command line set it.
+// Call it from TestMain, before m.Run; it parses the flags.
+func DefaultParallel(n int) {
+	if !flag.Parsed() {
+		flag.Parse()
+	}
+	set := false
+	flag.Visit(func(f *flag.Flag) {
+		if f.Name == "test.parallel" {
+			set = true
+		}
+	})
+	if f := flag.Lookup("test.parallel"); f != nil && !set {
+		_ = f.Value.Set(strconv.Itoa(n))
+	}
+}
