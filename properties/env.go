@@ -315,21 +315,27 @@ func (e *env) awaitGreeting(c *client) bool {
 }
 
 // shutdown cancels the server's context and waits, within the bound, for
-// Serve to return; then it closes every client. After a violation the
-// clients are closed first: a server frozen on a client's Write is set
-// free by the close, and a shrink attempt does not wait out the bound
-// again (the leaks property checks a shutdown with clients connected on
-// its own).
+// Serve to return; then it closes every client. The leaks property
+// checks a shutdown with clients connected; the others, and every check
+// after a violation, close the clients first: a server frozen on a
+// client's Write is set free by the close, a shrink attempt does not wait
+// out the bound again, and a server that drains its replies to a stalled
+// client for a while before it returns (the reference's DrainTimeout)
+// does not make every check wait that long.
 //
 // A Serve that does not return is a violation of leaks only, which checks
 // shutdowns: the other properties note the hang on their verdicts and are
 // judged on their own scenarios; once a hang was seen in the Run, their
 // checks no longer wait for Serve to return.
 func (e *env) shutdown() {
-	e.cancel()
-	if e.stuck() {
+	if e.stuck() || e.prop != propLeaks {
+		// Only leaks judges a shutdown with clients connected; the
+		// others close them first, so that a server draining its
+		// replies to a stalled client for its drain timeout does not
+		// make every check wait for it.
 		e.closeClients()
 	}
+	e.cancel()
 	switch {
 	case e.prop == propLeaks:
 		if !e.within(e.serveEnd) {

@@ -144,7 +144,8 @@ func (e *env) quietAll() (unquiet func()) {
 func (e *env) afterHeap(stalledCs []*client, pump *client) {
 	switch {
 	case e.cfg.policy.action != evict:
-		if e.proto.Connect == nil {
+		// Once per property, as the scenarios draw floods of their own.
+		if e.proto.Connect == nil && e.cfg.firstTime(e.prop, "flood") {
 			e.flood()
 		}
 	case e.cfg.firstTime(e.prop, "eviction"):
