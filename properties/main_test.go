@@ -2,6 +2,7 @@ package properties_test
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"net"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/stallproof/stallproof/internal/harness"
+	"github.com/stallproof/stallproof/properties"
 	"github.com/stallproof/stallproof/properties/mutants"
 )
 
@@ -79,4 +81,17 @@ func serveOnAddr(name string) int {
 		return 1
 	}
 	return 0
+}
+
+// quickShrink shortens rapid's shrinking for the rest of t, a test in
+// which a failure is expected and what it shrinks to is not the point.
+// Not for parallel tests: it sets a flag of the process. The flag stays
+// marked as set on the command line, which Run respects, so t's cleanup
+// sets it to Run's own default.
+func quickShrink(t *testing.T) {
+	t.Helper()
+	if err := flag.Set("rapid.shrinktime", "500ms"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = flag.Set("rapid.shrinktime", properties.DefaultShrinkTime.String()) })
 }

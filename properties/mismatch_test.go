@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"io"
 	"net"
 	"strings"
@@ -44,9 +43,7 @@ func whatServer(t *testing.T) string {
 // A server that never speaks the described protocol is a mismatch, not a
 // violation: CheckAddr says "could not speak" and what it saw.
 func TestCheckAddrMismatch(t *testing.T) {
-	old := flag.Lookup("rapid.shrinktime").Value.String()
-	require.NoError(t, flag.Set("rapid.shrinktime", "500ms")) // what fails is not the point
-	defer flag.Set("rapid.shrinktime", old)
+	quickShrink(t)
 	addr := whatServer(t)
 	lines := properties.Adapter{
 		RequestLine: func(id, n int) string { return "PING\n" },

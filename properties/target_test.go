@@ -118,6 +118,7 @@ func TestAddrInThisProcess(t *testing.T) {
 // for a server in this process catches the leaky-writer mutant, whose
 // writer goroutines outlive their clients.
 func TestAddrInThisProcessFindsLeaks(t *testing.T) {
+	quickShrink(t)
 	m, _ := mutants.Lookup("leaky-writer")
 	var out strings.Builder
 	verdicts, err := properties.CheckAddr(&out, tcpServer(t, m.ServeOptions(mutants.DefaultOptions)), properties.Properties("leaks"), properties.Checks(3))
