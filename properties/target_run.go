@@ -67,8 +67,11 @@ type ServeFunc func(ctx context.Context, ln net.Listener) error
 // stuck. Every wait is bounded, so a frozen server fails within seconds
 // and never hangs the test binary.
 //
-// Run must not be called from parallel tests: the leak checks look at every
-// goroutine in the process.
+// Runs in one process take turns: a Run called from a parallel test waits
+// for the one running to end, because the leak checks look at every
+// goroutine in the process and the heap measurement at its whole heap.
+// Other parallel tests still run beside a Run; keep them out of a binary
+// whose Runs check leaks or memory.
 func Run(t *testing.T, serve ServeFunc, opts ...Option) {
 	t.Helper()
 	run(goTest{t}, serve, nil, opts)
@@ -81,6 +84,11 @@ func Run(t *testing.T, serve ServeFunc, opts ...Option) {
 // as described (mismatch.go), or "".
 func run(t suiteT, serve ServeFunc, tg *target, opts []Option) (mismatch string) {
 	t.Helper()
+	// One Run at a time in a process: a Run sets rapid's flags, which are
+	// the process's, and measures the whole process's goroutines and
+	// heap. Runs of parallel tests take turns.
+	runMu.Lock()
+	defer runMu.Unlock()
 	cfg := newConfig(opts)
 	cfg.target = tg
 	if tg != nil && tg.addr != "" {
@@ -178,6 +186,9 @@ func run(t suiteT, serve ServeFunc, tg *target, opts []Option) (mismatch string)
 	}
 	return mismatch
 }
+
+// runMu is held for the whole of a Run.
+var runMu sync.Mutex
 
 // skip skips property name with why, and says so in a verdict line.
 func skip(t suiteT, name, why string) {

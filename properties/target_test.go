@@ -129,3 +129,15 @@ func TestAddrInThisProcessFindsLeaks(t *testing.T) {
 		t.Fatalf("verdicts %+v, want leaks FAIL; the log:\n%s", verdicts, out.String())
 	}
 }
+
+// Runs of parallel tests take turns: each sets rapid's flags and measures
+// the whole process, so side by side they raced (the race detector failed
+// the test) and saw each other's goroutines.
+func TestParallelRunsTakeTurns(t *testing.T) {
+	for _, name := range []string{"first", "second"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			properties.Run(t, reference, properties.Properties("progress", "leaks"), properties.Checks(2))
+		})
+	}
+}
