@@ -89,7 +89,9 @@ func TestDeclaredEviction(t *testing.T) {
 
 // TestShutdownHang: a server whose Serve does not return until its clients
 // leave fails leaks, which checks shutdowns, and only leaks: every other
-// property gets its own verdict, with the hang noted.
+// property gets its own verdict. (They close their clients before they
+// stop the server, so they do not see this hang; a Serve that hangs even
+// then is noted on their verdicts.)
 func TestShutdownHang(t *testing.T) {
 	if os.Getenv(evictEnv) != "" || os.Getenv(mutantEnv) != "" || os.Getenv(policyEnv) != "" {
 		t.Skip("in a child")
@@ -114,9 +116,6 @@ func TestShutdownHang(t *testing.T) {
 	}
 	if v := got["leaks"]; !strings.Contains(v.Violation, "Serve did not return") {
 		t.Errorf("leaks failed with %q, want the hang", v.Violation)
-	}
-	if v := got["progress"]; !strings.Contains(v.Note, "Serve did not return") {
-		t.Errorf("progress's note %q does not mention the hang", v.Note)
 	}
 	if t.Failed() {
 		t.Logf("the child's output:\n%s", out)
