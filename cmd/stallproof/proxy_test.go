@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -48,20 +46,7 @@ func background(t *testing.T, args []string, keys ...string) (attrs map[string]s
 	}
 	t.Cleanup(func() { stop() })
 
-	attrs = map[string]string{}
-	re := regexp.MustCompile(`(\w+)=(\S+)`)
-	logs := bufio.NewScanner(pr)
-	var seen []string
-	for len(attrs) < len(keys) && logs.Scan() {
-		seen = append(seen, logs.Text())
-		for _, m := range re.FindAllStringSubmatch(logs.Text(), -1) {
-			for _, k := range keys {
-				if m[1] == k {
-					attrs[k] = m[2]
-				}
-			}
-		}
-	}
+	attrs, seen := readAttrs(pr, keys)
 	go io.Copy(io.Discard, pr)
 	if len(attrs) < len(keys) {
 		stop()

@@ -74,20 +74,7 @@ func spawn(t *testing.T, args []string, keys ...string) (attrs map[string]string
 		cancel()
 		<-done
 	}
-	attrs = map[string]string{}
-	re := regexp.MustCompile(`(\w+)=(\S+)`)
-	logs := bufio.NewScanner(pr)
-	var seen []string
-	for len(attrs) < len(keys) && logs.Scan() {
-		seen = append(seen, logs.Text())
-		for _, m := range re.FindAllStringSubmatch(logs.Text(), -1) {
-			for _, k := range keys {
-				if m[1] == k {
-					attrs[k] = m[2]
-				}
-			}
-		}
-	}
+	attrs, seen := readAttrs(pr, keys)
 	go func() {
 		_, _ = io.Copy(io.Discard, pr)
 		_ = cmd.Wait()
@@ -99,4 +86,26 @@ func spawn(t *testing.T, args []string, keys ...string) (attrs map[string]string
 		t.Fatalf("%q: want %v in the log, got %q", args, keys, seen)
 	}
 	return attrs, stop
+}
+
+// attrRE matches a log attribute: key=value.
+var attrRE = regexp.MustCompile(`(\w+)=(\S+)`)
+
+// readAttrs reads log lines from r until it has seen the value of every
+// attribute named in keys, or r ends; it returns the values found and the
+// lines read.
+func readAttrs(r io.Reader, keys []string) (attrs map[string]string, seen []string) {
+	attrs = map[string]string{}
+	logs := bufio.NewScanner(r)
+	for len(attrs) < len(keys) && logs.Scan() {
+		seen = append(seen, logs.Text())
+		for _, m := range attrRE.FindAllStringSubmatch(logs.Text(), -1) {
+			for _, k := range keys {
+				if m[1] == k {
+					attrs[k] = m[2]
+				}
+			}
+		}
+	}
+	return attrs, seen
 }
