@@ -94,12 +94,18 @@
 //
 // # Properties
 //
-// In the order a Run checks them, those that decide quickly first:
+// In the order a Run checks them, so that a broken server is told soon:
+// progress finds a frozen server, isolation a slow one, bounded a queue
+// that grows (which slows every later property), and the cheap ones come
+// before delivery and leaks.
 //
 //	progress     every healthy client's request is answered within the bound,
 //	             whatever the others do, also while Accept fails with EMFILE
 //	isolation    a healthy client's median answer latency with stalled and
 //	             flooding peers stays within 20× (+50 ms) of its latency alone
+//	bounded      the heap does not grow with what stalled clients are owed
+//	             beyond the declared SlowConsumers policy; a flooder that never
+//	             reads is evicted or pushed back; (v1) an endless line is refused
 //	consistency  (protocol v1) OK seqs unique; TALLY k counts exactly the
 //	             acknowledged votes with seq ≤ k; tallies never go back; at the
 //	             end every healthy client holds the final tally
@@ -108,9 +114,6 @@
 //	delivery     healthy subscribers receive their pushes within the bound after
 //	             each publish while others stall; a stalled subscriber that
 //	             resumes catches up or is told it was dropped
-//	bounded      the heap does not grow with what stalled clients are owed
-//	             beyond the declared SlowConsumers policy; a flooder that never
-//	             reads is evicted or pushed back; (v1) an endless line is refused
 //	leaks        goroutines return to the baseline once clients leave; shutdown
 //	             with stalled clients whose buffers are full ends within the
 //	             bound and leaves nothing
