@@ -68,7 +68,7 @@ func TestDeclaredEviction(t *testing.T) {
 	} {
 		t.Run(tc.child, func(t *testing.T) {
 			t.Parallel()
-			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+			ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
 			defer cancel()
 			start := time.Now()
 			cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestEvictionChild$", "-test.v", "-rapid.nofailfile")
@@ -97,7 +97,7 @@ func TestShutdownHang(t *testing.T) {
 		t.Skip("in a child")
 	}
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestEvictionChild$", "-test.v", "-rapid.nofailfile")
 	cmd.Env = append(os.Environ(), evictEnv+"=hang")

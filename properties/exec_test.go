@@ -104,7 +104,7 @@ func TestExecCrash(t *testing.T) {
 	if os.Getenv(crashEnv) != "" {
 		t.Skip("in a child")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestExecCrashChild$", "-test.v", "-rapid.nofailfile")
 	cmd.Env = append(os.Environ(), crashEnv+"=1")

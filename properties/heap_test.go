@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stallproof/stallproof/properties"
 )
@@ -49,7 +48,7 @@ func TestHeapSlackScales(t *testing.T) {
 		for _, size := range []int{8, 1024} {
 			t.Run(kind+"-"+strconv.Itoa(size), func(t *testing.T) {
 				t.Parallel()
-				ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+				ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
 				defer cancel()
 				cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestHeapChild$", "-test.v", "-rapid.nofailfile")
 				cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s %d", heapEnv, kind, size))

@@ -58,7 +58,7 @@ func TestBrokenStartsFailEverything(t *testing.T) {
 	for name, cause := range causes {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
 			defer cancel()
 			start := time.Now()
 			cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestBrokenStartChild$", "-test.v", "-rapid.nofailfile")

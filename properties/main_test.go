@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"syscall"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 
@@ -95,3 +96,9 @@ func quickShrink(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = flag.Set("rapid.shrinktime", properties.DefaultShrinkTime.String()) })
 }
+
+// childTimeout bounds a child process of a test: long, because a
+// package's parallel tests run four children at once (ChildParallelism)
+// beside the other packages' tests, and a child that takes 27 s alone
+// took over 2 minutes so loaded; a frozen child still ends.
+const childTimeout = 6 * time.Minute

@@ -88,7 +88,7 @@ func caughtVia(t *testing.T, m mutants.Mutant, props []string, target string) (f
 // caughtViaIn is caughtVia on the given clock (TestMutantChild).
 func caughtViaIn(t *testing.T, m mutants.Mutant, props []string, target, clock string) (failed []string, detect string, steps string, out []byte) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
 	defer cancel()
 	shrink := os.Getenv("STALLPROOF_SHRINKTIME") // longer for the shrunk lengths in bench/results.md
 	if shrink == "" {

@@ -78,7 +78,7 @@ func TestEvictThroughDial(t *testing.T) {
 	for mode, passes := range map[string]bool{"evicts": true, "keeps": false} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
 			defer cancel()
 			cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestEvictDialChild$", "-test.v", "-rapid.nofailfile")
 			cmd.Env = append(os.Environ(), evictDialEnv+"="+mode)

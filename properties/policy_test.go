@@ -6,7 +6,6 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stallproof/stallproof/properties"
 	"github.com/stallproof/stallproof/properties/mutants"
@@ -52,7 +51,7 @@ func TestDeclaredPolicy(t *testing.T) {
 	for allowance, heapFails := range map[string]bool{"strict": true, "small": true, "large": false} {
 		t.Run(allowance, func(t *testing.T) {
 			t.Parallel()
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
 			defer cancel()
 			cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestPolicyChild$", "-test.v", "-rapid.nofailfile")
 			cmd.Env = append(os.Environ(), policyEnv+"="+allowance)

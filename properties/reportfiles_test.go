@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stallproof/stallproof/properties/report"
 )
@@ -28,7 +27,7 @@ func TestReportFiles(t *testing.T) {
 	t.Parallel() // a child process: it overlaps the other parallel tests
 	dir := t.TempDir()
 	run := func(extra ...string) []byte {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
 		defer cancel()
 		args := append([]string{"-test.run=^TestMutantChild$", "-test.v"}, extra...)
 		cmd := exec.CommandContext(ctx, os.Args[0], args...)

@@ -200,7 +200,7 @@ func TestLatestIsFresh(t *testing.T) {
 			properties.Properties("delivery"), properties.Checks(8))
 	})
 	t.Run("stale", func(t *testing.T) {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestTickerChild$", "-test.v", "-rapid.nofailfile")
 		cmd.Env = append(os.Environ(), tickerEnv+"=1")

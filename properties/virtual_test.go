@@ -63,7 +63,7 @@ func TestVirtualTimeGivesUpOnALockWait(t *testing.T) {
 		t.Skip("in a child")
 	}
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestLockWaitChild$", "-test.v", "-rapid.nofailfile")
 	cmd.Env = append(os.Environ(), lockWaitEnv+"=1")

@@ -32,12 +32,12 @@ func mainCommand(ctx context.Context, env []string, args ...string) *exec.Cmd {
 	return cmd
 }
 
-// runChild runs the command line args in a child process, for three
+// runChild runs the command line args in a child process, for six
 // minutes at most, and returns its exit code and what it printed to stdout
 // and stderr.
 func runChild(t *testing.T, env []string, args ...string) (code int, out, errs string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute) // long: children run side by side, loaded
 	defer cancel()
 	var o, e bytes.Buffer
 	cmd := mainCommand(ctx, env, args...)
