@@ -99,6 +99,6 @@ func quickShrink(t *testing.T) {
 
 // childTimeout bounds a child process of a test: long, because a
 // package's parallel tests run four children at once (ChildParallelism)
-// beside the other packages' tests, and a child that takes 27 s alone
-// took over 2 minutes so loaded; a frozen child still ends.
+// beside the other packages' tests; a child that takes 27 s alone once
+// ran past 2 minutes there. A frozen child still ends.
 const childTimeout = 6 * time.Minute

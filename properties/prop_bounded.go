@@ -108,12 +108,11 @@ func bounded(e *env) {
 		m.growth = int64(after) - int64(before)
 	}
 	unquiet()
-	growth := m.growth
 	e.cfg.noteHeap(e.prop, m)
 	e.logf("heap %d → %d bytes over %d requests with %d stalled clients: %s", before, after, m.publishes, len(stalledCs), m)
-	if growth > m.limit {
+	if m.growth > m.limit {
 		e.violate(propBounded, "heap grew by %d bytes while %d requests were made with %d stalled clients (limit %d under %v: %s)",
-			growth, m.publishes, len(stalledCs), m.limit, e.cfg.policy, m.why())
+			m.growth, m.publishes, len(stalledCs), m.limit, e.cfg.policy, m.why())
 		return
 	}
 	e.afterHeap(stalledCs, pump)
