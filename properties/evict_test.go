@@ -3,7 +3,6 @@ package properties_test
 import (
 	"context"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -71,8 +70,7 @@ func TestDeclaredEviction(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
 			defer cancel()
 			start := time.Now()
-			cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestEvictionChild$", "-test.v", "-rapid.nofailfile")
-			cmd.Env = append(os.Environ(), evictEnv+"="+tc.child)
+			cmd := childTest(ctx, "^TestEvictionChild$", evictEnv+"="+tc.child)
 			out, err := cmd.CombinedOutput()
 			t.Logf("%s: %v", tc.child, time.Since(start).Round(time.Millisecond))
 			switch {
@@ -99,8 +97,7 @@ func TestShutdownHang(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestEvictionChild$", "-test.v", "-rapid.nofailfile")
-	cmd.Env = append(os.Environ(), evictEnv+"=hang")
+	cmd := childTest(ctx, "^TestEvictionChild$", evictEnv+"=hang")
 	out, _ := cmd.CombinedOutput()
 	got := map[string]report.Verdict{}
 	for _, line := range strings.Split(string(out), "\n") {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net"
 	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -106,8 +105,7 @@ func TestExecCrash(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestExecCrashChild$", "-test.v", "-rapid.nofailfile")
-	cmd.Env = append(os.Environ(), crashEnv+"=1")
+	cmd := childTest(ctx, "^TestExecCrashChild$", crashEnv+"=1")
 	out, err := cmd.CombinedOutput()
 	if err == nil {
 		t.Fatalf("the suite passed a server that exited:\n%s", tail(out))

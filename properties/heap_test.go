@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -50,8 +49,7 @@ func TestHeapSlackScales(t *testing.T) {
 				t.Parallel()
 				ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
 				defer cancel()
-				cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestHeapChild$", "-test.v", "-rapid.nofailfile")
-				cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s %d", heapEnv, kind, size))
+				cmd := childTest(ctx, "^TestHeapChild$", fmt.Sprintf("%s=%s %d", heapEnv, kind, size))
 				out, err := cmd.CombinedOutput()
 				onHeap := strings.Contains(string(out), "heap grew by")
 				if !onHeap {

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
@@ -61,8 +60,7 @@ func TestBrokenStartsFailEverything(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
 			defer cancel()
 			start := time.Now()
-			cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestBrokenStartChild$", "-test.v", "-rapid.nofailfile")
-			cmd.Env = append(os.Environ(), "STALLPROOF_BROKEN_START="+name)
+			cmd := childTest(ctx, "^TestBrokenStartChild$", "STALLPROOF_BROKEN_START="+name)
 			out, err := cmd.CombinedOutput()
 			t.Logf("%s: whole Run failed in %.1fs", name, time.Since(start).Seconds())
 			if err == nil {

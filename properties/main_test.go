@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"os/signal"
 	"syscall"
 	"testing"
@@ -102,3 +103,20 @@ func quickShrink(t *testing.T) {
 // beside the other packages' tests; a child that takes 27 s alone once
 // ran past 2 minutes there. A frozen child still ends.
 const childTimeout = 6 * time.Minute
+
+// childShrinkTime is how long a test's child process shrinks a failure:
+// the tests judge which property failed and why, not how small the
+// scenario got, and each shrink attempt against a server that waits out
+// a deadline costs that deadline again (Run's default is 8 s).
+const childShrinkTime = "1s"
+
+// childTest is this test binary, bound to ctx, running only the tests
+// that match run, verbose, with no fail file and childShrinkTime of
+// shrinking, with env added to the environment. A child outliving ctx is
+// killed by its PID 5 s after it is interrupted.
+func childTest(ctx context.Context, run string, env ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run="+run, "-test.v", "-rapid.nofailfile", "-rapid.shrinktime="+childShrinkTime)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.WaitDelay = 5 * time.Second
+	return cmd
+}

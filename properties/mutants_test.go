@@ -92,7 +92,7 @@ func caughtViaIn(t *testing.T, m mutants.Mutant, props []string, target, clock s
 	defer cancel()
 	shrink := os.Getenv("STALLPROOF_SHRINKTIME") // longer for the shrunk lengths in bench/results.md
 	if shrink == "" {
-		shrink = "5s"
+		shrink = childShrinkTime
 	}
 	args := []string{"-test.run=^TestMutantChild$", "-test.v", "-rapid.nofailfile", "-rapid.shrinktime=" + shrink}
 	if testing.Short() {

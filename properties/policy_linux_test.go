@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -80,8 +79,7 @@ func TestEvictThroughDial(t *testing.T) {
 			t.Parallel()
 			ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestEvictDialChild$", "-test.v", "-rapid.nofailfile")
-			cmd.Env = append(os.Environ(), evictDialEnv+"="+mode)
+			cmd := childTest(ctx, "^TestEvictDialChild$", evictDialEnv+"="+mode)
 			out, err := cmd.CombinedOutput()
 			notEvicted := strings.Contains(string(out), "was not evicted within")
 			switch {

@@ -3,7 +3,6 @@ package properties_test
 import (
 	"context"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 
@@ -53,8 +52,7 @@ func TestDeclaredPolicy(t *testing.T) {
 			t.Parallel()
 			ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestPolicyChild$", "-test.v", "-rapid.nofailfile")
-			cmd.Env = append(os.Environ(), policyEnv+"="+allowance)
+			cmd := childTest(ctx, "^TestPolicyChild$", policyEnv+"="+allowance)
 			out, err := cmd.CombinedOutput()
 			onHeap := strings.Contains(string(out), "heap grew by")
 			switch {

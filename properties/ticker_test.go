@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -202,8 +201,7 @@ func TestLatestIsFresh(t *testing.T) {
 	t.Run("stale", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestTickerChild$", "-test.v", "-rapid.nofailfile")
-		cmd.Env = append(os.Environ(), tickerEnv+"=1")
+		cmd := childTest(ctx, "^TestTickerChild$", tickerEnv+"=1")
 		out, err := cmd.CombinedOutput()
 		if err == nil || !strings.Contains(string(out), "not the newest") && !strings.Contains(string(out), "stale state") {
 			t.Fatalf("the stale-slot ticker: want delivery to fail on a stale price (failed: %v):\n%s", err != nil, out)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net"
 	"os"
-	"os/exec"
 	"regexp"
 	"strings"
 	"sync"
@@ -65,9 +64,7 @@ func TestVirtualTimeGivesUpOnALockWait(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestLockWaitChild$", "-test.v", "-rapid.nofailfile")
-	cmd.Env = append(os.Environ(), lockWaitEnv+"=1")
-	cmd.WaitDelay = 5 * time.Second
+	cmd := childTest(ctx, "^TestLockWaitChild$", lockWaitEnv+"=1")
 	out, _ := cmd.CombinedOutput() // the parked goroutines fail goleak in the child: not the point here
 	m := regexp.MustCompile(`verdict property=progress result=(\w+) checks=\d+ note="([^"]*)"`).FindSubmatch(out)
 	if m == nil {

@@ -58,6 +58,11 @@ func TestLineTooLong(t *testing.T) {
 		if got := c.expect(wire.MsgErr); !strings.HasPrefix(got, "ERR "+wire.CodeLineTooLong) {
 			t.Fatalf("got %q", got)
 		}
+		// The server reads and drops what follows, for lingerFor (2 s)
+		// or until the client is done sending: done, it closes at once.
+		if err := c.conn.CloseWrite(); err != nil {
+			t.Fatal(err)
+		}
 		c.expectEOF()
 	})
 }
