@@ -9,6 +9,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/stallproof/stallproof/properties"
@@ -30,6 +31,9 @@ type broker struct {
 	// hangOnShutdown: Serve waits for its clients to leave instead of
 	// closing them (a Close that blocks on a stalled client).
 	hangOnShutdown bool
+	// subsOnly: writeDeadline applies to subscribers only, so a client
+	// that publishes without reading its +OKs is never evicted.
+	subsOnly bool
 }
 
 // brokerState is one Serve's: a Run calls Serve once per check, and a
@@ -48,6 +52,7 @@ type brokerConn struct {
 	cond    *sync.Cond
 	pending []byte
 	closed  bool
+	sub     atomic.Bool // it sent SUB
 }
 
 func (cfg *broker) Serve(ctx context.Context, ln net.Listener) error {
@@ -105,6 +110,7 @@ func (c *brokerConn) read() {
 			c.b.mu.Lock()
 			c.b.subs[c] = true
 			c.b.mu.Unlock()
+			c.sub.Store(true)
 			c.send([]byte("+OK\n"))
 		case bytes.HasPrefix(line, []byte("PUB ")):
 			msg := append(append([]byte("MSG "), line[4:]...), '\n')
@@ -150,7 +156,7 @@ func (c *brokerConn) write() {
 		out := c.pending
 		c.pending = nil
 		c.mu.Unlock()
-		if c.b.writeDeadline > 0 {
+		if c.b.writeDeadline > 0 && (!c.b.subsOnly || c.sub.Load()) {
 			_ = c.c.SetWriteDeadline(time.Now().Add(c.b.writeDeadline))
 		}
 		if _, err := c.c.Write(out); err != nil {

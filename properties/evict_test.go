@@ -14,8 +14,9 @@ import (
 // A NATS-like broker (broker_test.go) closes a client whose writes block
 // for its write deadline. Declared as Evict(d), that deadline is what
 // bounded holds it to, for stalled subscribers and for a client that
-// floods requests without reading, and it is waited out once per
-// property, not once per check.
+// floods requests without reading (both at once), and it is waited out
+// once per property, not once per check. A broker that evicts stalled
+// subscribers but not the flooder fails on the flooder.
 
 const evictEnv = "STALLPROOF_EVICT_CHILD"
 
@@ -33,6 +34,14 @@ func TestEvictionChild(t *testing.T) {
 		// The same broker without a deadline or a pending limit, declaring
 		// an eviction it never does.
 		b := &broker{}
+		properties.Run(t, b.Serve, properties.WithProtocol(brokerProtocol()),
+			properties.SlowConsumers(properties.Evict(time.Second)),
+			properties.HeapPerStalledClient(64<<20),
+			properties.Properties("bounded"), properties.Checks(3))
+	case "subs-only":
+		// A broker that evicts a stalled subscriber after 1 s, but never a
+		// client that publishes without reading its +OKs.
+		b := &broker{writeDeadline: time.Second, subsOnly: true}
 		properties.Run(t, b.Serve, properties.WithProtocol(brokerProtocol()),
 			properties.SlowConsumers(properties.Evict(time.Second)),
 			properties.HeapPerStalledClient(64<<20),
@@ -64,6 +73,7 @@ func TestDeclaredEviction(t *testing.T) {
 	}{
 		{child: "nats", pass: true},
 		{child: "never", want: "was not evicted within"},
+		{child: "subs-only", want: "did not close it within"},
 	} {
 		t.Run(tc.child, func(t *testing.T) {
 			t.Parallel()

@@ -150,10 +150,17 @@ func (e *env) afterHeap(stalledCs []*client, pump *client) {
 	case e.cfg.firstTime(e.prop, "eviction"):
 		// A declared deadline is waited out once per property: every check
 		// waiting 10 s for a NATS-like server's write deadline would make
-		// a Run of minutes.
+		// a Run of minutes. The stalled clients and a flooder wait it out
+		// side by side: one after the other, they took twice as long.
+		// The stalled clients' verdict comes first, so that the same
+		// failure is reported whichever eviction ran out first.
+		flooded := func() string { return "" }
+		if e.proto.Connect == nil {
+			flooded = e.floodUntilEvicted()
+		}
 		e.checkEvicted(stalledCs, pump)
-		if e.proto.Connect == nil && !e.stuck() {
-			e.floodUntilEvicted()
+		if failed := flooded(); failed != "" && !e.stuck() {
+			e.violate(propBounded, "%s", failed)
 		}
 	default:
 		e.logf("the declared %v was checked by the first check of %s: this one does not wait for it", e.cfg.policy, e.prop)
@@ -180,6 +187,9 @@ func (e *env) checkEvicted(cs []*client, pump *client) {
 				return
 			}
 			for !closedByServer(conn) {
+				if e.stuck() {
+					return // the check has failed already
+				}
 				if time.Now().After(deadline) {
 					e.violate(propBounded, "%v stalled and was not evicted within %v (declared %v)", c, e.cfg.policy.within+e.bound, e.cfg.policy)
 					return
@@ -205,16 +215,31 @@ func closedByServer(conn *faultnet.Conn) bool {
 // replies for a while, but must close the client within d plus the bound,
 // as it declared. No byte count is guessed: the flooder sends until it is
 // closed, at most maxEvictFlood bytes, then waits for the close.
-func (e *env) floodUntilEvicted() {
+//
+// The flooder connects at once; it floods in a goroutine of its own, so
+// that the caller can wait out another eviction meanwhile. wait returns
+// once the flood is over (closed, out of time, or the check stuck) with
+// the violation it saw, if any, for the caller to report.
+func (e *env) floodUntilEvicted() (wait func() (violation string)) {
+	none := func() string { return "" }
 	f := e.connect(flooder, e.requester())
 	if f == nil || e.stuck() {
-		return
+		return none
 	}
 	chunk, one := e.floodChunk(f)
 	if len(chunk) == 0 || !f.onWire() {
-		return
+		return none
 	}
 	f.wire().notAwaited() // whatever arrives
+	done := make(chan string, 1)
+	go func() { done <- e.floodOn(f, chunk, one) }()
+	return func() string { return <-done }
+}
+
+// floodOn is floodUntilEvicted's flood: f sends chunk until the server
+// closes it, the declared time and the bound run out (it returns the
+// violation), or the check is stuck.
+func (e *env) floodOn(f *client, chunk, one []byte) (violation string) {
 	if e.v1 != nil {
 		before := f.conn.Stats().Written
 		defer func() {
@@ -227,16 +252,15 @@ func (e *env) floodUntilEvicted() {
 	sent := 0
 	pace := e.pacer(f)
 	defer func() { f.markFlood(one, sent) }()
-	for {
+	for !e.stuck() {
 		if closedByServer(f.conn) {
 			e.logf("%v was closed by the server %v after it began to flood, after %d bytes (declared %v)",
 				f, time.Since(start).Round(time.Millisecond), sent, e.cfg.policy)
-			return
+			return ""
 		}
 		if time.Now().After(deadline.Add(pace.waited)) { // waiting for the suite's own readers does not count
-			e.violate(propBounded, "a client sent %d bytes of requests without reading any reply, and the server did not close it within %v (declared %v)",
+			return fmt.Sprintf("a client sent %d bytes of requests without reading any reply, and the server did not close it within %v (declared %v)",
 				sent, e.cfg.policy.within+e.bound, e.cfg.policy)
-			return
 		}
 		if sent >= maxEvictFlood {
 			e.waitALittle()
@@ -249,9 +273,10 @@ func (e *env) floodUntilEvicted() {
 		sent += n
 		if err != nil && !isTimeout(err) {
 			e.logf("%v: the server ended the connection after %d bytes: %v", f, sent, err)
-			return
+			return ""
 		}
 	}
+	return ""
 }
 
 // maxEvictFlood bounds what a flooder sends under Evict(d) before it only
