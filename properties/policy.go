@@ -32,8 +32,11 @@ const (
 
 // Evict declares that the server closes a client that stopped reading
 // within d of its writes blocking (NATS: a 10 s write deadline). The
-// bounded property then waits up to d plus the bound for the close, and
-// the delivery property accepts a stalled subscriber that is closed.
+// bounded property then waits up to d plus the bound for the close, in
+// its first check (and every check once one failed), of stalled
+// subscribers and of a client that floods requests without reading, both
+// at once; and the delivery property accepts a stalled subscriber that is
+// closed.
 func Evict(d time.Duration) SlowConsumerPolicy {
 	return SlowConsumerPolicy{action: evict, within: d}
 }
