@@ -4,6 +4,11 @@ import (
 	"testing"
 
 	"go.uber.org/goleak"
+
+	"github.com/stallproof/stallproof/internal/harness"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	harness.DefaultParallel(harness.ChildParallelism) // the broken brokers' children wait on clocks
+	goleak.VerifyTestMain(m)
+}
