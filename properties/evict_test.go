@@ -39,11 +39,12 @@ func TestEvictionChild(t *testing.T) {
 			properties.HeapPerStalledClient(64<<20),
 			properties.Properties("bounded"), properties.Checks(3))
 	case "subs-only":
-		// A broker that evicts a stalled subscriber after 1 s, but never a
-		// client that publishes without reading its +OKs.
-		b := &broker{writeDeadline: time.Second, subsOnly: true}
+		// A broker that evicts a stalled subscriber after 3 s, but never a
+		// client that publishes without reading its +OKs. (3 s, not 1: a
+		// healthy subscriber on a loaded machine may not read for a second.)
+		b := &broker{writeDeadline: 3 * time.Second, subsOnly: true}
 		properties.Run(t, b.Serve, properties.WithProtocol(brokerProtocol()),
-			properties.SlowConsumers(properties.Evict(time.Second)),
+			properties.SlowConsumers(properties.Evict(3*time.Second)),
 			properties.HeapPerStalledClient(64<<20),
 			properties.Properties("bounded"), properties.Checks(3))
 	case "hang":

@@ -3,6 +3,7 @@ package properties
 import (
 	"bytes"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/stallproof/stallproof/faultnet"
@@ -154,13 +155,14 @@ func (e *env) afterHeap(stalledCs []*client, pump *client) {
 		// side by side: one after the other, they took twice as long.
 		// The stalled clients' verdict comes first, so that the same
 		// failure is reported whichever eviction ran out first.
-		flooded := func() string { return "" }
+		var f *evictFlood
 		if e.proto.Connect == nil {
-			flooded = e.floodUntilEvicted()
+			f = e.floodUntilEvicted()
+			defer f.stop() // should checkEvicted panic
 		}
 		e.checkEvicted(stalledCs, pump)
-		if failed := flooded(); failed != "" && !e.stuck() {
-			e.violate(propBounded, "%s", failed)
+		if failed := f.stalledDone(); failed != nil && !e.stuck() {
+			failed()
 		}
 	default:
 		e.logf("the declared %v was checked by the first check of %s: this one does not wait for it", e.cfg.policy, e.prop)
@@ -216,30 +218,69 @@ func closedByServer(conn *faultnet.Conn) bool {
 // as it declared. No byte count is guessed: the flooder sends until it is
 // closed, at most maxEvictFlood bytes, then waits for the close.
 //
-// The flooder connects at once; it floods in a goroutine of its own, so
-// that the caller can wait out another eviction meanwhile. wait returns
-// once the flood is over (closed, out of time, or the check stuck) with
-// the violation it saw, if any, for the caller to report.
-func (e *env) floodUntilEvicted() (wait func() (violation string)) {
-	none := func() string { return "" }
+// The flooder connects at once and floods in a goroutine of its own,
+// while the caller waits out the stalled clients' eviction; until the
+// caller says they are done (stalledDone), it sends floodBytes at most:
+// what it publishes is owed to the stalled subscribers too, and a broker
+// that never evicts them held 700 MB for a 64 MiB flood. It returns nil
+// if there is no flood to make.
+func (e *env) floodUntilEvicted() *evictFlood {
 	f := e.connect(flooder, e.requester())
 	if f == nil || e.stuck() {
-		return none
+		return nil
 	}
 	chunk, one := e.floodChunk(f)
 	if len(chunk) == 0 || !f.onWire() {
-		return none
+		return nil
 	}
 	f.wire().notAwaited() // whatever arrives
-	done := make(chan string, 1)
-	go func() { done <- e.floodOn(f, chunk, one) }()
-	return func() string { return <-done }
+	early, _ := e.floodBytes(len(one))
+	ef := &evictFlood{done: make(chan func(), 1)}
+	ef.limit.Store(int64(early))
+	go func() { ef.done <- e.floodOn(f, chunk, one, ef) }()
+	return ef
+}
+
+// evictFlood is a flood under way in floodUntilEvicted.
+type evictFlood struct {
+	limit  atomic.Int64 // bytes the flooder may send for now
+	quit   atomic.Bool  // stop: the check is over
+	done   chan func()  // the flood's violation (nil: none), once over
+	result func()
+	over   bool
+}
+
+// stalledDone lifts the flood's limit to maxEvictFlood, waits for the
+// flood to end, and returns the function that reports its violation (nil
+// if none). It is nil-safe: no flood, no violation.
+func (ef *evictFlood) stalledDone() (violation func()) {
+	if ef == nil {
+		return nil
+	}
+	ef.limit.Store(maxEvictFlood)
+	return ef.wait()
+}
+
+// stop ends the flood, if it still runs, and waits for it.
+func (ef *evictFlood) stop() {
+	if ef == nil {
+		return
+	}
+	ef.quit.Store(true)
+	ef.wait()
+}
+
+func (ef *evictFlood) wait() func() {
+	if !ef.over {
+		ef.result, ef.over = <-ef.done, true
+	}
+	return ef.result
 }
 
 // floodOn is floodUntilEvicted's flood: f sends chunk until the server
-// closes it, the declared time and the bound run out (it returns the
-// violation), or the check is stuck.
-func (e *env) floodOn(f *client, chunk, one []byte) (violation string) {
+// closes it, the declared time and the bound run out (it returns what
+// reports the violation), or the check is stuck or over.
+func (e *env) floodOn(f *client, chunk, one []byte, ef *evictFlood) (violation func()) {
 	if e.v1 != nil {
 		before := f.conn.Stats().Written
 		defer func() {
@@ -251,19 +292,30 @@ func (e *env) floodOn(f *client, chunk, one []byte) (violation string) {
 	deadline := start.Add(e.cfg.policy.within + e.bound)
 	sent := 0
 	pace := e.pacer(f)
+	var held time.Duration // waiting at the limit, for the stalled clients
 	defer func() { f.markFlood(one, sent) }()
-	for !e.stuck() {
+	for !e.stuck() && !ef.quit.Load() {
 		if closedByServer(f.conn) {
 			e.logf("%v was closed by the server %v after it began to flood, after %d bytes (declared %v)",
 				f, time.Since(start).Round(time.Millisecond), sent, e.cfg.policy)
-			return ""
+			return nil
 		}
-		if time.Now().After(deadline.Add(pace.waited)) { // waiting for the suite's own readers does not count
-			return fmt.Sprintf("a client sent %d bytes of requests without reading any reply, and the server did not close it within %v (declared %v)",
-				sent, e.cfg.policy.within+e.bound, e.cfg.policy)
+		// Waiting for the suite's own readers does not count, nor waiting
+		// at the limit: a server that buffers more replies than the limit
+		// before its writes block has the whole declared time once the
+		// flooder may send on.
+		if time.Now().After(deadline.Add(pace.waited + held)) {
+			return func() {
+				e.violate(propBounded, "a client sent %d bytes of requests without reading any reply, and the server did not close it within %v (declared %v)",
+					sent, e.cfg.policy.within+e.bound, e.cfg.policy)
+			}
 		}
-		if sent >= maxEvictFlood {
+		if limit := ef.limit.Load(); int64(sent) >= limit {
+			t := time.Now()
 			e.waitALittle()
+			if limit < maxEvictFlood {
+				held += time.Since(t)
+			}
 			continue
 		}
 		pace.wait()
@@ -273,10 +325,10 @@ func (e *env) floodOn(f *client, chunk, one []byte) (violation string) {
 		sent += n
 		if err != nil && !isTimeout(err) {
 			e.logf("%v: the server ended the connection after %d bytes: %v", f, sent, err)
-			return ""
+			return nil
 		}
 	}
-	return ""
+	return nil
 }
 
 // maxEvictFlood bounds what a flooder sends under Evict(d) before it only

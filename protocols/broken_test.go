@@ -43,7 +43,7 @@ func TestBrokenFails(t *testing.T) {
 	if os.Getenv(brokenEnv) != "" {
 		t.Skip("in the child")
 	}
-	t.Parallel() // its children overlap the tests that run in this process
+	t.Parallel() // its children run beside each other and TestSmallMessagesOverTCP's
 	for _, b := range brokers {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()

@@ -53,7 +53,7 @@ func TestSmallMessagesOverTCP(t *testing.T) {
 	if os.Getenv(tcpEnv) != "" || os.Getenv(brokenEnv) != "" {
 		t.Skip("in a child")
 	}
-	t.Parallel() // its child overlaps the tests that run in this process
+	t.Parallel() // its child runs beside TestBrokenFails's
 	t.Run("fixed", func(t *testing.T) {
 		properties.RunAddr(t, serveTCP(t, broker.ServeLines), append(brokerPolicy, properties.WithProtocol(smallLines()),
 			properties.Properties("progress", "delivery"), properties.Checks(3))...)

@@ -2,6 +2,7 @@ package harness
 
 import (
 	"flag"
+	"runtime"
 	"strconv"
 )
 
@@ -12,8 +13,9 @@ import (
 // left two cores half idle.
 const ChildParallelism = 4
 
-// DefaultParallel sets -test.parallel to n unless the command line set it.
-// Call it from TestMain, before m.Run; it parses the flags.
+// DefaultParallel sets -test.parallel to n, or GOMAXPROCS if that is
+// more, unless the command line set it. Call it from TestMain, before
+// m.Run; it parses the flags.
 func DefaultParallel(n int) {
 	if !flag.Parsed() {
 		flag.Parse()
@@ -25,6 +27,6 @@ func DefaultParallel(n int) {
 		}
 	})
 	if f := flag.Lookup("test.parallel"); f != nil && !set {
-		_ = f.Value.Set(strconv.Itoa(n))
+		_ = f.Value.Set(strconv.Itoa(max(n, runtime.GOMAXPROCS(0))))
 	}
 }
