@@ -8,6 +8,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -61,7 +62,8 @@ func TestCheckAddrMismatch(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			var out strings.Builder
-			_, err := properties.CheckAddr(&out, addr, p, properties.Checks(1), properties.Properties("progress", "delivery"))
+			// A short bound: what is awaited never comes, however long.
+			_, err := properties.CheckAddr(&out, addr, p, properties.Checks(1), properties.Properties("progress", "delivery"), properties.Bound(500*time.Millisecond))
 			var mm *properties.MismatchError
 			require.True(t, errors.As(err, &mm), "want a MismatchError, got %v:\n%s", err, out.String())
 			require.Contains(t, err.Error(), "could not speak ")
