@@ -90,7 +90,9 @@
 // throughout, but for isolation, which compares latencies. (Before the
 // first check, one client is served in real time, unjudged, so that
 // whatever a server starts once per process starts outside any bubble.)
-// For the others, keep real time, the default.
+// For the others, keep real time, the default; keep it too for a server
+// that checks times against time.Now (TLS certificates, tokens): a
+// bubble's clock starts at midnight UTC on 2000-01-01.
 //
 // # Properties
 //

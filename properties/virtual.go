@@ -40,7 +40,9 @@ func VirtualTime() Option {
 
 // RealTime runs every check in real time, whatever STALLPROOF_TIME says:
 // for a server that does I/O a bubble cannot hold (files, real sockets,
-// cgo), or that shares goroutines or channels between Serve calls.
+// cgo), that shares goroutines or channels between Serve calls, or that
+// checks times against time.Now: a bubble's clock starts at midnight UTC
+// on 2000-01-01, where a TLS certificate or a token is not yet valid.
 func RealTime() Option {
 	return option("RealTime()", func(c *config) { c.virtual = false })
 }
