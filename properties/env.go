@@ -329,10 +329,6 @@ func (e *env) awaitGreeting(c *client) bool {
 // checks no longer wait for Serve to return.
 func (e *env) shutdown() {
 	if e.stuck() || e.prop != propLeaks {
-		// Only leaks judges a shutdown with clients connected; the
-		// others close them first, so that a server draining its
-		// replies to a stalled client for its drain timeout does not
-		// make every check wait for it.
 		e.closeClients()
 	}
 	e.cancel()

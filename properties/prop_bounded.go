@@ -243,19 +243,21 @@ func (e *env) floodUntilEvicted() *evictFlood {
 	}
 	f.wire().notAwaited() // whatever arrives
 	early, _ := e.floodBytes(len(one))
-	ef := &evictFlood{done: make(chan func(), 1)}
+	ef := &evictFlood{done: make(chan struct{})}
 	ef.limit.Store(int64(early))
-	go func() { ef.done <- e.floodOn(f, chunk, one, ef) }()
+	go func() {
+		defer close(ef.done)
+		ef.violation = e.floodOn(f, chunk, one, ef)
+	}()
 	return ef
 }
 
 // evictFlood is a flood under way in floodUntilEvicted.
 type evictFlood struct {
-	limit  atomic.Int64 // bytes the flooder may send for now
-	quit   atomic.Bool  // stop: the check is over
-	done   chan func()  // the flood's violation (nil: none), once over
-	result func()
-	over   bool
+	limit     atomic.Int64  // bytes the flooder may send for now
+	quit      atomic.Bool   // stop: the check is over
+	done      chan struct{} // closed once the flood is over
+	violation func()        // reports the flood's violation (nil: none); set before done is closed
 }
 
 // stalledDone lifts the flood's limit to maxEvictFlood, waits for the
@@ -266,7 +268,8 @@ func (ef *evictFlood) stalledDone() (violation func()) {
 		return nil
 	}
 	ef.limit.Store(maxEvictFlood)
-	return ef.wait()
+	<-ef.done
+	return ef.violation
 }
 
 // stop ends the flood, if it still runs, and waits for it.
@@ -275,14 +278,7 @@ func (ef *evictFlood) stop() {
 		return
 	}
 	ef.quit.Store(true)
-	ef.wait()
-}
-
-func (ef *evictFlood) wait() func() {
-	if !ef.over {
-		ef.result, ef.over = <-ef.done, true
-	}
-	return ef.result
+	<-ef.done
 }
 
 // floodOn is floodUntilEvicted's flood: f sends chunk until the server
