@@ -11,6 +11,7 @@ import (
 
 	"github.com/stallproof/stallproof/properties"
 	"github.com/stallproof/stallproof/properties/mutants"
+	"github.com/stallproof/stallproof/server"
 )
 
 // needNamespaces skips t where RunExec cannot make a network namespace
@@ -83,6 +84,28 @@ func TestExecDeclaredEviction(t *testing.T) {
 	properties.RunExec(t, serveCommand(t, "evicting"), properties.Checks(3),
 		properties.WithProtocol(brokerProtocol()), properties.Properties("bounded"),
 		properties.SlowConsumers(properties.Evict(3*time.Second)), properties.HeapPerStalledClient(1<<20))
+}
+
+// referenceEvicting is the reference server closing a client whose write
+// has blocked for a second.
+func referenceEvicting(ctx context.Context, ln net.Listener) error {
+	s, err := server.New(server.Config{DrainTimeout: 100 * time.Millisecond, WriteTimeout: time.Second})
+	if err != nil {
+		return err
+	}
+	return s.Serve(ctx, ln)
+}
+
+// The reference server, evicting after a second, passes Evict(2s) through
+// RunExec: the time counts from when its writes to a stalled client were
+// made to block. It paces its pushes and keeps one pending tally for a
+// stalled client, so when the time counted from the start of the wait,
+// the spliced client's buffers were not full by then and a server that
+// keeps its promise failed.
+func TestExecReferenceEvicts(t *testing.T) {
+	needNamespaces(t)
+	properties.RunExec(t, serveCommand(t, "reference-evicting"), properties.Checks(2),
+		properties.Properties("bounded"), properties.SlowConsumers(properties.Evict(2*time.Second)))
 }
 
 // crashEnv makes TestExecCrashChild run: RunExec against a server that

@@ -63,6 +63,8 @@ func serveOnAddr(name string) int {
 		serve = crashing
 	case name == "evicting":
 		serve = evicting
+	case name == "reference-evicting":
+		serve = referenceEvicting
 	case name != "reference":
 		m, ok := mutants.Lookup(name)
 		if !ok {

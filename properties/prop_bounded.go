@@ -185,10 +185,17 @@ func (e *env) afterHeap(stalledCs []*client, pump *client) {
 // in-memory connection, or, through a splice (RunDial, RunAddr), on the
 // splice's end, which logs the server's close of its socket (far-close) or
 // is reset with it. Over TCP without a splice the harness cannot see it
-// and says so. Meanwhile pump keeps making requests, so the server keeps
-// owing the stalled clients pushes: over TCP, a server learns that a
-// client stopped reading only once the buffers on the way are full.
+// and says so. Evict(d) promises a close within d of the server's writes
+// blocking, so the time counts from when they were made to block
+// (blockWrites): the pushes a server paces, and conflates for a stalled
+// client, took more than d plus the bound to fill a spliced client's
+// buffers, and a server that evicts after a second failed Evict(3s).
+// Meanwhile pump keeps making requests, so the server keeps owing the
+// stalled clients pushes.
 func (e *env) checkEvicted(cs []*client, pump *client) {
+	if e.blockWrites(pump, cs, e.target.bigBuffers()); e.stuck() {
+		return
+	}
 	deadline := time.Now().Add(e.cfg.policy.within + e.bound)
 	for _, c := range cs {
 		for _, conn := range c.connections() {

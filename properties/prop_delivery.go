@@ -42,30 +42,15 @@ func delivery(e *env) {
 		hold = stallFor
 	}
 	e.logf("delivery: %v's buffer fills, and stays full while %v publishes one at a time for %v and %d times or more", st, p, hold, stallPublishes)
-	if e.makesRequests(st.role) && st.onWire() {
-		e.pipeline(st, 0, 2000) // their answers fill its buffer at once
-		if kv := e.target.kernel(); kv != nil {
-			// A server reached over TCP has its own socket send buffer
-			// to fill first: request until it stops reading (or the
-			// kernel shows its writes to st blocked). Small buffers
-			// (shrunk by the suite, or RunExec's) make that cheap, for
-			// every check; the kernel's own (up to 4 MiB) once per
-			// property, holding the stall longer.
-			deep := e.target.bigBuffers() && e.cfg.firstTime(e.prop, "deep push")
-			switch {
-			case e.target.smallSocketBuffers():
-				if !e.awaitServerBlocked(st) {
-					e.pipelineUntilBlocked(st, 64<<20)
-				}
-			case deep:
-				e.pipelineUntilBlocked(st, 64<<20)
-			}
-			if deep {
-				hold = e.bound / 2
-			}
+	// The kernel's own buffers (up to 4 MiB) are filled once per
+	// property, holding the stall longer.
+	deep := false
+	if e.makesRequests(st.role) && st.onWire() && e.target.kernel() != nil {
+		if deep = e.target.bigBuffers() && e.cfg.firstTime(e.prop, "deep push"); deep {
+			hold = e.bound / 2
 		}
 	}
-	if e.fillBuffers(p, []*client{st}); e.stuck() {
+	if e.blockWrites(p, []*client{st}, deep); e.stuck() {
 		return
 	}
 	// At least stallPublishes publishes, however slow the machine: a
@@ -207,6 +192,35 @@ func (e *env) resumed(st, p *client) {
 		e.violate(propDelivery, "%v stalled, then resumed reading: no push, no error and no close within %v of the next publish (last messages %q)",
 			st, e.bound, st.lastLines())
 	}
+}
+
+// blockWrites makes the server's writes to every stalled client in st
+// block. A stalled client that makes requests pipelines them: their
+// answers fill its buffers at once. A server reached over TCP has its own
+// socket send buffer to fill first: the client requests until the server
+// stops reading (or the kernel shows its writes blocked), which small
+// buffers (shrunk by the suite, or RunExec's) make cheap; with deep, the
+// kernel's own buffers (up to 4 MiB) are filled too. Then p publishes
+// until every client's buffers are seen full (fillBuffers).
+func (e *env) blockWrites(p *client, st []*client, deep bool) {
+	for _, c := range st {
+		if !e.makesRequests(c.role) || !c.onWire() {
+			continue
+		}
+		e.pipeline(c, 0, 2000)
+		if e.target.kernel() == nil {
+			continue
+		}
+		switch {
+		case e.target.smallSocketBuffers():
+			if !e.awaitServerBlocked(c) {
+				e.pipelineUntilBlocked(c, 64<<20)
+			}
+		case deep:
+			e.pipelineUntilBlocked(c, 64<<20)
+		}
+	}
+	e.fillBuffers(p, st)
 }
 
 // noPushes reports whether no client received a push.
