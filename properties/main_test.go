@@ -27,6 +27,7 @@ func TestMain(m *testing.M) {
 	if name := os.Getenv(serveEnv); name != "" {
 		os.Exit(serveOnAddr(name))
 	}
+	harness.NoRaceExitPause()
 	harness.DefaultParallel(harness.ChildParallelism)
 	goleak.VerifyTestMain(m)
 }

@@ -9,6 +9,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	harness.NoRaceExitPause()
 	harness.DefaultParallel(harness.ChildParallelism) // the broken brokers' children wait on clocks
 	goleak.VerifyTestMain(m)
 }

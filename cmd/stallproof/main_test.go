@@ -31,6 +31,7 @@ func TestMain(m *testing.M) {
 		}
 		main()
 	}
+	harness.NoRaceExitPause()
 	harness.DefaultParallel(harness.ChildParallelism)
 	goleak.VerifyTestMain(m)
 }

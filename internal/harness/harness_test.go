@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -210,5 +211,19 @@ sys.stdin.read()`)
 	}
 	if here {
 		t.Errorf("ListensHere(%s) = true for a child process's listener", addr)
+	}
+}
+
+func TestNoRaceExitPause(t *testing.T) {
+	for _, c := range []struct{ before, after string }{
+		{"", "atexit_sleep_ms=0"},
+		{"halt_on_error=1", "halt_on_error=1 atexit_sleep_ms=0"},
+		{"atexit_sleep_ms=50", "atexit_sleep_ms=50"}, // the user's own choice stays
+	} {
+		t.Setenv("GORACE", c.before)
+		NoRaceExitPause()
+		if got := os.Getenv("GORACE"); got != c.after {
+			t.Errorf("GORACE %q: got %q, want %q", c.before, got, c.after)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/stallproof/stallproof/internal/harness"
 	"go.uber.org/goleak"
 )
 
@@ -17,6 +18,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv(childEnv) == "echo" {
 		os.Exit(echo(os.Getenv("ADDR")))
 	}
+	harness.NoRaceExitPause()
 	goleak.VerifyTestMain(m)
 }
 

@@ -8,6 +8,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/stallproof/stallproof/internal/harness"
 	"go.uber.org/goleak"
 )
 
@@ -20,6 +21,7 @@ func TestMain(m *testing.M) {
 		childServer()
 		os.Exit(0)
 	}
+	harness.NoRaceExitPause()
 	goleak.VerifyTestMain(m)
 }
 

@@ -3,6 +3,7 @@ package mutants
 import (
 	"testing"
 
+	"github.com/stallproof/stallproof/internal/harness"
 	"go.uber.org/goleak"
 )
 
@@ -10,5 +11,6 @@ import (
 // after Serve returns, so they need no exemption here: goleak retries for a
 // while before it reports. Its own test counts them while they leak.
 func TestMain(m *testing.M) {
+	harness.NoRaceExitPause()
 	goleak.VerifyTestMain(m)
 }
