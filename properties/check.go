@@ -6,6 +6,8 @@ import (
 	"slices"
 
 	"pgregory.net/rapid"
+
+	"github.com/stallproof/stallproof/properties/internal/stacks"
 )
 
 // Property names, as subtests of Run and arguments of Properties.
@@ -41,6 +43,9 @@ type property struct {
 	kinds []kind // kinds of client a scenario may start with or connect
 	ops   []op
 	v1    bool // needs protocol v1 (it knows the votes)
+	// alone says why the property's checks run with no other
+	// property's beside them ("": they may; sidebyside.go).
+	alone string
 	// extra runs after the scenario, before the final audit (nil: none).
 	extra func(e *env)
 	// finish runs after the final audit (nil: none), even when another
@@ -51,6 +56,7 @@ type property struct {
 var properties = map[string]property{
 	propProgress: {
 		name:  propProgress,
+		alone: "it runs first, and alone, so that a frozen server is told at once",
 		kinds: []kind{healthy, healthy, fragmenter, garbler, stalled, trickler, flooder, slowloris},
 		ops: []op{opRequest, opRequest, opRequest, opQuery, opStall, opResume, opFlood, opAcceptErrors,
 			opConnect, opConnect, opDisconnect, opReset, opGarbage, opParallel},
@@ -71,12 +77,14 @@ var properties = map[string]property{
 	},
 	propIsolation: {
 		name:  propIsolation,
+		alone: "it compares a client's latencies",
 		kinds: []kind{healthy, fragmenter},
 		ops:   []op{opRequest, opQuery, opConnect},
 		extra: isolation,
 	},
 	propBounded: {
 		name:  propBounded,
+		alone: "it measures the process's heap",
 		kinds: []kind{healthy, stalled, flooder},
 		ops:   []op{opRequest, opStall, opFlood, opConnect},
 		extra: bounded,
@@ -266,7 +274,7 @@ func (e *env) warmUp() {
 	c.closed = true
 	c.close()
 	<-c.done
-	e.warm = goleakCurrent()
+	e.warm, e.warmIDs = goleakCurrent(), stacks.IDs()
 	e.logf("warm-up done")
 }
 

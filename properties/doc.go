@@ -98,8 +98,11 @@
 //
 // In the order a Run checks them, so that a broken server is told soon:
 // progress finds a frozen server, isolation a slow one, bounded a queue
-// that grows (which slows every later property), and the cheap ones come
-// before delivery and leaks.
+// that grows (which slows every later property); then consistency,
+// halfclose, delivery and leaks run side by side, each check on its own
+// listener with its own Serve call (the leak checks tell one server's
+// goroutines from another's by a profiler label; OneAtATime runs every
+// property in turn, for a server whose Serve calls share state).
 //
 //	progress     every healthy client's request is answered within the bound,
 //	             whatever the others do, also while Accept fails with EMFILE

@@ -14,6 +14,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/stallproof/stallproof/faultnet"
+	"github.com/stallproof/stallproof/internal/harness"
 	"github.com/stallproof/stallproof/properties/internal/stacks"
 	"github.com/stallproof/stallproof/properties/report"
 )
@@ -52,8 +53,13 @@ type env struct {
 	baseline goleak.Option   // goroutines before the server started
 	before   map[string]bool // their IDs
 	warm     goleak.Option   // goroutines after a warm-up client came and went
-	stacks   string          // server goroutines when the first violation was seen
-	groups   []report.Stack  // the same, as data
+	warmIDs  map[string]bool // their IDs
+	// label is the value of the harness.ServerLabel profiler label on the
+	// goroutines of the Serve call the check started ("": the suite
+	// started none), which tells them from other checks' beside it.
+	label  string
+	stacks string         // server goroutines when the first violation was seen
+	groups []report.Stack // the same, as data
 
 	mu         sync.Mutex
 	clients    []*client
@@ -125,15 +131,19 @@ func newEnv(t *rapid.T, cfg *config, prop string, serve ServeFunc) *env {
 	default:
 		e.ln = faultnet.Listen(faultnet.BufferSize(cfg.bufSize), faultnet.Name("mem"))
 	}
-	go func() {
+	e.label = fmt.Sprintf("%s#%d", prop, serveSerial.Add(1))
+	go harness.Labelled(harness.ServerLabel, e.label, func() {
 		err := e.serve(e.ctx, e.ln)
 		e.mu.Lock()
 		e.serveErr, e.serveEnded = err, true
 		e.mu.Unlock()
 		close(e.serveEnd)
-	}()
+	})
 	return e
 }
+
+// serveSerial numbers the Serve calls of the process, for their labels.
+var serveSerial atomic.Int64
 
 // tick returns the next tick of the check's event order.
 func (e *env) tick() int64 { return e.ticks.Add(1) }
@@ -198,7 +208,7 @@ func (e *env) violate(prop, format string, args ...any) {
 		e.cfg.noteViolation(e.prop, prop, msg, e.virtual)
 	}
 	if capture && e.target.inProcess() {
-		groups, s := stacks.Server(e.before)
+		groups, s := stacks.Server(e.before, e.label)
 		e.mu.Lock()
 		e.stacks, e.groups = s, groups
 		e.mu.Unlock()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -113,4 +114,36 @@ func ExampleVirtualTime() {
 		properties.Run(t, reference, properties.VirtualTime()) // reference: your ServeFunc
 	}
 	_ = TestMyServer
+}
+
+// A server whose Serve calls share state (here a package-level count of
+// clients, which an admin endpoint reads) would see the clients of checks
+// running side by side: OneAtATime runs every property in turn. Better,
+// where it can be done: keep the state per Serve call, as ServeFunc asks.
+func ExampleOneAtATime() {
+	var clients atomic.Int64 // shared by every Serve call
+	TestSharedCount := func(t *testing.T) {
+		properties.Run(t, func(ctx context.Context, ln net.Listener) error {
+			srv, err := server.New(server.Config{})
+			if err != nil {
+				return err
+			}
+			return srv.Serve(ctx, countingListener{ln, &clients})
+		}, properties.OneAtATime())
+	}
+	_ = TestSharedCount
+}
+
+// countingListener counts the connections it accepts in n.
+type countingListener struct {
+	net.Listener
+	n *atomic.Int64
+}
+
+func (l countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.n.Add(1)
+	}
+	return c, err
 }

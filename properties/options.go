@@ -53,6 +53,7 @@ type config struct {
 	floodSet       bool
 	leakOpts       []goleak.Option
 	runAll         bool
+	oneAtATime     bool // OneAtATime: no two properties' checks side by side
 	reportDir      string
 	hints          hints
 	target         *target    // nil: Run's listener
@@ -65,7 +66,7 @@ type config struct {
 // runState is what one Run has seen so far, across its properties.
 type runState struct {
 	mu       sync.Mutex
-	started  time.Time                // when the current property began
+	started  map[string]time.Time     // property → when its checks began
 	first    map[string]time.Duration // property → time to its first violation
 	liveness map[string]bool          // property whose checks saw a violation: the rest are shrink attempts
 	frozen   string                   // the first such violation of the Run, and where
@@ -80,9 +81,9 @@ type runState struct {
 	// failedInBubble: property → whether its first failure was seen in
 	// a bubble; its shrink attempts, and rapid's replay, run on that clock.
 	failedInBubble map[string]bool
-	bubbleBegan    time.Duration      // when the current bubbled check began, since started
-	failed         map[string]failure // property → its first failed check
-	deep           map[string]bool    // property/phase → done once (firstTime)
+	bubbleBegan    map[string]time.Duration // property → when its current bubbled check began, since started
+	failed         map[string]failure       // property → its first failed check
+	deep           map[string]bool          // property/phase → done once (firstTime)
 
 	ran             map[string]int    // property → checks that reached a verdict
 	inconclusive    map[string]int    // property → checks that were inconclusive
@@ -135,9 +136,10 @@ type failure struct {
 	shrunk            *failure // of the first: the last failed check, the shrunk one rapid replays at the end
 }
 
-func (c *config) start() {
+// start records that property under's checks begin.
+func (c *config) start(under string) {
 	c.run.mu.Lock()
-	c.run.started = time.Now()
+	c.run.started[under] = time.Now()
 	if c.run.realTimeWhy == "" {
 		c.run.realTimeWhy = c.run.realTimeNext
 	}
@@ -155,9 +157,9 @@ func (c *config) noteViolation(under, prop, msg string, virtual bool) {
 	c.run.mu.Lock()
 	defer c.run.mu.Unlock()
 	if _, ok := c.run.first[under]; !ok {
-		since := time.Since(c.run.started)
+		since := time.Since(c.run.started[under])
 		if virtual {
-			since = c.run.bubbleBegan
+			since = c.run.bubbleBegan[under]
 		}
 		c.run.first[under] = since
 		c.run.failedInBubble[under] = virtual
@@ -265,6 +267,7 @@ func newConfig(opts []Option) config {
 // newRunState is the state of a Run that has seen nothing yet.
 func newRunState() *runState {
 	return &runState{
+		started: map[string]time.Time{}, bubbleBegan: map[string]time.Duration{},
 		first: map[string]time.Duration{}, liveness: map[string]bool{}, failed: map[string]failure{}, deep: map[string]bool{},
 		ran: map[string]int{}, inconclusive: map[string]int{}, inconclusiveWhy: map[string]string{},
 		skippedPhases: map[string]string{}, bubbled: map[string]int{}, failedInBubble: map[string]bool{}, fewer: map[string]bool{}, hangs: map[string]string{}, heaps: map[string]heapMeasure{},

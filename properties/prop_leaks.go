@@ -1,7 +1,10 @@
 package properties
 
 import (
+	"errors"
 	"fmt"
+	"regexp"
+	"strings"
 	"time"
 
 	"go.uber.org/goleak"
@@ -54,7 +57,11 @@ func leaks(e *env) {
 		partings(e)
 	}
 	e.closeClients()
-	if err := findLeaks(e, e.warm); err != nil {
+	base, baseIDs := e.warm, e.warmIDs
+	if base == nil { // the warm-up client got stuck
+		base, baseIDs = e.baseline, e.before
+	}
+	if err := findLeaks(e, base, baseIDs); err != nil {
 		e.violate(propLeaks, "goroutines remain after every client left, while the server runs:\n%v", err)
 	}
 	if !e.target.listens() {
@@ -89,7 +96,7 @@ func leaks(e *env) {
 		// stalled library client is then set free: a blind spot.)
 		e.closeClients()
 	}
-	if err := findLeaks(e, e.baseline, goleak.IgnoreAnyFunction(stacks.Harness+"(*wireClient).readLoop"),
+	if err := findLeaks(e, e.baseline, e.before, goleak.IgnoreAnyFunction(stacks.Harness+"(*wireClient).readLoop"),
 		goleak.IgnoreAnyFunction(stacks.Harness+"(*libClient).watchDropped")); err != nil {
 		e.violate(propLeaks, "goroutines remain after Serve returned:\n%v", err)
 	}
@@ -142,15 +149,62 @@ func blocked(c interface{ Events() []faultnet.Event }) bool {
 	return false
 }
 
-// findLeaks polls for goroutines newer than base, for up to the bound.
-func findLeaks(e *env, base goleak.Option, more ...goleak.Option) error {
+// findLeaks polls, for up to the bound, for goroutines newer than base
+// (whose IDs are baseIDs) that are not the harness's. When the suite
+// started the server, only goroutines labelled as this check's server's,
+// or not labelled at all (a timer's), count: the goroutines of checks
+// running side by side do not. What remains at the end is then confirmed
+// with goleak, so that IgnoreGoroutines and goleak's own filters apply.
+func findLeaks(e *env, base goleak.Option, baseIDs map[string]bool, more ...goleak.Option) error {
 	opts := append([]goleak.Option{base}, e.cfg.leakOpts...)
 	opts = append(opts, more...)
 	deadline := time.Now().Add(e.bound)
-	for {
-		err := goleak.Find(opts...)
-		if err == nil || time.Now().After(deadline) {
-			return err
+	if e.label == "" {
+		for {
+			err := goleak.Find(opts...)
+			if err == nil || time.Now().After(deadline) {
+				return err
+			}
 		}
 	}
+	var left []stacks.Goroutine
+	for {
+		if left = stacks.Since(baseIDs, e.label); len(left) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(leakPoll) // polling, as goleak does: nothing says when a goroutine ends
+	}
+	err := goleak.Find(opts...)
+	if err == nil {
+		return nil
+	}
+	found := goleakIDs(err.Error())
+	var b strings.Builder
+	for _, g := range left {
+		if found[g.ID] {
+			fmt.Fprintf(&b, "%s\n\n", g.Text)
+		}
+	}
+	if b.Len() == 0 {
+		return nil // what was left is goleak's to ignore
+	}
+	return errors.New(strings.TrimSpace(b.String()))
 }
+
+// leakPoll is how often findLeaks looks again.
+const leakPoll = 5 * time.Millisecond
+
+// goleakIDs reads the IDs of the goroutines that goleak.Find's error
+// names ("Goroutine 7 in state select, with ...").
+func goleakIDs(msg string) map[string]bool {
+	ids := map[string]bool{}
+	for _, m := range goleakID.FindAllStringSubmatch(msg, -1) {
+		ids[m[1]] = true
+	}
+	return ids
+}
+
+var goleakID = regexp.MustCompile(`Goroutine (\d+) in state `)

@@ -15,13 +15,16 @@ import (
 
 	"pgregory.net/rapid"
 
+	"github.com/stallproof/stallproof/internal/harness"
+	"github.com/stallproof/stallproof/properties/internal/stacks"
 	"github.com/stallproof/stallproof/properties/report"
 )
 
 // ServeFunc runs a server on ln until ctx is done, and returns only after
 // every goroutine it started has ended. It must not close over state shared
 // between calls: Run calls it once per scenario, each time with a fresh
-// listener.
+// listener, and several calls may run at the same time (OneAtATime says
+// why, and turns that off).
 type ServeFunc func(ctx context.Context, ln net.Listener) error
 
 // Run checks that the server run by serve stays live and consistent
@@ -67,11 +70,21 @@ type ServeFunc func(ctx context.Context, ln net.Listener) error
 // stuck. Every wait is bounded, so a frozen server fails within seconds
 // and never hangs the test binary.
 //
+// The checks of consistency, halfclose, delivery and leaks run side by
+// side, each on its own listener with its own Serve call; progress,
+// isolation and bounded run theirs alone, first (isolation compares
+// latencies, bounded measures the heap). The leak checks tell a check's
+// server's goroutines from the rest by the profiler label the suite puts
+// on its Serve call, which every goroutine the server starts inherits (a
+// goroutine started by time.AfterFunc carries none, and counts as any
+// server's); a client's goroutines, a client library's too, carry another.
+// OneAtATime runs every property in turn.
+//
 // Runs in one process take turns: a Run called from a parallel test waits
-// for the one running to end, because the leak checks look at every
-// goroutine in the process and the heap measurement at its whole heap.
-// Other parallel tests still run beside a Run; keep them out of a binary
-// whose Runs check leaks or memory.
+// for the one running to end, because the heap measurement looks at the
+// whole heap, and goroutines that no label names at every goroutine in
+// the process. Other parallel tests still run beside a Run; keep them out
+// of a binary whose Runs check leaks or memory.
 func Run(t *testing.T, serve ServeFunc, opts ...Option) {
 	t.Helper()
 	run(goTest{t}, serve, nil, opts)
@@ -91,6 +104,7 @@ func run(t suiteT, serve ServeFunc, tg *target, opts []Option) (mismatch string)
 	defer runMu.Unlock()
 	cfg := newConfig(opts)
 	cfg.target = tg
+	defer stacks.ShowLabels()()
 	if tg != nil && tg.addr != "" {
 		tg.kv = openKernelView(tg, cfg.bufSize, tg.openDiag)
 		defer tg.kv.close()
@@ -122,69 +136,95 @@ func run(t suiteT, serve ServeFunc, tg *target, opts []Option) (mismatch string)
 	if shard != "" {
 		t.Log(shard)
 	}
-	cfg.warmUp(serve)
 	for _, name := range cfg.props {
-		p, ok := properties[name]
-		if !ok {
-			t.Fatalf("properties: unknown property %q", name)
+		if _, ok := properties[name]; !ok {
+			t.Fatalf("properties: unknown property %q (want one of %s)", name, strings.Join(allProps(), ", "))
 		}
-		switch {
-		case p.v1 && !cfg.proto.v1:
-			skip(t, name, fmt.Sprintf("%s knows the votes of protocol v1; skipped for %s", name, cfg.proto.Name))
-			continue
-		case name == propLeaks && !tg.inProcess():
-			skip(t, name, tg.elsewhere()+": its goroutines cannot be seen")
-			continue
-		case name == propHalfClose && tg != nil && tg.addr == "":
-			skip(t, name, fmt.Sprintf("%v may hand out connections that cannot half-close (net.Pipe cannot): use RunAddr or Run", tg))
-			continue
-		case name == propDelivery && !cfg.proto.pubsub():
-			skip(t, name, fmt.Sprintf("no role of %s is pushed to while another publishes: nothing to deliver", cfg.proto.Name))
-			continue
-		}
-		if frozen := cfg.frozen(); frozen != "" && !cfg.runAll {
-			t.run(name, func(t suiteT) {
-				msg := fmt.Sprintf("not run: the server stopped answering: %s (%s runs every property regardless)", frozen, cfg.hints.runAllHint())
-				v := report.Verdict{Property: name, Result: report.Fail, Violation: msg}
-				t.Log(report.FormatVerdict(v))
-				t.verdict(v)
-				t.Fatalf("%s: %s", name, msg)
+	}
+	cfg.warmUp(serve)
+	for _, stage := range stages(cfg.props, cfg.sideBySide(t)) {
+		var names []string
+		var fs []func(suiteT)
+		for _, name := range stage {
+			p := properties[name]
+			if why := cfg.skipWhy(p); why != "" {
+				skip(t, name, why)
+				continue
+			}
+			if frozen := cfg.frozen(); frozen != "" && !cfg.runAll {
+				t.run(name, func(t suiteT) {
+					msg := fmt.Sprintf("not run: the server stopped answering: %s (%s runs every property regardless)", frozen, cfg.hints.runAllHint())
+					v := report.Verdict{Property: name, Result: report.Fail, Violation: msg}
+					t.Log(report.FormatVerdict(v))
+					t.verdict(v)
+					t.Fatalf("%s: %s", name, msg)
+				})
+				continue
+			}
+			cfg.start(name)
+			if fewer {
+				cfg.noteFewer(name)
+			}
+			names = append(names, name)
+			fs = append(fs, func(t suiteT) {
+				pc := cfg // this property's: its bubbles are its test's
+				if gt, ok := t.(goTest); ok {
+					pc.bubbleT = gt.T
+				}
+				rt := &rapidTB{suiteT: t}
+				defer func() { pc.verdict(t, name, rt.said()) }() // rapid ends a failed test with FailNow
+				// Every goroutine a check starts, but its Serve call's,
+				// is a client's: the leak checks and reports tell them
+				// from the server's by this label.
+				harness.Labelled(harness.ClientLabel, name, func() {
+					rapid.Check(rt, func(rt *rapid.T) { check(rt, &pc, p, serve) })
+				})
 			})
-			continue
 		}
-		cfg.start()
-		if fewer {
-			cfg.noteFewer(name)
+		if len(names) > 1 {
+			t.Log(sideBySideNote(names))
 		}
-		passed := t.run(name, func(t suiteT) {
-			rt := &rapidTB{suiteT: t}
-			if gt, ok := t.(goTest); ok {
-				cfg.bubbleT = gt.T
+		// rapid's flags are the process's, and read while it checks: they
+		// change only here, between stages.
+		for i, passed := range runSideBySide(t, names, fs) {
+			if !passed && !failedOnce {
+				failedOnce = true
+				// One shrunk failure is what a reader needs first; the later
+				// ones often share its cause, and shrink for less.
+				defer setFlag("rapid.shrinktime", "RAPID_SHRINKTIME", LaterShrinkTime.String())()
+				if !cfg.runAll {
+					// The Run fails whatever the later properties say:
+					// they run a few checks, not the full count.
+					restore, set := setFlagSaid("rapid.checks", "RAPID_CHECKS", strconv.Itoa(rapidChecks(laterChecks(cfg.checks))))
+					defer restore()
+					fewer = set
+				}
 			}
-			defer func() { cfg.verdict(t, name, rt.said()) }() // rapid ends a failed test with FailNow
-			rapid.Check(rt, func(rt *rapid.T) { check(rt, &cfg, p, serve) })
-		})
-		if !passed && !failedOnce {
-			failedOnce = true
-			// One shrunk failure is what a reader needs first; the later
-			// ones often share its cause, and shrink for less.
-			defer setFlag("rapid.shrinktime", "RAPID_SHRINKTIME", LaterShrinkTime.String())()
-			if !cfg.runAll {
-				// The Run fails whatever the later properties say:
-				// they run a few checks, not the full count.
-				restore, set := setFlagSaid("rapid.checks", "RAPID_CHECKS", strconv.Itoa(rapidChecks(laterChecks(cfg.checks))))
-				defer restore()
-				fewer = set
+			if !passed && mismatch == "" {
+				mismatch = cfg.mismatch(names[i])
 			}
-		}
-		if !passed && mismatch == "" {
-			mismatch = cfg.mismatch(name)
 		}
 	}
 	if mismatch != "" {
 		t.Errorf("%s", mismatch)
 	}
 	return mismatch
+}
+
+// skipWhy says why property p cannot be checked in this Run, or "".
+func (c *config) skipWhy(p property) string {
+	tg := c.target
+	switch {
+	case p.v1 && !c.proto.v1:
+		return fmt.Sprintf("%s knows the votes of protocol v1; skipped for %s", p.name, c.proto.Name)
+	case p.name == propLeaks && !tg.inProcess():
+		return tg.elsewhere() + ": its goroutines cannot be seen"
+	case p.name == propHalfClose && tg != nil && tg.addr == "":
+		return fmt.Sprintf("%v may hand out connections that cannot half-close (net.Pipe cannot): use RunAddr or Run", tg)
+	case p.name == propDelivery && !c.proto.pubsub():
+		return fmt.Sprintf("no role of %s is pushed to while another publishes: nothing to deliver", c.proto.Name)
+	}
+	return ""
 }
 
 // runMu is held for the whole of a Run.

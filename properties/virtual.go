@@ -149,7 +149,7 @@ type watch struct {
 func checkInBubble(tt *testing.T, t *rapid.T, cfg *config, p property, serve ServeFunc) {
 	var w watch
 	cfg.run.mu.Lock()
-	cfg.run.bubbleBegan = time.Since(cfg.run.started)
+	cfg.run.bubbleBegan[p.name] = time.Since(cfg.run.started[p.name])
 	cfg.run.mu.Unlock()
 	done := make(chan struct{})
 	go func() {

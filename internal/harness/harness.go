@@ -25,6 +25,11 @@ const DefaultStopWait = 5 * time.Second
 // Server.Label).
 const ServerLabel = "stallproof-server"
 
+// ClientLabel is the profiler label key on the goroutines of a test's
+// clients of a server (package properties puts it on its checks): not the
+// server's, whatever packages they run in.
+const ClientLabel = "stallproof-client"
+
 // Config configures Start. The zero value is usable.
 type Config struct {
 	// Name names the server in errors and in its label ("server" if empty).

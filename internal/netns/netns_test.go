@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -68,7 +69,12 @@ func TestStartInherits(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	host, err := os.Readlink("/proc/self/ns/net")
+	// This thread's namespace, not /proc/self's: that is the main
+	// thread's, which a Do may have moved (a goroutine locked to the
+	// main thread that exits leaves it so).
+	runtime.LockOSThread()
+	host, err := os.Readlink("/proc/thread-self/ns/net")
+	runtime.UnlockOSThread()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,11 +1,13 @@
 // Package stacks reads the goroutine dump of the running program and
 // summarises the server's goroutines for a failure report: where they are
 // stuck, grouped, with the server's own frames kept. Imported by package
-// properties only; imports only the standard library and properties/report.
+// properties only; imports only the standard library, properties/report
+// and internal/harness (for the profiler label keys).
 package stacks
 
 import (
 	"fmt"
+	"os"
 	"path"
 	"runtime"
 	"runtime/debug"
@@ -14,15 +16,18 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/stallproof/stallproof/internal/harness"
 	"github.com/stallproof/stallproof/properties/report"
 )
 
 // goroutine is one goroutine in a runtime.Stack dump.
 type goroutine struct {
 	id     string
-	state  string         // "chan receive", "sync.Mutex.Lock", "IO wait", ...
-	bubble int64          // its testing/synctest bubble; 0 if none
-	frames []report.Frame // innermost first; the last may be its "created by"
+	state  string            // "chan receive", "sync.Mutex.Lock", "IO wait", ...
+	bubble int64             // its testing/synctest bubble; 0 if none
+	labels map[string]string // its profiler labels, when tracebacks show them (ShowLabels)
+	frames []report.Frame    // innermost first; the last may be its "created by"
+	text   string            // its block of the dump, as the runtime wrote it
 }
 
 func allGoroutines() []goroutine {
@@ -47,6 +52,7 @@ func parseStacks(dump string) []goroutine {
 		if !ok {
 			continue
 		}
+		g.text = strings.TrimSpace(block)
 		for i := 1; i < len(lines); i += 2 {
 			fn := strings.TrimPrefix(lines[i], "created by ")
 			if j := strings.Index(fn, " in goroutine "); j > 0 {
@@ -67,23 +73,80 @@ func parseStacks(dump string) []goroutine {
 }
 
 // parseHeader reads a goroutine's header, "goroutine 7 [sync.Mutex.Lock,
-// 2 minutes, synctest bubble 3]:": its id, its state ("sync.Mutex.Lock";
-// "sync.Cond.Wait (durable)" in a bubble) and its bubble's id.
+// 2 minutes, synctest bubble 3 labels:{"k": "v"}]:": its id, its state
+// ("sync.Mutex.Lock"; "sync.Cond.Wait (durable)" in a bubble), its
+// bubble's id and its labels (shown only under ShowLabels).
 func parseHeader(line string) (goroutine, bool) {
 	head, ok := strings.CutPrefix(line, "goroutine ")
 	if !ok {
 		return goroutine{}, false
 	}
 	id, rest, _ := strings.Cut(head, " ")
-	inside, _, _ := strings.Cut(strings.TrimPrefix(rest, "["), "]")
+	rest = strings.TrimSuffix(strings.TrimPrefix(rest, "["), "]:")
+	inside, labels, _ := strings.Cut(rest, " labels:{")
 	parts := strings.Split(inside, ", ")
-	g := goroutine{id: id, state: parts[0]}
+	g := goroutine{id: id, state: parts[0], labels: parseLabels(strings.TrimSuffix(labels, "}"))}
 	for _, p := range parts[1:] {
 		if n, ok := strings.CutPrefix(p, "synctest bubble "); ok {
 			g.bubble, _ = strconv.ParseInt(n, 10, 64)
 		}
 	}
 	return g, true
+}
+
+// parseLabels reads `"k": "v", "k2": "v2"`, each string quoted as Go
+// quotes it; nil for "".
+func parseLabels(s string) map[string]string {
+	var out map[string]string
+	for s != "" {
+		k, rest, ok := unquotePrefix(s)
+		if !ok {
+			return out
+		}
+		rest, ok = strings.CutPrefix(rest, ": ")
+		if !ok {
+			return out
+		}
+		v, rest, ok := unquotePrefix(rest)
+		if !ok {
+			return out
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[k] = v
+		s = strings.TrimPrefix(rest, ", ")
+	}
+	return out
+}
+
+// unquotePrefix reads the quoted string at the start of s.
+func unquotePrefix(s string) (v, rest string, ok bool) {
+	q, err := strconv.QuotedPrefix(s)
+	if err != nil {
+		return "", s, false
+	}
+	v, err = strconv.Unquote(q)
+	return v, s[len(q):], err == nil
+}
+
+// ShowLabels makes the process's goroutine dumps show each goroutine's
+// profiler labels (GODEBUG tracebacklabels=1, Go 1.26), so that the
+// functions of this package can tell whose a goroutine is, until restore
+// is called. A GODEBUG that already sets tracebacklabels is kept.
+func ShowLabels() (restore func()) {
+	old, set := os.LookupEnv("GODEBUG")
+	if strings.Contains(old, "tracebacklabels=") {
+		return func() {}
+	}
+	_ = os.Setenv("GODEBUG", strings.TrimPrefix(old+",tracebacklabels=1", ","))
+	return func() {
+		if set {
+			_ = os.Setenv("GODEBUG", old)
+		} else {
+			_ = os.Unsetenv("GODEBUG")
+		}
+	}
 }
 
 // BubbleGoroutine is one goroutine of a testing/synctest bubble.
@@ -153,18 +216,52 @@ const Harness = "github.com/stallproof/stallproof/properties."
 // are not the harness's own: where the server's goroutines are stuck,
 // grouped ("7 × [sync.Mutex.Lock] main.(*srv).vote (srv.go:41) ← ..."),
 // so a report shows at a glance one goroutine in Write and the rest
-// waiting for its lock. It returns the groups, most goroutines first, and
-// the same as text.
-func Server(baseline map[string]bool) ([]report.Stack, string) {
-	return groupStacks(allGoroutines(), baseline, ownModule())
+// waiting for its lock. With a label (the value of the server's
+// harness.ServerLabel), the goroutines of other servers are left out. It
+// returns the groups, most goroutines first, and the same as text.
+func Server(baseline map[string]bool, label string) ([]report.Stack, string) {
+	return groupStacks(allGoroutines(), baseline, label, ownModule())
 }
 
-func groupStacks(gs []goroutine, baseline map[string]bool, own string) ([]report.Stack, string) {
+// Goroutine is one goroutine of a dump.
+type Goroutine struct {
+	ID   string
+	Text string // its block of the dump: header and stack
+}
+
+// Since returns the goroutines that started after baseline and may be the
+// server's (see Server), in the order of the dump.
+func Since(baseline map[string]bool, label string) []Goroutine {
+	var out []Goroutine
+	for _, g := range allGoroutines() {
+		if mayBeServer(g, baseline, label) {
+			out = append(out, Goroutine{ID: g.id, Text: g.text})
+		}
+	}
+	return out
+}
+
+// mayBeServer reports whether g started after baseline and may belong to
+// the server labelled label (any server, if label is ""): it is not the
+// harness's, and it carries that server's label or none. A goroutine
+// started by a timer (time.AfterFunc) carries no label.
+func mayBeServer(g goroutine, baseline map[string]bool, label string) bool {
+	if baseline[g.id] || len(g.frames) == 0 || isHarness(g) {
+		return false
+	}
+	if _, ok := g.labels[harness.ClientLabel]; ok {
+		return false
+	}
+	l, ok := g.labels[harness.ServerLabel]
+	return label == "" || !ok || l == label
+}
+
+func groupStacks(gs []goroutine, baseline map[string]bool, label, own string) ([]report.Stack, string) {
 	index := map[string]int{}
 	var groups []report.Stack
 	var keys []string
 	for _, g := range gs {
-		if baseline[g.id] || len(g.frames) == 0 || isHarness(g) {
+		if !mayBeServer(g, baseline, label) {
 			continue
 		}
 		fs := trimFrames(g.frames, own)

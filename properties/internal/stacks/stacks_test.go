@@ -1,9 +1,14 @@
 package stacks
 
 import (
+	"context"
+	"maps"
+	"os"
+	"runtime/pprof"
 	"strings"
 	"testing"
 
+	"github.com/stallproof/stallproof/internal/harness"
 	"github.com/stallproof/stallproof/properties/report"
 )
 
@@ -58,7 +63,7 @@ created by example.com/broker.(*Broker).Serve in goroutine 7
 // goroutines, the largest group first.
 func TestServerStacksKeepTheServersOwnFrame(t *testing.T) {
 	gs := parseStacks(brokerDump)
-	groups, text := groupStacks(gs, map[string]bool{"1": true}, "example.com/broker")
+	groups, text := groupStacks(gs, map[string]bool{"1": true}, "", "example.com/broker")
 	if len(groups) != 2 || groups[0].Count != 2 || groups[1].Count != 1 {
 		t.Fatalf("groups %+v, want 2 goroutines in Lock then 1 in Write", groups)
 	}
@@ -87,7 +92,7 @@ func TestServerStacksKeepTheServersOwnFrame(t *testing.T) {
 	// Without knowing the server's module, the innermost frame of any
 	// module but faultnet's counts as the server's: here the library's,
 	// among the first five.
-	groups, _ = groupStacks(gs, map[string]bool{"1": true}, "")
+	groups, _ = groupStacks(gs, map[string]bool{"1": true}, "", "")
 	if last := groups[1].Frames; len(last) != 5 || last[4].Func != "github.com/gorilla/websocket.(*messageWriter).Close" {
 		t.Errorf("without a module: %v", last)
 	}
@@ -105,7 +110,7 @@ func TestServerStacksKeepTheServersOwnFrame(t *testing.T) {
 
 func TestTrimFramesLeavesShortStacksAlone(t *testing.T) {
 	gs := parseStacks("goroutine 9 [chan receive]:\nmain.(*srv).vote(...)\n\t/src/srv.go:41 +0x1\nmain.(*srv).serve()\n\t/src/srv.go:30 +0x1\n")
-	groups, text := groupStacks(gs, nil, "example.com/other")
+	groups, text := groupStacks(gs, nil, "", "example.com/other")
 	if len(groups) != 1 || len(groups[0].Frames) != 2 || text != "    1 × [chan receive] main.(*srv).vote (srv.go:41) ← main.(*srv).serve (srv.go:30)\n" {
 		t.Errorf("groups %+v, text %q", groups, text)
 	}
@@ -115,15 +120,18 @@ func TestParseHeader(t *testing.T) {
 	for _, c := range []struct {
 		header, id, state string
 		bubble            int64
+		labels            map[string]string
 	}{
-		{"goroutine 7 [sync.Mutex.Lock, synctest bubble 3]:", "7", "sync.Mutex.Lock", 3},
-		{"goroutine 12 [sync.Cond.Wait (durable), 2 minutes, synctest bubble 41]:", "12", "sync.Cond.Wait (durable)", 41},
-		{"goroutine 1 [running]:", "1", "running", 0},
-		{"goroutine 9 [chan receive, locked to thread]:", "9", "chan receive", 0},
+		{"goroutine 7 [sync.Mutex.Lock, synctest bubble 3]:", "7", "sync.Mutex.Lock", 3, nil},
+		{"goroutine 12 [sync.Cond.Wait (durable), 2 minutes, synctest bubble 41]:", "12", "sync.Cond.Wait (durable)", 41, nil},
+		{"goroutine 1 [running]:", "1", "running", 0, nil},
+		{"goroutine 9 [chan receive, locked to thread]:", "9", "chan receive", 0, nil},
+		{`goroutine 19 [sleep labels:{"stallproof-server": "delivery#4"}]:`, "19", "sleep", 0, map[string]string{"stallproof-server": "delivery#4"}},
+		{`goroutine 20 [select (durable), 3 minutes, synctest bubble 2 labels:{"a, b": "x\"}", "k": "v"}]:`, "20", "select (durable)", 2, map[string]string{"a, b": `x"}`, "k": "v"}},
 	} {
 		g, ok := parseHeader(c.header)
-		if !ok || g.id != c.id || g.state != c.state || g.bubble != c.bubble {
-			t.Errorf("parseHeader(%q) = %q, %q, %d, %v; want %q, %q, %d", c.header, g.id, g.state, g.bubble, ok, c.id, c.state, c.bubble)
+		if !ok || g.id != c.id || g.state != c.state || g.bubble != c.bubble || !maps.Equal(g.labels, c.labels) {
+			t.Errorf("parseHeader(%q) = %q, %q, %d, %v, %v; want %q, %q, %d, %v", c.header, g.id, g.state, g.bubble, g.labels, ok, c.id, c.state, c.bubble, c.labels)
 		}
 	}
 	if _, ok := parseHeader("not a header"); ok {
@@ -134,5 +142,84 @@ func TestParseHeader(t *testing.T) {
 func TestOwnBubbleOutsideAny(t *testing.T) {
 	if id := OwnBubble(); id != 0 {
 		t.Errorf("OwnBubble() = %d outside any bubble, want 0", id)
+	}
+}
+
+// Since keeps the goroutines of the server labelled so and those with no
+// label (a timer's), and leaves out the harness's clients and the other
+// servers' goroutines, and those of the baseline.
+func TestSinceKeepsOneServersGoroutines(t *testing.T) {
+	dump := `goroutine 1 [running]:
+example.com/srv.old()
+	/src/srv.go:1 +0x1
+
+goroutine 2 [select labels:{"stallproof-server": "leaks#3"}]:
+example.com/srv.(*Server).serve()
+	/src/srv.go:10 +0x1
+
+goroutine 3 [select labels:{"stallproof-server": "delivery#4"}]:
+example.com/srv.(*Server).serve()
+	/src/srv.go:10 +0x1
+
+goroutine 4 [chan receive labels:{"stallproof-client": "leaks"}]:
+example.com/lib.(*Client).reader()
+	/src/lib.go:5 +0x1
+
+goroutine 5 [sleep]:
+example.com/srv.tick()
+	/src/srv.go:20 +0x1
+`
+	gs := parseStacks(dump)
+	var got []string
+	for _, g := range gs {
+		if mayBeServer(g, map[string]bool{"1": true}, "leaks#3") {
+			got = append(got, g.id)
+		}
+	}
+	if strings.Join(got, " ") != "2 5" {
+		t.Errorf("the goroutines of leaks#3: %v, want 2 5", got)
+	}
+	got = nil
+	for _, g := range gs {
+		if mayBeServer(g, nil, "") {
+			got = append(got, g.id)
+		}
+	}
+	if strings.Join(got, " ") != "1 2 3 5" {
+		t.Errorf("with no label asked for: %v, want 1 2 3 5", got)
+	}
+	if !strings.HasPrefix(gs[1].text, "goroutine 2 [select") || !strings.HasSuffix(gs[1].text, "srv.go:10 +0x1") {
+		t.Errorf("text of goroutine 2: %q", gs[1].text)
+	}
+}
+
+// Under ShowLabels, a live dump says whose a goroutine is; after restore,
+// GODEBUG is as it was.
+func TestShowLabelsInALiveDump(t *testing.T) {
+	t.Setenv("GODEBUG", "")
+	restore := ShowLabels()
+	before := IDs()
+	stop := make(chan struct{})
+	started := make(chan struct{})
+	pprof.Do(context.Background(), pprof.Labels(harness.ServerLabel, "mine#1"), func(context.Context) {
+		go func() {
+			close(started)
+			<-stop
+		}()
+	})
+	<-started
+	gs := Since(before, "mine#1")
+	close(stop)
+	restore()
+	if len(gs) != 1 || !strings.Contains(gs[0].Text, `labels:{"stallproof-server": "mine#1"}`) {
+		t.Errorf("Since: %+v, want the one labelled goroutine", gs)
+	}
+	if v := os.Getenv("GODEBUG"); v != "" {
+		t.Errorf("GODEBUG after restore: %q, want it as it was", v)
+	}
+	t.Setenv("GODEBUG", "tracebacklabels=0")
+	ShowLabels()()
+	if v := os.Getenv("GODEBUG"); v != "tracebacklabels=0" {
+		t.Errorf("GODEBUG that set tracebacklabels: %q, want it kept", v)
 	}
 }
