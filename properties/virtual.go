@@ -59,11 +59,15 @@ func (c *config) virtualFor(prop string) *testing.T {
 	}
 	c.run.mu.Lock()
 	defer c.run.mu.Unlock()
-	if c.run.liveness[prop] && !c.run.failedInBubble[prop] {
-		// A failure found in real time is shrunk, and replayed by rapid,
-		// in real time: rapid tells failures apart by where they panicked,
-		// and a failure raised from a bubble panics elsewhere.
-		return nil
+	if c.run.liveness[prop] {
+		// A failure is shrunk, and replayed by rapid, on the clock it
+		// was found on, whatever a property beside it gave up since:
+		// rapid tells failures apart by where they panicked, and a
+		// failure raised from a bubble panics elsewhere.
+		if !c.run.failedInBubble[prop] {
+			return nil
+		}
+		return c.bubbleT
 	}
 	if c.run.realTimeWhy != "" {
 		return nil
