@@ -93,7 +93,8 @@ type runState struct {
 	hangs           map[string]string // property → Serve did not return after one of its checks
 	hang            string            // the first such hang of the Run
 	heaps           map[string]heapMeasure
-	spoke           bool // some request was answered, or some greeting matched (mismatch.go)
+	shrink          map[string]shrinkState // property → its shrinking (shrinkguard.go)
+	spoke           bool                   // some request was answered, or some greeting matched (mismatch.go)
 }
 
 // firstTime reports, once per property, that this check is the one to do
@@ -189,6 +190,7 @@ func (c *config) noteFailure(under string, f failure) {
 	}
 	first.shrunk = &f
 	c.run.failed[under] = first
+	c.noteShrinkFailure(under)
 }
 
 func (c *config) firstFailure(under string) (failure, bool) {
@@ -271,6 +273,7 @@ func newRunState() *runState {
 		first: map[string]time.Duration{}, liveness: map[string]bool{}, failed: map[string]failure{}, deep: map[string]bool{},
 		ran: map[string]int{}, inconclusive: map[string]int{}, inconclusiveWhy: map[string]string{},
 		skippedPhases: map[string]string{}, bubbled: map[string]int{}, failedInBubble: map[string]bool{}, fewer: map[string]bool{}, hangs: map[string]string{}, heaps: map[string]heapMeasure{},
+		shrink: map[string]shrinkState{},
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -177,7 +178,10 @@ func run(t suiteT, serve ServeFunc, tg *target, opts []Option) (mismatch string)
 				// is a client's: the leak checks and reports tell them
 				// from the server's by this label.
 				harness.Labelled(harness.ClientLabel, name, func() {
-					rapid.Check(rt, func(rt *rapid.T) { check(rt, &pc, p, serve) })
+					rapid.Check(rt, func(t *rapid.T) {
+						pc.skipLateAttempt(t, rt, name)
+						check(t, &pc, p, serve)
+					})
 				})
 			})
 		}
@@ -324,8 +328,19 @@ func runPattern(name string) string {
 // ("-rapid.seed=N") and whether it could reproduce the failure.
 type rapidTB struct {
 	suiteT
-	mu sync.Mutex
-	rs rapidSaid
+	mu     sync.Mutex
+	rs     rapidSaid
+	marked atomic.Bool // replayMark was logged (shrinkguard.go)
+}
+
+// Logf passes rapid's log on, but for replayMark, which it notes.
+func (t *rapidTB) Logf(format string, args ...any) {
+	if format == replayMark {
+		t.marked.Store(true)
+		return
+	}
+	t.Helper()
+	t.suiteT.Logf(format, args...)
 }
 
 // rapidSaid is what rapid said of a failure.
