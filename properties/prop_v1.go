@@ -168,9 +168,11 @@ settle:
 		}
 		final = m
 		// Let the clients catch up to this tally, then ask again.
+		late := false
 		for _, c := range cs {
 			if owed(c) {
-				c.waitTally(final.Seq)
+				_, ok := c.catchUp(final.Seq, late)
+				late = late || !ok
 			}
 		}
 		if e.virtual {
@@ -202,11 +204,13 @@ settle:
 			v.checkTally(c, m)
 		}
 	}
+	late := false
 	for _, c := range cs {
 		if !owed(c) {
 			continue
 		}
-		got, ok := c.waitTally(final.Seq)
+		got, ok := c.catchUp(final.Seq, late)
+		late = late || !ok
 		switch {
 		case ok && got.Seq > final.Seq:
 			// Counted after the audit settled: votes a closed client had
