@@ -148,6 +148,7 @@ func runCheck(t *rapid.T, cfg *config, p property, serve ServeFunc, w *watch) {
 			if _, _, violated := e.firstViolation(); !violated {
 				panic(r)
 			}
+			e.failPath = "panicking"
 		}
 		e.verdict(p)
 	}()
@@ -210,11 +211,11 @@ func (e *env) verdict(p property) {
 		t.Log(e.report(p.name, "(trace)"))
 	}
 	if v, ok := e.violated(p.name); ok {
-		e.fail(p.name, v, e.class(p.name))
+		e.fail("own", p.name, v, e.class(p.name))
 		return
 	}
 	if prop, v, ok := e.firstViolation(); ok {
-		e.fail(prop, fmt.Sprintf("%s could not be checked: the scenario was cut short by a %s violation: %s", p.name, prop, v),
+		e.fail("cut", prop, fmt.Sprintf("%s could not be checked: the scenario was cut short by a %s violation: %s", p.name, prop, v),
 			fmt.Sprintf("cut short by %s: %s", prop, e.class(prop)))
 		return
 	}
@@ -232,7 +233,7 @@ func (e *env) verdict(p property) {
 	}
 	if answered == 0 && pushes == 0 {
 		const nothing = "the check exercised nothing: no request was answered and no push delivered"
-		e.fail(p.name, nothing, nothing)
+		e.fail("nothing", p.name, nothing, nothing)
 	}
 }
 
@@ -240,9 +241,12 @@ func (e *env) verdict(p property) {
 // once, for the shrunk scenario), and the check fails with the class of
 // the violation, which stays the same from run to run so that rapid can
 // shrink it.
-func (e *env) fail(prop, msg, class string) {
+//
+// site names the caller's line, which, with e.failPath, tells one failure's
+// traceback from another's, as rapid does (shrinkguard.go).
+func (e *env) fail(site, prop, msg, class string) {
 	rep := e.report(prop, msg)
-	e.cfg.noteFailure(e.prop, failure{prop: prop, msg: msg, report: rep, data: e.reportData(prop, msg)})
+	e.cfg.noteFailure(e.prop, failure{prop: prop, msg: msg, report: rep, data: e.reportData(prop, msg), site: e.failSite(site)})
 	e.t.Log(rep)
 	e.t.Fatalf("%s violated: %s", e.prop, class)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -56,10 +57,15 @@ type env struct {
 	warmIDs  map[string]bool // their IDs
 	// label is the value of the harness.ServerLabel profiler label on the
 	// goroutines of the Serve call the check started ("": the suite
-	// started none), which tells them from other checks' beside it.
+	// started none, or dumps show no labels), which tells them from its
+	// clients' and other checks' beside it.
 	label  string
-	stacks string         // server goroutines when the first violation was seen
-	groups []report.Stack // the same, as data
+	stacks string // server goroutines when the first violation was seen
+	// failPath is how the check's failure reaches rapid, when not
+	// straight from its verdict: "panicking" (rapid's own panic was in
+	// flight), "watchdog" (a given-up bubble's verdict); see failSite.
+	failPath string
+	groups   []report.Stack // the same, as data
 
 	mu         sync.Mutex
 	clients    []*client
@@ -131,15 +137,55 @@ func newEnv(t *rapid.T, cfg *config, prop string, serve ServeFunc) *env {
 	default:
 		e.ln = faultnet.Listen(faultnet.BufferSize(cfg.bufSize), faultnet.Name("mem"))
 	}
+	if !cfg.labels {
+		go func() {
+			err := e.serve(e.ctx, e.ln)
+			e.mu.Lock()
+			e.serveErr, e.serveEnded = err, true
+			e.mu.Unlock()
+			close(e.serveEnd)
+		}()
+		return e
+	}
 	e.label = fmt.Sprintf("%s#%d", prop, serveSerial.Add(1))
+	// Serve's context is cancelled under the server's label: a function
+	// the server hung on it with context.AfterFunc runs in a goroutine of
+	// the cancelling one's, and is the server's.
+	// (In a goroutine of its own: the check's keeps its client label.)
+	cancel := e.cancel
+	e.cancel = func() {
+		done := make(chan struct{})
+		go harness.Labelled(harness.ServerLabel, e.label, func() {
+			cancel()
+			close(done)
+		})
+		<-done
+	}
+	// Serve's context carries the label too, so that a server that
+	// labels its own goroutines from it (pprof.Do) keeps the suite's.
+	ctx := pprof.WithLabels(e.ctx, pprof.Labels(harness.ServerLabel, e.label))
 	go harness.Labelled(harness.ServerLabel, e.label, func() {
-		err := e.serve(e.ctx, e.ln)
+		err := e.serve(ctx, e.ln)
 		e.mu.Lock()
 		e.serveErr, e.serveEnded = err, true
 		e.mu.Unlock()
 		close(e.serveEnd)
 	})
 	return e
+}
+
+// ownerLabel is the label by which stacks tells this check's server's
+// goroutines: its own, side by side; any server's, one property at a time
+// (a server whose Serve calls share a worker may run it under an earlier
+// call's label); "" when labels cannot be seen.
+func (e *env) ownerLabel() string {
+	switch {
+	case e.label == "":
+		return ""
+	case e.cfg.side:
+		return e.label
+	}
+	return stacks.AnyServer
 }
 
 // serveSerial numbers the Serve calls of the process, for their labels.
@@ -208,7 +254,7 @@ func (e *env) violate(prop, format string, args ...any) {
 		e.cfg.noteViolation(e.prop, prop, msg, e.virtual)
 	}
 	if capture && e.target.inProcess() {
-		groups, s := stacks.Server(e.before, e.label)
+		groups, s := stacks.Server(e.before, e.ownerLabel())
 		e.mu.Lock()
 		e.stacks, e.groups = s, groups
 		e.mu.Unlock()

@@ -54,11 +54,16 @@ type config struct {
 	leakOpts       []goleak.Option
 	runAll         bool
 	oneAtATime     bool // OneAtATime: no two properties' checks side by side
-	reportDir      string
-	hints          hints
-	target         *target    // nil: Run's listener
-	virtual        bool       // VirtualTime
-	bubbleT        *testing.T // the property's test, for its bubbles; nil outside go test
+	// labels: the suite starts the server (Run) and goroutine dumps show
+	// profiler labels, so a check's server's goroutines can be told from
+	// its clients' and, side by side, from other checks' (set by run).
+	labels    bool
+	side      bool // properties run side by side (set by run)
+	reportDir string
+	hints     hints
+	target    *target    // nil: Run's listener
+	virtual   bool       // VirtualTime
+	bubbleT   *testing.T // the property's test, for its bubbles; nil outside go test
 
 	run *runState
 }
@@ -134,6 +139,7 @@ func (c *config) shrinking(under string) bool {
 type failure struct {
 	prop, msg, report string
 	data              *report.Report
+	site              string   // where it failed, as rapid's traceback tells (env.failSite)
 	shrunk            *failure // of the first: the last failed check, the shrunk one rapid replays at the end
 }
 
@@ -190,7 +196,7 @@ func (c *config) noteFailure(under string, f failure) {
 	}
 	first.shrunk = &f
 	c.run.failed[under] = first
-	c.noteShrinkFailure(under)
+	c.noteShrinkFailure(under, f.site)
 }
 
 func (c *config) firstFailure(under string) (failure, bool) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -153,15 +154,19 @@ func blocked(c interface{ Events() []faultnet.Event }) bool {
 
 // findLeaks polls, for up to the bound, for goroutines newer than base
 // (whose IDs are baseIDs) that are not the harness's. When the suite
-// started the server, only goroutines labelled as this check's server's,
-// or not labelled at all (a timer's), count: the goroutines of checks
-// running side by side do not. What remains at the end is then confirmed
-// with goleak, so that IgnoreGoroutines and goleak's own filters apply.
+// started the server and dumps show labels, only goroutines that may be
+// this check's server's count (e.ownerLabel): not its clients', nor,
+// side by side, other checks' servers'. What remains at the end is then
+// confirmed with goleak, so that IgnoreGoroutines and goleak's own
+// filters apply; with IgnoreGoroutines, goleak is asked along the way too,
+// once for each new goroutine, so that an ignored one does not hold the
+// check for the whole bound.
 func findLeaks(e *env, base goleak.Option, baseIDs map[string]bool, more ...goleak.Option) error {
 	opts := append([]goleak.Option{base}, e.cfg.leakOpts...)
 	opts = append(opts, more...)
 	deadline := time.Now().Add(e.bound)
-	if e.label == "" {
+	owner := e.ownerLabel()
+	if owner == "" {
 		for {
 			err := goleak.Find(opts...)
 			if err == nil || time.Now().After(deadline) {
@@ -169,13 +174,29 @@ func findLeaks(e *env, base goleak.Option, baseIDs map[string]bool, more ...gole
 			}
 		}
 	}
+	ignored, asked := map[string]bool{}, map[string]bool{}
 	var left []stacks.Goroutine
 	for {
-		if left = stacks.Since(baseIDs, e.label); len(left) == 0 {
+		left = slices.DeleteFunc(stacks.Since(baseIDs, owner), func(g stacks.Goroutine) bool { return ignored[g.ID] })
+		if len(left) == 0 {
 			return nil
 		}
 		if time.Now().After(deadline) {
 			break
+		}
+		if len(e.cfg.leakOpts) > 0 && slices.ContainsFunc(left, func(g stacks.Goroutine) bool { return !asked[g.ID] }) {
+			err := goleak.Find(opts...)
+			found := map[string]bool{}
+			if err != nil {
+				found = goleakIDs(err.Error())
+			}
+			for _, g := range left {
+				asked[g.ID] = true
+				if (err == nil || len(found) > 0) && !found[g.ID] {
+					ignored[g.ID] = true // goleak ignores it, or it has ended
+				}
+			}
+			continue
 		}
 		time.Sleep(leakPoll) // polling, as goleak does: nothing says when a goroutine ends
 	}

@@ -14,7 +14,7 @@ import (
 // a later rapid to log other checks, this fails (and the guard would
 // only skip less).
 func TestOnlyTheFinalReplayLogs(t *testing.T) {
-	if flagSet("rapid.v") || flagSet("rapid.log") {
+	if flagValue("rapid.v") == "true" || flagValue("rapid.log") == "true" {
 		t.Skip("every check logs under -rapid.v and -rapid.log")
 	}
 	defer setFlag("rapid.shrinktime", "RAPID_SHRINKTIME", "100ms")()
@@ -26,7 +26,7 @@ func TestOnlyTheFinalReplayLogs(t *testing.T) {
 			rt := &rapidTB{suiteT: st}
 			rapid.Check(rt, func(t *rapid.T) {
 				rapid.IntRange(0, 1000).Draw(t, "n")
-				logged = append(logged, rt.logs(t))
+				logged = append(logged, t.Output() != io.Discard)
 				t.Fatalf("fails")
 			})
 		})
@@ -41,19 +41,14 @@ func TestOnlyTheFinalReplayLogs(t *testing.T) {
 	}
 }
 
-// The guard's count: the first two failures are rapid's first and its
-// reproduction; after them, an attempt that failed is owed its
-// confirmation, which runs whatever the time.
+// The guard: the first two failures are rapid's first and its
+// reproduction; after the shrink time, an attempt that failed where the
+// reproduction did is owed its confirmation, which runs; one that failed
+// elsewhere is not confirmed by rapid; after one that failed while a
+// panic was in flight, the next check runs, whatever it is.
 func TestShrinkTimeUp(t *testing.T) {
-	restore := setFlag("rapid.shrinktime", "RAPID_SHRINKTIME", "1s")
-	defer restore()
+	defer setFlag("rapid.shrinktime", "RAPID_SHRINKTIME", "1s")()
 	c := newConfig(nil)
-	up := func() bool { return c.shrinkTimeUp("p") }
-	fail := func() {
-		c.run.mu.Lock()
-		c.noteShrinkFailure("p")
-		c.run.mu.Unlock()
-	}
 	past := func() {
 		c.run.mu.Lock()
 		s := c.run.shrink["p"]
@@ -62,19 +57,28 @@ func TestShrinkTimeUp(t *testing.T) {
 		c.run.mu.Unlock()
 	}
 	var got []string
-	step := func(what string) { got = append(got, what+"="+map[bool]string{true: "up", false: "runs"}[up()]) }
-	step("start")
-	fail()
-	step("first")
-	fail()
-	step("reproduced")
+	check := func(what, failsAt string) {
+		got = append(got, what+"="+map[bool]string{true: "skip", false: "run"}[c.shrinkTimeUp("p")])
+		if failsAt != "" {
+			c.run.mu.Lock()
+			c.noteShrinkFailure("p", failsAt)
+			c.run.mu.Unlock()
+		}
+	}
+	check("first", "own")
+	check("reproduced", "own")
+	check("attempt", "")
 	past()
-	step("late")
-	fail()
-	step("attempt failed")
-	fail()
-	step("confirmed")
-	if want := "start=runs first=runs reproduced=runs late=up attempt failed=runs confirmed=up"; strings.Join(got, " ") != want {
+	check("late", "")
+	check("logged", "own") // skippable, but rapid kept its output: it ran, and failed
+	check("confirmation", "own")
+	check("next", "cut") // ran, as rapid kept its output, and failed elsewhere: rapid drops it
+	check("then", "")
+	check("logged2", "panicking/own")
+	check("after a panic", "")
+	check("last", "")
+	want := "first=run reproduced=run attempt=run late=skip logged=skip confirmation=run next=skip then=skip logged2=skip after a panic=run last=skip"
+	if strings.Join(got, " ") != want {
 		t.Errorf("got  %s\nwant %s", strings.Join(got, " "), want)
 	}
 }

@@ -46,11 +46,12 @@ func shares(name string) bool {
 
 // sideBySide reports whether this Run may run properties side by side:
 // it serves on the suite's own listeners, under go test (t runs
-// subtests that may be called from several goroutines at once), and
-// OneAtATime was not asked for.
+// subtests that may be called from several goroutines at once), goroutine
+// dumps show labels (Go 1.26), so the leak checks can tell checks apart,
+// and OneAtATime was not asked for.
 func (c *config) sideBySide(t suiteT) bool {
 	_, goTest := t.(goTest)
-	return goTest && c.target == nil && !c.oneAtATime
+	return goTest && c.target == nil && c.labels && !c.oneAtATime
 }
 
 // runSideBySide runs each of fs as t's subtest names[i], all at the same

@@ -3,7 +3,9 @@ package properties_test
 import (
 	"context"
 	"net"
+	"os"
 	"runtime/pprof"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -69,4 +71,47 @@ func TestPropertiesSideBySide(t *testing.T) {
 	if got := most.Load(); got != 1 {
 		t.Errorf("OneAtATime: at most %d Serve calls at once, want 1", got)
 	}
+}
+
+// A server that labels its own goroutines for profiling, from the context
+// Serve is given, keeps the suite's label on them: leaks side by side
+// still tells its goroutines from other checks'.
+func TestServerThatLabelsItsGoroutines(t *testing.T) {
+	serve := func(ctx context.Context, ln net.Listener) (err error) {
+		pprof.Do(ctx, pprof.Labels("app", "voting"), func(ctx context.Context) { err = reference(ctx, ln) })
+		return err
+	}
+	properties.Run(t, serve, properties.Properties("consistency", "halfclose", "delivery", "leaks"), properties.Checks(8))
+}
+
+// afterFuncEnv makes TestAfterFuncLeakChild run.
+const afterFuncEnv = "STALLPROOF_AFTERFUNC_CHILD"
+
+// A server whose shutdown callback (context.AfterFunc on Serve's context)
+// blocks forever leaves a goroutine behind after Serve returns: the suite
+// cancels Serve's context under the server's label, so the callback's
+// goroutine is the server's, and leaks fails.
+func TestAfterFuncLeakIsTheServers(t *testing.T) {
+	if os.Getenv(afterFuncEnv) != "" {
+		t.Skip("in a child")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
+	defer cancel()
+	out, err := childTest(ctx, "^TestAfterFuncLeakChild$", afterFuncEnv+"=1").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "goroutines remain after Serve returned") {
+		t.Fatalf("want leaks to fail after Serve returned (failed: %v):\n%s", err != nil, out)
+	}
+}
+
+// TestAfterFuncLeakChild is TestAfterFuncLeakIsTheServers's child.
+func TestAfterFuncLeakChild(t *testing.T) {
+	if os.Getenv(afterFuncEnv) == "" {
+		t.Skip("runs only as a child of TestAfterFuncLeakIsTheServers")
+	}
+	forever := make(chan struct{})
+	serve := func(ctx context.Context, ln net.Listener) error {
+		context.AfterFunc(ctx, func() { <-forever })
+		return reference(ctx, ln)
+	}
+	properties.Run(t, serve, properties.Properties("leaks"), properties.Checks(5))
 }

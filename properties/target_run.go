@@ -4,13 +4,13 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -73,19 +73,22 @@ type ServeFunc func(ctx context.Context, ln net.Listener) error
 //
 // The checks of consistency, halfclose, delivery and leaks run side by
 // side, each on its own listener with its own Serve call; progress,
-// isolation and bounded run theirs alone, first (isolation compares
-// latencies, bounded measures the heap). The leak checks tell a check's
-// server's goroutines from the rest by the profiler label the suite puts
-// on its Serve call, which every goroutine the server starts inherits (a
-// goroutine started by time.AfterFunc carries none, and counts as any
-// server's); a client's goroutines, a client library's too, carry another.
-// OneAtATime runs every property in turn.
+// isolation and bounded run theirs alone (isolation compares latencies,
+// bounded measures the heap). The leak checks tell a check's server's
+// goroutines from the rest by the profiler label the suite puts on its
+// Serve call (and on Serve's context), which every goroutine the server
+// starts inherits; a goroutine started by time.AfterFunc carries none, and
+// counts as any server's. A client's goroutines, a client library's too,
+// carry another label. This needs Go 1.26, whose goroutine dumps show
+// labels (GODEBUG tracebacklabels=1, which a Run sets while it runs):
+// without, properties run in turn and the leak checks count every new
+// goroutine. OneAtATime runs every property in turn.
 //
 // Runs in one process take turns: a Run called from a parallel test waits
 // for the one running to end, because the heap measurement looks at the
-// whole heap, and goroutines that no label names at every goroutine in
-// the process. Other parallel tests still run beside a Run; keep them out
-// of a binary whose Runs check leaks or memory.
+// whole heap, and the leak checks count every goroutine no label names.
+// Other parallel tests still run beside a Run; keep them out of a binary
+// whose Runs check leaks or memory.
 func Run(t *testing.T, serve ServeFunc, opts ...Option) {
 	t.Helper()
 	run(goTest{t}, serve, nil, opts)
@@ -105,7 +108,12 @@ func run(t suiteT, serve ServeFunc, tg *target, opts []Option) (mismatch string)
 	defer runMu.Unlock()
 	cfg := newConfig(opts)
 	cfg.target = tg
-	defer stacks.ShowLabels()()
+	if tg == nil {
+		restore, shown := stacks.ShowLabels()
+		defer restore()
+		cfg.labels = shown
+	}
+	cfg.side = cfg.sideBySide(t)
 	if tg != nil && tg.addr != "" {
 		tg.kv = openKernelView(tg, cfg.bufSize, tg.openDiag)
 		defer tg.kv.close()
@@ -143,7 +151,7 @@ func run(t suiteT, serve ServeFunc, tg *target, opts []Option) (mismatch string)
 		}
 	}
 	cfg.warmUp(serve)
-	for _, stage := range stages(cfg.props, cfg.sideBySide(t)) {
+	for _, stage := range stages(cfg.props, cfg.side) {
 		var names []string
 		var fs []func(suiteT)
 		for _, name := range stage {
@@ -177,12 +185,17 @@ func run(t suiteT, serve ServeFunc, tg *target, opts []Option) (mismatch string)
 				// Every goroutine a check starts, but its Serve call's,
 				// is a client's: the leak checks and reports tell them
 				// from the server's by this label.
-				harness.Labelled(harness.ClientLabel, name, func() {
+				checks := func() {
 					rapid.Check(rt, func(t *rapid.T) {
-						pc.skipLateAttempt(t, rt, name)
+						pc.skipLateAttempt(t, name)
 						check(t, &pc, p, serve)
 					})
-				})
+				}
+				if pc.labels {
+					harness.Labelled(harness.ClientLabel, name, checks)
+				} else {
+					checks()
+				}
 			})
 		}
 		if len(names) > 1 {
@@ -328,19 +341,25 @@ func runPattern(name string) string {
 // ("-rapid.seed=N") and whether it could reproduce the failure.
 type rapidTB struct {
 	suiteT
-	mu     sync.Mutex
-	rs     rapidSaid
-	marked atomic.Bool // replayMark was logged (shrinkguard.go)
+	mu sync.Mutex
+	rs rapidSaid
 }
 
-// Logf passes rapid's log on, but for replayMark, which it notes.
-func (t *rapidTB) Logf(format string, args ...any) {
-	if format == replayMark {
-		t.marked.Store(true)
-		return
+// Output is the test's output, for rapid.T's Output, which rapid gives
+// only the checks whose output it keeps (shrinkguard.go).
+func (t *rapidTB) Output() io.Writer {
+	if o, ok := t.suiteT.(interface{ Output() io.Writer }); ok {
+		return o.Output()
 	}
-	t.Helper()
-	t.suiteT.Logf(format, args...)
+	return logWriter{t.suiteT}
+}
+
+// logWriter writes to a test's log.
+type logWriter struct{ t suiteT }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	w.t.Logf("%s", strings.TrimSuffix(string(p), "\n"))
+	return len(p), nil
 }
 
 // rapidSaid is what rapid said of a failure.

@@ -250,6 +250,7 @@ func checkInBubble(tt *testing.T, t *rapid.T, cfg *config, p property, serve Ser
 // it, and returns the panic with which it failed the check.
 func verdictOf(e *env, p property) (failed any) {
 	defer func() { failed = recover() }()
+	e.failPath = "watchdog"
 	e.verdict(p)
 	return nil
 }

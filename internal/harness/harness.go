@@ -172,7 +172,8 @@ func (e *StuckError) Error() string {
 }
 
 // Labelled runs f on the calling goroutine under the profiler label
-// key=value, which every goroutine f starts inherits.
+// key=value, which every goroutine f starts inherits. The goroutine has no
+// labels afterwards.
 func Labelled(key, value string, f func()) {
 	pprof.Do(context.Background(), pprof.Labels(key, value), func(context.Context) { f() })
 }

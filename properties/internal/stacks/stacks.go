@@ -6,11 +6,13 @@
 package stacks
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -133,20 +135,40 @@ func unquotePrefix(s string) (v, rest string, ok bool) {
 // ShowLabels makes the process's goroutine dumps show each goroutine's
 // profiler labels (GODEBUG tracebacklabels=1, Go 1.26), so that the
 // functions of this package can tell whose a goroutine is, until restore
-// is called. A GODEBUG that already sets tracebacklabels is kept.
-func ShowLabels() (restore func()) {
+// is called. A GODEBUG that already sets tracebacklabels is kept. shown
+// reports whether dumps do show labels: not before Go 1.26, nor under
+// tracebacklabels=0.
+func ShowLabels() (restore func(), shown bool) {
+	restore = func() {}
 	old, set := os.LookupEnv("GODEBUG")
-	if strings.Contains(old, "tracebacklabels=") {
-		return func() {}
-	}
-	_ = os.Setenv("GODEBUG", strings.TrimPrefix(old+",tracebacklabels=1", ","))
-	return func() {
-		if set {
-			_ = os.Setenv("GODEBUG", old)
-		} else {
-			_ = os.Unsetenv("GODEBUG")
+	if !strings.Contains(old, "tracebacklabels=") {
+		_ = os.Setenv("GODEBUG", strings.TrimPrefix(old+",tracebacklabels=1", ","))
+		restore = func() {
+			if set {
+				_ = os.Setenv("GODEBUG", old)
+			} else {
+				_ = os.Unsetenv("GODEBUG")
+			}
 		}
 	}
+	return restore, labelsShown()
+}
+
+// labelsShown reports whether a goroutine's labels show in a dump.
+func labelsShown() bool {
+	const key, value = "stallproof-probe", "shown"
+	stop, ready := make(chan struct{}), make(chan string, 1)
+	pprof.Do(context.Background(), pprof.Labels(key, value), func(context.Context) {
+		go func() {
+			buf := make([]byte, 256)
+			ready <- string(buf[:runtime.Stack(buf, false)])
+			<-stop
+		}()
+	})
+	header, _, _ := strings.Cut(<-ready, "\n")
+	close(stop)
+	g, _ := parseHeader(header)
+	return g.labels[key] == value
 }
 
 // BubbleGoroutine is one goroutine of a testing/synctest bubble.
@@ -241,19 +263,28 @@ func Since(baseline map[string]bool, label string) []Goroutine {
 	return out
 }
 
-// mayBeServer reports whether g started after baseline and may belong to
-// the server labelled label (any server, if label is ""): it is not the
-// harness's, and it carries that server's label or none. A goroutine
-// started by a timer (time.AfterFunc) carries no label.
+// AnyServer is the label of Server and Since for the goroutines of any
+// server, but not those labelled as a client's.
+const AnyServer = "*"
+
+// mayBeServer reports whether g started after baseline, is not the
+// harness's, and may belong to the server labelled label: it carries that
+// label or none (a goroutine started by time.AfterFunc carries none). With
+// label AnyServer, any server's label will do; with either, a goroutine
+// labelled as a client's is not a server's. With label "" (labels unknown,
+// or a server the suite did not start), labels are not looked at.
 func mayBeServer(g goroutine, baseline map[string]bool, label string) bool {
 	if baseline[g.id] || len(g.frames) == 0 || isHarness(g) {
 		return false
+	}
+	if label == "" {
+		return true
 	}
 	if _, ok := g.labels[harness.ClientLabel]; ok {
 		return false
 	}
 	l, ok := g.labels[harness.ServerLabel]
-	return label == "" || !ok || l == label
+	return label == AnyServer || !ok || l == label
 }
 
 func groupStacks(gs []goroutine, baseline map[string]bool, label, own string) ([]report.Stack, string) {

@@ -185,8 +185,17 @@ example.com/srv.tick()
 			got = append(got, g.id)
 		}
 	}
-	if strings.Join(got, " ") != "1 2 3 5" {
-		t.Errorf("with no label asked for: %v, want 1 2 3 5", got)
+	if strings.Join(got, " ") != "1 2 3 4 5" {
+		t.Errorf("with labels unknown: %v, want 1 2 3 4 5", got)
+	}
+	got = nil
+	for _, g := range gs {
+		if mayBeServer(g, map[string]bool{"1": true}, AnyServer) {
+			got = append(got, g.id)
+		}
+	}
+	if strings.Join(got, " ") != "2 3 5" {
+		t.Errorf("any server's: %v, want 2 3 5", got)
 	}
 	if !strings.HasPrefix(gs[1].text, "goroutine 2 [select") || !strings.HasSuffix(gs[1].text, "srv.go:10 +0x1") {
 		t.Errorf("text of goroutine 2: %q", gs[1].text)
@@ -197,7 +206,10 @@ example.com/srv.tick()
 // GODEBUG is as it was.
 func TestShowLabelsInALiveDump(t *testing.T) {
 	t.Setenv("GODEBUG", "")
-	restore := ShowLabels()
+	restore, shown := ShowLabels()
+	if !shown {
+		t.Fatal("ShowLabels: labels not shown")
+	}
 	before := IDs()
 	stop := make(chan struct{})
 	started := make(chan struct{})
@@ -218,8 +230,9 @@ func TestShowLabelsInALiveDump(t *testing.T) {
 		t.Errorf("GODEBUG after restore: %q, want it as it was", v)
 	}
 	t.Setenv("GODEBUG", "tracebacklabels=0")
-	ShowLabels()()
-	if v := os.Getenv("GODEBUG"); v != "tracebacklabels=0" {
-		t.Errorf("GODEBUG that set tracebacklabels: %q, want it kept", v)
+	restore, shown = ShowLabels()
+	restore()
+	if v := os.Getenv("GODEBUG"); v != "tracebacklabels=0" || shown {
+		t.Errorf("GODEBUG that set tracebacklabels=0: %q, labels shown %v; want it kept, and no labels", v, shown)
 	}
 }
