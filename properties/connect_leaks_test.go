@@ -23,6 +23,7 @@ func TestLeaksSeeWritersBlockedOnLibraryClients(t *testing.T) {
 	if os.Getenv(feedEnv) != "" {
 		t.Skip("in a child")
 	}
+	needLabels(t) // without labels, library clients are closed first
 	t.Run("waits for its writers", func(t *testing.T) {
 		properties.Run(t, feedServer(true), properties.WithProtocol(feedProtocol()), properties.Properties("leaks"), properties.Checks(5))
 	})

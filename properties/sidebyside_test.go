@@ -12,6 +12,7 @@ import (
 
 	"github.com/stallproof/stallproof/internal/harness"
 	"github.com/stallproof/stallproof/properties"
+	"github.com/stallproof/stallproof/properties/internal/stacks"
 )
 
 // The leak checks count the goroutines of their own check's server, not
@@ -19,6 +20,7 @@ import (
 // Serve call leaves behind one goroutine labelled as another server's and
 // one labelled as a client's, which stay until the test ends.
 func TestLeaksLookAtTheirOwnServer(t *testing.T) {
+	needLabels(t)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	t.Cleanup(func() {
@@ -56,6 +58,7 @@ func servingAtOnce(serve properties.ServeFunc, most *atomic.Int32) properties.Se
 // Properties that may share the process run their checks side by side,
 // each on its own listener and Serve call; OneAtATime runs them in turn.
 func TestPropertiesSideBySide(t *testing.T) {
+	needLabels(t)
 	props := properties.Properties("consistency", "halfclose", "delivery", "leaks")
 	var most atomic.Int32
 	t.Run("side by side", func(t *testing.T) {
@@ -114,4 +117,16 @@ func TestAfterFuncLeakChild(t *testing.T) {
 		return reference(ctx, ln)
 	}
 	properties.Run(t, serve, properties.Properties("leaks"), properties.Checks(5))
+}
+
+// needLabels skips t where goroutine dumps do not show profiler labels
+// (before Go 1.26): there a Run runs its properties in turn, and the leak
+// checks count every new goroutine.
+func needLabels(t *testing.T) {
+	t.Helper()
+	restore, shown := stacks.ShowLabels()
+	restore()
+	if !shown {
+		t.Skip("needs goroutine dumps that show profiler labels (Go 1.26)")
+	}
 }
