@@ -59,12 +59,12 @@ type env struct {
 	// goroutines of the Serve call the check started ("": the suite
 	// started none, or dumps show no labels), which tells them from its
 	// clients' and other checks' beside it.
-	label  string
-	stacks string // server goroutines when the first violation was seen
+	label string
 	// failPath is how the check's failure reaches rapid, when not
 	// straight from its verdict: "panicking" (rapid's own panic was in
 	// flight), "watchdog" (a given-up bubble's verdict); see failSite.
 	failPath string
+	stacks   string         // server goroutines when the first violation was seen
 	groups   []report.Stack // the same, as data
 
 	mu         sync.Mutex
@@ -137,34 +137,27 @@ func newEnv(t *rapid.T, cfg *config, prop string, serve ServeFunc) *env {
 	default:
 		e.ln = faultnet.Listen(faultnet.BufferSize(cfg.bufSize), faultnet.Name("mem"))
 	}
-	if !cfg.labels {
-		go func() {
-			err := e.serve(e.ctx, e.ln)
-			e.mu.Lock()
-			e.serveErr, e.serveEnded = err, true
-			e.mu.Unlock()
-			close(e.serveEnd)
-		}()
-		return e
+	ctx := e.ctx
+	if cfg.labels {
+		e.label = fmt.Sprintf("%s#%d", prop, serveSerial.Add(1))
+		// Serve's context carries the label too, so that a server that
+		// labels its own goroutines from it (pprof.Do) keeps the suite's.
+		ctx = pprof.WithLabels(e.ctx, pprof.Labels(harness.ServerLabel, e.label))
+		// Serve's context is cancelled under the server's label, in a
+		// goroutine of its own (the check's keeps its client label): a
+		// function the server hung on it with context.AfterFunc runs in
+		// a goroutine of the cancelling one's, and is the server's.
+		cancel := e.cancel
+		e.cancel = func() {
+			done := make(chan struct{})
+			go harness.Labelled(harness.ServerLabel, e.label, func() {
+				cancel()
+				close(done)
+			})
+			<-done
+		}
 	}
-	e.label = fmt.Sprintf("%s#%d", prop, serveSerial.Add(1))
-	// Serve's context is cancelled under the server's label: a function
-	// the server hung on it with context.AfterFunc runs in a goroutine of
-	// the cancelling one's, and is the server's.
-	// (In a goroutine of its own: the check's keeps its client label.)
-	cancel := e.cancel
-	e.cancel = func() {
-		done := make(chan struct{})
-		go harness.Labelled(harness.ServerLabel, e.label, func() {
-			cancel()
-			close(done)
-		})
-		<-done
-	}
-	// Serve's context carries the label too, so that a server that
-	// labels its own goroutines from it (pprof.Do) keeps the suite's.
-	ctx := pprof.WithLabels(e.ctx, pprof.Labels(harness.ServerLabel, e.label))
-	go harness.Labelled(harness.ServerLabel, e.label, func() {
+	go labelled(e.label != "", harness.ServerLabel, e.label, func() {
 		err := e.serve(ctx, e.ln)
 		e.mu.Lock()
 		e.serveErr, e.serveEnded = err, true
@@ -172,6 +165,16 @@ func newEnv(t *rapid.T, cfg *config, prop string, serve ServeFunc) *env {
 		close(e.serveEnd)
 	})
 	return e
+}
+
+// labelled runs f under the profiler label key=value if on, else as it
+// is.
+func labelled(on bool, key, value string, f func()) {
+	if on {
+		harness.Labelled(key, value, f)
+		return
+	}
+	f()
 }
 
 // ownerLabel is the label by which stacks tells this check's server's

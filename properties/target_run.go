@@ -175,28 +175,7 @@ func run(t suiteT, serve ServeFunc, tg *target, opts []Option) (mismatch string)
 				cfg.noteFewer(name)
 			}
 			names = append(names, name)
-			fs = append(fs, func(t suiteT) {
-				pc := cfg // this property's: its bubbles are its test's
-				if gt, ok := t.(goTest); ok {
-					pc.bubbleT = gt.T
-				}
-				rt := &rapidTB{suiteT: t}
-				defer func() { pc.verdict(t, name, rt.said()) }() // rapid ends a failed test with FailNow
-				// Every goroutine a check starts, but its Serve call's,
-				// is a client's: the leak checks and reports tell them
-				// from the server's by this label.
-				checks := func() {
-					rapid.Check(rt, func(t *rapid.T) {
-						pc.skipLateAttempt(t, name)
-						check(t, &pc, p, serve)
-					})
-				}
-				if pc.labels {
-					harness.Labelled(harness.ClientLabel, name, checks)
-				} else {
-					checks()
-				}
-			})
+			fs = append(fs, cfg.propertyTest(name, serve))
 		}
 		if len(names) > 1 {
 			t.Log(sideBySideNote(names))
@@ -226,6 +205,28 @@ func run(t suiteT, serve ServeFunc, tg *target, opts []Option) (mismatch string)
 		t.Errorf("%s", mismatch)
 	}
 	return mismatch
+}
+
+// propertyTest is property name's subtest: its rapid checks against serve, and
+// its verdict.
+func (c config) propertyTest(name string, serve ServeFunc) func(suiteT) {
+	p := properties[name]
+	return func(t suiteT) {
+		if gt, ok := t.(goTest); ok {
+			c.bubbleT = gt.T // this property's: its bubbles are its test's
+		}
+		rt := &rapidTB{suiteT: t}
+		defer func() { c.verdict(t, name, rt.said()) }() // rapid ends a failed test with FailNow
+		// Every goroutine a check starts, but its Serve call's, is a
+		// client's: the leak checks and reports tell them from the
+		// server's by this label.
+		labelled(c.labels, harness.ClientLabel, name, func() {
+			rapid.Check(rt, func(t *rapid.T) {
+				c.skipLateAttempt(t, name)
+				check(t, &c, p, serve)
+			})
+		})
+	}
 }
 
 // skipWhy says why property p cannot be checked in this Run, or "".
