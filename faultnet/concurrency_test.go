@@ -21,6 +21,7 @@ import (
 // fault was on it, and a byte-count fault fired, or the test proved
 // nothing.
 func TestFaultsFlippedUnderTraffic(t *testing.T) {
+	t.Parallel()
 	forEach(t, func(t *testing.T, tr transport) {
 		c, s := tr.pair(t, faultnet.BufferSize(512), faultnet.Seed(1))
 		faults := []func() faultnet.Fault{
@@ -140,6 +141,7 @@ func TestFaultsFlippedUnderTraffic(t *testing.T) {
 }
 
 func TestEventLogKeepsTheFirst1024(t *testing.T) {
+	t.Parallel()
 	c, _ := memoryPair(t)
 	for range 600 {
 		c.Inject(faultnet.StallReads()).Remove()

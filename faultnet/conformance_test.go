@@ -14,6 +14,7 @@ import (
 // independent suite on each way of making connections.
 
 func TestConformancePipe(t *testing.T) {
+	t.Parallel()
 	nettest.TestConn(t, func() (c1, c2 net.Conn, stop func(), err error) {
 		a, b := faultnet.Pipe()
 		return a, b, func() { a.Close(); b.Close() }, nil
@@ -21,6 +22,7 @@ func TestConformancePipe(t *testing.T) {
 }
 
 func TestConformancePipeSmallBuffer(t *testing.T) {
+	t.Parallel()
 	nettest.TestConn(t, func() (c1, c2 net.Conn, stop func(), err error) {
 		a, b := faultnet.Pipe(faultnet.BufferSize(16)) // nettest echoes 13-byte messages: less would deadlock, as in TCP
 		return a, b, func() { a.Close(); b.Close() }, nil
@@ -28,6 +30,7 @@ func TestConformancePipeSmallBuffer(t *testing.T) {
 }
 
 func TestConformanceListener(t *testing.T) {
+	t.Parallel()
 	nettest.TestConn(t, func() (c1, c2 net.Conn, stop func(), err error) {
 		ln := faultnet.Listen()
 		defer ln.Close()
@@ -36,6 +39,7 @@ func TestConformanceListener(t *testing.T) {
 }
 
 func TestConformanceWrappedTCP(t *testing.T) {
+	t.Parallel()
 	nettest.TestConn(t, func() (c1, c2 net.Conn, stop func(), err error) {
 		ln, err := faultnet.ListenTCP("127.0.0.1:0")
 		if err != nil {
@@ -49,6 +53,7 @@ func TestConformanceWrappedTCP(t *testing.T) {
 // TestConformanceFaultsOff runs the suite on connections whose faults were
 // switched on and off again: the slow path must still keep the contract.
 func TestConformanceFaultsOff(t *testing.T) {
+	t.Parallel()
 	listeners := map[string]func() (*faultnet.Listener, error){
 		"memory": func() (*faultnet.Listener, error) { return faultnet.Listen(), nil },
 		"tcp":    func() (*faultnet.Listener, error) { return faultnet.ListenTCP("127.0.0.1:0") },

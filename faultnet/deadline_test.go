@@ -8,6 +8,7 @@ import (
 )
 
 func TestDeadlinePastAndPresent(t *testing.T) {
+	t.Parallel()
 	forEach(t, func(t *testing.T, tr transport) {
 		for _, name := range []string{"past", "present"} {
 			c, s := tr.pair(t)
@@ -44,6 +45,7 @@ func TestDeadlinePastAndPresent(t *testing.T) {
 }
 
 func TestDeadlineFuture(t *testing.T) {
+	t.Parallel()
 	forEach(t, func(t *testing.T, tr transport) {
 		c, _ := tr.pair(t)
 		const d = 30 * time.Millisecond
@@ -61,6 +63,7 @@ func TestDeadlineFuture(t *testing.T) {
 }
 
 func TestDeadlineChangedWhileBlocked(t *testing.T) {
+	t.Parallel()
 	forEach(t, func(t *testing.T, tr transport) {
 		t.Run("shortened", func(t *testing.T) {
 			c, _ := tr.pair(t)
@@ -115,6 +118,7 @@ func TestDeadlineChangedWhileBlocked(t *testing.T) {
 }
 
 func TestDeadlineOnStalledOps(t *testing.T) {
+	t.Parallel()
 	forEach(t, func(t *testing.T, tr transport) {
 		for _, tc := range []struct {
 			f    faultnet.Fault

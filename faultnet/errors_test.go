@@ -34,6 +34,7 @@ func wantSyscall(t *testing.T, err error, op string, errno syscall.Errno) {
 }
 
 func TestErrorShapes(t *testing.T) {
+	t.Parallel()
 	forEach(t, func(t *testing.T, tr transport) {
 		t.Run("reset", func(t *testing.T) {
 			c, s := tr.pair(t)
@@ -98,6 +99,7 @@ func TestErrorShapes(t *testing.T) {
 }
 
 func TestErrorShapesMemoryOnly(t *testing.T) {
+	t.Parallel()
 	t.Run("peer closed its read side", func(t *testing.T) {
 		c, s := memoryPair(t)
 		s.CloseRead()
@@ -122,6 +124,7 @@ func TestErrorShapesMemoryOnly(t *testing.T) {
 }
 
 func TestListenerErrorShapes(t *testing.T) {
+	t.Parallel()
 	for _, lt := range listenerTransports {
 		t.Run(lt.name, func(t *testing.T) {
 			t.Run("accept EMFILE is temporary", func(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 )
 
 func TestEventsLog(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	var seen []faultnet.Event
 	c, s := memoryPair(t, faultnet.Name("c3"), faultnet.BufferSize(1000),
@@ -71,6 +72,7 @@ func TestEventsLog(t *testing.T) {
 }
 
 func TestEventStrings(t *testing.T) {
+	t.Parallel()
 	e := faultnet.Event{Conn: "client-3", At: 12 * time.Millisecond, Kind: faultnet.EventBufferFull, Byte: 65536}
 	if got, want := e.String(), "t=12ms client-3: buffer-full at byte 65536"; got != want {
 		t.Errorf("String() = %q, want %q", got, want)
@@ -92,6 +94,7 @@ func TestEventStrings(t *testing.T) {
 }
 
 func TestEventsOnWrappedConn(t *testing.T) {
+	t.Parallel()
 	c, s := tcpPair(t, faultnet.Name("api"))
 	inj := c.Inject(faultnet.AfterWritten(3, faultnet.BlockWrites()))
 	c.Write([]byte("abc"))

@@ -14,6 +14,7 @@ import (
 )
 
 func TestStallReadsBlocksPeerWriter(t *testing.T) {
+	t.Parallel()
 	forEach(t, func(t *testing.T, tr transport) {
 		c, s := tr.pair(t, faultnet.BufferSize(4096))
 		inj := s.Inject(faultnet.StallReads())
@@ -47,6 +48,7 @@ func TestStallReadsBlocksPeerWriter(t *testing.T) {
 }
 
 func TestStallReadsRemoveUnblocksPeerWriter(t *testing.T) {
+	t.Parallel()
 	forEach(t, func(t *testing.T, tr transport) {
 		c, s := tr.pair(t, faultnet.BufferSize(1000))
 		inj := s.Inject(faultnet.StallReads())
@@ -65,6 +67,7 @@ func TestStallReadsRemoveUnblocksPeerWriter(t *testing.T) {
 }
 
 func TestBlockWrites(t *testing.T) {
+	t.Parallel()
 	forEach(t, func(t *testing.T, tr transport) {
 		c, s := tr.pair(t)
 		inj := c.Inject(faultnet.BlockWrites())
@@ -93,6 +96,7 @@ func TestBlockWrites(t *testing.T) {
 }
 
 func TestShortReads(t *testing.T) {
+	t.Parallel()
 	forEach(t, func(t *testing.T, tr transport) {
 		c, s := tr.pair(t)
 		s.Inject(faultnet.ShortReads(1))
@@ -118,6 +122,7 @@ func TestShortReads(t *testing.T) {
 }
 
 func TestShortWritesFragmentsReachTheReader(t *testing.T) {
+	t.Parallel()
 	// In memory the reader sees each fragment as a separate Read even if it
 	// reads late; over TCP only the writes are split (the kernel may merge
 	// segments a late reader finds waiting), so use a synchronous inner conn.
@@ -198,6 +203,7 @@ func randomReadSizes(t *testing.T, tr transport, seed uint64) []int {
 }
 
 func TestRandomShortReadsReplayWithSeed(t *testing.T) {
+	t.Parallel()
 	forEach(t, func(t *testing.T, tr transport) {
 		a := randomReadSizes(t, tr, 42)
 		b := randomReadSizes(t, tr, 42)
@@ -214,6 +220,7 @@ func TestRandomShortReadsReplayWithSeed(t *testing.T) {
 }
 
 func TestRandomShortWritesReplayWithSeed(t *testing.T) {
+	t.Parallel()
 	sizes := func(seed uint64) []int {
 		c, s := memoryPair(t, faultnet.Seed(seed))
 		c.Inject(faultnet.RandomShortWrites(16))
@@ -238,6 +245,7 @@ func TestRandomShortWritesReplayWithSeed(t *testing.T) {
 }
 
 func TestTrickleReads(t *testing.T) {
+	t.Parallel()
 	forEach(t, func(t *testing.T, tr transport) {
 		c, s := tr.pair(t)
 		const every = 5 * time.Millisecond
@@ -267,6 +275,7 @@ func TestTrickleReads(t *testing.T) {
 }
 
 func TestTrickleWritesAndBandwidth(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		f       faultnet.Fault
 		size    int
@@ -309,6 +318,7 @@ func TestTrickleWritesAndBandwidth(t *testing.T) {
 }
 
 func TestLatencyNeverReorders(t *testing.T) {
+	t.Parallel()
 	forEach(t, func(t *testing.T, tr transport) {
 		c, s := tr.pair(t, faultnet.Seed(3))
 		c.Inject(faultnet.Latency(time.Millisecond, time.Millisecond))
@@ -333,6 +343,7 @@ func TestLatencyNeverReorders(t *testing.T) {
 }
 
 func TestLatencyDelays(t *testing.T) {
+	t.Parallel()
 	const d = 40 * time.Millisecond
 	t.Run("memory: in flight, the writer does not wait", func(t *testing.T) {
 		// Exact timings are in TestSynctestLatencyInVirtualTime.
@@ -364,6 +375,7 @@ func TestLatencyDelays(t *testing.T) {
 }
 
 func TestResetBothEnds(t *testing.T) {
+	t.Parallel()
 	forEach(t, func(t *testing.T, tr transport) {
 		c, s := tr.pair(t)
 		c.Write([]byte("lost?"))
@@ -397,6 +409,7 @@ func hasEvent(c *faultnet.Conn, k faultnet.EventKind) bool {
 }
 
 func TestCloseFault(t *testing.T) {
+	t.Parallel()
 	forEach(t, func(t *testing.T, tr transport) {
 		c, s := tr.pair(t)
 		c.Write([]byte("bye"))
@@ -413,6 +426,7 @@ func TestCloseFault(t *testing.T) {
 }
 
 func TestHalfCloseBothWays(t *testing.T) {
+	t.Parallel()
 	forEach(t, func(t *testing.T, tr transport) {
 		for _, viaFault := range []bool{false, true} {
 			c, s := tr.pair(t)
@@ -440,6 +454,7 @@ func TestHalfCloseBothWays(t *testing.T) {
 }
 
 func TestCloseRead(t *testing.T) {
+	t.Parallel()
 	t.Run("memory: the peer's writes fail with EPIPE", func(t *testing.T) {
 		for _, viaFault := range []bool{false, true} {
 			c, s := memoryPair(t)
@@ -480,6 +495,7 @@ func TestCloseRead(t *testing.T) {
 }
 
 func TestAfterReadStallsAtExactByte(t *testing.T) {
+	t.Parallel()
 	forEach(t, func(t *testing.T, tr transport) {
 		c, s := tr.pair(t)
 		inj := s.Inject(faultnet.AfterRead(10, faultnet.StallReads()))
@@ -508,6 +524,7 @@ func TestAfterReadStallsAtExactByte(t *testing.T) {
 }
 
 func TestAfterWrittenReset(t *testing.T) {
+	t.Parallel()
 	forEach(t, func(t *testing.T, tr transport) {
 		c, s := tr.pair(t)
 		c.Inject(faultnet.AfterWritten(1000, faultnet.Reset()))
@@ -529,6 +546,7 @@ func TestAfterWrittenReset(t *testing.T) {
 }
 
 func TestAfterWrittenCloseWriteIsAnExactDataLimit(t *testing.T) {
+	t.Parallel()
 	forEach(t, func(t *testing.T, tr transport) {
 		c, s := tr.pair(t)
 		c.Inject(faultnet.AfterWritten(1000, faultnet.HalfCloseWrite()))
@@ -550,6 +568,7 @@ func TestAfterWrittenCloseWriteIsAnExactDataLimit(t *testing.T) {
 }
 
 func TestAfterTime(t *testing.T) {
+	t.Parallel()
 	forEach(t, func(t *testing.T, tr transport) {
 		c, s := tr.pair(t)
 		inj := c.Inject(faultnet.AfterTime(20*time.Millisecond, faultnet.Reset()))
@@ -563,6 +582,7 @@ func TestAfterTime(t *testing.T) {
 }
 
 func TestOnTrigger(t *testing.T) {
+	t.Parallel()
 	forEach(t, func(t *testing.T, tr transport) {
 		c, s := tr.pair(t)
 		trig := faultnet.NewTrigger("vote-10")
@@ -600,6 +620,7 @@ func TestOnTrigger(t *testing.T) {
 }
 
 func TestRemoveUnblocksReaderAndWriter(t *testing.T) {
+	t.Parallel()
 	forEach(t, func(t *testing.T, tr transport) {
 		c, s := tr.pair(t)
 		stall := s.Inject(faultnet.StallReads())
@@ -621,6 +642,7 @@ func TestRemoveUnblocksReaderAndWriter(t *testing.T) {
 }
 
 func TestCloseUnblocksStalledCalls(t *testing.T) {
+	t.Parallel()
 	forEach(t, func(t *testing.T, tr transport) {
 		_, s := tr.pair(t)
 		s.Inject(faultnet.StallReads())
@@ -638,6 +660,7 @@ func TestCloseUnblocksStalledCalls(t *testing.T) {
 }
 
 func TestFaultsStack(t *testing.T) {
+	t.Parallel()
 	// Two stalls: removing one leaves the other in force.
 	c, s := memoryPair(t)
 	a := s.Inject(faultnet.StallReads())
@@ -653,6 +676,7 @@ func TestFaultsStack(t *testing.T) {
 }
 
 func TestFaultStrings(t *testing.T) {
+	t.Parallel()
 	trig := faultnet.NewTrigger("ack-10")
 	cases := []struct {
 		f    faultnet.Fault
@@ -703,6 +727,7 @@ func TestFaultStrings(t *testing.T) {
 }
 
 func TestStallInjectedWhileReadWaits(t *testing.T) {
+	t.Parallel()
 	forEach(t, func(t *testing.T, tr transport) {
 		c, s := tr.pair(t)
 		r := readAsync(s, make([]byte, 100))

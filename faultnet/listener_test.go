@@ -87,6 +87,7 @@ func awaitAccept(t testing.TB, ch <-chan acceptResult) net.Conn {
 }
 
 func TestListenDialAccept(t *testing.T) {
+	t.Parallel()
 	forEachListener(t, func(t *testing.T, lt listenerTransport) {
 		ln := lt.listen(t, faultnet.Name("srv"))
 		if a, ok := ln.Addr().(*net.TCPAddr); !ok || !a.IP.IsLoopback() || a.Port == 0 {
@@ -127,6 +128,7 @@ func TestListenDialAccept(t *testing.T) {
 }
 
 func TestFailAccepts(t *testing.T) {
+	t.Parallel()
 	forEachListener(t, func(t *testing.T, lt listenerTransport) {
 		ln := lt.listen(t)
 		c := dial(t, ln) // waits in the backlog meanwhile
@@ -151,6 +153,7 @@ func TestFailAccepts(t *testing.T) {
 }
 
 func TestPauseAccept(t *testing.T) {
+	t.Parallel()
 	forEachListener(t, func(t *testing.T, lt listenerTransport) {
 		ln := lt.listen(t, faultnet.Backlog(2))
 		ln.PauseAccept()
@@ -187,6 +190,7 @@ func TestPauseAccept(t *testing.T) {
 }
 
 func TestBacklogDialUnblocksOnAccept(t *testing.T) {
+	t.Parallel()
 	ln := faultnet.Listen(faultnet.Backlog(1))
 	defer ln.Close()
 	dial(t, ln)
@@ -218,6 +222,7 @@ func TestBacklogDialUnblocksOnAccept(t *testing.T) {
 }
 
 func TestRefuseWhenFull(t *testing.T) {
+	t.Parallel()
 	ln := faultnet.Listen(faultnet.Backlog(1), faultnet.RefuseWhenFull())
 	defer ln.Close()
 	dial(t, ln)
@@ -228,6 +233,7 @@ func TestRefuseWhenFull(t *testing.T) {
 }
 
 func TestListenerCloseResetsBacklog(t *testing.T) {
+	t.Parallel()
 	ln := faultnet.Listen()
 	c := dial(t, ln)
 	acc := acceptAsync(ln)
@@ -243,6 +249,7 @@ func TestListenerCloseResetsBacklog(t *testing.T) {
 }
 
 func TestCloseUnblocksAccept(t *testing.T) {
+	t.Parallel()
 	forEachListener(t, func(t *testing.T, lt listenerTransport) {
 		for _, paused := range []bool{false, true} {
 			ln := lt.listen(t)
@@ -283,6 +290,7 @@ func heldDial(t *testing.T, ln *faultnet.Listener) (h *faultnet.DialHold, done c
 }
 
 func TestHoldDials(t *testing.T) {
+	t.Parallel()
 	forEachListener(t, func(t *testing.T, lt listenerTransport) {
 		t.Run("resume", func(t *testing.T) {
 			ln := lt.listen(t)
@@ -351,6 +359,7 @@ func TestHoldDials(t *testing.T) {
 }
 
 func TestListenerWithFaultsAndOnAccept(t *testing.T) {
+	t.Parallel()
 	forEachListener(t, func(t *testing.T, lt listenerTransport) {
 		var mu sync.Mutex
 		var seen []*faultnet.Conn
@@ -380,6 +389,7 @@ func TestListenerWithFaultsAndOnAccept(t *testing.T) {
 }
 
 func TestListenerSeedsReplay(t *testing.T) {
+	t.Parallel()
 	// The n-th connection of a listener draws the same sizes in every run.
 	sizes := func() []int {
 		ln := faultnet.Listen(faultnet.Seed(9))

@@ -15,6 +15,7 @@ import (
 )
 
 func TestPipeBasics(t *testing.T) {
+	t.Parallel()
 	c, s := memoryPair(t, faultnet.Name("p"))
 	if c.Peer() != s || s.Peer() != c {
 		t.Fatal("Peer does not link the two ends")
@@ -57,6 +58,7 @@ func TestPipeBasics(t *testing.T) {
 }
 
 func TestPipeWriterBlocksAtExactBufferSize(t *testing.T) {
+	t.Parallel()
 	for _, size := range []int{1, 1000, faultnet.DefaultBufferSize} {
 		opts := []faultnet.Option{}
 		if size != faultnet.DefaultBufferSize {
@@ -97,6 +99,7 @@ func TestPipeWriterBlocksAtExactBufferSize(t *testing.T) {
 }
 
 func TestPipeBlockedWriterResumesWhenPeerReads(t *testing.T) {
+	t.Parallel()
 	c, s := memoryPair(t, faultnet.BufferSize(100))
 	want := pattern(1000)
 	w := writeAsync(c, want)
@@ -116,6 +119,7 @@ func TestPipeBlockedWriterResumesWhenPeerReads(t *testing.T) {
 }
 
 func TestPipeSetBuffersLive(t *testing.T) {
+	t.Parallel()
 	c, s := memoryPair(t)
 	// A direction holds the writer's send buffer plus the reader's receive buffer.
 	if err := c.SetWriteBuffer(0); err != nil {
@@ -146,6 +150,7 @@ func TestPipeSetBuffersLive(t *testing.T) {
 }
 
 func TestPipeCloseWithUnreadDataResets(t *testing.T) {
+	t.Parallel()
 	c, s := memoryPair(t)
 	c.Write([]byte("unread"))
 	if err := s.Close(); err != nil {
@@ -156,6 +161,7 @@ func TestPipeCloseWithUnreadDataResets(t *testing.T) {
 }
 
 func TestPipeLingerZeroCloseResets(t *testing.T) {
+	t.Parallel()
 	c, s := memoryPair(t)
 	s.Write([]byte("in flight"))
 	if err := s.SetLinger(0); err != nil {
@@ -167,6 +173,7 @@ func TestPipeLingerZeroCloseResets(t *testing.T) {
 }
 
 func TestPipeConcurrentUse(t *testing.T) {
+	t.Parallel()
 	c, s := memoryPair(t, faultnet.BufferSize(333))
 	const writers, each = 8, 500
 	var wg sync.WaitGroup
@@ -222,6 +229,7 @@ func TestPipeConcurrentUse(t *testing.T) {
 }
 
 func TestPipeWriteIsAtomicPerCall(t *testing.T) {
+	t.Parallel()
 	// Concurrent Writes that fit the buffer are not interleaved byte by byte
 	// within a chunk; here each message fits, so messages arrive whole.
 	c, s := memoryPair(t)
@@ -243,6 +251,7 @@ func TestPipeWriteIsAtomicPerCall(t *testing.T) {
 }
 
 func TestPipeStatsAndNames(t *testing.T) {
+	t.Parallel()
 	c, s := memoryPair(t)
 	if !strings.HasPrefix(c.String(), "pipe") || !strings.HasSuffix(c.String(), "/client") || !strings.HasSuffix(s.String(), "/server") {
 		t.Errorf("default names %q %q", c, s)
@@ -267,6 +276,7 @@ func TestPipeStatsAndNames(t *testing.T) {
 }
 
 func TestPipeErrorsAfterClose(t *testing.T) {
+	t.Parallel()
 	c, _ := memoryPair(t)
 	c.Close()
 	if err := c.Close(); !errors.Is(err, net.ErrClosed) {

@@ -127,6 +127,7 @@ func liveConn(t testing.TB, p *faultnet.Proxy, n int) *faultnet.ProxyConn {
 }
 
 func TestProxyEchoAndStats(t *testing.T) {
+	t.Parallel()
 	u := newUpstream(t, echo)
 	p := newProxy(t, u.addr())
 	c := dialProxy(t, p)
@@ -157,6 +158,7 @@ func TestProxyEchoAndStats(t *testing.T) {
 // server's Write after a bounded number of bytes (the buffers on the way,
 // not megabytes), and the server resumes when the client reads again.
 func TestProxyBackPressure(t *testing.T) {
+	t.Parallel()
 	u := newUpstream(t, nil)
 	p := newProxy(t, u.addr())
 	c := dialProxy(t, p)
@@ -187,6 +189,7 @@ func TestProxyBackPressure(t *testing.T) {
 // TestProxyStallFault: StallReads on the upstream leg is a client that stops
 // reading, as the server sees it; removing it lets the data through.
 func TestProxyStallFault(t *testing.T) {
+	t.Parallel()
 	u := newUpstream(t, nil)
 	p := newProxy(t, u.addr())
 	c := dialProxy(t, p)
@@ -202,6 +205,7 @@ func TestProxyStallFault(t *testing.T) {
 }
 
 func TestProxyForwardsHalfClose(t *testing.T) {
+	t.Parallel()
 	u := newUpstream(t, echo)
 	p := newProxy(t, u.addr())
 	c := dialProxy(t, p)
@@ -217,6 +221,7 @@ func TestProxyForwardsHalfClose(t *testing.T) {
 }
 
 func TestProxyForwardsClientReset(t *testing.T) {
+	t.Parallel()
 	u := newUpstream(t, nil)
 	p := newProxy(t, u.addr())
 	c := dialProxy(t, p)
@@ -230,6 +235,7 @@ func TestProxyForwardsClientReset(t *testing.T) {
 }
 
 func TestProxyResetFaultResetsBothSides(t *testing.T) {
+	t.Parallel()
 	u := newUpstream(t, nil)
 	p := newProxy(t, u.addr())
 	c := dialProxy(t, p)
@@ -255,6 +261,7 @@ func TestProxyResetFaultResetsBothSides(t *testing.T) {
 }
 
 func TestProxyRefusesNonLoopback(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ listen, up string }{
 		{"0.0.0.0:0", "127.0.0.1:9"},
 		{":0", "127.0.0.1:9"},
@@ -280,6 +287,7 @@ func TestProxyRefusesNonLoopback(t *testing.T) {
 // TestProxyUpstreamRefuses: when the upstream refuses, the client's
 // connection is reset and the proxy counts and reports the dial error.
 func TestProxyUpstreamRefuses(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -317,6 +325,7 @@ func TestProxyUpstreamRefuses(t *testing.T) {
 // TestProxyInjectNew: a fault for every new connection reaches new
 // connections only, and Remove takes it out of them.
 func TestProxyInjectNew(t *testing.T) {
+	t.Parallel()
 	u := newUpstream(t, echo)
 	p := newProxy(t, u.addr())
 	dialProxy(t, p)

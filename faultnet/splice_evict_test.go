@@ -46,6 +46,7 @@ func evictStalled(t *testing.T, server net.Conn, reset bool) int {
 }
 
 func TestSpliceSeesServerCloseOfStalledClient(t *testing.T) {
+	t.Parallel()
 	client, server, _ := spliced(t)
 	total := evictStalled(t, server, false)
 	closedAt := time.Now()
@@ -75,6 +76,7 @@ func TestSpliceSeesServerCloseOfStalledClient(t *testing.T) {
 }
 
 func TestSpliceResetsStalledClientOnServerReset(t *testing.T) {
+	t.Parallel()
 	client, server, wait := spliced(t)
 	evictStalled(t, server, true)
 	resetAt := time.Now()

@@ -18,6 +18,7 @@ import (
 // evicts a stalled client is seen as on the host: the splice reads the
 // kernel's table of the namespace its own socket is in, not this thread's.
 func TestSpliceSeesServerCloseInANamespace(t *testing.T) {
+	t.Parallel()
 	ns, err := netns.New(16 << 10)
 	if errors.Is(err, netns.ErrPermission) || errors.Is(err, netns.ErrUnsupported) {
 		t.Skip(err)

@@ -25,6 +25,7 @@ import (
 //	STALLPROOF_STALL_RUNS=200 STALLPROOF_STALL_MIB=64 STALLPROOF_STALL_MAX=2s \
 //	  go test -count=1 -v -timeout 30m -run TestNoStallSmallWrites ./faultnet/
 func TestNoStallSmallWrites(t *testing.T) {
+	t.Parallel()
 	runs, mib := envInt(t, "STALLPROOF_STALL_RUNS", 10), envInt(t, "STALLPROOF_STALL_MIB", 16)
 	// A transfer over max fails; one over cut (a stall) is cut off.
 	max, cut := 10*time.Second, time.Minute

@@ -44,6 +44,7 @@ func waitWithin(t testing.TB, wait func() error) error {
 }
 
 func TestSpliceCopiesBothWaysAndForwardsHalfClose(t *testing.T) {
+	t.Parallel()
 	client, server, wait := spliced(t)
 	if _, err := client.Write([]byte("ping")); err != nil {
 		t.Fatal(err)
@@ -77,6 +78,7 @@ func TestSpliceCopiesBothWaysAndForwardsHalfClose(t *testing.T) {
 // stops the writer after exactly the buffers plus at most one chunk in the
 // splice, and the writer resumes when the reader does.
 func TestSpliceBackPressure(t *testing.T) {
+	t.Parallel()
 	const buf = 16 << 10
 	writer, e1 := faultnet.Pipe(faultnet.BufferSize(buf))
 	e2, reader := faultnet.Pipe(faultnet.BufferSize(buf))
@@ -106,6 +108,7 @@ func TestSpliceBackPressure(t *testing.T) {
 }
 
 func TestSpliceForwardsResetFromFaultnet(t *testing.T) {
+	t.Parallel()
 	client, server, wait := spliced(t)
 	if _, err := client.Write([]byte("x")); err != nil {
 		t.Fatal(err)
@@ -120,6 +123,7 @@ func TestSpliceForwardsResetFromFaultnet(t *testing.T) {
 }
 
 func TestSpliceForwardsResetFromTCP(t *testing.T) {
+	t.Parallel()
 	client, server, wait := spliced(t)
 	if _, err := server.Write([]byte("x")); err != nil {
 		t.Fatal(err)
@@ -138,6 +142,7 @@ func TestSpliceForwardsResetFromTCP(t *testing.T) {
 // stalled reader, ends both goroutines
 // (goleak checks that none is left when the package's tests end).
 func TestSpliceStopsOnClose(t *testing.T) {
+	t.Parallel()
 	client, end := faultnet.Pipe()
 	a, server := rawTCPPair(t)
 	wa := faultnet.Wrap(a)
@@ -163,6 +168,7 @@ func TestSpliceStopsOnClose(t *testing.T) {
 // unread resets its connection, as TCP's does, and the splice forwards the
 // reset to the server.
 func TestSpliceClosingWithUnreadDataResets(t *testing.T) {
+	t.Parallel()
 	client, server, wait := spliced(t)
 	client.Inject(faultnet.StallReads())
 	w := writeAsync(server, make([]byte, 8<<20))

@@ -17,6 +17,7 @@ import (
 // timings are exact.
 
 func TestSynctestLatencyInVirtualTime(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		c, s := memoryPair(t)
 		c.Inject(faultnet.Latency(10*time.Second, 0))
@@ -37,6 +38,7 @@ func TestSynctestLatencyInVirtualTime(t *testing.T) {
 }
 
 func TestSynctestLatencyJitterKeepsOrder(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		c, s := memoryPair(t, faultnet.Seed(1))
 		const d, j = time.Second, 500 * time.Millisecond
@@ -63,6 +65,7 @@ func TestSynctestLatencyJitterKeepsOrder(t *testing.T) {
 }
 
 func TestSynctestDeadlineOnStalledRead(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		c, s := memoryPair(t)
 		s.Inject(faultnet.StallReads())
@@ -81,6 +84,7 @@ func TestSynctestDeadlineOnStalledRead(t *testing.T) {
 }
 
 func TestSynctestTricklePacingExact(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		c, s := memoryPair(t)
 		s.Inject(faultnet.TrickleReads(1, 100*time.Millisecond))
@@ -103,6 +107,7 @@ func TestSynctestTricklePacingExact(t *testing.T) {
 }
 
 func TestSynctestBandwidthExact(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		c, s := memoryPair(t)
 		c.Inject(faultnet.Bandwidth(1000)) // steps of 20 bytes, 20 ms apart
@@ -121,6 +126,7 @@ func TestSynctestBandwidthExact(t *testing.T) {
 // lower bound in TestTrickleWritesAndBandwidth: 30 bytes in pieces of 3
 // every 4 ms take exactly 9 gaps, and the reader sees the pieces.
 func TestSynctestTrickleWritesExact(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		c, s := memoryPair(t)
 		c.Inject(faultnet.TrickleWrites(3, 4*time.Millisecond))
@@ -142,6 +148,7 @@ func TestSynctestTrickleWritesExact(t *testing.T) {
 }
 
 func TestSynctestWriterBlocksAtBufferSize(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		c, s := memoryPair(t, faultnet.BufferSize(1000))
 		done := make(chan ioResult, 1)
@@ -174,6 +181,7 @@ func TestSynctestWriterBlocksAtBufferSize(t *testing.T) {
 }
 
 func TestSynctestAfterTimeAndListener(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		ln := faultnet.Listen(faultnet.Backlog(1))
 		defer ln.Close()
@@ -214,6 +222,7 @@ func TestSynctestAfterTimeAndListener(t *testing.T) {
 }
 
 func TestSynctestAfterTimeRemoved(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		c, s := memoryPair(t)
 		inj := c.Inject(faultnet.AfterTime(time.Second, faultnet.Reset()))
@@ -231,6 +240,7 @@ func TestSynctestAfterTimeRemoved(t *testing.T) {
 }
 
 func TestSynctestDeadlineExtendedWhileBlocked(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		c, _ := memoryPair(t)
 		start := time.Now()

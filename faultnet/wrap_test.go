@@ -46,6 +46,7 @@ func acceptedPair(t testing.TB, ln net.Listener, dial func() (net.Conn, error)) 
 }
 
 func TestWrapForwardsTCPMethods(t *testing.T) {
+	t.Parallel()
 	rc, rs := rawTCPPair(t)
 	c := faultnet.Wrap(rc, faultnet.Name("w"))
 	defer c.Close()
@@ -85,6 +86,7 @@ func TestWrapForwardsTCPMethods(t *testing.T) {
 }
 
 func TestWrapSetLingerZeroResets(t *testing.T) {
+	t.Parallel()
 	rc, rs := rawTCPPair(t)
 	c := faultnet.Wrap(rc)
 	if err := c.SetLinger(0); err != nil {
@@ -96,6 +98,7 @@ func TestWrapSetLingerZeroResets(t *testing.T) {
 }
 
 func TestWrapCloseAfterReset(t *testing.T) {
+	t.Parallel()
 	forEach(t, func(t *testing.T, tr transport) {
 		c, _ := tr.pair(t)
 		c.Inject(faultnet.Reset())
@@ -109,6 +112,7 @@ func TestWrapCloseAfterReset(t *testing.T) {
 }
 
 func TestWrapNonTCP(t *testing.T) {
+	t.Parallel()
 	a, b := net.Pipe()
 	defer b.Close()
 	c := faultnet.Wrap(a, faultnet.WithFaults(faultnet.ShortReads(2)))
@@ -145,6 +149,7 @@ func TestWrapNonTCP(t *testing.T) {
 }
 
 func TestSocketBuffersMakeStallsSmall(t *testing.T) {
+	t.Parallel()
 	c, s := tcpPair(t)
 	s.Inject(faultnet.StallReads())
 	total := fillUntilBlocked(t, c)
@@ -155,6 +160,7 @@ func TestSocketBuffersMakeStallsSmall(t *testing.T) {
 }
 
 func TestSetSocketBufferSize(t *testing.T) {
+	t.Parallel()
 	rc, rs := rawTCPPair(t)
 	if err := faultnet.SetSocketBufferSize(rc, 4096); err != nil {
 		t.Fatal(err)
@@ -169,6 +175,7 @@ func TestSetSocketBufferSize(t *testing.T) {
 }
 
 func TestWrapResetSendsRealRST(t *testing.T) {
+	t.Parallel()
 	rc, rs := rawTCPPair(t)
 	c := faultnet.Wrap(rc)
 	c.Inject(faultnet.Reset())
@@ -180,6 +187,7 @@ func TestWrapResetSendsRealRST(t *testing.T) {
 }
 
 func TestWrapListenerAcceptsWrappedConns(t *testing.T) {
+	t.Parallel()
 	raw, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

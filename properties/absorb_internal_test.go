@@ -66,8 +66,10 @@ func absorbed(t *testing.T, ln net.Listener, dial func() (net.Conn, error)) int6
 // (the server's socket send buffer); with the suite's kernel view, which
 // shrinks the server's listening socket's send buffer, it is kilobytes.
 func TestBytesAbsorbed(t *testing.T) {
+	t.Parallel() // each case waits a second of no progress: they wait together
 	const buf = 8 << 10
 	t.Run("Run", func(t *testing.T) {
+		t.Parallel()
 		ln := faultnet.Listen(faultnet.BufferSize(buf))
 		defer ln.Close()
 		n := absorbed(t, ln, func() (net.Conn, error) { return ln.Dial(context.Background()) })
@@ -77,6 +79,7 @@ func TestBytesAbsorbed(t *testing.T) {
 		}
 	})
 	t.Run("RunDial", func(t *testing.T) {
+		t.Parallel()
 		ln := pipeListener{make(chan net.Conn, 1)}
 		var sp *faultnet.Spliced
 		n := absorbed(t, ln, func() (net.Conn, error) {
@@ -93,6 +96,7 @@ func TestBytesAbsorbed(t *testing.T) {
 		}
 	})
 	t.Run("RunAddr", func(t *testing.T) {
+		t.Parallel()
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)

@@ -98,6 +98,7 @@ func TestAfterFuncLeakIsTheServers(t *testing.T) {
 	if os.Getenv(afterFuncEnv) != "" {
 		t.Skip("in a child")
 	}
+	t.Parallel() // its Run is a child's
 	ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
 	defer cancel()
 	out, err := childTest(ctx, "^TestAfterFuncLeakChild$", afterFuncEnv+"=1").CombinedOutput()

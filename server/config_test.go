@@ -10,6 +10,7 @@ import (
 )
 
 func TestConfigDefaults(t *testing.T) {
+	t.Parallel()
 	set, err := Config{}.settings()
 	if err != nil {
 		t.Fatal(err)
@@ -34,6 +35,7 @@ func TestConfigDefaults(t *testing.T) {
 }
 
 func TestNewRejectsBadOptions(t *testing.T) {
+	t.Parallel()
 	for _, opts := range [][]string{{"a", "a"}, {"Red"}, {"a b"}, {strings.Repeat("x", 33)}, make([]string, 65)} {
 		if _, err := New(Config{Options: opts}); err == nil {
 			t.Errorf("New accepted options %q", opts)
@@ -77,6 +79,7 @@ func (h *records) count(msg, why string) int {
 }
 
 func TestEvictionLoggedOnce(t *testing.T) {
+	t.Parallel()
 	logs := &records{}
 	e := start(t, transports[0], Config{Options: longOptions(), WriteTimeout: 20 * time.Millisecond, Logger: slog.New(logs)}, nil)
 	c := e.dial(t)

@@ -18,6 +18,7 @@ import (
 // back, a pushed TALLY is never repeated and OK seqs increase (checked by
 // the wire.Client); the final tally is what was sent.
 func TestConsistency(t *testing.T) {
+	t.Parallel()
 	forEachTransport(t, func(t *testing.T, tr transport) {
 		e := start(t, tr, Config{}, nil)
 		const (

@@ -29,6 +29,7 @@ func longOptions() []string {
 }
 
 func TestHalfClose(t *testing.T) {
+	t.Parallel()
 	forEachTransport(t, func(t *testing.T, tr transport) {
 		e := start(t, tr, Config{}, nil)
 		c := e.dial(t)
@@ -68,6 +69,7 @@ func TestHalfClose(t *testing.T) {
 }
 
 func TestReset(t *testing.T) {
+	t.Parallel()
 	forEachTransport(t, func(t *testing.T, tr transport) {
 		e := start(t, tr, Config{}, nil)
 		keep := e.dial(t)
@@ -87,6 +89,7 @@ func TestReset(t *testing.T) {
 }
 
 func TestLineTimeout(t *testing.T) {
+	t.Parallel()
 	forEachTransport(t, func(t *testing.T, tr transport) {
 		e := start(t, tr, Config{LineTimeout: 200 * time.Millisecond}, nil)
 		idle := e.dial(t)
@@ -142,6 +145,7 @@ func stall(c *client) *faultnet.Injection {
 }
 
 func TestStalledClientDoesNotStopOthers(t *testing.T) {
+	t.Parallel()
 	forEachTransport(t, func(t *testing.T, tr transport) {
 		e := start(t, tr, Config{Options: longOptions()}, nil)
 		stalled := stalledClients(t, e, 3)
@@ -181,6 +185,7 @@ func TestStalledClientDoesNotStopOthers(t *testing.T) {
 }
 
 func TestStalledClientCatchesUp(t *testing.T) {
+	t.Parallel()
 	forEachTransport(t, func(t *testing.T, tr transport) {
 		e := start(t, tr, Config{Options: longOptions()}, nil)
 		c := e.dial(t)
@@ -198,6 +203,7 @@ func TestStalledClientCatchesUp(t *testing.T) {
 }
 
 func TestEvictWriteTimeout(t *testing.T) {
+	t.Parallel()
 	forEachTransport(t, func(t *testing.T, tr transport) {
 		e := start(t, tr, Config{Options: longOptions(), WriteTimeout: 50 * time.Millisecond}, nil)
 		c := e.dial(t)
@@ -214,6 +220,7 @@ func TestEvictWriteTimeout(t *testing.T) {
 }
 
 func TestFloodWithoutReading(t *testing.T) {
+	t.Parallel()
 	forEachTransport(t, func(t *testing.T, tr transport) {
 		e := start(t, tr, Config{MaxReplyBytes: 8 << 10}, nil)
 		c := e.dial(t)
@@ -250,6 +257,7 @@ func TestFloodWithoutReading(t *testing.T) {
 }
 
 func TestAcceptErrors(t *testing.T) {
+	t.Parallel()
 	t.Run("tcp", func(t *testing.T) {
 		s := newServer(t, Config{})
 		ln := transports[1].listen(t)
@@ -288,6 +296,7 @@ func TestAcceptErrors(t *testing.T) {
 }
 
 func TestBusy(t *testing.T) {
+	t.Parallel()
 	forEachTransport(t, func(t *testing.T, tr transport) {
 		e := start(t, tr, Config{MaxConns: 2}, nil)
 		a := e.dial(t)
@@ -309,6 +318,7 @@ func TestBusy(t *testing.T) {
 }
 
 func TestShutdownWithStalledClients(t *testing.T) {
+	t.Parallel()
 	forEachTransport(t, func(t *testing.T, tr transport) {
 		e := start(t, tr, Config{Options: longOptions(), DrainTimeout: 200 * time.Millisecond}, nil)
 		stalled := stalledClients(t, e, 5)
@@ -335,6 +345,7 @@ func TestShutdownWithStalledClients(t *testing.T) {
 }
 
 func TestShutdownContextExpires(t *testing.T) {
+	t.Parallel()
 	e := start(t, transports[0], Config{Options: longOptions(), DrainTimeout: time.Hour}, nil)
 	c := e.dial(t)
 	stall(c)
@@ -347,6 +358,7 @@ func TestShutdownContextExpires(t *testing.T) {
 }
 
 func TestShuttingDownReplies(t *testing.T) {
+	t.Parallel()
 	e := start(t, transports[0], Config{}, nil)
 	c := e.dial(t)
 	// As beginShutdown does, without closing anyone; undone before the
@@ -368,6 +380,7 @@ func TestShuttingDownReplies(t *testing.T) {
 }
 
 func TestServeContext(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, Config{})
 	ln := transports[0].listen(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -398,6 +411,7 @@ func TestServeContext(t *testing.T) {
 }
 
 func TestCloseBeforeServe(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, Config{})
 	if err := s.Close(); err != nil {
 		t.Fatal(err)

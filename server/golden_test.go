@@ -17,6 +17,7 @@ var update = flag.Bool("update", false, "rewrite the golden transcripts in testd
 // bytes arrive at once or one at a time. It also checks the model used by
 // FuzzConn against the transcripts.
 func TestGolden(t *testing.T) {
+	t.Parallel()
 	ins, err := filepath.Glob(filepath.Join("..", "testdata", "golden", "*.in"))
 	if err != nil || len(ins) == 0 {
 		t.Fatalf("no golden transcripts: %v", err)

@@ -9,6 +9,7 @@ import (
 )
 
 func TestHello(t *testing.T) {
+	t.Parallel()
 	forEachTransport(t, func(t *testing.T, tr transport) {
 		e := start(t, tr, Config{Options: []string{"a", "b-2", "c_3"}}, nil)
 		c := e.dial(t)
@@ -22,6 +23,7 @@ func TestHello(t *testing.T) {
 }
 
 func TestVoteCountedBeforeOK(t *testing.T) {
+	t.Parallel()
 	forEachTransport(t, func(t *testing.T, tr transport) {
 		e := start(t, tr, Config{}, nil)
 		c := e.dial(t)
@@ -43,6 +45,7 @@ func TestVoteCountedBeforeOK(t *testing.T) {
 }
 
 func TestTallyRequest(t *testing.T) {
+	t.Parallel()
 	forEachTransport(t, func(t *testing.T, tr transport) {
 		e := start(t, tr, Config{}, func(s *Server) { s.testNoBroadcast = true })
 		c := e.dial(t)
@@ -65,6 +68,7 @@ func TestTallyRequest(t *testing.T) {
 }
 
 func TestQuit(t *testing.T) {
+	t.Parallel()
 	forEachTransport(t, func(t *testing.T, tr transport) {
 		e := start(t, tr, Config{}, nil)
 		c := e.dial(t)
@@ -82,6 +86,7 @@ func TestQuit(t *testing.T) {
 }
 
 func TestBadRequests(t *testing.T) {
+	t.Parallel()
 	forEachTransport(t, func(t *testing.T, tr transport) {
 		e := start(t, tr, Config{}, nil)
 		c := e.dial(t)
@@ -123,6 +128,7 @@ func TestBadRequests(t *testing.T) {
 }
 
 func TestCRLF(t *testing.T) {
+	t.Parallel()
 	forEachTransport(t, func(t *testing.T, tr transport) {
 		e := start(t, tr, Config{}, nil)
 		c := e.dial(t)
@@ -134,6 +140,7 @@ func TestCRLF(t *testing.T) {
 }
 
 func TestLineTooLong(t *testing.T) {
+	t.Parallel()
 	forEachTransport(t, func(t *testing.T, tr transport) {
 		for _, tc := range []struct {
 			name, data string
@@ -160,6 +167,7 @@ func TestLineTooLong(t *testing.T) {
 }
 
 func TestPushedTallies(t *testing.T) {
+	t.Parallel()
 	forEachTransport(t, func(t *testing.T, tr transport) {
 		e := start(t, tr, Config{}, nil)
 		watcher := e.dial(t) // never sends TALLY: a repeated TALLY fails it

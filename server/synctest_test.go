@@ -15,6 +15,7 @@ import (
 // time.AfterFunc timers, so the whole server runs inside a synctest bubble
 // and ten seconds pass in no real time.
 func TestDefaultWriteTimeoutVirtual(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		// No broadcast pacing: in a bubble the clock stands still while the
 		// voter below votes in a tight loop, so a paced broadcaster would
@@ -57,6 +58,7 @@ func TestDefaultWriteTimeoutVirtual(t *testing.T) {
 // virtual time: a started line is given DefaultLineTimeout, an idle client
 // is never timed out.
 func TestDefaultLineTimeoutVirtual(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		s := newServer(t, Config{})
 		ln := faultnet.Listen()
@@ -92,6 +94,7 @@ func TestDefaultLineTimeoutVirtual(t *testing.T) {
 // errors exactly, in virtual time: 5 ms doubling to at most 1 s, and back
 // to 5 ms after a success.
 func TestAcceptBackoffVirtual(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		s := newServer(t, Config{})
 		ln := faultnet.Listen()

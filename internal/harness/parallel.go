@@ -13,6 +13,12 @@ import (
 // left two cores half idle.
 const ChildParallelism = 4
 
+// WaitingParallelism is how many parallel tests run at once by default in
+// a package whose tests mostly wait, in memory, on a clock or on a peer
+// they stalled on purpose (a blocked Write, a deadline, a fixed-length
+// load): many of them share two cores without delaying one another.
+const WaitingParallelism = 8
+
 // DefaultParallel sets -test.parallel to n, or GOMAXPROCS if that is
 // more, unless the command line set it. Call it from TestMain, before
 // m.Run; it parses the flags.

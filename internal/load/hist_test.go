@@ -6,6 +6,7 @@ import (
 )
 
 func TestHistSmallValuesAreExact(t *testing.T) {
+	t.Parallel()
 	var h Hist
 	for v := 1; v <= 100; v++ {
 		h.Record(time.Duration(v))
@@ -31,6 +32,7 @@ func TestHistSmallValuesAreExact(t *testing.T) {
 }
 
 func TestHistMilliseconds(t *testing.T) {
+	t.Parallel()
 	var h Hist
 	// 98 votes answered in 1 ms, one in 2 ms, one in 1 s.
 	for range 98 {
@@ -60,6 +62,7 @@ func TestHistMilliseconds(t *testing.T) {
 }
 
 func TestHistEmptyAndExtremes(t *testing.T) {
+	t.Parallel()
 	var h Hist
 	if h.Quantile(0.5) != 0 || h.Max() != 0 {
 		t.Errorf("empty histogram: p50 %v max %v, want 0", h.Quantile(0.5), h.Max())
@@ -81,6 +84,7 @@ func TestHistEmptyAndExtremes(t *testing.T) {
 // whose range holds it, buckets tile the line without gaps, and each is at
 // most 1/32 of its lower bound wide.
 func TestBuckets(t *testing.T) {
+	t.Parallel()
 	var prevHi uint64
 	for i := range numBuckets {
 		lo, hi := bucketRange(i)
@@ -103,6 +107,7 @@ func TestBuckets(t *testing.T) {
 }
 
 func TestHistAddSub(t *testing.T) {
+	t.Parallel()
 	var a, b Hist
 	for v := 1; v <= 50; v++ {
 		a.Record(time.Duration(v))
@@ -133,6 +138,7 @@ func TestHistAddSub(t *testing.T) {
 // TestQuantileBound: a quantile is a lower bound exactly when it falls on
 // an unanswered vote, counted at its wait so far.
 func TestQuantileBound(t *testing.T) {
+	t.Parallel()
 	answered := func(n int, d time.Duration) Hist {
 		var h Hist
 		for range n {

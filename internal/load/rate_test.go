@@ -6,6 +6,7 @@ import (
 )
 
 func TestRate(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		n    uint64
 		d    time.Duration
@@ -25,6 +26,7 @@ func TestRate(t *testing.T) {
 }
 
 func TestMedian(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		xs   []float64
 		want float64
@@ -50,6 +52,7 @@ func TestMedian(t *testing.T) {
 // TestBetween checks one interval's arithmetic: counts are differences,
 // rates use the measured span, latency quantiles cover only the interval.
 func TestBetween(t *testing.T) {
+	t.Parallel()
 	prev := &counts{at: time.Second, votes: 100, tallies: 1000}
 	for range 100 {
 		prev.lat.Record(time.Millisecond)

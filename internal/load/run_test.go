@@ -38,6 +38,7 @@ func dialer(ln *faultnet.Listener) func(context.Context) (net.Conn, error) {
 // write timeout, 10 s, is longer than the run: a loaded machine that
 // starves a healthy client's reader must not get it evicted.)
 func TestReferenceWithEveryFault(t *testing.T) {
+	t.Parallel()
 	ln := faultnet.Listen(faultnet.BufferSize(4096))
 	serve(t, ln, reference(t, server.Config{}))
 	var samples int
@@ -83,6 +84,7 @@ func TestReferenceWithEveryFault(t *testing.T) {
 // pushes a tally to the stalled client and its 1 KiB buffer fills within
 // a few dozen votes.
 func TestEvictionSeen(t *testing.T) {
+	t.Parallel()
 	ln := faultnet.Listen(faultnet.BufferSize(1024))
 	serve(t, ln, reference(t, server.Config{WriteTimeout: 200 * time.Millisecond}))
 	res, err := load.Run(context.Background(), load.Config{
@@ -107,6 +109,7 @@ func TestEvictionSeen(t *testing.T) {
 // TestFrozenServerEnds: against a server that freezes when a client
 // stalls, the healthy clients end up stuck, and Run still ends on time.
 func TestFrozenServerEnds(t *testing.T) {
+	t.Parallel()
 	m, _ := mutants.Lookup("lock-across-write")
 	ln := faultnet.Listen(faultnet.BufferSize(4096))
 	serve(t, ln, m.Serve)
@@ -143,6 +146,7 @@ func TestFrozenServerEnds(t *testing.T) {
 // TestWarmupAndRate: paced clients vote at about the rate asked, and the
 // totals leave the warmup out.
 func TestWarmupAndRate(t *testing.T) {
+	t.Parallel()
 	ln := faultnet.Listen()
 	serve(t, ln, reference(t, server.Config{}))
 	res, err := load.Run(context.Background(), load.Config{
@@ -182,6 +186,7 @@ func TestWarmupAndRate(t *testing.T) {
 // TestTCP runs the load over loopback TCP, where connections are wrapped
 // to inject the faults.
 func TestTCP(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -205,6 +210,7 @@ func TestTCP(t *testing.T) {
 }
 
 func TestConfigErrors(t *testing.T) {
+	t.Parallel()
 	if _, err := load.Run(context.Background(), load.Config{}); err == nil {
 		t.Error("no Dial: no error")
 	}
@@ -227,6 +233,7 @@ func TestConfigErrors(t *testing.T) {
 // internal/chaos saw at full speed). A starved sampler may miss a tick, so
 // fewer samples are allowed.
 func TestOneSamplePerInterval(t *testing.T) {
+	t.Parallel()
 	ln := faultnet.Listen()
 	serve(t, ln, reference(t, server.Config{}))
 	res, err := load.Run(context.Background(), load.Config{

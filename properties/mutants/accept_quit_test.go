@@ -11,6 +11,7 @@ import (
 // no cancel, and the listener is closed (the others retry:
 // TestTemporaryAcceptErrors).
 func TestAcceptQuitStops(t *testing.T) {
+	t.Parallel()
 	m, _ := Lookup("accept-quit")
 	r := start(t, m, failAccepts(1))
 	select {

@@ -8,6 +8,7 @@ import (
 )
 
 func TestAckOnly(t *testing.T) {
+	t.Parallel()
 	r := start(t, Mutant{Name: "ack-only", build: ackOnly})
 	c := dial(t, r.addr)
 	c.send("VOTE red\n", "VOTE blue\n", "TALLY\n", "VOTE purple\n")

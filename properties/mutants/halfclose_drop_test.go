@@ -11,6 +11,7 @@ import (
 // send all of them: TestHalfClose). Whether the writer has sent everything
 // before the close is up to the scheduler, so it tries a few times.
 func TestHalfCloseDropLosesVotes(t *testing.T) {
+	t.Parallel()
 	m, _ := Lookup("halfclose-drop")
 	r := start(t, m)
 	const n, tries = 1, 100

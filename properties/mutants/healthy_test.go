@@ -25,6 +25,7 @@ func forEach(t *testing.T, skipIfCaughtBy []string, f func(t *testing.T, m Mutan
 }
 
 func TestProtocol(t *testing.T) {
+	t.Parallel()
 	forEach(t, nil, func(t *testing.T, m Mutant) {
 		r := start(t, m)
 		c := dial(t, r.addr)
@@ -51,6 +52,7 @@ func TestProtocol(t *testing.T) {
 }
 
 func TestLineTooLong(t *testing.T) {
+	t.Parallel()
 	forEach(t, []string{Bounded}, func(t *testing.T, m Mutant) {
 		r := start(t, m)
 		c := dial(t, r.addr)
@@ -70,6 +72,7 @@ func TestLineTooLong(t *testing.T) {
 // TestConcurrentVotes: several clients pipelining votes at once all get
 // unique seqs, and the tally at quiescence is exact.
 func TestConcurrentVotes(t *testing.T) {
+	t.Parallel()
 	forEach(t, []string{Race}, func(t *testing.T, m Mutant) {
 		r := start(t, m)
 		const clients, votes = 4, 300
@@ -111,6 +114,7 @@ func TestConcurrentVotes(t *testing.T) {
 // TestHalfClose: votes sent just before a half-close are all answered, then
 // the latest tally, then the server closes.
 func TestHalfClose(t *testing.T) {
+	t.Parallel()
 	forEach(t, []string{HalfClose}, func(t *testing.T, m Mutant) {
 		r := start(t, m)
 		c := dial(t, r.addr)
@@ -145,6 +149,7 @@ func TestHalfClose(t *testing.T) {
 }
 
 func TestTemporaryAcceptErrors(t *testing.T) {
+	t.Parallel()
 	forEach(t, nil, func(t *testing.T, m Mutant) {
 		if m.Name == "accept-quit" {
 			t.Skip("its bug: TestAcceptQuitStops")
@@ -162,6 +167,7 @@ func TestTemporaryAcceptErrors(t *testing.T) {
 // are all answered and a third one's vote too, and the stalled client costs
 // the server O(1) memory.
 func TestStalledPeer(t *testing.T) {
+	t.Parallel()
 	forEach(t, []string{Progress, Race}, func(t *testing.T, m Mutant) {
 		r := start(t, m, smallBuffers)
 		stall(t, r.addr)
@@ -188,6 +194,7 @@ func TestStalledPeer(t *testing.T) {
 // TestShutdownWithStalledClient: cancelling the context stops the server
 // promptly even while a write to a stalled client blocks.
 func TestShutdownWithStalledClient(t *testing.T) {
+	t.Parallel()
 	forEach(t, []string{Race}, func(t *testing.T, m Mutant) {
 		r := start(t, m, smallBuffers)
 		stall(t, r.addr)

@@ -13,6 +13,7 @@ import (
 // connections, their writer goroutines are still there; they end only when
 // the server stops.
 func TestLeakyWriterLeaks(t *testing.T) {
+	t.Parallel()
 	m, _ := Lookup("leaky-writer")
 	r := start(t, m)
 	const n = 5

@@ -11,6 +11,7 @@ import (
 // after Serve returns, so they need no exemption here: goleak retries for a
 // while before it reports. Its own test counts them while they leak.
 func TestMain(m *testing.M) {
+	harness.DefaultParallel(harness.WaitingParallelism) // most tests wait on a stalled peer or a clock
 	harness.NoRaceExitPause()
 	goleak.VerifyTestMain(m)
 }

@@ -16,6 +16,7 @@ const raceDemoEnv = "STALLPROOF_MUTANTS_RACE_DEMO"
 // so the clients run in a child process (this test binary again, with
 // raceDemoEnv set), and the test asserts on the child's report.
 func TestRacySnapshotRaces(t *testing.T) {
+	t.Parallel()
 	if os.Getenv(raceDemoEnv) != "" {
 		m, _ := Lookup("racy-snapshot")
 		r := start(t, m)

@@ -11,6 +11,7 @@ import (
 // TestSeqBeforeLockMiscounts: with one client per option voting at once,
 // some tally k does not count exactly the votes whose OK seq is <= k.
 func TestSeqBeforeLockMiscounts(t *testing.T) {
+	t.Parallel()
 	m, _ := Lookup("seq-before-lock")
 	untilSeen(t, start(t, m), func(vs []*voter) (string, bool) {
 		optionOf := make(map[uint64]int) // OK seq → option index

@@ -10,6 +10,7 @@ import (
 // TestStaleMailboxGoesBackwards: with clients voting at once, some client
 // receives a pushed tally older than one it received before.
 func TestStaleMailboxGoesBackwards(t *testing.T) {
+	t.Parallel()
 	m, _ := Lookup("stale-mailbox")
 	untilSeen(t, start(t, m), func(vs []*voter) (string, bool) {
 		for i, v := range vs {

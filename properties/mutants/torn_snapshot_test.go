@@ -9,6 +9,7 @@ import (
 // TestTornSnapshotTears: with clients voting at once, some pushed tally's
 // counts do not sum to its seq.
 func TestTornSnapshotTears(t *testing.T) {
+	t.Parallel()
 	m, _ := Lookup("torn-snapshot")
 	untilSeen(t, start(t, m), func(vs []*voter) (string, bool) {
 		for _, v := range vs {

@@ -10,6 +10,7 @@ import (
 // TestUnboundedLineBuffers: a 1 MiB line is read whole and answered, where
 // a correct server refuses it after 256 bytes and closes (TestLineTooLong).
 func TestUnboundedLineBuffers(t *testing.T) {
+	t.Parallel()
 	m, _ := Lookup("unbounded-line")
 	r := start(t, m)
 	c := dial(t, r.addr)

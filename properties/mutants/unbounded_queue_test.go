@@ -6,6 +6,7 @@ import "testing"
 // in the server, one per vote (the correct outbox holds at most one:
 // TestStalledPeer).
 func TestUnboundedQueueGrows(t *testing.T) {
+	t.Parallel()
 	m, _ := Lookup("unbounded-queue")
 	r := start(t, m, smallBuffers)
 	dialStalled(t, r.addr)
