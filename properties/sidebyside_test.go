@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stallproof/stallproof/internal/harness"
 	"github.com/stallproof/stallproof/properties"
@@ -130,4 +131,39 @@ func needLabels(t *testing.T) {
 	if !shown {
 		t.Skip("needs goroutine dumps that show profiler labels (Go 1.26)")
 	}
+}
+
+// The leak checks do not count goroutines that another test of the
+// package starts while a check runs (a parallel test's server, a child
+// process's output copier): they carry no label, as a server's
+// time.AfterFunc goroutine does, but the goroutine that started them was
+// there before the check began. Here such a test starts a goroutine every
+// few milliseconds, each living until the test ends.
+func TestLeaksIgnoreOtherTestsGoroutines(t *testing.T) {
+	needLabels(t)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	t.Cleanup(func() {
+		close(stop)
+		wg.Wait()
+	})
+	spawned := make(chan struct{}, 1)
+	wg.Go(func() { // the other test: it starts before the Run, unlabelled
+		tick := time.NewTicker(5 * time.Millisecond) // load, not synchronisation: one more goroutine per tick
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				wg.Go(func() { <-stop })
+				select {
+				case spawned <- struct{}{}:
+				default:
+				}
+			}
+		}
+	})
+	<-spawned // it runs
+	properties.Run(t, reference, properties.Properties("leaks"), properties.Checks(3))
 }

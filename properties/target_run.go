@@ -77,18 +77,22 @@ type ServeFunc func(ctx context.Context, ln net.Listener) error
 // bounded measures the heap). The leak checks tell a check's server's
 // goroutines from the rest by the profiler label the suite puts on its
 // Serve call (and on Serve's context), which every goroutine the server
-// starts inherits; a goroutine started by time.AfterFunc carries none, and
-// counts as any server's. A client's goroutines, a client library's too,
-// carry another label. This needs Go 1.26, whose goroutine dumps show
+// starts inherits. A goroutine with no label counts as the server's if a
+// timer started it (time.AfterFunc), or a goroutine that is the server's
+// or has ended; not if a goroutine that was there before the check
+// started it, however indirectly (another test's, running beside the
+// Run). A client's goroutines, a client library's too, carry another
+// label. This needs Go 1.26, whose goroutine dumps show
 // labels (GODEBUG tracebacklabels=1, which a Run sets while it runs):
 // without, properties run in turn and the leak checks count every new
 // goroutine. OneAtATime runs every property in turn.
 //
 // Runs in one process take turns: a Run called from a parallel test waits
 // for the one running to end, because the heap measurement looks at the
-// whole heap, and the leak checks count every goroutine no label names.
-// Other parallel tests still run beside a Run; keep them out of a binary
-// whose Runs check leaks or memory.
+// whole heap, and rapid's flags are the process's. Other parallel tests
+// still run beside a Run: the leak checks leave their goroutines out (with
+// labels), but the heap measurement sees what they allocate, so keep
+// tests that allocate much out of a binary whose Runs check memory.
 func Run(t *testing.T, serve ServeFunc, opts ...Option) {
 	t.Helper()
 	run(goTest{t}, serve, nil, opts)

@@ -24,12 +24,14 @@ import (
 
 // goroutine is one goroutine in a runtime.Stack dump.
 type goroutine struct {
-	id     string
-	state  string            // "chan receive", "sync.Mutex.Lock", "IO wait", ...
-	bubble int64             // its testing/synctest bubble; 0 if none
-	labels map[string]string // its profiler labels, when tracebacks show them (ShowLabels)
-	frames []report.Frame    // innermost first; the last may be its "created by"
-	text   string            // its block of the dump, as the runtime wrote it
+	id      string
+	state   string            // "chan receive", "sync.Mutex.Lock", "IO wait", ...
+	bubble  int64             // its testing/synctest bubble; 0 if none
+	labels  map[string]string // its profiler labels, when tracebacks show them (ShowLabels)
+	parent  string            // the goroutine that started it ("created by … in goroutine N"); "" if the runtime did
+	starter string            // the function that started it ("created by" that function)
+	frames  []report.Frame    // innermost first; the last may be its "created by"
+	text    string            // its block of the dump, as the runtime wrote it
 }
 
 func allGoroutines() []goroutine {
@@ -56,9 +58,15 @@ func parseStacks(dump string) []goroutine {
 		}
 		g.text = strings.TrimSpace(block)
 		for i := 1; i < len(lines); i += 2 {
-			fn := strings.TrimPrefix(lines[i], "created by ")
+			fn, created := strings.CutPrefix(lines[i], "created by ")
 			if j := strings.Index(fn, " in goroutine "); j > 0 {
+				if created {
+					g.parent = fn[j+len(" in goroutine "):]
+				}
 				fn = fn[:j]
+			}
+			if created {
+				g.starter = fn
 			}
 			if j := strings.LastIndex(fn, "("); j > 0 && strings.HasSuffix(fn, ")") {
 				fn = fn[:j] // the arguments
@@ -255,8 +263,10 @@ type Goroutine struct {
 // server's (see Server), in the order of the dump.
 func Since(baseline map[string]bool, label string) []Goroutine {
 	var out []Goroutine
-	for _, g := range allGoroutines() {
-		if mayBeServer(g, baseline, label) {
+	gs := allGoroutines()
+	server := mayBeServer(gs, baseline, label)
+	for _, g := range gs {
+		if server[g.id] {
 			out = append(out, Goroutine{ID: g.id, Text: g.text})
 		}
 	}
@@ -267,32 +277,77 @@ func Since(baseline map[string]bool, label string) []Goroutine {
 // server, but not those labelled as a client's.
 const AnyServer = "*"
 
-// mayBeServer reports whether g started after baseline, is not the
-// harness's, and may belong to the server labelled label: it carries that
-// label or none (a goroutine started by time.AfterFunc carries none). With
-// label AnyServer, any server's label will do; with either, a goroutine
-// labelled as a client's is not a server's. With label "" (labels unknown,
-// or a server the suite did not start), labels are not looked at.
-func mayBeServer(g goroutine, baseline map[string]bool, label string) bool {
-	if baseline[g.id] || len(g.frames) == 0 || isHarness(g) {
-		return false
+// mayBeServer returns the goroutines of gs (by id) that started after
+// baseline, are not the harness's, and may belong to the server labelled
+// label: those that carry that label, and those that carry none whose
+// starter may be the server's too.
+//
+// Without a label, a goroutine was started by the runtime's timers
+// (time.AfterFunc, which may be the server's), or by a goroutine without
+// one: a test's, this package's or another's running beside it (its
+// server, the output copier of its child process), whose goroutines are
+// not the server's. So an unlabelled goroutine is the server's only if it
+// was started by a timer, by the runtime, by a goroutine that is the
+// server's, or by one that has ended since the baseline (it cannot be
+// told: counted, as a leak check must). One started by a goroutine of the
+// baseline, or by a live goroutine that is not the server's, is not.
+//
+// With label AnyServer, any server's label will do; with either, a
+// goroutine labelled as a client's is not a server's. With label "" (labels
+// unknown, or a server the suite did not start), labels and starters are
+// not looked at.
+func mayBeServer(gs []goroutine, baseline map[string]bool, label string) map[string]bool {
+	byID := make(map[string]goroutine, len(gs))
+	for _, g := range gs {
+		byID[g.id] = g
 	}
-	if label == "" {
-		return true
+	memo := map[string]bool{}
+	var server func(g goroutine, depth int) bool
+	server = func(g goroutine, depth int) bool {
+		if v, ok := memo[g.id]; ok {
+			return v
+		}
+		v := false
+		switch _, client := g.labels[harness.ClientLabel]; {
+		case baseline[g.id] || len(g.frames) == 0 || isHarness(g):
+		case label == "":
+			v = true
+		case client:
+		default:
+			if l, ok := g.labels[harness.ServerLabel]; ok {
+				v = label == AnyServer || l == label
+				break
+			}
+			parent, live := byID[g.parent]
+			switch {
+			case g.parent == "" || g.starter == "time.goFunc" || depth > len(gs):
+				v = true // the runtime's, a timer's (whoever ran it)
+			case baseline[g.parent]:
+			case live:
+				v = server(parent, depth+1)
+			default:
+				v = true // its starter has ended: it cannot be told
+			}
+		}
+		memo[g.id] = v
+		return v
 	}
-	if _, ok := g.labels[harness.ClientLabel]; ok {
-		return false
+	out := map[string]bool{}
+	for _, g := range gs {
+		if server(g, 0) {
+			out[g.id] = true
+		}
 	}
-	l, ok := g.labels[harness.ServerLabel]
-	return label == AnyServer || !ok || l == label
+	return out
 }
 
 func groupStacks(gs []goroutine, baseline map[string]bool, label, own string) ([]report.Stack, string) {
 	index := map[string]int{}
 	var groups []report.Stack
 	var keys []string
+	server := mayBeServer(gs, baseline, label)
 	for _, g := range gs {
-		if !mayBeServer(g, baseline, label) {
+		if !server[g.id] {
 			continue
 		}
 		fs := trimFrames(g.frames, own)
