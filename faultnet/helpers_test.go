@@ -21,6 +21,10 @@ const liveness = 10 * time.Second
 // the assertion is "it did not return", never "it took exactly this long".
 const blockWait = 50 * time.Millisecond
 
+// fillWait is blockWait for a Write that must first fill a buffer of
+// kilobytes and then block: long enough to fill it on a loaded machine.
+const fillWait = time.Second
+
 // transport makes connected pairs of *faultnet.Conn.
 type transport struct {
 	name   string

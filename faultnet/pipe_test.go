@@ -65,7 +65,10 @@ func TestPipeWriterBlocksAtExactBufferSize(t *testing.T) {
 			opts = append(opts, faultnet.BufferSize(size))
 		}
 		c, s := memoryPair(t, opts...)
-		c.SetWriteDeadline(time.Now().Add(blockWait))
+		// fillWait, not blockWait: a deadline that passes while Write is
+		// still filling the buffer (64 KiB under -race, on a loaded
+		// machine) ends it before it blocks, and logs no buffer-full.
+		c.SetWriteDeadline(time.Now().Add(fillWait))
 		n, err := c.Write(pattern(size + 500))
 		if n != size {
 			t.Fatalf("size %d: Write accepted %d bytes, want exactly %d", size, n, size)
