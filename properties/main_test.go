@@ -108,10 +108,11 @@ func quickShrink(t *testing.T) {
 const childTimeout = 6 * time.Minute
 
 // childShrinkTime is how long a test's child process shrinks a failure:
-// the tests judge which property failed and why, not how small the
-// scenario got, and each shrink attempt against a server that waits out
-// a deadline costs that deadline again (Run's default is 8 s).
-const childShrinkTime = "1s"
+// next to nothing, since the tests judge which property failed and why,
+// not how small the scenario got, and each shrink attempt against a
+// server that waits out a deadline costs that deadline again (Run's
+// default is 8 s). rapid still reproduces the failure and replays it.
+const childShrinkTime = "1ms"
 
 // childTest is this test binary, bound to ctx, running only the tests
 // that match run, verbose, with no fail file and childShrinkTime of

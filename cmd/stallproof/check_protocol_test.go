@@ -40,11 +40,11 @@ func serveBroker(t *testing.T, serve properties.ServeFunc) string {
 // with hints that name check's own flags.
 //
 // The CLI's own flags are what is tested here, so each run is short: two
-// properties, one check, one second of shrinking (the protocols package
+// properties, one check, next to no shrinking (the protocols package
 // runs the whole suite against these brokers and the real servers).
 func TestCheckProtocols(t *testing.T) {
 	t.Parallel()
-	shrink := []string{shrinkTimeEnv + "=1s"}
+	shrink := []string{shrinkTimeEnv + "=" + testShrinkTime}
 	for _, tc := range []struct {
 		protocol      string
 		serve, broken properties.ServeFunc

@@ -22,6 +22,10 @@ import (
 // runs the command: check takes no rapid flags of its own.
 const shrinkTimeEnv = "STALLPROOF_TEST_SHRINKTIME"
 
+// testShrinkTime is the shrink time of a child whose failure's shrunk size
+// is not what its test checks.
+const testShrinkTime = "1ms"
+
 // mainCommand is this test binary as the stallproof command with args,
 // bound to ctx, with env added to the environment.
 func mainCommand(ctx context.Context, env []string, args ...string) *exec.Cmd {
