@@ -49,7 +49,7 @@ func TestBrokenFails(t *testing.T) {
 			t.Parallel()
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestBrokenChild$", "-test.v", "-test.count=1", "-rapid.nofailfile", "-rapid.shrinktime=1s") // which property fails is judged, not what it shrinks to
+			cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestBrokenChild$", "-test.v", "-test.count=1", "-rapid.nofailfile", "-rapid.shrinktime=1ms") // which property fails is judged, not what it shrinks to
 			cmd.Env = append(os.Environ(), brokenEnv+"="+b.name)
 			cmd.WaitDelay = 5 * time.Second
 			start := time.Now()

@@ -61,7 +61,7 @@ func TestSmallMessagesOverTCP(t *testing.T) {
 	t.Run("broken", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestOverTCPChild$", "-test.v", "-test.count=1", "-rapid.nofailfile", "-rapid.shrinktime=1s") // which property fails is judged, not what it shrinks to
+		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestOverTCPChild$", "-test.v", "-test.count=1", "-rapid.nofailfile", "-rapid.shrinktime=1ms") // which property fails is judged, not what it shrinks to
 		cmd.Env = append(os.Environ(), tcpEnv+"=1")
 		cmd.WaitDelay = 5 * time.Second
 		start := time.Now()
