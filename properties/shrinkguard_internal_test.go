@@ -1,6 +1,7 @@
 package properties
 
 import (
+	"flag"
 	"io"
 	"strings"
 	"testing"
@@ -17,8 +18,8 @@ func TestOnlyTheFinalReplayLogs(t *testing.T) {
 	if flagValue("rapid.v") == "true" || flagValue("rapid.log") == "true" {
 		t.Skip("every check logs under -rapid.v and -rapid.log")
 	}
-	defer setFlag("rapid.shrinktime", "RAPID_SHRINKTIME", "100ms")()
-	defer setFlag("rapid.nofailfile", "RAPID_NOFAILFILE", "true")() // a fail file would be replayed first, next time
+	forceFlag(t, "rapid.shrinktime", "100ms")
+	forceFlag(t, "rapid.nofailfile", "true") // a fail file would be replayed first, next time
 	root := &cliT{name: "guard", out: io.Discard}
 	var logged []bool
 	root.do(func() {
@@ -47,7 +48,7 @@ func TestOnlyTheFinalReplayLogs(t *testing.T) {
 // elsewhere is not confirmed by rapid; after one that failed while a
 // panic was in flight, the next check runs, whatever it is.
 func TestShrinkTimeUp(t *testing.T) {
-	defer setFlag("rapid.shrinktime", "RAPID_SHRINKTIME", "1s")()
+	forceFlag(t, "rapid.shrinktime", "1s")
 	c := newConfig(nil)
 	past := func() {
 		c.run.mu.Lock()
@@ -81,4 +82,21 @@ func TestShrinkTimeUp(t *testing.T) {
 	if strings.Join(got, " ") != want {
 		t.Errorf("got  %s\nwant %s", strings.Join(got, " "), want)
 	}
+}
+
+// forceFlag sets flag name to value for the rest of t, whatever set it
+// before. (setFlag leaves alone a flag that was set, as Run must: a test
+// of the same process that set it with flag.Set, in an earlier round of
+// -count, would make it a no-op here.)
+func forceFlag(t *testing.T, name, value string) {
+	t.Helper()
+	f := flag.Lookup(name)
+	if f == nil {
+		t.Fatalf("no flag %s", name)
+	}
+	old := f.Value.String()
+	if err := f.Value.Set(value); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = f.Value.Set(old) })
 }
