@@ -154,7 +154,20 @@ func (e *env) afterHeap(stalledCs []*client, pump *client) {
 	case e.cfg.policy.action != evict:
 		// Once per property, as the scenarios draw floods of their own.
 		if e.proto.Connect == nil && e.cfg.firstTime(e.prop, "flood") {
+			// The long line goes beside the flood: each waits out a
+			// bound of its own (in every shrink attempt too, as both
+			// run again there); one after the other they took both.
+			var line func() (violation func())
+			if e.v1 != nil {
+				line = e.floodLineBeside()
+			}
 			e.flood()
+			if line != nil {
+				if v := line(); v != nil && !e.stuck() {
+					v() // after the flood's, as when it ran after the flood
+				}
+			}
+			return
 		}
 	case e.cfg.firstTime(e.prop, "eviction"):
 		// A declared deadline is waited out once per property: every check

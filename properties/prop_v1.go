@@ -91,6 +91,36 @@ func (e *env) floodLine() {
 	if c == nil {
 		return
 	}
+	c.closed = true // it makes no request after its line: nothing more is owed to it
+	if v := e.sendEndlessLine(c); v != nil {
+		v()
+	}
+}
+
+// floodLineBeside is floodLine with its wait beside the caller's: it
+// connects the client, sends its line from a goroutine, and returns the
+// function that waits for the answer and returns the violation to
+// report, if any (nil: none). The caller reports it, so that which of two
+// violations a check reports does not depend on which wait ended first.
+// It returns nil if the client could not connect.
+func (e *env) floodLineBeside() func() (violation func()) {
+	c := e.connect(healthy, e.requester())
+	if c == nil {
+		return nil
+	}
+	// Set here, not in the goroutine: the flood's pacer reads every
+	// client's closed while it runs.
+	c.closed = true
+	done := make(chan func(), 1)
+	go func() { done <- e.sendEndlessLine(c) }()
+	return func() func() { return <-done }
+}
+
+// sendEndlessLine sends a line that never ends from c (already marked
+// closed) and waits for the answer: it returns the violation to report,
+// or nil. It touches only c's connection and counters, which the rest of
+// the check does not read meanwhile.
+func (e *env) sendEndlessLine(c *client) (violation func()) {
 	e.logf("%v sends a line that never ends", c)
 	chunk := []byte(strings.Repeat("x", 4096))
 	c.wire().outstanding.Add(1)
@@ -104,14 +134,14 @@ func (e *env) floodLine() {
 			break
 		}
 	}
-	c.closed = true
 	r, err := c.wire().await(e.ctx)
 	switch {
 	case err != nil:
-		e.violate(propBounded, "a line of 64 KiB and more, still unfinished, got no answer: %v", err)
+		return func() { e.violate(propBounded, "a line of 64 KiB and more, still unfinished, got no answer: %v", err) }
 	case !isErr(r.msg, wire.CodeLineTooLong):
-		e.violate(propBounded, "a line of 64 KiB and more got %q, want ERR line-too-long", r.msg)
+		return func() { e.violate(propBounded, "a line of 64 KiB and more got %q, want ERR line-too-long", r.msg) }
 	}
+	return nil
 }
 
 // audit quiesces the scenario and checks the final state: a new client's
