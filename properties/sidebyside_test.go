@@ -2,6 +2,7 @@ package properties_test
 
 import (
 	"context"
+	"flag"
 	"net"
 	"os"
 	"runtime/pprof"
@@ -96,13 +97,21 @@ const afterFuncEnv = "STALLPROOF_AFTERFUNC_CHILD"
 // cancels Serve's context under the server's label, so the callback's
 // goroutine is the server's, and leaks fails.
 func TestAfterFuncLeakIsTheServers(t *testing.T) {
-	if os.Getenv(afterFuncEnv) != "" {
+	wantLeakInChild(t, "^TestAfterFuncLeakChild$", afterFuncEnv)
+}
+
+// wantLeakInChild runs the test run in a child, with env set, and wants
+// it to fail leaks after Serve returned. The Run is a child's, so the
+// test runs beside others.
+func wantLeakInChild(t *testing.T, run, env string) {
+	t.Helper()
+	if os.Getenv(env) != "" {
 		t.Skip("in a child")
 	}
-	t.Parallel() // its Run is a child's
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
 	defer cancel()
-	out, err := childTest(ctx, "^TestAfterFuncLeakChild$", afterFuncEnv+"=1").CombinedOutput()
+	out, err := childTest(ctx, run, env+"=1").CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "goroutines remain after Serve returned") {
 		t.Fatalf("want leaks to fail after Serve returned (failed: %v):\n%s", err != nil, out)
 	}
@@ -133,37 +142,90 @@ func needLabels(t *testing.T) {
 	}
 }
 
-// The leak checks do not count goroutines that another test of the
-// package starts while a check runs (a parallel test's server, a child
-// process's output copier): they carry no label, as a server's
-// time.AfterFunc goroutine does, but the goroutine that started them was
-// there before the check began. Here such a test starts a goroutine every
-// few milliseconds, each living until the test ends.
+// hubEnv makes TestHubLeakChild run.
+const hubEnv = "STALLPROOF_HUB_CHILD"
+
+// A hub that the test starts before the Run, and to which Serve hands each
+// connection, is the server's, though its goroutines carry no label and
+// it was there before any check: one it starts per connection and never
+// ends is a leak.
+func TestHubLeakIsTheServers(t *testing.T) {
+	needLabels(t)
+	wantLeakInChild(t, "^TestHubLeakChild$", hubEnv)
+}
+
+// TestHubLeakChild is TestHubLeakIsTheServers's child.
+func TestHubLeakChild(t *testing.T) {
+	if os.Getenv(hubEnv) == "" {
+		t.Skip("runs only as a child of TestHubLeakIsTheServers")
+	}
+	forever, conns := make(chan struct{}), make(chan struct{})
+	t.Cleanup(func() { close(conns); close(forever) })
+	go func() { // the hub
+		for range conns {
+			go func() { <-forever }() // a per-connection task it never ends
+		}
+	}()
+	serve := func(ctx context.Context, ln net.Listener) error {
+		return reference(ctx, handingOver{ln, conns})
+	}
+	properties.Run(t, serve, properties.Properties("leaks"), properties.Checks(5))
+}
+
+// handingOver tells the hub of each connection it accepts.
+type handingOver struct {
+	net.Listener
+	hub chan<- struct{}
+}
+
+func (l handingOver) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.hub <- struct{}{}
+	}
+	return c, err
+}
+
+// The leak checks do not count goroutines that another test starts while
+// a check runs (a parallel test's server, a child process's output
+// copier): they carry no label, as a server's time.AfterFunc goroutine
+// does, but they descend from another test's goroutine. Here the other
+// test is a parallel subtest that starts a goroutine every few
+// milliseconds, each living until it ends.
 func TestLeaksIgnoreOtherTestsGoroutines(t *testing.T) {
 	needLabels(t)
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	t.Cleanup(func() {
-		close(stop)
-		wg.Wait()
-	})
-	spawned := make(chan struct{}, 1)
-	wg.Go(func() { // the other test: it starts before the Run, unlabelled
-		tick := time.NewTicker(5 * time.Millisecond) // load, not synchronisation: one more goroutine per tick
-		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-				wg.Go(func() { <-stop })
+	if p := flag.Lookup("test.parallel"); p == nil || p.Value.(flag.Getter).Get().(int) < 2 {
+		t.Skip("needs two subtests running side by side (-parallel 2 or more)")
+	}
+	spawned, ran := make(chan struct{}, 1), make(chan struct{})
+	t.Run("other", func(t *testing.T) {
+		t.Parallel()
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		defer wg.Wait()
+		defer close(stop)
+		wg.Go(func() {
+			tick := time.NewTicker(5 * time.Millisecond) // load, not synchronisation: one more goroutine per tick
+			defer tick.Stop()
+			for {
 				select {
-				case spawned <- struct{}{}:
-				default:
+				case <-stop:
+					return
+				case <-tick.C:
+					wg.Go(func() { <-stop })
+					select {
+					case spawned <- struct{}{}:
+					default:
+					}
 				}
 			}
-		}
+		})
+		<-ran
 	})
-	<-spawned // it runs
-	properties.Run(t, reference, properties.Properties("leaks"), properties.Checks(3))
+	t.Run("run", func(t *testing.T) {
+		t.Parallel()
+		defer close(ran)
+		<-spawned // the other test runs
+		properties.Run(t, reference, properties.Properties("leaks"), properties.Checks(3))
+	})
 }

@@ -77,12 +77,17 @@ type ServeFunc func(ctx context.Context, ln net.Listener) error
 // bounded measures the heap). The leak checks tell a check's server's
 // goroutines from the rest by the profiler label the suite puts on its
 // Serve call (and on Serve's context), which every goroutine the server
-// starts inherits. A goroutine with no label counts as the server's if a
-// timer started it (time.AfterFunc), or a goroutine that is the server's
-// or has ended; not if a goroutine that was there before the check
-// started it, however indirectly (another test's, running beside the
-// Run). A client's goroutines, a client library's too, carry another
-// label. This needs Go 1.26, whose goroutine dumps show
+// starts inherits. A goroutine with no label counts as the server's if it
+// was started by a timer (time.AfterFunc), by a goroutine that is the
+// server's or has ended, or by one that was there before the check: a hub
+// or worker that the server's constructor, an init function or the
+// calling test started, to which Serve hands work. It does not if it
+// descends from another test's goroutine (a parallel test's server,
+// running beside the Run): one whose line of live starters reaches a
+// test that the Run's test does not descend from. So a goroutine that the
+// calling test itself starts before the Run, and that starts others while
+// the Run checks, counts as the server's: give it a subtest of its own. A
+// client's goroutines, a client library's too, carry another label. This needs Go 1.26, whose goroutine dumps show
 // labels (GODEBUG tracebacklabels=1, which a Run sets while it runs):
 // without, properties run in turn and the leak checks count every new
 // goroutine. OneAtATime runs every property in turn.

@@ -284,13 +284,17 @@ const AnyServer = "*"
 //
 // Without a label, a goroutine was started by the runtime's timers
 // (time.AfterFunc, which may be the server's), or by a goroutine without
-// one: a test's, this package's or another's running beside it (its
-// server, the output copier of its child process), whose goroutines are
-// not the server's. So an unlabelled goroutine is the server's only if it
-// was started by a timer, by the runtime, by a goroutine that is the
-// server's, or by one that has ended since the baseline (it cannot be
-// told: counted, as a leak check must). One started by a goroutine of the
-// baseline, or by a live goroutine that is not the server's, is not.
+// one. That may be the server's own from before the check: a hub or
+// dispatcher that its constructor, an init function or the calling test
+// started, to which Serve hands work. Or it may be another test's, running
+// beside the Run, whose goroutines are not the server's. So an unlabelled
+// goroutine is the server's if it was started by a timer, by the runtime,
+// by a goroutine that is the server's, by one that has ended (it cannot be
+// told: counted, as a leak check must), or by one of the baseline that is
+// not another test's. A goroutine of the baseline is another test's if it,
+// or a live goroutine that started it, however indirectly, runs a test
+// (testing.tRunner) that the caller does not descend from. The caller is
+// the first goroutine of gs, as runtime.Stack writes it.
 //
 // With label AnyServer, any server's label will do; with either, a
 // goroutine labelled as a client's is not a server's. With label "" (labels
@@ -301,6 +305,7 @@ func mayBeServer(gs []goroutine, baseline map[string]bool, label string) map[str
 	for _, g := range gs {
 		byID[g.id] = g
 	}
+	others := anotherTests(gs, byID)
 	memo := map[string]bool{}
 	var server func(g goroutine, depth int) bool
 	server = func(g goroutine, depth int) bool {
@@ -323,6 +328,7 @@ func mayBeServer(gs []goroutine, baseline map[string]bool, label string) map[str
 			case g.parent == "" || g.starter == "time.goFunc" || depth > len(gs):
 				v = true // the runtime's, a timer's (whoever ran it)
 			case baseline[g.parent]:
+				v = !others(g.parent)
 			case live:
 				v = server(parent, depth+1)
 			default:
@@ -339,6 +345,38 @@ func mayBeServer(gs []goroutine, baseline map[string]bool, label string) map[str
 		}
 	}
 	return out
+}
+
+// anotherTests returns whether a goroutine (by id) is another test's
+// than the caller's (gs[0]): it, or a live goroutine that started it,
+// however indirectly, runs a test (testing.tRunner), and the caller does
+// not descend from it. One whose line of starters reaches the caller's,
+// the runtime, or one that has ended, is not.
+func anotherTests(gs []goroutine, byID map[string]goroutine) func(id string) bool {
+	home := map[string]bool{}
+	if len(gs) > 0 {
+		for id := gs[0].id; id != "" && !home[id]; {
+			g, ok := byID[id]
+			if !ok {
+				break
+			}
+			home[id] = true
+			id = g.parent
+		}
+	}
+	return func(id string) bool {
+		for range len(gs) + 1 {
+			g, ok := byID[id]
+			if !ok || home[id] {
+				return false
+			}
+			if slices.ContainsFunc(g.frames, func(f report.Frame) bool { return f.Func == "testing.tRunner" }) {
+				return true
+			}
+			id = g.parent
+		}
+		return false
+	}
 }
 
 func groupStacks(gs []goroutine, baseline map[string]bool, label, own string) ([]report.Stack, string) {
