@@ -1,10 +1,16 @@
 package properties
 
 import (
+	"context"
+	"fmt"
+	"runtime/pprof"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 
+	"github.com/stallproof/stallproof/internal/harness"
+	"github.com/stallproof/stallproof/properties/internal/linger"
 	"github.com/stallproof/stallproof/properties/internal/stacks"
 )
 
@@ -33,4 +39,65 @@ func TestGoleakIDsReadsGoleaksError(t *testing.T) {
 	if ids := goleakIDs(err.Error()); len(ids) != 1 || !ids[id] {
 		t.Errorf("goleakIDs = %v, want only %s, from:\n%v", ids, id, err)
 	}
+}
+
+// findLeaks looks at a server's goroutines until the bound runs out, then
+// asks goleak, which looks again for a while (goleakRetries) before it
+// answers. Each case starts, under a server's label, a goroutine that
+// lingers for linger and then, if handOver, starts one that never ends;
+// and, beside it, under a client's label, one that never ends, which
+// goleak sees and the leak check must not count. A shrink attempt's probe
+// bound (probe) asks goleak before the bound runs out, so goleak's first
+// answer can predate the hand-over; it must still be found.
+func TestFindLeaksAtTheBound(t *testing.T) {
+	restore, shown := stacks.ShowLabels()
+	defer restore()
+	if !shown {
+		t.Skip("needs goroutine dumps that show profiler labels (Go 1.26)")
+	}
+	const bound = 300 * time.Millisecond
+	cases := []struct {
+		name     string
+		probe    bool
+		linger   time.Duration
+		handOver bool
+		leak     bool
+	}{
+		{"ends within the bound", false, bound / 3, false, false},
+		{"ends soon after the bound", false, bound + 150*time.Millisecond, false, false},
+		{"never ends", false, time.Hour, false, true},
+		{"hands over after the bound", false, bound + 50*time.Millisecond, true, true},
+		{"hands over before the bound", false, bound - 3*time.Millisecond, true, true},
+		{"probe: ends within the bound", true, bound / 3, false, false},
+		{"probe: hands over just after the bound", true, bound + time.Millisecond, true, true},
+		{"probe: hands over at the bound", true, bound, true, true},
+		{"probe: hands over just before the bound", true, bound - time.Millisecond, true, true},
+		{"probe: hands over before the bound", true, bound - 3*time.Millisecond, true, true},
+	}
+	forever := make(chan struct{})
+	defer close(forever)
+	t.Run("group", func(t *testing.T) {
+		for i, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				t.Parallel()
+				label := fmt.Sprintf("srv#%d", i)
+				cfg := &config{side: true, bound: bound}
+				if c.probe {
+					cfg.bound = 8 * bound
+				}
+				e := &env{bound: bound, label: label, cfg: cfg}
+				base, ids := goleak.IgnoreCurrent(), stacks.IDs()
+				pprof.Do(context.Background(), pprof.Labels(harness.ClientLabel, label), func(context.Context) {
+					linger.Forever(forever)
+				})
+				pprof.Do(context.Background(), pprof.Labels(harness.ServerLabel, label), func(context.Context) {
+					linger.Start(c.linger, c.handOver, forever)
+				})
+				err := findLeaks(e, base, ids)
+				if (err != nil) != c.leak {
+					t.Errorf("leak reported: %v, want %v (%v)", err != nil, c.leak, err)
+				}
+			})
+		}
+	})
 }

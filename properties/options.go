@@ -100,6 +100,20 @@ type runState struct {
 	heaps           map[string]heapMeasure
 	shrink          map[string]shrinkState // property → its shrinking (shrinkguard.go)
 	spoke           bool                   // some request was answered, or some greeting matched (mismatch.go)
+
+	// lookers are the goleak.Find calls that findLeaks no longer waits
+	// for: the Run waits for them before it returns.
+	lookers sync.WaitGroup
+}
+
+// looker runs f in a goroutine that the Run waits for before it returns
+// (outside a Run, as in the engine's own tests, no one waits).
+func (c *config) looker(f func()) {
+	if c.run == nil {
+		go f()
+		return
+	}
+	c.run.lookers.Go(f)
 }
 
 // firstTime reports, once per property, that this check is the one to do

@@ -163,7 +163,7 @@ func (e *env) afterHeap(stalledCs []*client, pump *client) {
 			}
 			e.flood()
 			if line != nil {
-				if v := line(); v != nil && !e.stuck() {
+				if v := line(); v != nil {
 					v() // after the flood's, as when it ran after the flood
 				}
 			}

@@ -116,6 +116,7 @@ func run(t suiteT, serve ServeFunc, tg *target, opts []Option) (mismatch string)
 	runMu.Lock()
 	defer runMu.Unlock()
 	cfg := newConfig(opts)
+	defer cfg.run.lookers.Wait() // no goroutine of the harness outlives the Run
 	cfg.target = tg
 	if tg == nil {
 		restore, shown := stacks.ShowLabels()

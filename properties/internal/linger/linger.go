@@ -1,0 +1,30 @@
+// Package linger starts goroutines that stand for a server's in the
+// engine's own tests of its leak check: goroutines that end late, and ones
+// that hand over to another before they end. They live outside the
+// properties package, whose own goroutines the leak check leaves out.
+package linger
+
+import "time"
+
+// Start starts a goroutine that lives for d, or until stop is closed.
+// If handOver, at the end of d it starts another, which lives until stop
+// is closed.
+func Start(d time.Duration, handOver bool, stop <-chan struct{}) {
+	go func() {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-stop:
+			return
+		}
+		if handOver {
+			Forever(stop)
+		}
+	}()
+}
+
+// Forever starts a goroutine that lives until stop is closed.
+func Forever(stop <-chan struct{}) {
+	go func() { <-stop }()
+}
