@@ -157,8 +157,10 @@ func newEnv(t *rapid.T, cfg *config, prop string, serve ServeFunc) *env {
 			<-done
 		}
 	}
+	cfg.serveStarts(e.label)
 	go labelled(e.label != "", harness.ServerLabel, e.label, func() {
 		err := e.serve(ctx, e.ln)
+		cfg.serveEnds(e.label)
 		e.mu.Lock()
 		e.serveErr, e.serveEnded = err, true
 		e.mu.Unlock()
@@ -177,18 +179,20 @@ func labelled(on bool, key, value string, f func()) {
 	f()
 }
 
-// ownerLabel is the label by which stacks tells this check's server's
-// goroutines: its own, side by side; any server's, one property at a time
-// (a server whose Serve calls share a worker may run it under an earlier
-// call's label); "" when labels cannot be seen.
-func (e *env) ownerLabel() string {
+// owner is how stacks tells this check's server's goroutines: by its own
+// label, side by side; by any server's, one property at a time (a server
+// whose Serve calls share a worker may run it under an earlier call's
+// label); by none when labels cannot be seen. Side by side, a goroutine
+// labelled as a Serve call's that has returned counts too; and, either
+// way, one started by a hub that the test calling Run started.
+func (e *env) owner() stacks.Owner {
 	switch {
 	case e.label == "":
-		return ""
+		return stacks.Owner{}
 	case e.cfg.side:
-		return e.label
+		return stacks.Owner{Label: e.label, Test: e.cfg.runTest(), Live: e.cfg.serving}
 	}
-	return stacks.AnyServer
+	return stacks.Owner{Label: stacks.AnyServer, Test: e.cfg.runTest()}
 }
 
 // serveSerial numbers the Serve calls of the process, for their labels.
@@ -257,7 +261,7 @@ func (e *env) violate(prop, format string, args ...any) {
 		e.cfg.noteViolation(e.prop, prop, msg, e.virtual)
 	}
 	if capture && e.target.inProcess() {
-		groups, s := stacks.Server(e.before, e.ownerLabel())
+		groups, s := stacks.Server(e.before, e.owner())
 		e.mu.Lock()
 		e.stacks, e.groups = s, groups
 		e.mu.Unlock()

@@ -104,6 +104,48 @@ type runState struct {
 	// lookers are the goleak.Find calls that findLeaks no longer waits
 	// for: the Run waits for them before it returns.
 	lookers sync.WaitGroup
+
+	test    string          // the ID of the goroutine that called Run (stacks.Owner.Test)
+	serving map[string]bool // the labels of the Serve calls running
+}
+
+// runTest is the ID of the goroutine of the test that called Run, or ""
+// outside a Run.
+func (c *config) runTest() string {
+	if c.run == nil {
+		return ""
+	}
+	return c.run.test
+}
+
+// serveStarts and serveEnds keep the labels of the Serve calls running
+// (label "": none).
+func (c *config) serveStarts(label string) {
+	if label == "" || c.run == nil {
+		return
+	}
+	c.run.mu.Lock()
+	defer c.run.mu.Unlock()
+	c.run.serving[label] = true
+}
+
+func (c *config) serveEnds(label string) {
+	if label == "" || c.run == nil {
+		return
+	}
+	c.run.mu.Lock()
+	defer c.run.mu.Unlock()
+	delete(c.run.serving, label)
+}
+
+// serving reports whether label is that of a Serve call still running.
+func (c *config) serving(label string) bool {
+	if c.run == nil {
+		return true
+	}
+	c.run.mu.Lock()
+	defer c.run.mu.Unlock()
+	return c.run.serving[label]
 }
 
 // looker runs f in a goroutine that the Run waits for before it returns
@@ -293,7 +335,7 @@ func newRunState() *runState {
 		first: map[string]time.Duration{}, liveness: map[string]bool{}, failed: map[string]failure{}, deep: map[string]bool{},
 		ran: map[string]int{}, inconclusive: map[string]int{}, inconclusiveWhy: map[string]string{},
 		skippedPhases: map[string]string{}, bubbled: map[string]int{}, failedInBubble: map[string]bool{}, fewer: map[string]bool{}, hangs: map[string]string{}, heaps: map[string]heapMeasure{},
-		shrink: map[string]shrinkState{},
+		shrink: map[string]shrinkState{}, serving: map[string]bool{},
 	}
 }
 

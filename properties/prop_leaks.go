@@ -155,7 +155,7 @@ func blocked(c interface{ Events() []faultnet.Event }) bool {
 // findLeaks polls, for up to the bound, for goroutines newer than base
 // (whose IDs are baseIDs) that are not the harness's. When the suite
 // started the server and dumps show labels, only goroutines that may be
-// this check's server's count (e.ownerLabel): not its clients', nor,
+// this check's server's count (e.owner): not its clients', nor,
 // side by side, other checks' servers'. What remains at the end is then
 // confirmed with goleak, so that IgnoreGoroutines and goleak's own
 // filters apply; with IgnoreGoroutines, goleak is asked along the way too,
@@ -165,8 +165,8 @@ func findLeaks(e *env, base goleak.Option, baseIDs map[string]bool, more ...gole
 	opts := append([]goleak.Option{base}, e.cfg.leakOpts...)
 	opts = append(opts, more...)
 	deadline := time.Now().Add(e.bound)
-	owner := e.ownerLabel()
-	if owner == "" {
+	owner := e.owner()
+	if owner.Label == "" {
 		for {
 			err := goleak.Find(opts...)
 			if err == nil || time.Now().After(deadline) {
@@ -235,13 +235,9 @@ func findLeaks(e *env, base goleak.Option, baseIDs map[string]bool, more ...gole
 	if len(found) == 0 {
 		return err // a goleak that words its error otherwise: its word stands
 	}
-	// One left at the bound may have handed over to a goroutine that began
-	// while goleak looked again: that one counts too.
 	var b strings.Builder
-	seen := map[string]bool{}
-	for _, g := range append(left, stacks.Since(baseIDs, owner)...) {
-		if found[g.ID] && !ignored[g.ID] && !seen[g.ID] {
-			seen[g.ID] = true
+	for _, g := range append(left, handedOver(left, stacks.Since(baseIDs, owner))...) {
+		if found[g.ID] && !ignored[g.ID] {
 			fmt.Fprintf(&b, "%s\n\n", g.Text)
 		}
 	}
@@ -249,6 +245,41 @@ func findLeaks(e *env, base goleak.Option, baseIDs map[string]bool, more ...gole
 		return nil // what was left is goleak's to ignore
 	}
 	return errors.New(strings.TrimSpace(b.String()))
+}
+
+// handedOver returns the goroutines of now that are not in left but
+// descend from one that is: one left at the bound may hand over to
+// another, which began while goleak looked again, and ends it. A
+// goroutine that began meanwhile otherwise (a short-lived worker of the
+// server's) is not a leak.
+func handedOver(left, now []stacks.Goroutine) []stacks.Goroutine {
+	from := map[string]bool{}
+	for _, g := range left {
+		from[g.ID] = true
+	}
+	parent := map[string]string{}
+	for _, g := range now {
+		parent[g.ID] = g.Parent
+	}
+	var out []stacks.Goroutine
+	for _, g := range now {
+		if from[g.ID] {
+			continue
+		}
+		id := g.Parent
+		for range len(now) + 1 {
+			if from[id] {
+				out = append(out, g)
+				break
+			}
+			p, ok := parent[id]
+			if !ok {
+				break
+			}
+			id = p
+		}
+	}
+	return out
 }
 
 // leakPoll is how often findLeaks looks again.

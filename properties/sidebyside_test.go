@@ -18,9 +18,11 @@ import (
 )
 
 // The leak checks count the goroutines of their own check's server, not
-// those of other servers (checks side by side) nor a client's: here each
-// Serve call leaves behind one goroutine labelled as another server's and
-// one labelled as a client's, which stay until the test ends.
+// those of other servers running beside it (checks side by side) nor a
+// client's: here each leaks check's Serve call starts, under the label of
+// another property's Serve call still running, a goroutine that lives
+// until that call returns; and each Serve call starts one labelled as a
+// client's, which lives until the test ends.
 func TestLeaksLookAtTheirOwnServer(t *testing.T) {
 	needLabels(t)
 	stop := make(chan struct{})
@@ -29,15 +31,40 @@ func TestLeaksLookAtTheirOwnServer(t *testing.T) {
 		close(stop)
 		wg.Wait()
 	})
+	var mu sync.Mutex
+	running := map[string]chan struct{}{} // label of a Serve call → closed when it returns
+	var borrowed atomic.Int32
 	serve := func(ctx context.Context, ln net.Listener) error {
-		for _, key := range []string{harness.ServerLabel, harness.ClientLabel} {
-			pprof.Do(context.Background(), pprof.Labels(key, "elsewhere"), func(context.Context) {
-				wg.Go(func() { <-stop })
+		own, _ := pprof.Label(ctx, harness.ServerLabel)
+		ended := make(chan struct{})
+		mu.Lock()
+		for other, done := range running {
+			if !strings.HasPrefix(own, "leaks#") || strings.HasPrefix(other, "leaks#") {
+				continue // a leaks check's Serve call borrows another property's label
+			}
+			pprof.Do(context.Background(), pprof.Labels(harness.ServerLabel, other), func(context.Context) {
+				wg.Go(func() { <-done })
 			})
+			borrowed.Add(1)
+			break
 		}
+		running[own] = ended
+		mu.Unlock()
+		defer func() {
+			mu.Lock()
+			delete(running, own)
+			mu.Unlock()
+			close(ended)
+		}()
+		pprof.Do(context.Background(), pprof.Labels(harness.ClientLabel, "elsewhere"), func(context.Context) {
+			wg.Go(func() { <-stop })
+		})
 		return reference(ctx, ln)
 	}
-	properties.Run(t, serve, properties.Properties("leaks"), properties.Checks(3))
+	properties.Run(t, serve, properties.Properties("consistency", "halfclose", "delivery", "leaks"), properties.Checks(5))
+	if borrowed.Load() == 0 {
+		t.Error("no Serve call ran beside another: nothing was checked")
+	}
 }
 
 // servingAtOnce wraps serve, keeping in most the largest number of its
@@ -97,21 +124,22 @@ const afterFuncEnv = "STALLPROOF_AFTERFUNC_CHILD"
 // cancels Serve's context under the server's label, so the callback's
 // goroutine is the server's, and leaks fails.
 func TestAfterFuncLeakIsTheServers(t *testing.T) {
-	wantLeakInChild(t, "^TestAfterFuncLeakChild$", afterFuncEnv)
+	wantLeakInChild(t, "^TestAfterFuncLeakChild$", afterFuncEnv+"=1")
 }
 
-// wantLeakInChild runs the test run in a child, with env set, and wants
-// it to fail leaks after Serve returned. The Run is a child's, so the
-// test runs beside others.
+// wantLeakInChild runs the test run in a child, with env ("NAME=value")
+// set, and wants it to fail leaks after Serve returned. The Run is a
+// child's, so the test runs beside others.
 func wantLeakInChild(t *testing.T, run, env string) {
 	t.Helper()
-	if os.Getenv(env) != "" {
+	name, _, _ := strings.Cut(env, "=")
+	if os.Getenv(name) != "" {
 		t.Skip("in a child")
 	}
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
 	defer cancel()
-	out, err := childTest(ctx, run, env+"=1").CombinedOutput()
+	out, err := childTest(ctx, run, env).CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "goroutines remain after Serve returned") {
 		t.Fatalf("want leaks to fail after Serve returned (failed: %v):\n%s", err != nil, out)
 	}
@@ -145,31 +173,64 @@ func needLabels(t *testing.T) {
 // hubEnv makes TestHubLeakChild run.
 const hubEnv = "STALLPROOF_HUB_CHILD"
 
-// A hub that the test starts before the Run, and to which Serve hands each
-// connection, is the server's, though its goroutines carry no label and
-// it was there before any check: one it starts per connection and never
-// ends is a leak.
+// A hub to which Serve hands each connection is the server's, though it
+// was there before the check: the test calling Run started it, or an init
+// function did (its goroutines carry no label), or the first Serve call
+// did, lazily (they carry that call's label, which has ended). One that
+// starts a goroutine per connection and never ends it is a leak.
 func TestHubLeakIsTheServers(t *testing.T) {
 	needLabels(t)
-	wantLeakInChild(t, "^TestHubLeakChild$", hubEnv)
+	for _, kind := range []string{"test", "init", "lazy"} {
+		t.Run(kind, func(t *testing.T) {
+			wantLeakInChild(t, "^TestHubLeakChild$", hubEnv+"="+kind)
+		})
+	}
 }
 
 // TestHubLeakChild is TestHubLeakIsTheServers's child.
 func TestHubLeakChild(t *testing.T) {
-	if os.Getenv(hubEnv) == "" {
+	forever := make(chan struct{})
+	t.Cleanup(func() { close(forever) })
+	var serve properties.ServeFunc
+	switch os.Getenv(hubEnv) {
+	case "":
 		t.Skip("runs only as a child of TestHubLeakIsTheServers")
+	case "test":
+		hub := startHub(forever)
+		serve = func(ctx context.Context, ln net.Listener) error { return reference(ctx, handingOver{ln, hub}) }
+	case "init":
+		serve = func(ctx context.Context, ln net.Listener) error { return reference(ctx, handingOver{ln, initHub}) }
+	case "lazy":
+		var once sync.Once
+		var hub chan<- struct{}
+		serve = func(ctx context.Context, ln net.Listener) error {
+			once.Do(func() { hub = startHub(forever) })
+			return reference(ctx, handingOver{ln, hub})
+		}
 	}
-	forever, conns := make(chan struct{}), make(chan struct{})
-	t.Cleanup(func() { close(conns); close(forever) })
-	go func() { // the hub
+	properties.Run(t, serve, properties.Properties("progress", "leaks"), properties.Checks(5))
+}
+
+// initHub is started while the package initialises, in the child that
+// wants it.
+var initHub = func() chan<- struct{} {
+	if os.Getenv(hubEnv) != "init" {
+		return nil
+	}
+	return startHub(nil) // it lives as long as the child
+}()
+
+// startHub starts a hub that, for each connection it is told of, starts a
+// task that lives until stop is closed: a leak of one goroutine per
+// connection.
+func startHub(stop <-chan struct{}) chan<- struct{} {
+	conns := make(chan struct{})
+	go func() {
 		for range conns {
-			go func() { <-forever }() // a per-connection task it never ends
+			go func() { <-stop }()
 		}
 	}()
-	serve := func(ctx context.Context, ln net.Listener) error {
-		return reference(ctx, handingOver{ln, conns})
-	}
-	properties.Run(t, serve, properties.Properties("leaks"), properties.Checks(5))
+	return conns
 }
 
 // handingOver tells the hub of each connection it accepts.

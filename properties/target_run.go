@@ -77,17 +77,22 @@ type ServeFunc func(ctx context.Context, ln net.Listener) error
 // bounded measures the heap). The leak checks tell a check's server's
 // goroutines from the rest by the profiler label the suite puts on its
 // Serve call (and on Serve's context), which every goroutine the server
-// starts inherits. A goroutine with no label counts as the server's if it
-// was started by a timer (time.AfterFunc), by a goroutine that is the
-// server's or has ended, or by one that was there before the check: a hub
-// or worker that the server's constructor, an init function or the
-// calling test started, to which Serve hands work. It does not if it
-// descends from another test's goroutine (a parallel test's server,
-// running beside the Run): one whose line of live starters reaches a
-// test that the Run's test does not descend from. So a goroutine that the
-// calling test itself starts before the Run, and that starts others while
-// the Run checks, counts as the server's: give it a subtest of its own. A
-// client's goroutines, a client library's too, carry another label. This needs Go 1.26, whose goroutine dumps show
+// starts inherits. A goroutine labelled as a Serve call's that has
+// returned counts too: a hub that an earlier call started lazily. A
+// goroutine with no label counts as the server's if it was started by a
+// timer (time.AfterFunc), by a goroutine that is the server's or has
+// ended, or by one that was there before the check and that the test
+// calling Run, or the main goroutine (init functions, TestMain), started:
+// a hub or worker to which Serve hands work. It does not if it descends
+// from another test's goroutine, or a parent test's: a parallel test's
+// server, a fixture that a parent test shares with subtests. What cannot
+// be told apart counts: a fixture that TestMain started, or a client
+// whose starter has ended (an http.Transport's connections), used by
+// another test while the Run checks, fails leaks; IgnoreGoroutines, or
+// keeping such tests out of the Run's binary, is the way out. A helper
+// that the calling test starts before the Run counts as well: give it a
+// subtest of its own. A client's goroutines, a client library's too,
+// carry another label. This needs Go 1.26, whose goroutine dumps show
 // labels (GODEBUG tracebacklabels=1, which a Run sets while it runs):
 // without, properties run in turn and the leak checks count every new
 // goroutine. OneAtATime runs every property in turn.
@@ -117,6 +122,7 @@ func run(t suiteT, serve ServeFunc, tg *target, opts []Option) (mismatch string)
 	defer runMu.Unlock()
 	cfg := newConfig(opts)
 	defer cfg.run.lookers.Wait() // no goroutine of the harness outlives the Run
+	cfg.run.test = stacks.SelfID()
 	cfg.target = tg
 	if tg == nil {
 		restore, shown := stacks.ShowLabels()

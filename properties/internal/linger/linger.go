@@ -28,3 +28,21 @@ func Start(d time.Duration, handOver bool, stop <-chan struct{}) {
 func Forever(stop <-chan struct{}) {
 	go func() { <-stop }()
 }
+
+// Periodic starts a goroutine that, every every, starts a worker that
+// lives for life (or until stop is closed), until stop is closed: a
+// server's background job, whose workers come and go.
+func Periodic(every, life time.Duration, stop <-chan struct{}) {
+	go func() {
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				Start(life, false, stop)
+			}
+		}
+	}()
+}

@@ -204,11 +204,14 @@ func Bubble(id int64) []BubbleGoroutine {
 
 // OwnBubble returns the id of the calling goroutine's synctest bubble, or
 // 0 outside any.
-func OwnBubble() int64 {
+func OwnBubble() int64 { return self().bubble }
+
+// self is the calling goroutine, as its dump's header says.
+func self() goroutine {
 	buf := make([]byte, 256)
 	header, _, _ := strings.Cut(string(buf[:runtime.Stack(buf, false)]), "\n")
 	g, _ := parseHeader(header)
-	return g.bubble
+	return g
 }
 
 // fileLine reads "\t/src/pkg/file.go:123 +0x1d" as "file.go", 123.
@@ -246,66 +249,96 @@ const Harness = "github.com/stallproof/stallproof/properties."
 // are not the harness's own: where the server's goroutines are stuck,
 // grouped ("7 × [sync.Mutex.Lock] main.(*srv).vote (srv.go:41) ← ..."),
 // so a report shows at a glance one goroutine in Write and the rest
-// waiting for its lock. With a label (the value of the server's
-// harness.ServerLabel), the goroutines of other servers are left out. It
-// returns the groups, most goroutines first, and the same as text.
-func Server(baseline map[string]bool, label string) ([]report.Stack, string) {
-	return groupStacks(allGoroutines(), baseline, label, ownModule())
+// waiting for its lock. Only the goroutines that may be owner's count
+// (see Owner). It returns the groups, most goroutines first, and the same
+// as text.
+func Server(baseline map[string]bool, owner Owner) ([]report.Stack, string) {
+	return groupStacks(allGoroutines(), baseline, owner, ownModule())
 }
 
 // Goroutine is one goroutine of a dump.
 type Goroutine struct {
-	ID   string
-	Text string // its block of the dump: header and stack
+	ID     string
+	Parent string // the goroutine that started it; "" if the runtime did
+	Text   string // its block of the dump: header and stack
 }
 
-// Since returns the goroutines that started after baseline and may be the
-// server's (see Server), in the order of the dump.
-func Since(baseline map[string]bool, label string) []Goroutine {
+// Since returns the goroutines that started after baseline and may be
+// owner's (see Owner), in the order of the dump.
+func Since(baseline map[string]bool, owner Owner) []Goroutine {
 	var out []Goroutine
 	gs := allGoroutines()
-	server := mayBeServer(gs, baseline, label)
+	server := mayBeServer(gs, baseline, owner)
 	for _, g := range gs {
 		if server[g.id] {
-			out = append(out, Goroutine{ID: g.id, Text: g.text})
+			out = append(out, Goroutine{ID: g.id, Parent: g.parent, Text: g.text})
 		}
 	}
 	return out
 }
 
-// AnyServer is the label of Server and Since for the goroutines of any
-// server, but not those labelled as a client's.
+// AnyServer is the Label of an Owner for the goroutines of any server, but
+// not those labelled as a client's.
 const AnyServer = "*"
 
+// Owner says whose goroutines Since and Server look for: a server's, told
+// by the profiler label that the suite put on its Serve call
+// (harness.ServerLabel), which every goroutine it starts inherits.
+type Owner struct {
+	// Label is the server's label; AnyServer for any server's; "" when
+	// labels cannot be seen (or the suite did not start the server): then
+	// every goroutine that is not the harness's counts.
+	Label string
+	// Test is the ID of the goroutine of the test that called Run, or "":
+	// a goroutine it started, however indirectly, before the check (a hub
+	// to which Serve hands work) is the server's.
+	Test string
+	// Live reports whether a server label is that of a Serve call still
+	// running; nil: every one is. A goroutine labelled with an ended
+	// call's label outlived its Serve: it counts as the server's, wherever
+	// it started (a hub that an earlier call started lazily).
+	Live func(label string) bool
+}
+
+// labelled reports whether a goroutine labelled with server label l is
+// owner's: its own label, any under AnyServer, or an ended call's.
+func (o Owner) labelled(l string) bool {
+	return o.Label == AnyServer || l == o.Label || (o.Live != nil && !o.Live(l))
+}
+
+// SelfID returns the ID of the calling goroutine.
+func SelfID() string { return self().id }
+
 // mayBeServer returns the goroutines of gs (by id) that started after
-// baseline, are not the harness's, and may belong to the server labelled
-// label: those that carry that label, and those that carry none whose
-// starter may be the server's too.
+// baseline, are not the harness's, and may be owner's: those that carry
+// its label (see Owner.labelled), and those that carry none whose starter
+// may be the server's too.
 //
 // Without a label, a goroutine was started by the runtime's timers
 // (time.AfterFunc, which may be the server's), or by a goroutine without
 // one. That may be the server's own from before the check: a hub or
-// dispatcher that its constructor, an init function or the calling test
-// started, to which Serve hands work. Or it may be another test's, running
-// beside the Run, whose goroutines are not the server's. So an unlabelled
-// goroutine is the server's if it was started by a timer, by the runtime,
-// by a goroutine that is the server's, by one that has ended (it cannot be
-// told: counted, as a leak check must), or by one of the baseline that is
-// not another test's. A goroutine of the baseline is another test's if it,
-// or a live goroutine that started it, however indirectly, runs a test
-// (testing.tRunner) that the caller does not descend from. The caller is
-// the first goroutine of gs, as runtime.Stack writes it.
+// dispatcher that the test calling Run, or an init function, started, to
+// which Serve hands work. Or it may be another test's, or a fixture's
+// that other tests use, whose goroutines are not the server's. So an
+// unlabelled goroutine is the server's if it was started by a timer, by
+// the runtime, by a goroutine that is the server's, by one that has ended
+// (it cannot be told: counted, as a leak check must), or by one of the
+// baseline that owner.Test, or the main goroutine, started, however
+// indirectly (see hubs). Not by another goroutine of the baseline (another
+// test's, a parent test's fixture), nor by a live one that is not the
+// server's. The main goroutine runs the init functions and TestMain alike:
+// a fixture that TestMain started, which other tests use while a Run
+// checks, counts; IgnoreGoroutines is the way out.
 //
-// With label AnyServer, any server's label will do; with either, a
-// goroutine labelled as a client's is not a server's. With label "" (labels
-// unknown, or a server the suite did not start), labels and starters are
-// not looked at.
-func mayBeServer(gs []goroutine, baseline map[string]bool, label string) map[string]bool {
+// A goroutine labelled as a client's is not a server's. With Label ""
+// (labels unknown, or a server the suite did not start), labels and
+// starters are not looked at.
+func mayBeServer(gs []goroutine, baseline map[string]bool, owner Owner) map[string]bool {
 	byID := make(map[string]goroutine, len(gs))
 	for _, g := range gs {
 		byID[g.id] = g
 	}
-	others := anotherTests(gs, byID)
+	hub := hubs(owner.Test, byID)
 	memo := map[string]bool{}
 	var server func(g goroutine, depth int) bool
 	server = func(g goroutine, depth int) bool {
@@ -315,12 +348,12 @@ func mayBeServer(gs []goroutine, baseline map[string]bool, label string) map[str
 		v := false
 		switch _, client := g.labels[harness.ClientLabel]; {
 		case baseline[g.id] || len(g.frames) == 0 || isHarness(g):
-		case label == "":
+		case owner.Label == "":
 			v = true
 		case client:
 		default:
 			if l, ok := g.labels[harness.ServerLabel]; ok {
-				v = label == AnyServer || l == label
+				v = owner.labelled(l)
 				break
 			}
 			parent, live := byID[g.parent]
@@ -328,7 +361,7 @@ func mayBeServer(gs []goroutine, baseline map[string]bool, label string) map[str
 			case g.parent == "" || g.starter == "time.goFunc" || depth > len(gs):
 				v = true // the runtime's, a timer's (whoever ran it)
 			case baseline[g.parent]:
-				v = !others(g.parent)
+				v = hub(g.parent)
 			case live:
 				v = server(parent, depth+1)
 			default:
@@ -347,31 +380,25 @@ func mayBeServer(gs []goroutine, baseline map[string]bool, label string) map[str
 	return out
 }
 
-// anotherTests returns whether a goroutine (by id) is another test's
-// than the caller's (gs[0]): it, or a live goroutine that started it,
-// however indirectly, runs a test (testing.tRunner), and the caller does
-// not descend from it. One whose line of starters reaches the caller's,
-// the runtime, or one that has ended, is not.
-func anotherTests(gs []goroutine, byID map[string]goroutine) func(id string) bool {
-	home := map[string]bool{}
-	if len(gs) > 0 {
-		for id := gs[0].id; id != "" && !home[id]; {
-			g, ok := byID[id]
-			if !ok {
-				break
-			}
-			home[id] = true
-			id = g.parent
-		}
-	}
+// hubs returns whether a goroutine (by id) of the baseline may be a
+// server's hub: its line of live starters reaches the test (by id), or
+// the program's main goroutine (an init function's, or TestMain's), before
+// any other test's goroutine. One whose starter has ended cannot be told:
+// it is not counted.
+func hubs(test string, byID map[string]goroutine) func(id string) bool {
 	return func(id string) bool {
-		for range len(gs) + 1 {
-			g, ok := byID[id]
-			if !ok || home[id] {
-				return false
-			}
-			if slices.ContainsFunc(g.frames, func(f report.Frame) bool { return f.Func == "testing.tRunner" }) {
+		for range len(byID) + 1 {
+			if id != "" && id == test {
 				return true
+			}
+			g, ok := byID[id]
+			switch {
+			case !ok:
+				return false // its starter has ended
+			case g.parent == "" && g.starter == "":
+				return true // the main goroutine: init functions, TestMain (it runs the tests' root too)
+			case runsTest(g):
+				return false // another test's, or a parent test's
 			}
 			id = g.parent
 		}
@@ -379,11 +406,16 @@ func anotherTests(gs []goroutine, byID map[string]goroutine) func(id string) boo
 	}
 }
 
-func groupStacks(gs []goroutine, baseline map[string]bool, label, own string) ([]report.Stack, string) {
+// runsTest reports whether g is a test's goroutine.
+func runsTest(g goroutine) bool {
+	return slices.ContainsFunc(g.frames, func(f report.Frame) bool { return f.Func == "testing.tRunner" })
+}
+
+func groupStacks(gs []goroutine, baseline map[string]bool, owner Owner, own string) ([]report.Stack, string) {
 	index := map[string]int{}
 	var groups []report.Stack
 	var keys []string
-	server := mayBeServer(gs, baseline, label)
+	server := mayBeServer(gs, baseline, owner)
 	for _, g := range gs {
 		if !server[g.id] {
 			continue

@@ -63,7 +63,7 @@ created by example.com/broker.(*Broker).Serve in goroutine 7
 // goroutines, the largest group first.
 func TestServerStacksKeepTheServersOwnFrame(t *testing.T) {
 	gs := parseStacks(brokerDump)
-	groups, text := groupStacks(gs, map[string]bool{"1": true}, "", "example.com/broker")
+	groups, text := groupStacks(gs, map[string]bool{"1": true}, Owner{}, "example.com/broker")
 	if len(groups) != 2 || groups[0].Count != 2 || groups[1].Count != 1 {
 		t.Fatalf("groups %+v, want 2 goroutines in Lock then 1 in Write", groups)
 	}
@@ -92,7 +92,7 @@ func TestServerStacksKeepTheServersOwnFrame(t *testing.T) {
 	// Without knowing the server's module, the innermost frame of any
 	// module but faultnet's counts as the server's: here the library's,
 	// among the first five.
-	groups, _ = groupStacks(gs, map[string]bool{"1": true}, "", "")
+	groups, _ = groupStacks(gs, map[string]bool{"1": true}, Owner{}, "")
 	if last := groups[1].Frames; len(last) != 5 || last[4].Func != "github.com/gorilla/websocket.(*messageWriter).Close" {
 		t.Errorf("without a module: %v", last)
 	}
@@ -110,7 +110,7 @@ func TestServerStacksKeepTheServersOwnFrame(t *testing.T) {
 
 func TestTrimFramesLeavesShortStacksAlone(t *testing.T) {
 	gs := parseStacks("goroutine 9 [chan receive]:\nmain.(*srv).vote(...)\n\t/src/srv.go:41 +0x1\nmain.(*srv).serve()\n\t/src/srv.go:30 +0x1\n")
-	groups, text := groupStacks(gs, nil, "", "example.com/other")
+	groups, text := groupStacks(gs, nil, Owner{}, "example.com/other")
 	if len(groups) != 1 || len(groups[0].Frames) != 2 || text != "    1 × [chan receive] main.(*srv).vote (srv.go:41) ← main.(*srv).serve (srv.go:30)\n" {
 		t.Errorf("groups %+v, text %q", groups, text)
 	}
@@ -160,6 +160,10 @@ created by testing.(*T).Run in goroutine 21
 goroutine 1 [running]:
 example.com/srv.old()
 	/src/srv.go:1 +0x1
+testing.tRunner(0xc000003, 0x1)
+	/usr/local/go/src/testing/testing.go:1934 +0xea
+main.main()
+	_testmain.go:45 +0x1
 
 goroutine 2 [select labels:{"stallproof-server": "leaks#3"}]:
 example.com/srv.(*Server).serve()
@@ -241,6 +245,24 @@ example.com/srv.(*Hub).push()
 created by example.com/srv.(*Hub).run in goroutine 13
 	/src/hub.go:8 +0x1
 
+goroutine 16 [IO wait]:
+example.com/srv_test.(*fixture).accept()
+	/src/fixture_test.go:5 +0x1
+created by example.com/srv_test.TestMain in goroutine 1
+	/src/main_test.go:6 +0x1
+
+goroutine 17 [chan receive]:
+example.com/srv_test.(*fixture).handle()
+	/src/fixture_test.go:7 +0x1
+created by example.com/srv_test.(*fixture).accept in goroutine 16
+	/src/fixture_test.go:8 +0x1
+
+goroutine 18 [chan send labels:{"stallproof-server": "progress#1"}]:
+example.com/srv.(*Hub).push()
+	/src/hub.go:7 +0x1
+created by example.com/srv.(*Hub).run in goroutine 22
+	/src/hub.go:8 +0x1
+
 goroutine 21 [chan receive]:
 testing.(*T).Run(0xc000002)
 	/usr/local/go/src/testing/testing.go:2005 +0x1
@@ -252,8 +274,8 @@ created by testing.(*T).Run in goroutine 19
 	/usr/local/go/src/testing/testing.go:1997 +0x465
 `
 	gs := parseStacks(dump)
-	ids := func(baseline map[string]bool, label string) string {
-		server := mayBeServer(gs, baseline, label)
+	ids := func(baseline map[string]bool, owner Owner) string {
+		server := mayBeServer(gs, baseline, owner)
 		var got []string
 		for _, g := range gs {
 			if server[g.id] {
@@ -265,18 +287,25 @@ created by testing.(*T).Run in goroutine 19
 	// The caller, 20, runs a check of the test in 21. 2 is labelled as
 	// leaks#3's; 5 was started by a timer, 7 by 2, 9 by a goroutine that
 	// has ended, 14 by a dispatcher that an init function started, 15 by
-	// a hub that the caller's test started before the check: they may be
-	// its server's. 6 and 10 descend from another test's goroutine, 11;
-	// 8 from a client's.
-	baseline := map[string]bool{"1": true, "11": true, "12": true, "13": true, "20": true, "21": true}
-	if got := ids(baseline, "leaks#3"); got != "2 5 7 9 14 15" {
-		t.Errorf("the goroutines of leaks#3: %v, want 2 5 7 9 14 15", got)
+	// a hub that the test started before the check, 18 by a hub that
+	// progress#1's Serve call started, which has returned, 17 by a
+	// fixture that TestMain started (it cannot be told from an init
+	// function's hub): they may be leaks#3's server's. 6 and 10 descend
+	// from another test's goroutine, 11; 8 from a client's; 3 is a live
+	// server's.
+	baseline := map[string]bool{"1": true, "11": true, "12": true, "13": true, "16": true, "20": true, "21": true}
+	live := func(l string) bool { return l != "progress#1" }
+	if got := ids(baseline, Owner{Label: "leaks#3", Test: "21", Live: live}); got != "2 5 7 9 14 15 17 18" {
+		t.Errorf("the goroutines of leaks#3: %v, want 2 5 7 9 14 15 17 18", got)
 	}
-	if got := ids(nil, ""); got != "1 2 3 4 5 6 7 8 9 10 12 13 14 15" {
+	if got := ids(nil, Owner{}); got != "1 2 3 4 5 6 7 8 9 10 12 13 14 15 16 17 18" {
 		t.Errorf("with labels unknown: %v, want every one but the tests'", got)
 	}
-	if got := ids(baseline, AnyServer); got != "2 3 5 7 9 14 15" {
-		t.Errorf("any server's: %v, want 2 3 5 7 9 14 15", got)
+	if got := ids(baseline, Owner{Label: AnyServer, Test: "21"}); got != "2 3 5 7 9 14 15 17 18" {
+		t.Errorf("any server's: %v, want 2 3 5 7 9 14 15 17 18", got)
+	}
+	if got := ids(baseline, Owner{Label: "leaks#3"}); got != "2 5 7 9 14 17" {
+		t.Errorf("with the test unknown, every label live: %v, want 2 5 7 9 14 17", got)
 	}
 	if gs[7].parent != "2" || gs[7].starter != "example.com/srv.(*Server).serve" || gs[5].parent != "" || gs[5].starter != "time.goFunc" {
 		t.Errorf("starters: 7 by %q in %q, 5 by %q in %q", gs[7].starter, gs[7].parent, gs[5].starter, gs[5].parent)
@@ -305,7 +334,7 @@ func TestShowLabelsInALiveDump(t *testing.T) {
 		}()
 	})
 	<-started
-	gs := Since(before, "mine#1")
+	gs := Since(before, Owner{Label: "mine#1"})
 	close(stop)
 	restore()
 	if len(gs) != 1 || !strings.Contains(gs[0].Text, `labels:{"stallproof-server": "mine#1"}`) {
