@@ -251,42 +251,64 @@ func (l handingOver) Accept() (net.Conn, error) {
 // a check runs (a parallel test's server, a child process's output
 // copier): they carry no label, as a server's time.AfterFunc goroutine
 // does, but they descend from another test's goroutine. Here the other
-// test is a parallel subtest that starts a goroutine every few
-// milliseconds, each living until it ends.
+// test is a parallel subtest that makes goroutines every few
+// milliseconds, each living until it ends: its own, or a fixture's that
+// the parent test started and shares with its subtests.
 func TestLeaksIgnoreOtherTestsGoroutines(t *testing.T) {
 	needLabels(t)
 	if p := flag.Lookup("test.parallel"); p == nil || p.Value.(flag.Getter).Get().(int) < 2 {
 		t.Skip("needs two subtests running side by side (-parallel 2 or more)")
 	}
-	spawned, ran := make(chan struct{}, 1), make(chan struct{})
-	t.Run("other", func(t *testing.T) {
-		t.Parallel()
-		stop := make(chan struct{})
-		var wg sync.WaitGroup
-		defer wg.Wait()
-		defer close(stop)
-		wg.Go(func() {
-			tick := time.NewTicker(5 * time.Millisecond) // load, not synchronisation: one more goroutine per tick
-			defer tick.Stop()
-			for {
-				select {
-				case <-stop:
-					return
-				case <-tick.C:
-					wg.Go(func() { <-stop })
+	for _, whose := range []string{"its own", "the parent's fixture"} {
+		t.Run(whose, func(t *testing.T) {
+			stop := make(chan struct{})
+			var wg sync.WaitGroup
+			t.Cleanup(func() { // after the subtests, which run once this function returns
+				close(stop)
+				wg.Wait()
+			})
+			fixture := make(chan struct{})
+			wg.Go(func() { // the parent's fixture: a goroutine for each request
+				for {
 					select {
-					case spawned <- struct{}{}:
-					default:
+					case <-stop:
+						return
+					case <-fixture:
+						wg.Go(func() { <-stop })
 					}
 				}
-			}
+			})
+			spawned, ran := make(chan struct{}, 1), make(chan struct{})
+			t.Run("other", func(t *testing.T) {
+				t.Parallel()
+				wg.Go(func() {
+					tick := time.NewTicker(5 * time.Millisecond) // load, not synchronisation: one more goroutine per tick
+					defer tick.Stop()
+					for {
+						select {
+						case <-ran:
+							return
+						case <-tick.C:
+							if whose == "its own" {
+								wg.Go(func() { <-stop })
+							} else {
+								fixture <- struct{}{}
+							}
+							select {
+							case spawned <- struct{}{}:
+							default:
+							}
+						}
+					}
+				})
+				<-ran
+			})
+			t.Run("run", func(t *testing.T) {
+				t.Parallel()
+				defer close(ran)
+				<-spawned // the other test runs
+				properties.Run(t, reference, properties.Properties("leaks"), properties.Checks(3))
+			})
 		})
-		<-ran
-	})
-	t.Run("run", func(t *testing.T) {
-		t.Parallel()
-		defer close(ran)
-		<-spawned // the other test runs
-		properties.Run(t, reference, properties.Properties("leaks"), properties.Checks(3))
-	})
+	}
 }
