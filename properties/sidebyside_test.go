@@ -208,7 +208,7 @@ func TestHubLeakChild(t *testing.T) {
 			return reference(ctx, handingOver{ln, hub})
 		}
 	}
-	properties.Run(t, serve, properties.Properties("progress", "leaks"), properties.Checks(5))
+	properties.Run(t, serve, properties.Properties("leaks"), properties.Checks(3))
 }
 
 // initHub is started while the package initialises, in the child that
