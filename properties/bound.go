@@ -91,3 +91,19 @@ func (b *boundTimer) expired() bool {
 }
 
 func (b *boundTimer) stop() { b.t.Stop() }
+
+// boundLeft returns a function that tells the time left of a bound that
+// starts now, for a wait that polls rather than waits on a timer. It
+// stretches by the time stolen from the harness meanwhile, as a
+// boundTimer does (with no lag monitor, as in the engine's own tests, it
+// does not).
+func (e *env) boundLeft() func() time.Duration {
+	if e.lag == nil {
+		deadline := time.Now().Add(e.bound)
+		return func() time.Duration { return time.Until(deadline) }
+	}
+	start, stolen0 := time.Now(), e.lag.stolen.Load()
+	return func() time.Duration {
+		return e.bound + time.Duration(e.lag.stolen.Load()-stolen0) - time.Since(start)
+	}
+}

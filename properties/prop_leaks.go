@@ -164,12 +164,12 @@ func blocked(c interface{ Events() []faultnet.Event }) bool {
 func findLeaks(e *env, base goleak.Option, baseIDs map[string]bool, more ...goleak.Option) error {
 	opts := append([]goleak.Option{base}, e.cfg.leakOpts...)
 	opts = append(opts, more...)
-	deadline := time.Now().Add(e.bound)
+	timeLeft := e.boundLeft()
 	owner := e.owner()
 	if owner.Label == "" {
 		for {
 			err := goleak.Find(opts...)
-			if err == nil || time.Now().After(deadline) {
+			if err == nil || timeLeft() <= 0 {
 				return err
 			}
 		}
@@ -186,10 +186,10 @@ func findLeaks(e *env, base goleak.Option, baseIDs map[string]bool, more ...gole
 			}
 			return nil // outside a bubble, goleak, if asked, answers to no one: the Run waits for it (lookers)
 		}
-		if time.Now().After(deadline) {
+		if timeLeft() <= 0 {
 			break
 		}
-		if probe && confirm == nil && time.Until(deadline) <= goleakRetries {
+		if probe && confirm == nil && timeLeft() <= goleakRetries {
 			confirm = make(chan error, 1)
 			ask := func() { confirm <- goleak.Find(opts...) }
 			if e.virtual {
