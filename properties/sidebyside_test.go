@@ -124,13 +124,13 @@ const afterFuncEnv = "STALLPROOF_AFTERFUNC_CHILD"
 // cancels Serve's context under the server's label, so the callback's
 // goroutine is the server's, and leaks fails.
 func TestAfterFuncLeakIsTheServers(t *testing.T) {
-	wantLeakInChild(t, "^TestAfterFuncLeakChild$", afterFuncEnv+"=1")
+	wantLeakInChild(t, "^TestAfterFuncLeakChild$", afterFuncEnv+"=1", "TestAfterFuncLeakChild.func1.1")
 }
 
 // wantLeakInChild runs the test run in a child, with env ("NAME=value")
-// set, and wants it to fail leaks after Serve returned. The Run is a
-// child's, so the test runs beside others.
-func wantLeakInChild(t *testing.T, run, env string) {
+// set, and wants it to fail leaks after Serve returned, naming a
+// goroutine in fn. The Run is a child's, so the test runs beside others.
+func wantLeakInChild(t *testing.T, run, env, fn string) {
 	t.Helper()
 	name, _, _ := strings.Cut(env, "=")
 	if os.Getenv(name) != "" {
@@ -140,8 +140,8 @@ func wantLeakInChild(t *testing.T, run, env string) {
 	ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
 	defer cancel()
 	out, err := childTest(ctx, run, env).CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "goroutines remain after Serve returned") {
-		t.Fatalf("want leaks to fail after Serve returned (failed: %v):\n%s", err != nil, out)
+	if err == nil || !strings.Contains(string(out), "goroutines remain after Serve returned") || !strings.Contains(string(out), fn) {
+		t.Fatalf("want leaks to fail after Serve returned, on a goroutine in %s (failed: %v):\n%s", fn, err != nil, out)
 	}
 }
 
@@ -182,7 +182,7 @@ func TestHubLeakIsTheServers(t *testing.T) {
 	needLabels(t)
 	for _, kind := range []string{"test", "init", "lazy"} {
 		t.Run(kind, func(t *testing.T) {
-			wantLeakInChild(t, "^TestHubLeakChild$", hubEnv+"="+kind)
+			wantLeakInChild(t, "^TestHubLeakChild$", hubEnv+"="+kind, "startHub.func1.1")
 		})
 	}
 }
@@ -208,7 +208,9 @@ func TestHubLeakChild(t *testing.T) {
 			return reference(ctx, handingOver{ln, hub})
 		}
 	}
-	properties.Run(t, serve, properties.Properties("leaks"), properties.Checks(3))
+	// A short bound: the hub leaks whatever the bound, and each failing
+	// check waits it out twice (while Serve runs, and after).
+	properties.Run(t, serve, properties.Properties("leaks"), properties.Checks(3), properties.Bound(500*time.Millisecond))
 }
 
 // initHub is started while the package initialises, in the child that
