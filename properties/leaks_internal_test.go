@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime/pprof"
+	"strings"
 	"testing"
 	"time"
 
@@ -111,4 +112,36 @@ func TestFindLeaksAtTheBound(t *testing.T) {
 			})
 		}
 	})
+}
+
+// A leak report says why some of its goroutines may not be the server's,
+// and what to do, only when some may not.
+func TestLeakDoubtsSayWhatToDo(t *testing.T) {
+	sure := stacks.Goroutine{ID: "1"}
+	main := stacks.Goroutine{ID: "2", Doubt: stacks.ByMain}
+	ended := stacks.Goroutine{ID: "3", Doubt: stacks.StarterEnded}
+	if got := leakDoubts([]stacks.Goroutine{sure}); got != "" {
+		t.Errorf("for a goroutine told by its label: %q, want nothing", got)
+	}
+	for _, tc := range []struct {
+		gs   []stacks.Goroutine
+		want []string
+		not  []string
+	}{
+		{[]stacks.Goroutine{sure, main}, []string{"TestMain", "IgnoreGoroutines"}, []string{"has ended"}},
+		{[]stacks.Goroutine{ended}, []string{"has ended", "IgnoreGoroutines"}, []string{"TestMain"}},
+		{[]stacks.Goroutine{main, ended}, []string{"TestMain", "has ended"}, nil},
+	} {
+		got := leakDoubts(tc.gs)
+		for _, w := range tc.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%v: %q does not say %q", tc.gs, got, w)
+			}
+		}
+		for _, n := range tc.not {
+			if strings.Contains(got, n) {
+				t.Errorf("%v: %q says %q", tc.gs, got, n)
+			}
+		}
+	}
 }

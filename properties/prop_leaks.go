@@ -236,15 +236,34 @@ func findLeaks(e *env, base goleak.Option, baseIDs map[string]bool, more ...gole
 		return err // a goleak that words its error otherwise: its word stands
 	}
 	var b strings.Builder
+	var leaked []stacks.Goroutine
 	for _, g := range append(left, handedOver(left, stacks.Since(baseIDs, owner))...) {
 		if found[g.ID] && !ignored[g.ID] {
 			fmt.Fprintf(&b, "%s\n\n", g.Text)
+			leaked = append(leaked, g)
 		}
 	}
 	if b.Len() == 0 {
 		return nil // what was left is goleak's to ignore
 	}
-	return errors.New(strings.TrimSpace(b.String()))
+	return errors.New(strings.TrimSpace(b.String()) + leakDoubts(leaked))
+}
+
+// leakDoubts says why some of the goroutines a leak check reports may not
+// be the server's after all, and what to do about it; "" if none may not.
+func leakDoubts(gs []stacks.Goroutine) string {
+	doubts := map[stacks.Doubt]bool{}
+	for _, g := range gs {
+		doubts[g.Doubt] = true
+	}
+	var b strings.Builder
+	if doubts[stacks.ByMain] {
+		b.WriteString("\n(Some of these descend from a goroutine that the main goroutine started. An init function's hub is the server's; a fixture that TestMain started, which another test used meanwhile, is not; the two cannot be told apart. If they are a fixture's, pass IgnoreGoroutines for them.)")
+	}
+	if doubts[stacks.StarterEnded] {
+		b.WriteString("\n(Some of these were started by a goroutine that has ended, so whose they are cannot be told: a server's timer leaves such goroutines, and so does another test's client library, such as an http.Transport's connections. If they are another test's, keep that test out of this binary, or pass IgnoreGoroutines for them.)")
+	}
+	return b.String()
 }
 
 // handedOver returns the goroutines of now that are not in left but

@@ -88,8 +88,9 @@ type ServeFunc func(ctx context.Context, ln net.Listener) error
 // server, a fixture that a parent test shares with subtests. What cannot
 // be told apart counts: a fixture that TestMain started, or a client
 // whose starter has ended (an http.Transport's connections), used by
-// another test while the Run checks, fails leaks; IgnoreGoroutines, or
-// keeping such tests out of the Run's binary, is the way out. A helper
+// another test while the Run checks, fails leaks, and the report says
+// why it may be wrong; IgnoreGoroutines, or keeping such tests out of the
+// Run's binary, is the way out. A helper
 // that the calling test starts before the Run counts as well: give it a
 // subtest of its own. A client's goroutines, a client library's too,
 // carry another label. This needs Go 1.26, whose goroutine dumps show

@@ -261,6 +261,7 @@ type Goroutine struct {
 	ID     string
 	Parent string // the goroutine that started it; "" if the runtime did
 	Text   string // its block of the dump: header and stack
+	Doubt  Doubt  // why it might not be the server's after all
 }
 
 // Since returns the goroutines that started after baseline and may be
@@ -270,8 +271,8 @@ func Since(baseline map[string]bool, owner Owner) []Goroutine {
 	gs := allGoroutines()
 	server := mayBeServer(gs, baseline, owner)
 	for _, g := range gs {
-		if server[g.id] {
-			out = append(out, Goroutine{ID: g.id, Parent: g.parent, Text: g.text})
+		if doubt, ok := server[g.id]; ok {
+			out = append(out, Goroutine{ID: g.id, Parent: g.parent, Text: g.text, Doubt: doubt})
 		}
 	}
 	return out
@@ -333,76 +334,96 @@ func SelfID() string { return self().id }
 // A goroutine labelled as a client's is not a server's. With Label ""
 // (labels unknown, or a server the suite did not start), labels and
 // starters are not looked at.
-func mayBeServer(gs []goroutine, baseline map[string]bool, owner Owner) map[string]bool {
+func mayBeServer(gs []goroutine, baseline map[string]bool, owner Owner) map[string]Doubt {
 	byID := make(map[string]goroutine, len(gs))
 	for _, g := range gs {
 		byID[g.id] = g
 	}
 	hub := hubs(owner.Test, byID)
-	memo := map[string]bool{}
-	var server func(g goroutine, depth int) bool
-	server = func(g goroutine, depth int) bool {
+	type verdict struct {
+		server bool
+		doubt  Doubt
+	}
+	memo := map[string]verdict{}
+	var server func(g goroutine, depth int) verdict
+	server = func(g goroutine, depth int) verdict {
 		if v, ok := memo[g.id]; ok {
 			return v
 		}
-		v := false
+		var v verdict
 		switch _, client := g.labels[harness.ClientLabel]; {
 		case baseline[g.id] || len(g.frames) == 0 || isHarness(g):
 		case owner.Label == "":
-			v = true
+			v.server = true
 		case client:
 		default:
 			if l, ok := g.labels[harness.ServerLabel]; ok {
-				v = owner.labelled(l)
+				v.server = owner.labelled(l)
 				break
 			}
 			parent, live := byID[g.parent]
 			switch {
 			case g.parent == "" || g.starter == "time.goFunc" || depth > len(gs):
-				v = true // the runtime's, a timer's (whoever ran it)
+				v.server = true // the runtime's, a timer's (whoever ran it)
 			case baseline[g.parent]:
-				v = hub(g.parent)
+				v.server, v.doubt = hub(g.parent)
 			case live:
 				v = server(parent, depth+1)
 			default:
-				v = true // its starter has ended: it cannot be told
+				v = verdict{true, StarterEnded} // it cannot be told
 			}
 		}
 		memo[g.id] = v
 		return v
 	}
-	out := map[string]bool{}
+	out := map[string]Doubt{}
 	for _, g := range gs {
-		if server(g, 0) {
-			out[g.id] = true
+		if v := server(g, 0); v.server {
+			out[g.id] = v.doubt
 		}
 	}
 	return out
 }
 
+// Doubt says why a goroutine that counts as a server's might not be:
+// "" (Sure) if it is told by its label, a timer, or the test calling Run.
+type Doubt string
+
+// Doubts.
+const (
+	Sure Doubt = ""
+	// ByMain: it descends from a goroutine that the main goroutine
+	// started, which an init function (a server's hub) and TestMain (a
+	// fixture that other tests use) do alike.
+	ByMain Doubt = "main"
+	// StarterEnded: it descends from a goroutine that has ended, which
+	// a server's timer and another test's client library leave alike.
+	StarterEnded Doubt = "ended"
+)
+
 // hubs returns whether a goroutine (by id) of the baseline may be a
 // server's hub: its line of live starters reaches the test (by id), or
-// the program's main goroutine (an init function's, or TestMain's), before
-// any other test's goroutine. One whose starter has ended cannot be told:
-// it is not counted.
-func hubs(test string, byID map[string]goroutine) func(id string) bool {
-	return func(id string) bool {
+// the program's main goroutine (an init function's, or TestMain's: ByMain),
+// before any other test's goroutine. One whose starter has ended cannot
+// be told: it is not counted.
+func hubs(test string, byID map[string]goroutine) func(id string) (bool, Doubt) {
+	return func(id string) (bool, Doubt) {
 		for range len(byID) + 1 {
 			if id != "" && id == test {
-				return true
+				return true, Sure
 			}
 			g, ok := byID[id]
 			switch {
 			case !ok:
-				return false // its starter has ended
+				return false, Sure // its starter has ended
 			case g.parent == "" && g.starter == "":
-				return true // the main goroutine: init functions, TestMain (it runs the tests' root too)
+				return true, ByMain // the main goroutine: init functions, TestMain (it runs the tests' root too)
 			case runsTest(g):
-				return false // another test's, or a parent test's
+				return false, Sure // another test's, or a parent test's
 			}
 			id = g.parent
 		}
-		return false
+		return false, Sure
 	}
 }
 
@@ -417,7 +438,7 @@ func groupStacks(gs []goroutine, baseline map[string]bool, owner Owner, own stri
 	var keys []string
 	server := mayBeServer(gs, baseline, owner)
 	for _, g := range gs {
-		if !server[g.id] {
+		if _, ok := server[g.id]; !ok {
 			continue
 		}
 		fs := trimFrames(g.frames, own)
