@@ -157,10 +157,9 @@ func newEnv(t *rapid.T, cfg *config, prop string, serve ServeFunc) *env {
 			<-done
 		}
 	}
-	cfg.serveStarts(e.label)
 	go labelled(e.label != "", harness.ServerLabel, e.label, func() {
+		defer cfg.serveEnds(e.label) // however Serve ends (runtime.Goexit too)
 		err := e.serve(ctx, e.ln)
-		cfg.serveEnds(e.label)
 		e.mu.Lock()
 		e.serveErr, e.serveEnded = err, true
 		e.mu.Unlock()
@@ -183,14 +182,15 @@ func labelled(on bool, key, value string, f func()) {
 // label, side by side; by any server's, one property at a time (a server
 // whose Serve calls share a worker may run it under an earlier call's
 // label); by none when labels cannot be seen. Side by side, a goroutine
-// labelled as a Serve call's that has returned counts too; and, either
-// way, one started by a hub that the test calling Run started.
+// labelled as a Serve call's that returned before this check began counts
+// too (one that returns meanwhile is another check's, winding down); and,
+// either way, one started by a hub that the test calling Run started.
 func (e *env) owner() stacks.Owner {
 	switch {
 	case e.label == "":
 		return stacks.Owner{}
 	case e.cfg.side:
-		return stacks.Owner{Label: e.label, Test: e.cfg.runTest(), Live: e.cfg.serving}
+		return stacks.Owner{Label: e.label, Test: e.cfg.runTest(), Live: func(l string) bool { return e.cfg.servingSince(l, e.start) }}
 	}
 	return stacks.Owner{Label: stacks.AnyServer, Test: e.cfg.runTest()}
 }

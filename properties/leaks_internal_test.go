@@ -145,3 +145,44 @@ func TestLeakDoubtsSayWhatToDo(t *testing.T) {
 		}
 	}
 }
+
+// Side by side, a goroutine labelled as another Serve call's counts if
+// that call returned before the check began (a hub it started lazily,
+// still at work), not if it returned meanwhile: that is another check's
+// server winding down, or leaking, which its own check judges.
+func TestLeaksCountServeCallsEndedBeforeTheCheck(t *testing.T) {
+	restore, shown := stacks.ShowLabels()
+	defer restore()
+	if !shown {
+		t.Skip("needs goroutine dumps that show profiler labels (Go 1.26)")
+	}
+	forever := make(chan struct{})
+	defer close(forever)
+	for _, tc := range []struct {
+		name   string
+		before bool // the other call returned before the check began
+		leak   bool
+	}{
+		{"ended before the check", true, true},
+		{"ended during the check", false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := &config{side: true, bound: 300 * time.Millisecond, run: newRunState()}
+			other := "other#" + tc.name
+			if tc.before {
+				cfg.serveEnds(other)
+			}
+			e := &env{bound: cfg.bound, label: "mine#" + tc.name, cfg: cfg, start: time.Now()}
+			base, ids := goleak.IgnoreCurrent(), stacks.IDs()
+			pprof.Do(context.Background(), pprof.Labels(harness.ServerLabel, other), func(context.Context) {
+				linger.Forever(forever)
+			})
+			if !tc.before {
+				cfg.serveEnds(other)
+			}
+			if err := findLeaks(e, base, ids); (err != nil) != tc.leak {
+				t.Errorf("leak reported: %v, want %v (%v)", err != nil, tc.leak, err)
+			}
+		})
+	}
+}

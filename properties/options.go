@@ -105,8 +105,8 @@ type runState struct {
 	// for: the Run waits for them before it returns.
 	lookers sync.WaitGroup
 
-	test    string          // the ID of the goroutine that called Run (stacks.Owner.Test)
-	serving map[string]bool // the labels of the Serve calls running
+	test   string               // the ID of the goroutine that called Run (stacks.Owner.Test)
+	served map[string]time.Time // the labels of the Serve calls that have returned, and when
 }
 
 // runTest is the ID of the goroutine of the test that called Run, or ""
@@ -118,34 +118,27 @@ func (c *config) runTest() string {
 	return c.run.test
 }
 
-// serveStarts and serveEnds keep the labels of the Serve calls running
-// (label "": none).
-func (c *config) serveStarts(label string) {
-	if label == "" || c.run == nil {
-		return
-	}
-	c.run.mu.Lock()
-	defer c.run.mu.Unlock()
-	c.run.serving[label] = true
-}
-
+// serveEnds notes that the Serve call labelled label (label "": none)
+// has returned.
 func (c *config) serveEnds(label string) {
 	if label == "" || c.run == nil {
 		return
 	}
 	c.run.mu.Lock()
 	defer c.run.mu.Unlock()
-	delete(c.run.serving, label)
+	c.run.served[label] = time.Now()
 }
 
-// serving reports whether label is that of a Serve call still running.
-func (c *config) serving(label string) bool {
+// servingSince reports whether label is that of a Serve call still
+// running at since, or one the suite did not start.
+func (c *config) servingSince(label string, since time.Time) bool {
 	if c.run == nil {
 		return true
 	}
 	c.run.mu.Lock()
 	defer c.run.mu.Unlock()
-	return c.run.serving[label]
+	ended, ok := c.run.served[label]
+	return !ok || ended.After(since)
 }
 
 // looker runs f in a goroutine that the Run waits for before it returns
@@ -335,7 +328,7 @@ func newRunState() *runState {
 		first: map[string]time.Duration{}, liveness: map[string]bool{}, failed: map[string]failure{}, deep: map[string]bool{},
 		ran: map[string]int{}, inconclusive: map[string]int{}, inconclusiveWhy: map[string]string{},
 		skippedPhases: map[string]string{}, bubbled: map[string]int{}, failedInBubble: map[string]bool{}, fewer: map[string]bool{}, hangs: map[string]string{}, heaps: map[string]heapMeasure{},
-		shrink: map[string]shrinkState{}, serving: map[string]bool{},
+		shrink: map[string]shrinkState{}, served: map[string]time.Time{},
 	}
 }
 

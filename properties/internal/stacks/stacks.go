@@ -294,10 +294,11 @@ type Owner struct {
 	// a goroutine it started, however indirectly, before the check (a hub
 	// to which Serve hands work) is the server's.
 	Test string
-	// Live reports whether a server label is that of a Serve call still
-	// running; nil: every one is. A goroutine labelled with an ended
-	// call's label outlived its Serve: it counts as the server's, wherever
-	// it started (a hub that an earlier call started lazily).
+	// Live reports whether a server label is that of a Serve call that
+	// still ran when the check began; nil: every one is. A goroutine
+	// labelled with an earlier, ended call's label outlived its Serve: it
+	// counts as the server's, wherever it started (a hub that an earlier
+	// call started lazily).
 	Live func(label string) bool
 }
 
@@ -365,12 +366,12 @@ func mayBeServer(gs []goroutine, baseline map[string]bool, owner Owner) map[stri
 			switch {
 			case g.parent == "" || g.starter == "time.goFunc" || depth > len(gs):
 				v.server = true // the runtime's, a timer's (whoever ran it)
+			case !live:
+				v = verdict{true, StarterEnded} // it cannot be told
 			case baseline[g.parent]:
 				v.server, v.doubt = hub(g.parent)
-			case live:
-				v = server(parent, depth+1)
 			default:
-				v = verdict{true, StarterEnded} // it cannot be told
+				v = server(parent, depth+1)
 			}
 		}
 		memo[g.id] = v
