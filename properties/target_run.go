@@ -77,11 +77,11 @@ type ServeFunc func(ctx context.Context, ln net.Listener) error
 // bounded measures the heap). The leak checks tell a check's server's
 // goroutines from the rest by the profiler label the suite puts on its
 // Serve call (and on Serve's context), which every goroutine the server
-// starts inherits. A goroutine labelled as a Serve call's that has
-// returned counts too: a hub that an earlier call started lazily. A
-// goroutine with no label counts as the server's if it was started by a
-// timer (time.AfterFunc), by a goroutine that is the server's or has
-// ended, or by one that was there before the check and that the test
+// starts inherits. A goroutine labelled as a Serve call's that returned
+// before the check began counts too: a hub that an earlier call started
+// lazily. A goroutine with no label counts as the server's if it was
+// started by a timer (time.AfterFunc), by a goroutine that is the
+// server's or has ended, or by one that was there before the check and that the test
 // calling Run, or the main goroutine (init functions, TestMain), started:
 // a hub or worker to which Serve hands work. It does not if it descends
 // from another test's goroutine, or a parent test's: a parallel test's
