@@ -75,7 +75,10 @@ func (b *boundTimer) left() time.Duration {
 	if b.over.Load() {
 		return 0
 	}
-	stolen := time.Duration(b.lag.stolen.Load() - b.stolen0)
+	var stolen time.Duration
+	if b.lag != nil { // none in the engine's own tests
+		stolen = time.Duration(b.lag.stolen.Load() - b.stolen0)
+	}
 	return b.bound + stolen - time.Since(b.start)
 }
 
@@ -93,17 +96,12 @@ func (b *boundTimer) expired() bool {
 func (b *boundTimer) stop() { b.t.Stop() }
 
 // boundLeft returns a function that tells the time left of a bound that
-// starts now, for a wait that polls rather than waits on a timer. It
-// stretches by the time stolen from the harness meanwhile, as a
-// boundTimer does (with no lag monitor, as in the engine's own tests, it
-// does not).
+// starts now, for a wait that polls rather than waits on a timer: a
+// boundTimer's left, with no timer.
 func (e *env) boundLeft() func() time.Duration {
-	if e.lag == nil {
-		deadline := time.Now().Add(e.bound)
-		return func() time.Duration { return time.Until(deadline) }
+	b := &boundTimer{start: time.Now(), bound: e.bound, lag: e.lag}
+	if e.lag != nil {
+		b.stolen0 = e.lag.stolen.Load()
 	}
-	start, stolen0 := time.Now(), e.lag.stolen.Load()
-	return func() time.Duration {
-		return e.bound + time.Duration(e.lag.stolen.Load()-stolen0) - time.Since(start)
-	}
+	return b.left
 }

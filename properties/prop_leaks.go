@@ -219,8 +219,11 @@ func findLeaks(e *env, base goleak.Option, baseIDs map[string]bool, more ...gole
 		// Its last look was about when the bound ran out. If it names
 		// none of those left, it looked before they began, or every one
 		// it saw has ended since: ask again.
-		if err = <-confirm; err != nil && !slices.ContainsFunc(left, func(g stacks.Goroutine) bool { return goleakIDs(err.Error())[g.ID] }) {
-			err = nil
+		if err = <-confirm; err != nil {
+			named := goleakIDs(err.Error())
+			if !slices.ContainsFunc(left, func(g stacks.Goroutine) bool { return named[g.ID] }) {
+				err = nil
+			}
 		}
 	}
 	if err == nil {

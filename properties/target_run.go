@@ -81,19 +81,19 @@ type ServeFunc func(ctx context.Context, ln net.Listener) error
 // before the check began counts too: a hub that an earlier call started
 // lazily. A goroutine with no label counts as the server's if it was
 // started by a timer (time.AfterFunc), by a goroutine that is the
-// server's or has ended, or by one that was there before the check and that the test
-// calling Run, or the main goroutine (init functions, TestMain), started:
-// a hub or worker to which Serve hands work. It does not if it descends
-// from another test's goroutine, or a parent test's: a parallel test's
-// server, a fixture that a parent test shares with subtests. What cannot
-// be told apart counts: a fixture that TestMain started, or a client
-// whose starter has ended (an http.Transport's connections), used by
-// another test while the Run checks, fails leaks, and the report says
-// why it may be wrong; IgnoreGoroutines, or keeping such tests out of the
-// Run's binary, is the way out. A helper
-// that the calling test starts before the Run counts as well: give it a
-// subtest of its own. A client's goroutines, a client library's too,
-// carry another label. This needs Go 1.26, whose goroutine dumps show
+// server's or has ended, or by one that was there before the check and
+// that the test calling Run, or the main goroutine (init functions,
+// TestMain), started: a hub or worker to which Serve hands work. It does
+// not if it descends from another test's goroutine, or a parent test's:
+// a parallel test's server, a fixture that a parent test shares with
+// subtests. What cannot be told apart counts: a fixture that TestMain
+// started, or a client whose starter has ended (an http.Transport's
+// connections), used by another test while the Run checks, fails leaks,
+// and the report says why it may be wrong; IgnoreGoroutines, or keeping
+// such tests out of the Run's binary, is the way out. A helper that the
+// calling test starts before the Run counts as well: give it a subtest of
+// its own. A client's goroutines, a client library's too, carry another
+// label. This needs Go 1.26, whose goroutine dumps show
 // labels (GODEBUG tracebacklabels=1, which a Run sets while it runs):
 // without, properties run in turn and the leak checks count every new
 // goroutine. OneAtATime runs every property in turn.
