@@ -66,20 +66,23 @@ func TestFindLeaksAtTheBound(t *testing.T) {
 		handOver bool
 		leak     bool
 		workers  bool
+		chain    bool // hands over along a chain, every 40 ms, from linger on
 	}{
-		{"ends within the bound", false, bound / 3, false, false, false},
-		{"ends soon after the bound", false, bound + 150*time.Millisecond, false, false, false},
-		{"never ends", false, time.Hour, false, true, false},
-		{"hands over after the bound", false, bound + 50*time.Millisecond, true, true, false},
-		{"hands over before the bound", false, bound - 3*time.Millisecond, true, true, false},
-		{"probe: ends within the bound", true, bound / 3, false, false, false},
-		{"probe: hands over just after the bound", true, bound + time.Millisecond, true, true, false},
-		{"probe: hands over at the bound", true, bound, true, true, false},
-		{"probe: hands over just before the bound", true, bound - time.Millisecond, true, true, false},
-		{"probe: hands over before the bound", true, bound - 3*time.Millisecond, true, true, false},
-		{"workers beside, one ends soon after the bound", false, bound + 150*time.Millisecond, false, false, true},
-		{"probe: workers beside, one ends soon after the bound", true, bound + 150*time.Millisecond, false, false, true},
-		{"workers beside, one never ends", false, time.Hour, false, true, true},
+		{"ends within the bound", false, bound / 3, false, false, false, false},
+		{"ends soon after the bound", false, bound + 150*time.Millisecond, false, false, false, false},
+		{"never ends", false, time.Hour, false, true, false, false},
+		{"hands over after the bound", false, bound + 50*time.Millisecond, true, true, false, false},
+		{"hands over before the bound", false, bound - 3*time.Millisecond, true, true, false, false},
+		{"probe: ends within the bound", true, bound / 3, false, false, false, false},
+		{"probe: hands over just after the bound", true, bound + time.Millisecond, true, true, false, false},
+		{"probe: hands over at the bound", true, bound, true, true, false, false},
+		{"probe: hands over just before the bound", true, bound - time.Millisecond, true, true, false, false},
+		{"probe: hands over before the bound", true, bound - 3*time.Millisecond, true, true, false, false},
+		{"workers beside, one ends soon after the bound", false, bound + 150*time.Millisecond, false, false, true, false},
+		{"probe: workers beside, one ends soon after the bound", true, bound + 150*time.Millisecond, false, false, true, false},
+		{"workers beside, one never ends", false, time.Hour, false, true, true, false},
+		{"hands over along a chain after the bound", false, bound + 50*time.Millisecond, false, true, false, true},
+		{"probe: hands over along a chain after the bound", true, bound + 10*time.Millisecond, false, true, false, true},
 	}
 	forever := make(chan struct{})
 	defer close(forever)
@@ -103,6 +106,10 @@ func TestFindLeaksAtTheBound(t *testing.T) {
 					linger.Forever(forever)
 				})
 				pprof.Do(context.Background(), pprof.Labels(harness.ServerLabel, label), func(context.Context) {
+					if c.chain {
+						linger.Chain(c.linger, 40*time.Millisecond, forever)
+						return
+					}
 					linger.Start(c.linger, c.handOver, forever)
 				})
 				err := findLeaks(e, base, ids)

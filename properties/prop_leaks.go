@@ -1,8 +1,10 @@
 package properties
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -175,11 +177,19 @@ func findLeaks(e *env, base goleak.Option, baseIDs map[string]bool, more ...gole
 		}
 	}
 	ignored, asked := map[string]bool{}, map[string]bool{}
+	seen := map[string]stacks.Goroutine{} // every server goroutine seen since the check began, as last seen
+	look := func() []stacks.Goroutine {
+		now := stacks.Since(baseIDs, owner)
+		for _, g := range now {
+			seen[g.ID] = g
+		}
+		return now
+	}
 	var left []stacks.Goroutine
 	var confirm chan error // goleak's word, asked beside the polling in a shrink attempt (see goleakRetries)
 	probe := e.bound < e.cfg.bound
 	for {
-		left = slices.DeleteFunc(stacks.Since(baseIDs, owner), func(g stacks.Goroutine) bool { return ignored[g.ID] })
+		left = slices.DeleteFunc(look(), func(g stacks.Goroutine) bool { return ignored[g.ID] })
 		if len(left) == 0 {
 			if confirm != nil && e.virtual {
 				<-confirm // a bubble's goroutines end in it; its sleeps cost no wall time
@@ -214,14 +224,38 @@ func findLeaks(e *env, base goleak.Option, baseIDs map[string]bool, more ...gole
 		}
 		time.Sleep(leakPoll) // polling, as goleak does: nothing says when a goroutine ends
 	}
+	// While goleak looks, the suite looks too, so that a goroutine left
+	// at the bound that hands over to another, which hands over in turn,
+	// is traced to the one goleak names (handedOver) through the ones
+	// that have ended. One that lives less than leakPoll may break the
+	// trace.
+	wait := func(answer <-chan error) error {
+		for {
+			select {
+			case err := <-answer:
+				look()
+				return err
+			default:
+			}
+			look()
+			time.Sleep(leakPoll)
+		}
+	}
+	suspects := func() []stacks.Goroutine {
+		all := slices.SortedFunc(maps.Values(seen), func(a, b stacks.Goroutine) int {
+			return cmp.Or(cmp.Compare(len(a.ID), len(b.ID)), strings.Compare(a.ID, b.ID)) // in the order they began
+		})
+		return append(slices.Clone(left), handedOver(left, all)...)
+	}
 	var err error
 	if confirm != nil {
 		// Its last look was about when the bound ran out. If it names
-		// none of those left, it looked before they began, or every one
-		// it saw has ended since: ask again.
-		if err = <-confirm; err != nil {
+		// none of those left, nor any they handed over to, it looked
+		// before they began, or every one it saw has ended since: ask
+		// again.
+		if err = wait(confirm); err != nil {
 			named := goleakIDs(err.Error())
-			if !slices.ContainsFunc(left, func(g stacks.Goroutine) bool { return named[g.ID] }) {
+			if !slices.ContainsFunc(suspects(), func(g stacks.Goroutine) bool { return named[g.ID] }) {
 				err = nil
 			}
 		}
@@ -229,7 +263,9 @@ func findLeaks(e *env, base goleak.Option, baseIDs map[string]bool, more ...gole
 	if err == nil {
 		// goleak looks again for a while before it answers (goleakRetries):
 		// a goroutine that ends meanwhile is not a leak.
-		err = goleak.Find(opts...)
+		answer := make(chan error, 1)
+		go func() { answer <- goleak.Find(opts...) }()
+		err = wait(answer)
 	}
 	if err == nil {
 		return nil
@@ -240,7 +276,7 @@ func findLeaks(e *env, base goleak.Option, baseIDs map[string]bool, more ...gole
 	}
 	var b strings.Builder
 	var leaked []stacks.Goroutine
-	for _, g := range append(left, handedOver(left, stacks.Since(baseIDs, owner))...) {
+	for _, g := range suspects() {
 		if found[g.ID] && !ignored[g.ID] {
 			fmt.Fprintf(&b, "%s\n\n", g.Text)
 			leaked = append(leaked, g)
@@ -271,9 +307,11 @@ func leakDoubts(gs []stacks.Goroutine) string {
 
 // handedOver returns the goroutines of now that are not in left but
 // descend from one that is: one left at the bound may hand over to
-// another, which began while goleak looked again, and ends it. A
-// goroutine that began meanwhile otherwise (a short-lived worker of the
-// server's) is not a leak.
+// another, which began while goleak looked again, and ends; that one may
+// hand over in turn. So now holds every goroutine seen since the check
+// began, ended ones too, and the line of descent is followed through
+// them. A goroutine that began meanwhile otherwise (a short-lived worker
+// of the server's) is not a leak.
 func handedOver(left, now []stacks.Goroutine) []stacks.Goroutine {
 	from := map[string]bool{}
 	for _, g := range left {

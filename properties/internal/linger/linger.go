@@ -46,3 +46,20 @@ func Periodic(every, life time.Duration, stop <-chan struct{}) {
 		}
 	}()
 }
+
+// Chain starts a goroutine that lives for d, then starts another and
+// ends; each one after lives for every and does the same, until stop is
+// closed: a goroutine that restarts itself, so that none of the chain
+// lives long, and the one running is never one seen before.
+func Chain(d, every time.Duration, stop <-chan struct{}) {
+	go func() {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-stop:
+			return
+		}
+		Chain(every, every, stop)
+	}()
+}
