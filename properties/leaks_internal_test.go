@@ -40,6 +40,19 @@ func TestGoleakIDsReadsGoleaksError(t *testing.T) {
 	if ids := goleakIDs(err.Error()); len(ids) != 1 || !ids[id] {
 		t.Errorf("goleakIDs = %v, want only %s, from:\n%v", ids, id, err)
 	}
+	// goleakStacks reads the same goroutine, its starter (this test's
+	// goroutine) and its frames.
+	gs := goleakStacks(err.Error())
+	if len(gs) != 1 {
+		t.Fatalf("goleakStacks read %d goroutines, want 1: %+v\nfrom %v", len(gs), gs, err)
+	}
+	if g := gs[0]; g.ID != id || g.Parent != stacks.SelfID() {
+		t.Errorf("goleakStacks read goroutine %s started by %q, want %s started by %s", g.ID, g.Parent, id, stacks.SelfID())
+	}
+	if text := gs[0].Text; !strings.HasPrefix(text, "goroutine "+id+" [chan receive]:\n") ||
+		!strings.Contains(text, "TestGoleakIDsReadsGoleaksError") || strings.HasSuffix(text, "]") {
+		t.Errorf("its text is not its block of a dump:\n%s", text)
+	}
 }
 
 // findLeaks looks at a server's goroutines until the bound runs out, then
@@ -66,7 +79,7 @@ func TestFindLeaksAtTheBound(t *testing.T) {
 		handOver bool
 		leak     bool
 		workers  bool
-		chain    bool // hands over along a chain, every 40 ms, from linger on
+		chain    bool // hands over along a chain, every 120 ms, from linger on
 	}{
 		{"ends within the bound", false, bound / 3, false, false, false, false},
 		{"ends soon after the bound", false, bound + 150*time.Millisecond, false, false, false, false},
@@ -107,7 +120,7 @@ func TestFindLeaksAtTheBound(t *testing.T) {
 				})
 				pprof.Do(context.Background(), pprof.Labels(harness.ServerLabel, label), func(context.Context) {
 					if c.chain {
-						linger.Chain(c.linger, 40*time.Millisecond, forever)
+						linger.Chain(c.linger, 120*time.Millisecond, forever)
 						return
 					}
 					linger.Start(c.linger, c.handOver, forever)

@@ -227,13 +227,23 @@ func findLeaks(e *env, base goleak.Option, baseIDs map[string]bool, more ...gole
 	// While goleak looks, the suite looks too, so that a goroutine left
 	// at the bound that hands over to another, which hands over in turn,
 	// is traced to the one goleak names (handedOver) through the ones
-	// that have ended. One that lives less than leakPoll may break the
-	// trace.
+	// that have ended. One that lives less than a look takes (leakPoll
+	// and a dump: more on a loaded machine) may break the trace.
 	wait := func(answer <-chan error) error {
 		for {
 			select {
 			case err := <-answer:
 				look()
+				if err != nil {
+					// goleak quotes the dump of each goroutine it names:
+					// one that the suite did not see is in it, with
+					// its starter.
+					for _, g := range goleakStacks(err.Error()) {
+						if _, ok := seen[g.ID]; !ok {
+							seen[g.ID] = g
+						}
+					}
+				}
 				return err
 			default:
 			}
@@ -367,3 +377,26 @@ func goleakIDs(msg string) map[string]bool {
 }
 
 var goleakID = regexp.MustCompile(`Goroutine (\d+) in state `)
+
+// goleakStacks reads the goroutines that goleak.Find's error quotes:
+// after each "Goroutine 7 in state select, with f on top of the stack:",
+// that goroutine's frames as the runtime's dump has them, the last its
+// "created by f in goroutine 3", up to the next such line or the closing
+// "]". Each comes back as a block of a dump would: its ID, its starter's,
+// and its text under a dump's header ("goroutine 7 [select]:").
+func goleakStacks(msg string) []stacks.Goroutine {
+	var out []stacks.Goroutine
+	heads := goleakHead.FindAllStringSubmatchIndex(msg, -1)
+	for i, h := range heads {
+		end := len(msg)
+		if i+1 < len(heads) {
+			end = heads[i+1][0]
+		}
+		body := strings.TrimSuffix(strings.TrimSpace(msg[h[1]:end]), "]")
+		dump := fmt.Sprintf("goroutine %s [%s]:\n%s", msg[h[2]:h[3]], msg[h[4]:h[5]], strings.TrimSpace(body))
+		out = append(out, stacks.Parse(dump)...)
+	}
+	return out
+}
+
+var goleakHead = regexp.MustCompile(`Goroutine (\d+) in state ([^\n]*?), with [^\n]* on top of the stack:\n`)

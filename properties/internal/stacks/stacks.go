@@ -47,16 +47,27 @@ func allGoroutines() []goroutine {
 	return parseStacks(string(buf))
 }
 
+// Parse reads the goroutines of a goroutine dump, or of blocks of one:
+// their IDs, starters and blocks.
+func Parse(dump string) []Goroutine {
+	var out []Goroutine
+	for _, g := range parseStacks(dump) {
+		out = append(out, Goroutine{ID: g.id, Parent: g.parent, Text: g.text})
+	}
+	return out
+}
+
 // parseStacks reads a runtime.Stack dump of every goroutine.
 func parseStacks(dump string) []goroutine {
 	var gs []goroutine
 	for _, block := range strings.Split(dump, "\n\n") {
-		lines := strings.Split(strings.TrimSpace(block), "\n")
+		block = strings.TrimSpace(block)
+		lines := strings.Split(block, "\n")
 		g, ok := parseHeader(lines[0])
 		if !ok {
 			continue
 		}
-		g.text = strings.TrimSpace(block)
+		g.text = block
 		for i := 1; i < len(lines); i += 2 {
 			fn, created := strings.CutPrefix(lines[i], "created by ")
 			if j := strings.Index(fn, " in goroutine "); j > 0 {
