@@ -41,6 +41,13 @@ import (
 //   - End: once both directions have ended, or either has failed, both
 //     connections are closed and both goroutines return.
 //
+// One thing differs, for speed: on Linux, a direction reading a TCP socket
+// acknowledges what it reads at once (TCP_QUICKACK), where a client's
+// kernel would delay the acknowledgement by up to 40 ms. A server that
+// leaves Nagle's algorithm on holds its last small write until then, so
+// each burst of small pushes would cost it 40 ms: 44 ms a round against
+// 0.05 ms in BenchmarkSpliceNagleServer.
+//
 // Either end may be an in-memory *Conn, a wrapped *Conn, or any net.Conn.
 // To put a test's faultnet client in front of a real server:
 //

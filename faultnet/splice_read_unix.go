@@ -20,6 +20,7 @@ func (r *spliceReader) rawRead(fd uintptr) bool {
 		switch err {
 		case nil:
 			r.n = n
+			quickAck(fd)
 			return true
 		case syscall.EINTR:
 			continue
