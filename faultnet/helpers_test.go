@@ -221,13 +221,17 @@ func fillUntilBlocked(t testing.TB, c net.Conn) int {
 
 // writeUntilBlocked reports how many bytes a writer to c manages before
 // its Write blocks: it writes until a Write makes no progress for
-// blockWait, and fails the test if it has written max without blocking.
+// fillWait, and fails the test if it has written max without blocking.
+// Not blockWait: what moves the bytes on (a splice's goroutines, the
+// kernel) may not run for 50 ms on a loaded machine, and a writer that
+// waited only that long blocked after one buffer of two (once in a run of
+// go test ./... beside the other packages).
 func writeUntilBlocked(t testing.TB, c net.Conn, max int) int {
 	t.Helper()
 	buf := make([]byte, 4<<10)
 	total := 0
 	for total < max {
-		c.SetWriteDeadline(time.Now().Add(blockWait))
+		c.SetWriteDeadline(time.Now().Add(fillWait))
 		n, err := c.Write(buf)
 		total += n
 		if err != nil {
