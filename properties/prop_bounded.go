@@ -206,7 +206,7 @@ func (e *env) afterHeap(stalledCs []*client, pump *client) {
 // Meanwhile pump keeps making requests, so the server keeps owing the
 // stalled clients pushes.
 func (e *env) checkEvicted(cs []*client, pump *client) {
-	if e.blockWrites(pump, cs, e.target.bigBuffers()); e.stuck() {
+	if e.blockWrites(pump, cs, e.target.bigBuffers(), false); e.stuck() {
 		return
 	}
 	deadline := time.Now().Add(e.cfg.policy.within + e.bound)

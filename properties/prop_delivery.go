@@ -37,8 +37,8 @@ func delivery(e *env) {
 	// The first check of the property (and every shrink attempt) holds
 	// the stall long enough for a server to give up on the client; the
 	// others only briefly, which a wall clock makes cheap.
-	hold := briefStall
-	if e.cfg.firstTime(e.prop, "long stall") {
+	hold, long := briefStall, e.cfg.firstTime(e.prop, "long stall")
+	if long {
 		hold = stallFor
 	}
 	e.logf("delivery: %v's buffer fills, and stays full while %v publishes one at a time for %v and %d times or more", st, p, hold, stallPublishes)
@@ -50,7 +50,7 @@ func delivery(e *env) {
 			hold = e.bound / 2
 		}
 	}
-	if e.blockWrites(p, []*client{st}, deep); e.stuck() {
+	if e.blockWrites(p, []*client{st}, deep, long); e.stuck() {
 		return
 	}
 	// At least stallPublishes publishes, however slow the machine: a
@@ -201,8 +201,9 @@ func (e *env) resumed(st, p *client) {
 // stops reading (or the kernel shows its writes blocked), which small
 // buffers (shrunk by the suite, or RunExec's) make cheap; with deep, the
 // kernel's own buffers (up to 4 MiB) are filled too. Then p publishes
-// until every client's buffers are seen full (fillBuffers).
-func (e *env) blockWrites(p *client, st []*client, deep bool) {
+// until every client's buffers are seen full (fillBuffers; if long, for
+// as long as the bound allows).
+func (e *env) blockWrites(p *client, st []*client, deep, long bool) {
 	for _, c := range st {
 		if !e.makesRequests(c.role) || !c.onWire() {
 			continue
@@ -220,7 +221,7 @@ func (e *env) blockWrites(p *client, st []*client, deep bool) {
 			e.pipelineUntilBlocked(c, 64<<20)
 		}
 	}
-	e.fillBuffers(p, st)
+	e.fillBuffers(p, st, long)
 }
 
 // noPushes reports whether no client received a push.
