@@ -11,14 +11,7 @@ import "time"
 // is closed.
 func Start(d time.Duration, handOver bool, stop <-chan struct{}) {
 	go func() {
-		t := time.NewTimer(d)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-stop:
-			return
-		}
-		if handOver {
+		if wait(d, stop) && handOver {
 			Forever(stop)
 		}
 	}()
@@ -53,13 +46,21 @@ func Periodic(every, life time.Duration, stop <-chan struct{}) {
 // lives long, and the one running is never one seen before.
 func Chain(d, every time.Duration, stop <-chan struct{}) {
 	go func() {
-		t := time.NewTimer(d)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-stop:
-			return
+		if wait(d, stop) {
+			Chain(every, every, stop)
 		}
-		Chain(every, every, stop)
 	}()
+}
+
+// wait waits for d, or until stop is closed, and reports whether d ran
+// out first.
+func wait(d time.Duration, stop <-chan struct{}) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-stop:
+		return false
+	}
 }
