@@ -2,6 +2,7 @@ package faultnet_test
 
 import (
 	"io"
+	"net"
 	"testing"
 
 	"github.com/stallproof/stallproof/faultnet"
@@ -43,10 +44,11 @@ const nagleWrite = 30
 
 // nagleServer starts a loopback server with Nagle's algorithm on that
 // answers each byte it reads with four writes of nagleWrite bytes, and
-// returns an in-memory client spliced to a connection to it.
+// returns an in-memory client spliced to a connection to it (spliced).
 func nagleServer(b *testing.B) *faultnet.Conn {
 	b.Helper()
-	a, s := rawTCPPair(b)
+	client, server, _ := spliced(b)
+	s := server.(*net.TCPConn)
 	if err := s.SetNoDelay(false); err != nil {
 		b.Fatal(err)
 	}
@@ -63,12 +65,5 @@ func nagleServer(b *testing.B) *faultnet.Conn {
 			}
 		}
 	}()
-	client, end := faultnet.Pipe()
-	sp := faultnet.Splice(end, faultnet.Wrap(a))
-	b.Cleanup(func() {
-		client.Close()
-		s.Close()
-		_ = sp.Close()
-	})
 	return client
 }

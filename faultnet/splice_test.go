@@ -15,7 +15,7 @@ import (
 // spliced returns a test client (in memory) spliced to a real loopback TCP
 // connection, the far end of which it returns as server, and the splice's
 // Wait. Cleanup closes everything and waits for the splice.
-func spliced(t *testing.T) (client *faultnet.Conn, server net.Conn, wait func() error) {
+func spliced(t testing.TB) (client *faultnet.Conn, server net.Conn, wait func() error) {
 	t.Helper()
 	client, end := faultnet.Pipe()
 	a, b := rawTCPPair(t)

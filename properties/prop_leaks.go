@@ -381,13 +381,11 @@ const goleakRetries = 450 * time.Millisecond
 // names ("Goroutine 7 in state select, with ...").
 func goleakIDs(msg string) map[string]bool {
 	ids := map[string]bool{}
-	for _, m := range goleakID.FindAllStringSubmatch(msg, -1) {
+	for _, m := range goleakHead.FindAllStringSubmatch(msg, -1) {
 		ids[m[1]] = true
 	}
 	return ids
 }
-
-var goleakID = regexp.MustCompile(`Goroutine (\d+) in state `)
 
 // goleakStacks reads the goroutines that goleak.Find's error quotes:
 // after each "Goroutine 7 in state select, with f on top of the stack:",
@@ -410,4 +408,6 @@ func goleakStacks(msg string) []stacks.Goroutine {
 	return out
 }
 
+// goleakHead is the line with which goleak.Find's error begins each
+// goroutine it names.
 var goleakHead = regexp.MustCompile(`Goroutine (\d+) in state ([^\n]*?), with [^\n]* on top of the stack:\n`)
