@@ -301,7 +301,11 @@ func TestLeaksIgnoreOtherTestsGoroutines(t *testing.T) {
 							if whose == "its own" {
 								wg.Go(func() { <-stop })
 							} else {
-								fixture <- struct{}{}
+								select { // the fixture ends once the cleanup closes stop
+								case fixture <- struct{}{}:
+								case <-stop:
+									return
+								}
 							}
 							select {
 							case spawned <- struct{}{}:
