@@ -62,9 +62,11 @@ type Protocol struct {
 	// it has one. With it, the delivery property checks freshness, not
 	// only arrival: once publishing stops, every healthy subscriber's last
 	// push carries the newest version any client was pushed, and a stalled
-	// subscriber that resumes catches up to it. That is what Latest
-	// promises: a conflating server that keeps the oldest pending state
-	// instead of the newest passes an arrival check and fails this one.
+	// subscriber that resumes catches up to it, and then, after one more
+	// publish, is pushed a version newer than any before (a publish makes
+	// a newer state). That is what Latest promises: a conflating server
+	// that keeps the oldest pending state instead of the newest passes an
+	// arrival check and fails this one.
 	// Nil: only arrival is checked, and the verdict says so.
 	Version func(role string, msg []byte) (version int64, ok bool)
 

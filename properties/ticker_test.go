@@ -24,9 +24,16 @@ import (
 // prices (conflation) but never holds up the others. The slot keeps the
 // newest price; with staleSlot it keeps the oldest pending one instead, so
 // a subscriber that fell behind is left holding a stale price: every push
-// arrives, but not the newest state.
+// arrives, but not the newest state. With forgetSlow, a subscriber whose
+// write blocked for longer than forgetAfter is silently taken off the
+// subscriber list: its writer still sends what its slot held, the newest
+// price at that moment, and then nothing more. With backOff, a writer
+// whose write blocked for longer than forgetAfter waits backOff before it
+// writes again.
 type ticker struct {
-	staleSlot bool
+	staleSlot  bool
+	forgetSlow bool
+	backOff    time.Duration
 
 	mu   sync.Mutex
 	seq  int
@@ -77,10 +84,26 @@ func (tk *ticker) serveConn(c net.Conn) {
 				continue
 			}
 			replies.Lock()
+			start := time.Now()
 			_, err := c.Write(msg)
 			replies.Unlock()
 			if err != nil {
 				return
+			}
+			if time.Since(start) <= forgetAfter {
+				continue
+			}
+			if tk.forgetSlow {
+				tk.mu.Lock()
+				delete(tk.subs, s) // the bug: never told
+				tk.mu.Unlock()
+			}
+			if tk.backOff > 0 {
+				select {
+				case <-quit:
+					return
+				case <-time.After(tk.backOff):
+				}
 			}
 		}
 	}()
@@ -174,16 +197,29 @@ func tickerProtocol() properties.Protocol {
 	}
 }
 
+// tickerBackOff is how long a ticker's writer may wait after a slow write.
+const tickerBackOff = 20 * time.Millisecond
+
+// forgetAfter is how long a write of the forgetful ticker's may block
+// before it forgets the subscriber.
+const forgetAfter = 100 * time.Millisecond
+
+// tickerEnv, in a child, names the broken ticker it runs delivery
+// against: "stale" (staleSlot) or "forget" (forgetSlow, with backOff).
 const tickerEnv = "STALLPROOF_TICKER_CHILD"
 
-// TestTickerChild runs delivery against the stale-slot ticker; only as a
-// child of TestStaleIsCaught.
+// TestTickerChild runs delivery against a broken ticker; only as a child
+// of TestStaleIsCaught or TestForgottenIsCaught.
 func TestTickerChild(t *testing.T) {
-	if os.Getenv(tickerEnv) == "" {
-		t.Skip("runs only as a child of TestStaleIsCaught")
+	opts := []properties.Option{properties.WithProtocol(tickerProtocol()), properties.Properties("delivery")}
+	switch os.Getenv(tickerEnv) {
+	case "stale":
+		properties.Run(t, (&ticker{staleSlot: true}).Serve, opts...)
+	case "forget":
+		properties.Run(t, (&ticker{forgetSlow: true, backOff: tickerBackOff}).Serve, opts...)
+	default:
+		t.Skip("runs only as a child of TestStaleIsCaught or TestForgottenIsCaught")
 	}
-	properties.Run(t, (&ticker{staleSlot: true}).Serve, properties.WithProtocol(tickerProtocol()),
-		properties.Properties("delivery"))
 }
 
 // TestLatestIsFresh: with Delivery Latest and a Version, delivery checks
@@ -194,8 +230,12 @@ func TestLatestIsFresh(t *testing.T) {
 	if os.Getenv(tickerEnv) != "" {
 		t.Skip("in a child")
 	}
-	properties.Run(t, (&ticker{}).Serve, properties.WithProtocol(tickerProtocol()),
-		properties.Properties("delivery"), properties.Checks(8))
+	for _, tk := range []*ticker{{}, {backOff: tickerBackOff}} {
+		t.Run(fmt.Sprintf("backOff=%v", tk.backOff), func(t *testing.T) {
+			properties.Run(t, tk.Serve, properties.WithProtocol(tickerProtocol()),
+				properties.Properties("delivery"), properties.Checks(8))
+		})
+	}
 }
 
 // TestStaleIsCaught is the other half of TestLatestIsFresh: the ticker
@@ -208,9 +248,30 @@ func TestStaleIsCaught(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
 	defer cancel()
-	cmd := childTest(ctx, "^TestTickerChild$", tickerEnv+"=1")
+	cmd := childTest(ctx, "^TestTickerChild$", tickerEnv+"=stale")
 	out, err := cmd.CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "not the newest") && !strings.Contains(string(out), "stale state") {
 		t.Fatalf("the stale-slot ticker: want delivery to fail on a stale price (failed: %v):\n%s", err != nil, out)
+	}
+}
+
+// TestForgottenIsCaught: a ticker that silently stops pushing to a
+// subscriber that was slow fails delivery, although its writer still
+// sends the newest price it held when the subscriber resumed. That push
+// comes after a back-off, once the subscriber has read all that was
+// waiting: only a push newer than every earlier one shows that the
+// subscriber is still served. Its Run is a child's, so it runs beside
+// other tests.
+func TestForgottenIsCaught(t *testing.T) {
+	if os.Getenv(tickerEnv) != "" {
+		t.Skip("in a child")
+	}
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
+	defer cancel()
+	cmd := childTest(ctx, "^TestTickerChild$", tickerEnv+"=forget")
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "then resumed reading: no push newer than version") {
+		t.Fatalf("the forgetful ticker: want delivery to fail on a resumed subscriber left without new pushes (failed: %v):\n%s", err != nil, out)
 	}
 }
