@@ -106,9 +106,12 @@ func (e *env) skipPhase(phase, why string) {
 	e.logf("%s skipped: %s", phase, why)
 	e.cfg.run.mu.Lock()
 	defer e.cfg.run.mu.Unlock()
-	if _, ok := e.cfg.run.skippedPhases[e.prop]; !ok {
-		e.cfg.run.skippedPhases[e.prop] = phase + " (" + why + ")"
+	for _, said := range e.cfg.run.skippedPhases[e.prop] {
+		if strings.HasPrefix(said, phase+" (") {
+			return // the first check that skipped it says why
+		}
 	}
+	e.cfg.run.skippedPhases[e.prop] = append(e.cfg.run.skippedPhases[e.prop], phase+" ("+why+")")
 }
 
 // noteHang records that Serve did not return after a check of property
@@ -135,14 +138,14 @@ func (c *config) hung() string {
 func (c *config) verdictNote(under string) string {
 	n, of, why := c.inconclusiveChecks(under)
 	c.run.mu.Lock()
-	phase, hang, fewer := c.run.skippedPhases[under], c.run.hangs[under], c.run.fewer[under]
+	phases, hang, fewer := c.run.skippedPhases[under], c.run.hangs[under], c.run.fewer[under]
 	c.run.mu.Unlock()
 	var notes []string
 	if fewer {
 		notes = append(notes, "fewer checks: an earlier property of this Run failed (RunAll() runs every property in full)")
 	}
-	if phase != "" {
-		notes = append(notes, "not checked: "+phase)
+	if len(phases) > 0 {
+		notes = append(notes, "not checked: "+strings.Join(phases, "; "))
 	}
 	if hang != "" {
 		notes = append(notes, hang)

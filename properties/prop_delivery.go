@@ -51,8 +51,15 @@ func delivery(e *env) {
 			hold = e.bound / 2
 		}
 	}
-	if e.blockWrites(p, []*client{st}, deep, long); e.stuck() {
+	full := e.blockWrites(p, []*client{st}, deep, long)
+	if e.stuck() {
 		return
+	}
+	if long && !full {
+		// A server that conflates or paces its pushes may never fill a
+		// stalled client's buffers: what it does once its writes block
+		// (give up on the client, drop it, hold up others) was not seen.
+		e.skipPhase("a stall with the server's writes blocked", fmt.Sprintf("its writes to %v did not block within %v of publishing", st, e.bound))
 	}
 	// At least stallPublishes publishes, however slow the machine: a
 	// server whose one-slot mailbox keeps the oldest pending state shows
@@ -215,7 +222,7 @@ func (e *env) resumed(st, p *client) {
 // kernel's own buffers (up to 4 MiB) are filled too. Then p publishes
 // until every client's buffers are seen full (fillBuffers; if long, for
 // as long as the bound allows).
-func (e *env) blockWrites(p *client, st []*client, deep, long bool) {
+func (e *env) blockWrites(p *client, st []*client, deep, long bool) (full bool) {
 	for _, c := range st {
 		if !e.makesRequests(c.role) || !c.onWire() {
 			continue
@@ -233,7 +240,7 @@ func (e *env) blockWrites(p *client, st []*client, deep, long bool) {
 			e.pipelineUntilBlocked(c, 64<<20)
 		}
 	}
-	e.fillBuffers(p, st, long)
+	return e.fillBuffers(p, st, long)
 }
 
 // noPushes reports whether no client received a push.

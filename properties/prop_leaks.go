@@ -117,22 +117,26 @@ func leaks(e *env) {
 // busier the machine: a one-slot mailbox that keeps the oldest pending
 // push filled it in 64 rounds on a quiet machine, but not beside the other
 // packages' tests, so delivery's stall phase ran with the server's writes
-// not blocked and passed it. Delivery's first check fills long.
-func (e *env) fillBuffers(p *client, st []*client, long bool) {
-	full := func() bool {
+// not blocked and passed it. Delivery's first check fills long. It
+// reports whether the server's writes to every stalled client blocked,
+// or the server closed it.
+func (e *env) fillBuffers(p *client, st []*client, long bool) (full bool) {
+	isFull := func() bool {
 		for _, c := range st {
 			if e.target.kernel().exact() {
 				// Spliced to a real socket: the splice's own buffer is
 				// full long before the server's; the kernel says when the
 				// server's writes block.
-				if !e.serverBlocked(c) {
+				if !e.serverBlocked(c) && !e.serverLetGo(c) {
 					return false
 				}
 				continue
 			}
 			for _, conn := range c.connections() {
+				// A server that closed the client has given up on it:
+				// nothing more will fill.
 				peer := conn.Peer()
-				if peer == nil || !blocked(peer) {
+				if peer == nil || !blocked(peer) && !closedByServer(conn) {
 					return false
 				}
 			}
@@ -146,12 +150,14 @@ func (e *env) fillBuffers(p *client, st []*client, long bool) {
 		rounds = 4096 // and the bound: publishing may take no virtual time
 	}
 	i := 0
-	for ; i < rounds && !full(); i++ {
+	for ; i < rounds && !isFull(); i++ {
 		if p.t.parallel(64); e.stuck() || b.left() <= 0 {
 			break
 		}
 	}
-	e.logf("stalled clients' buffers full: %v (%d rounds of 64 publishes)", full(), i)
+	full = isFull()
+	e.logf("stalled clients' buffers full: %v (%d rounds of 64 publishes)", full, i)
+	return full
 }
 
 // blocked reports whether a connection end's Write has blocked on a full
