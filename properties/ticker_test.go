@@ -15,6 +15,7 @@ import (
 
 	brokers "github.com/stallproof/stallproof/internal/broker"
 	"github.com/stallproof/stallproof/properties"
+	"github.com/stallproof/stallproof/properties/report"
 )
 
 // ticker is a state feed: "SET value" makes the next price, numbered by
@@ -29,11 +30,13 @@ import (
 // subscriber list: its writer still sends what its slot held, the newest
 // price at that moment, and then nothing more. With backOff, a writer
 // whose write blocked for longer than forgetAfter waits backOff before it
-// writes again.
+// writes again. With pace, a writer waits pace after every write: a
+// stalled subscriber's buffers take hours to fill.
 type ticker struct {
 	staleSlot  bool
 	forgetSlow bool
 	backOff    time.Duration
+	pace       time.Duration
 
 	mu   sync.Mutex
 	seq  int
@@ -89,6 +92,13 @@ func (tk *ticker) serveConn(c net.Conn) {
 			replies.Unlock()
 			if err != nil {
 				return
+			}
+			if tk.pace > 0 {
+				select {
+				case <-quit:
+					return
+				case <-time.After(tk.pace):
+				}
 			}
 			if time.Since(start) <= forgetAfter {
 				continue
@@ -273,5 +283,28 @@ func TestForgottenIsCaught(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "then resumed reading: no push newer than version") {
 		t.Fatalf("the forgetful ticker: want delivery to fail on a resumed subscriber left without new pushes (failed: %v):\n%s", err != nil, out)
+	}
+}
+
+// TestUnblockedStallIsNamed: a ticker that writes a push every 50 ms at
+// most never fills a stalled subscriber's buffers, so delivery cannot see
+// what it would do once its writes blocked. It passes, and its verdict
+// says that this stall was not checked, instead of a pass that claims it.
+func TestUnblockedStallIsNamed(t *testing.T) {
+	if os.Getenv(tickerEnv) != "" {
+		t.Skip("in a child")
+	}
+	t.Parallel()
+	var out strings.Builder
+	verdicts, err := properties.CheckAddr(&out, tcpServer(t, (&ticker{pace: 50 * time.Millisecond}).Serve),
+		properties.WithProtocol(tickerProtocol()), properties.Properties("delivery"), properties.Checks(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(verdicts) != 1 || verdicts[0].Result != report.Pass {
+		t.Fatalf("verdicts %+v, want delivery PASS; the log:\n%s", verdicts, out.String())
+	}
+	if v := verdicts[0]; !strings.Contains(v.Note, "not checked: a stall with the server's writes blocked") {
+		t.Errorf("delivery note %q, want it to say the stall with the server's writes blocked was not checked", v.Note)
 	}
 }
