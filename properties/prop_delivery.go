@@ -75,7 +75,7 @@ func delivery(e *env) {
 			return
 		}
 	}
-	e.resumed(st, p)
+	e.resumed(st, p, long)
 	if e.noPushes() {
 		e.violate(propDelivery, "no subscriber received any push in the whole check: delivery was not exercised")
 	}
@@ -153,7 +153,7 @@ func (d Delivery) owes(n int) string {
 // can be seen), then publishes once more: the subscriber must receive a
 // new push, or be told it was dropped (an ErrorReply message, or its
 // connection closed), within the bound.
-func (e *env) resumed(st, p *client) {
+func (e *env) resumed(st, p *client, long bool) {
 	e.logf("delivery: %v resumes reading; it must catch up or be told it was dropped", st)
 	st.resume()
 	drained := func() bool { // over TCP it cannot be seen: do not wait
@@ -196,12 +196,20 @@ func (e *env) resumed(st, p *client) {
 	// it resumed may still be arriving (over TCP, or from a writer that
 	// had more to send once its blocked write returned): with versions,
 	// only a push newer than every state pushed so far shows that the
-	// server still delivers to st; without them, any push more.
+	// server still delivers to st; without them, a push more than st had
+	// once it received nothing for settleFor (in the long stall, where a
+	// server gives up on a slow client), or else any push more.
 	fresh, what := func() bool { return st.pushes > before }, "no push"
-	if e.proto.Version != nil {
+	switch {
+	case e.proto.Version != nil:
 		seen := e.newest.Load()
 		fresh = func() bool { return st.versioned && st.version > seen }
 		what = fmt.Sprintf("no push newer than version %d", seen)
+	case long:
+		n, settled := e.settled(st)
+		e.logf("%v received %d pushes after it resumed; none for %v since: %v", st, n-before, settleFor, settled)
+		what = fmt.Sprintf("no push beyond the %d it received once it resumed", n-before)
+		before = n
 	}
 	if e.request(p, 0); e.stuck() {
 		return
@@ -212,6 +220,28 @@ func (e *env) resumed(st, p *client) {
 			st, what, e.bound, st.lastLines())
 	}
 }
+
+// settled waits, within the bound, until c has received no push for
+// settleFor, and returns how many pushes it had then, and whether it
+// settled.
+func (e *env) settled(c *client) (pushes int, ok bool) {
+	b := e.newBound()
+	defer b.stop()
+	last, since := c.pushCount(), time.Now()
+	for b.left() > 0 {
+		e.waitALittle()
+		if n := c.pushCount(); n != last {
+			last, since = n, time.Now()
+		} else if time.Since(since) >= settleFor {
+			return n, true
+		}
+	}
+	return last, false
+}
+
+// settleFor is how long a resumed subscriber must receive nothing before
+// the pushes that were waiting for it count as all received.
+const settleFor = 200 * time.Millisecond
 
 // blockWrites makes the server's writes to every stalled client in st
 // block. A stalled client that makes requests pipelines them: their

@@ -215,7 +215,9 @@ const tickerBackOff = 20 * time.Millisecond
 const forgetAfter = 100 * time.Millisecond
 
 // tickerEnv, in a child, names the broken ticker it runs delivery
-// against: "stale" (staleSlot) or "forget" (forgetSlow, with backOff).
+// against: "stale" (staleSlot) or "forget" (forgetSlow, with backOff),
+// and "forget-unversioned" is "forget" with a protocol that declares no
+// Version.
 const tickerEnv = "STALLPROOF_TICKER_CHILD"
 
 // TestTickerChild runs delivery against a broken ticker; only as a child
@@ -227,6 +229,10 @@ func TestTickerChild(t *testing.T) {
 		properties.Run(t, (&ticker{staleSlot: true}).Serve, opts...)
 	case "forget":
 		properties.Run(t, (&ticker{forgetSlow: true, backOff: tickerBackOff}).Serve, opts...)
+	case "forget-unversioned":
+		p := tickerProtocol()
+		p.Version = nil
+		properties.Run(t, (&ticker{forgetSlow: true, backOff: tickerBackOff}).Serve, append(opts, properties.WithProtocol(p))...)
 	default:
 		t.Skip("runs only as a child of TestStaleIsCaught or TestForgottenIsCaught")
 	}
@@ -270,19 +276,27 @@ func TestStaleIsCaught(t *testing.T) {
 // sends the newest price it held when the subscriber resumed. That push
 // comes after a back-off, once the subscriber has read all that was
 // waiting: only a push newer than every earlier one shows that the
-// subscriber is still served. Its Run is a child's, so it runs beside
-// other tests.
+// subscriber is still served, or, without versions, a push after the
+// subscriber received nothing for a while. Each Run is a child's, so they
+// run beside other tests.
 func TestForgottenIsCaught(t *testing.T) {
 	if os.Getenv(tickerEnv) != "" {
 		t.Skip("in a child")
 	}
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
-	defer cancel()
-	cmd := childTest(ctx, "^TestTickerChild$", tickerEnv+"=forget")
-	out, err := cmd.CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "then resumed reading: no push newer than version") {
-		t.Fatalf("the forgetful ticker: want delivery to fail on a resumed subscriber left without new pushes (failed: %v):\n%s", err != nil, out)
+	for _, tc := range []struct{ child, want string }{
+		{"forget", "then resumed reading: no push newer than version"},
+		{"forget-unversioned", "then resumed reading: no push beyond the"},
+	} {
+		t.Run(tc.child, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
+			defer cancel()
+			out, err := childTest(ctx, "^TestTickerChild$", tickerEnv+"="+tc.child).CombinedOutput()
+			if err == nil || !strings.Contains(string(out), tc.want) {
+				t.Fatalf("the forgetful ticker (%s): want delivery to fail with %q (failed: %v):\n%s", tc.child, tc.want, err != nil, out)
+			}
+		})
 	}
 }
 
