@@ -31,12 +31,16 @@ import (
 // price at that moment, and then nothing more. With backOff, a writer
 // whose write blocked for longer than forgetAfter waits backOff before it
 // writes again. With pace, a writer waits pace after every write: a
-// stalled subscriber's buffers take hours to fill.
+// stalled subscriber's buffers take hours to fill. With readStop, the
+// ticker stops a connection by ending its reads (a read deadline), not by
+// closing it: a writer blocked on a stalled subscriber's full buffer is
+// never let go, and Serve never returns.
 type ticker struct {
 	staleSlot  bool
 	forgetSlow bool
 	backOff    time.Duration
 	pace       time.Duration
+	readStop   bool
 
 	mu   sync.Mutex
 	seq  int
@@ -52,8 +56,27 @@ type tickerSub struct {
 
 func (tk *ticker) Serve(ctx context.Context, ln net.Listener) error {
 	tk.subs = map[*tickerSub]bool{}
+	if tk.readStop {
+		ln = readStopListener{ln}
+	}
 	return brokers.ServeConns(ctx, ln, func(_ context.Context, c net.Conn) { tk.serveConn(c) })
 }
+
+// readStopListener hands out readStopConns.
+type readStopListener struct{ net.Listener }
+
+func (l readStopListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return readStopConn{c}, nil
+}
+
+// readStopConn is readStop's connection: Close only ends reads.
+type readStopConn struct{ net.Conn }
+
+func (c readStopConn) Close() error { return c.SetReadDeadline(time.Now()) } // the bug: a Write goes on
 
 func (tk *ticker) serveConn(c net.Conn) {
 	defer c.Close()
@@ -217,7 +240,8 @@ const forgetAfter = 100 * time.Millisecond
 // tickerEnv, in a child, names the broken ticker it runs delivery
 // against: "stale" (staleSlot) or "forget" (forgetSlow, with backOff),
 // and "forget-unversioned" is "forget" with a protocol that declares no
-// Version.
+// Version; or "read-stop", the paced ticker with readStop, which it runs
+// leaks against.
 const tickerEnv = "STALLPROOF_TICKER_CHILD"
 
 // TestTickerChild runs delivery against a broken ticker; only as a child
@@ -229,6 +253,9 @@ func TestTickerChild(t *testing.T) {
 		properties.Run(t, (&ticker{staleSlot: true}).Serve, opts...)
 	case "forget":
 		properties.Run(t, (&ticker{forgetSlow: true, backOff: tickerBackOff}).Serve, opts...)
+	case "read-stop":
+		properties.Run(t, (&ticker{pace: 5 * time.Millisecond, readStop: true}).Serve,
+			properties.WithProtocol(tickerProtocol()), properties.Properties("leaks"))
 	case "forget-unversioned":
 		p := tickerProtocol()
 		p.Version = nil
@@ -320,5 +347,24 @@ func TestUnblockedStallIsNamed(t *testing.T) {
 	}
 	if v := verdicts[0]; !strings.Contains(v.Note, "not checked: a stall with the server's writes blocked") {
 		t.Errorf("delivery note %q, want it to say the stall with the server's writes blocked was not checked", v.Note)
+	}
+}
+
+// TestShutdownWithFullBuffers: the leaks property shuts the server down
+// while stalled subscribers' buffers are full. A paced ticker (a push every
+// 5 ms) that stops connections with a read deadline, not a close, leaves
+// a writer blocked on such a buffer, and Serve never returns. It is caught
+// only if the buffers did fill: the suite shrinks them to 64 bytes for
+// that phase, as 64 KiB took a paced server longer than the phase publishes.
+func TestShutdownWithFullBuffers(t *testing.T) {
+	if os.Getenv(tickerEnv) != "" {
+		t.Skip("in a child")
+	}
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
+	defer cancel()
+	out, err := childTest(ctx, "^TestTickerChild$", tickerEnv+"=read-stop").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "Serve did not return within") {
+		t.Fatalf("the read-stop ticker: want leaks to fail on a Serve that does not return with stalled clients (failed: %v):\n%s", err != nil, out)
 	}
 }
