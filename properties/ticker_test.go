@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -289,12 +290,19 @@ func TestStaleIsCaught(t *testing.T) {
 		t.Skip("in a child")
 	}
 	t.Parallel()
+	tickerFails(t, "stale", "not the newest", "stale state")
+}
+
+// tickerFails runs TestTickerChild against the broken ticker child names
+// (tickerEnv), and fails t unless the child fails with one of want in its
+// output.
+func tickerFails(t *testing.T, child string, want ...string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
 	defer cancel()
-	cmd := childTest(ctx, "^TestTickerChild$", tickerEnv+"=stale")
-	out, err := cmd.CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "not the newest") && !strings.Contains(string(out), "stale state") {
-		t.Fatalf("the stale-slot ticker: want delivery to fail on a stale price (failed: %v):\n%s", err != nil, out)
+	out, err := childTest(ctx, "^TestTickerChild$", tickerEnv+"="+child).CombinedOutput()
+	if err == nil || !slices.ContainsFunc(want, func(w string) bool { return strings.Contains(string(out), w) }) {
+		t.Fatalf("the %s ticker: want the suite to fail with one of %q (failed: %v):\n%s", child, want, err != nil, out)
 	}
 }
 
@@ -317,12 +325,7 @@ func TestForgottenIsCaught(t *testing.T) {
 	} {
 		t.Run(tc.child, func(t *testing.T) {
 			t.Parallel()
-			ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
-			defer cancel()
-			out, err := childTest(ctx, "^TestTickerChild$", tickerEnv+"="+tc.child).CombinedOutput()
-			if err == nil || !strings.Contains(string(out), tc.want) {
-				t.Fatalf("the forgetful ticker (%s): want delivery to fail with %q (failed: %v):\n%s", tc.child, tc.want, err != nil, out)
-			}
+			tickerFails(t, tc.child, tc.want)
 		})
 	}
 }
@@ -361,10 +364,5 @@ func TestShutdownWithFullBuffers(t *testing.T) {
 		t.Skip("in a child")
 	}
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
-	defer cancel()
-	out, err := childTest(ctx, "^TestTickerChild$", tickerEnv+"=read-stop").CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "Serve did not return within") {
-		t.Fatalf("the read-stop ticker: want leaks to fail on a Serve that does not return with stalled clients (failed: %v):\n%s", err != nil, out)
-	}
+	tickerFails(t, "read-stop", "Serve did not return within")
 }
