@@ -160,3 +160,32 @@ func TestDeadlineOnStalledOps(t *testing.T) {
 		}
 	})
 }
+
+// TestBufferFullAtDeadline: a Write that stops, its deadline past, with
+// the buffer full and bytes left to write stopped on a full buffer, and
+// says so (buffer-full), as one that blocked there until its deadline
+// does. Seen in Example_stallClient under load: the deadline passed while
+// the Write was still filling the buffer, and no event was logged.
+func TestBufferFullAtDeadline(t *testing.T) {
+	t.Parallel()
+	client, server := faultnet.Pipe(faultnet.BufferSize(4096))
+	defer client.Close()
+	defer server.Close()
+	client.Inject(faultnet.StallReads())
+	if n, err := server.Write(make([]byte, 4096)); n != 4096 || err != nil {
+		t.Fatalf("Write of the buffer's size: %d, %v; want 4096, nil", n, err)
+	}
+	server.SetWriteDeadline(time.Now().Add(-time.Second))
+	if n, err := server.Write([]byte("x")); n != 0 || err == nil {
+		t.Fatalf("Write past its deadline on a full buffer: %d, %v; want 0 and a timeout", n, err)
+	}
+	var full []int64
+	for _, e := range server.Events() {
+		if e.Kind == faultnet.EventBufferFull {
+			full = append(full, e.Byte)
+		}
+	}
+	if len(full) != 1 || full[0] != 4096 {
+		t.Fatalf("buffer-full events at bytes %v, want one at 4096; events: %v", full, server.Events())
+	}
+}

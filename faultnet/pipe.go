@@ -163,6 +163,12 @@ func (m *memEnd) write(p []byte) (int, error) {
 			s.mu.Unlock()
 			return n, c.writeErr(errWritePipe)
 		case s.expired():
+			if len(p) > 0 && st.space() == 0 && !s.full {
+				// The deadline passed while the buffer filled: this
+				// Write stops on a full buffer all the same.
+				s.full = true
+				c.log.add(EventBufferFull, "", st.wrOff)
+			}
 			s.mu.Unlock()
 			return n, c.writeErr(os.ErrDeadlineExceeded)
 		case len(p) == 0:
