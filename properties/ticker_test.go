@@ -113,6 +113,7 @@ func (tk *ticker) serveConn(c net.Conn) {
 			replies.Lock()
 			start := time.Now()
 			_, err := c.Write(msg)
+			slow := time.Since(start) > forgetAfter
 			replies.Unlock()
 			if err != nil {
 				return
@@ -124,7 +125,7 @@ func (tk *ticker) serveConn(c net.Conn) {
 				case <-time.After(tk.pace):
 				}
 			}
-			if time.Since(start) <= forgetAfter {
+			if !slow {
 				continue
 			}
 			if tk.forgetSlow {
@@ -245,24 +246,27 @@ const forgetAfter = 100 * time.Millisecond
 // leaks against.
 const tickerEnv = "STALLPROOF_TICKER_CHILD"
 
-// TestTickerChild runs delivery against a broken ticker; only as a child
-// of TestStaleIsCaught or TestForgottenIsCaught.
+// TestTickerChild runs a property against the broken ticker tickerEnv
+// names; only as a child of TestStaleIsCaught, TestForgottenIsCaught or
+// TestShutdownWithFullBuffers (tickerFails).
 func TestTickerChild(t *testing.T) {
-	opts := []properties.Option{properties.WithProtocol(tickerProtocol()), properties.Properties("delivery")}
+	unversioned := tickerProtocol()
+	unversioned.Version = nil
+	forgetful := &ticker{forgetSlow: true, backOff: tickerBackOff}
+	run := func(tk *ticker, p properties.Protocol, prop string) {
+		properties.Run(t, tk.Serve, properties.WithProtocol(p), properties.Properties(prop))
+	}
 	switch os.Getenv(tickerEnv) {
 	case "stale":
-		properties.Run(t, (&ticker{staleSlot: true}).Serve, opts...)
+		run(&ticker{staleSlot: true}, tickerProtocol(), "delivery")
 	case "forget":
-		properties.Run(t, (&ticker{forgetSlow: true, backOff: tickerBackOff}).Serve, opts...)
-	case "read-stop":
-		properties.Run(t, (&ticker{pace: 5 * time.Millisecond, readStop: true}).Serve,
-			properties.WithProtocol(tickerProtocol()), properties.Properties("leaks"))
+		run(forgetful, tickerProtocol(), "delivery")
 	case "forget-unversioned":
-		p := tickerProtocol()
-		p.Version = nil
-		properties.Run(t, (&ticker{forgetSlow: true, backOff: tickerBackOff}).Serve, append(opts, properties.WithProtocol(p))...)
+		run(forgetful, unversioned, "delivery")
+	case "read-stop":
+		run(&ticker{pace: 5 * time.Millisecond, readStop: true}, tickerProtocol(), "leaks")
 	default:
-		t.Skip("runs only as a child of TestStaleIsCaught or TestForgottenIsCaught")
+		t.Skip("runs only as a child of a test that calls tickerFails")
 	}
 }
 
