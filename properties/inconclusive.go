@@ -2,6 +2,7 @@ package properties
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -106,13 +107,15 @@ func (e *env) skipPhase(phase, why string) {
 	e.logf("%s skipped: %s", phase, why)
 	e.cfg.run.mu.Lock()
 	defer e.cfg.run.mu.Unlock()
-	for _, said := range e.cfg.run.skippedPhases[e.prop] {
-		if strings.HasPrefix(said, phase+" (") {
-			return // the first check that skipped it says why
-		}
+	skipped := e.cfg.run.skippedPhases[e.prop]
+	if slices.ContainsFunc(skipped, func(s skippedPhase) bool { return s.phase == phase }) {
+		return // the first check that skipped it says why
 	}
-	e.cfg.run.skippedPhases[e.prop] = append(e.cfg.run.skippedPhases[e.prop], phase+" ("+why+")")
+	e.cfg.run.skippedPhases[e.prop] = append(skipped, skippedPhase{phase, why})
 }
+
+// skippedPhase is a phase of a property that could not run, and why.
+type skippedPhase struct{ phase, why string }
 
 // noteHang records that Serve did not return after a check of property
 // under: the first time in the Run.
@@ -145,7 +148,11 @@ func (c *config) verdictNote(under string) string {
 		notes = append(notes, "fewer checks: an earlier property of this Run failed (RunAll() runs every property in full)")
 	}
 	if len(phases) > 0 {
-		notes = append(notes, "not checked: "+strings.Join(phases, "; "))
+		said := make([]string, len(phases))
+		for i, s := range phases {
+			said[i] = s.phase + " (" + s.why + ")"
+		}
+		notes = append(notes, "not checked: "+strings.Join(said, "; "))
 	}
 	if hang != "" {
 		notes = append(notes, hang)

@@ -90,13 +90,13 @@ type runState struct {
 	failed         map[string]failure       // property → its first failed check
 	deep           map[string]bool          // property/phase → done once (firstTime)
 
-	ran             map[string]int      // property → checks that reached a verdict
-	inconclusive    map[string]int      // property → checks that were inconclusive
-	inconclusiveWhy map[string]string   // property → the first one's reason
-	skippedPhases   map[string][]string // property → the phases that could not run, and why
-	fewer           map[string]bool     // properties run with laterChecks, after an earlier one failed
-	hangs           map[string]string   // property → Serve did not return after one of its checks
-	hang            string              // the first such hang of the Run
+	ran             map[string]int            // property → checks that reached a verdict
+	inconclusive    map[string]int            // property → checks that were inconclusive
+	inconclusiveWhy map[string]string         // property → the first one's reason
+	skippedPhases   map[string][]skippedPhase // property → the phases that could not run, and why
+	fewer           map[string]bool           // properties run with laterChecks, after an earlier one failed
+	hangs           map[string]string         // property → Serve did not return after one of its checks
+	hang            string                    // the first such hang of the Run
 	heaps           map[string]heapMeasure
 	shrink          map[string]shrinkState // property → its shrinking (shrinkguard.go)
 	spoke           bool                   // some request was answered, or some greeting matched (mismatch.go)
@@ -327,7 +327,7 @@ func newRunState() *runState {
 		started: map[string]time.Time{}, bubbleBegan: map[string]time.Duration{},
 		first: map[string]time.Duration{}, liveness: map[string]bool{}, failed: map[string]failure{}, deep: map[string]bool{},
 		ran: map[string]int{}, inconclusive: map[string]int{}, inconclusiveWhy: map[string]string{},
-		skippedPhases: map[string][]string{}, bubbled: map[string]int{}, failedInBubble: map[string]bool{}, fewer: map[string]bool{}, hangs: map[string]string{}, heaps: map[string]heapMeasure{},
+		skippedPhases: map[string][]skippedPhase{}, bubbled: map[string]int{}, failedInBubble: map[string]bool{}, fewer: map[string]bool{}, hangs: map[string]string{}, heaps: map[string]heapMeasure{},
 		shrink: map[string]shrinkState{}, served: map[string]time.Time{},
 	}
 }

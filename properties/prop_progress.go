@@ -60,13 +60,13 @@ func pressure(e *env) {
 // lacks is within 96 rounds at its mean rate so far (reach). That is
 // cheap when the server's buffers are small (the suite shrank them, or
 // RunExec's namespace did), so every check does it; with the kernel's
-// 4 MiB buffers, only the first check of a property does. And the first check of each property goes on until
-// target.deepPush bytes reached a healthy client (5 MiB; 512 KiB under
-// RunExec), even when the kernel shows the server blocked sooner: the
-// socket the suite sees may be a proxy's, with a server behind it whose
-// own buffers hold megabytes, and a runtime may buffer in user space.
-// Without a view of the server's sockets, that push is all there is, a
-// guess that the report states.
+// 4 MiB buffers, only the first check of a property does. And the first
+// check of each property goes on until target.deepPush bytes reached a
+// healthy client (5 MiB; 512 KiB under RunExec), even when the kernel
+// shows the server blocked sooner: the socket the suite sees may be a
+// proxy's, with a server behind it whose own buffers hold megabytes, and
+// a runtime may buffer in user space. Without a view of the server's
+// sockets, that push is all there is, a guess that the report states.
 func (e *env) pushUntilBlocked(st *client) {
 	kv := e.target.kernel()
 	small := e.target.smallSocketBuffers()
