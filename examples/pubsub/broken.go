@@ -68,5 +68,6 @@ func (s *brokenServer) serve(ctx context.Context, conn net.Conn) {
 	}
 	if sc.Err() == bufio.ErrTooLong {
 		conn.Write([]byte("ERR line too long\n"))
+		discardUnread(conn)
 	}
 }

@@ -3,6 +3,7 @@ package pubsub
 import (
 	"bufio"
 	"context"
+	"io"
 	"net"
 	"sync"
 	"time"
@@ -146,6 +147,7 @@ func (s *server) read(c *client) {
 	}
 	if sc.Err() == bufio.ErrTooLong {
 		c.reply("ERR line too long")
+		discardUnread(c.conn)
 		c.pmu.Lock()
 		c.closing = true
 		c.pmu.Unlock()
@@ -153,6 +155,19 @@ func (s *server) read(c *client) {
 		<-c.gone // the writer closes c once the ERR is written
 	}
 }
+
+// discardUnread reads and discards what the client has already sent
+// (the rest of a line too long), for discardFor at most, so that the close
+// that follows is a FIN. Closing a socket with unread input makes the
+// kernel reset the connection, and a reset can destroy the error line in
+// the client's receive buffer before the client reads it.
+func discardUnread(conn net.Conn) {
+	_ = conn.SetReadDeadline(time.Now().Add(discardFor))
+	_, _ = io.Copy(io.Discard, conn)
+}
+
+// discardFor bounds discardUnread: a client that keeps sending is reset.
+const discardFor = 50 * time.Millisecond
 
 // drop forgets c and closes it.
 func (s *server) drop(c *client) {
