@@ -65,8 +65,14 @@ func pressure(e *env) {
 // healthy client (5 MiB; 512 KiB under RunExec), even when the kernel
 // shows the server blocked sooner: the socket the suite sees may be a
 // proxy's, with a server behind it whose own buffers hold megabytes, and
-// a runtime may buffer in user space. Without a view of the server's
-// sockets, that push is all there is, a guess that the report states.
+// a runtime may buffer in user space. Unless the process holding the
+// server's end of the stalled client's connection holds no socket that
+// could lead to another process (writesItself): then nothing stands
+// between, and the deep push goes on past the block for afterBlocked
+// bytes, and deepStallPushes pushes (within the 5 MiB), as in memory:
+// with small messages that is seconds, not a minute. Without a view of
+// the server's sockets, the push is all there is, a guess that the
+// report states.
 func (e *env) pushUntilBlocked(st *client) {
 	kv := e.target.kernel()
 	small := e.target.smallSocketBuffers()
@@ -107,6 +113,7 @@ func (e *env) pushUntilBlocked(st *client) {
 	blockedAt := int64(-1) // healthy push bytes when st was seen blocked
 	var countAt int        // and pushes
 	short := ""            // why pressure stopped short of its byte goals
+	own := false           // the server writes to st itself (writesItself)
 	for i := 0; ; i++ {
 		before, _ := e.healthyPushed()
 		n := e.parallel(200)
@@ -120,10 +127,20 @@ func (e *env) pushUntilBlocked(st *client) {
 		case watch && blockedAt < 0 && (e.serverBlocked(st) || e.serverLetGo(st)):
 			blockedAt, countAt = now, count
 			more = true
+			if deep && !mem {
+				var why string
+				if own, why = e.writesItself(st); own {
+					e.logf("pressure: %s: nothing stands between the suite and the server; on until %d KiB more and %d pushes more (or %d KiB in all) reached a healthy client", why, afterBlocked>>10, deepStallPushes, budget>>10)
+				} else {
+					e.logf("pressure: %s: a server may stand behind it; on until %d KiB reached a healthy client", why, budget>>10)
+				}
+			}
 		case watch && blockedAt < 0:
 			more = pushing
 		case mem:
 			more = pushing && deep && count-countAt < deepStallPushes
+		case watch && deep && own:
+			more = pushing && (now-blockedAt < afterBlocked || count-countAt < deepStallPushes && now-pushed0 < budget)
 		case watch && deep:
 			more = pushing && (now-blockedAt < afterBlocked || now-pushed0 < budget)
 		case watch:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/netip"
 	"sync"
 	"testing"
 
@@ -24,6 +25,9 @@ func (e *env) dialSpliced(ctx context.Context) (*faultnet.Conn, error) {
 	far, err := e.target.dial(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("dialling %v: %w", e.target, err)
+	}
+	if a, ok := far.LocalAddr().(*net.TCPAddr); ok {
+		ownConns.Store(unmapped(a.AddrPort()), true)
 	}
 	if e.target.addr != "" {
 		// A real socket: shrink its socket buffers, or the server's Write
@@ -47,10 +51,33 @@ func (e *env) closeSplices() {
 	e.splices.mu.Lock()
 	all := e.splices.all
 	e.splices.all = nil
+	for _, far := range e.splices.far {
+		if a, ok := far.LocalAddr().(*net.TCPAddr); ok {
+			ownConns.Delete(unmapped(a.AddrPort()))
+		}
+	}
 	e.splices.mu.Unlock()
 	for _, sp := range all {
 		_ = sp.Close()
 	}
+}
+
+// ownConns holds the local address of every TCP connection the suite has
+// dialled to a server and not yet closed, in this process. When the
+// server runs in this process too, they are the suite's, and no relay's
+// (writesItself).
+var ownConns sync.Map
+
+// ownConn reports whether the connection whose local address is local
+// is one of the suite's own (ownConns).
+func ownConn(local netip.AddrPort) bool {
+	_, ok := ownConns.Load(local)
+	return ok
+}
+
+// unmapped returns ap with an IPv4-mapped IPv6 address as IPv4.
+func unmapped(ap netip.AddrPort) netip.AddrPort {
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 }
 
 // RunDial runs the suite, as Run does, against a server that hands out

@@ -150,6 +150,27 @@ func (e *env) serverBlocked(c *client) bool {
 	return true
 }
 
+// writesItself reports whether the process holding the server's end of
+// client c's connection writes to it on its own account: it holds no
+// socket that could lead to another process (sockdiag.Onward) but the
+// suite's own connections, so no proxy or relay stands between the
+// suite and the server, with buffers of its own to fill. why says what
+// was seen, for the log.
+func (e *env) writesItself(c *client) (ok bool, why string) {
+	s, found, err := e.serverSocket(c)
+	if !found {
+		return false, fmt.Sprintf("the server's end of %v was not found (%v)", c, err)
+	}
+	pid, onward, err := sockdiag.Onward(s, e.target.kernel().pid, ownConn)
+	switch {
+	case err != nil:
+		return false, fmt.Sprintf("what else the process holding the server's end of %v holds is not known (%v)", c, err)
+	case onward != "":
+		return false, fmt.Sprintf("process %d, which holds the server's end of %v, also holds %s", pid, c, onward)
+	}
+	return true, fmt.Sprintf("process %d, which holds the server's end of %v, holds no socket but its listeners, the connections they accepted and the suite's own", pid, c)
+}
+
 // inMemory reports whether client c's connection is the server's own, on
 // the in-memory network (Run): its peer end is the server's. Through a
 // splice (RunAddr, RunDial, RunExec, check) the peer end is the splice's,

@@ -16,6 +16,11 @@ import (
 // cross-process tests instead of running tests (see childServer).
 const childEnv = "SOCKDIAG_TEST_CHILD_SERVER"
 
+// childDialEnv, when set as well, is an address the child server dials
+// before it listens, and keeps connected: a relay's connection to the
+// server behind it.
+const childDialEnv = "SOCKDIAG_TEST_CHILD_DIAL"
+
 func TestMain(m *testing.M) {
 	if os.Getenv(childEnv) != "" {
 		childServer()
@@ -29,6 +34,14 @@ func TestMain(m *testing.M) {
 // connection waits for one byte, then writes to it until a write fails.
 // It exits when its stdin closes (its parent is gone or done).
 func childServer() {
+	if addr := os.Getenv(childDialEnv); addr != "" {
+		upstream, err := net.Dial("tcp", addr)
+		if err != nil {
+			fmt.Println("dial:", err)
+			return
+		}
+		defer upstream.Close()
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		fmt.Println("listen:", err)

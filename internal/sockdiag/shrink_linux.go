@@ -40,35 +40,53 @@ func ShrinkSendBuffer(s Socket, bytes int, pidHint int) (pid int, err error) {
 	if err != nil {
 		return 0, err
 	}
-	pidfd, _, e := syscall.Syscall(sysPidfdOpen, uintptr(pid), 0, 0)
-	if e == syscall.ENOSYS {
-		return pid, fmt.Errorf("sockdiag: pidfd_open: %w", ErrUnsupported)
+	pidfd, err := openPidfd(pid)
+	if err != nil {
+		return pid, err
 	}
-	if e != 0 {
-		return pid, fmt.Errorf("sockdiag: pidfd_open(%d): %w", pid, e)
+	defer syscall.Close(pidfd)
+	dup, err := takeFD(pidfd, pid, fd)
+	if err != nil {
+		return pid, err
 	}
-	defer syscall.Close(int(pidfd))
-	dup, _, e := syscall.Syscall(sysPidfdGetfd, pidfd, uintptr(fd), 0)
-	if e != 0 {
-		if e == syscall.ENOSYS {
-			return pid, fmt.Errorf("sockdiag: pidfd_getfd (Linux 5.6): %w", ErrUnsupported)
-		}
-		if e == syscall.EPERM {
-			return pid, fmt.Errorf("sockdiag: taking socket fd %d of process %d needs ptrace rights over it: %w", fd, pid, e)
-		}
-		return pid, fmt.Errorf("sockdiag: pidfd_getfd(%d, %d): %w", pid, fd, e)
-	}
-	defer syscall.Close(int(dup))
+	defer syscall.Close(dup)
 	// The descriptor may have been closed and reused since /proc was read.
 	var st syscall.Stat_t
-	if err := syscall.Fstat(int(dup), &st); err != nil || st.Ino != s.Inode || st.Mode&syscall.S_IFMT != syscall.S_IFSOCK {
+	if err := syscall.Fstat(dup, &st); err != nil || st.Ino != s.Inode || st.Mode&syscall.S_IFMT != syscall.S_IFSOCK {
 		return pid, fmt.Errorf("sockdiag: fd %d of process %d is no longer socket inode %d: %w", fd, pid, s.Inode, ErrNotFound)
 	}
 	// The kernel doubles the value for its bookkeeping overhead.
-	if err := syscall.SetsockoptInt(int(dup), syscall.SOL_SOCKET, syscall.SO_SNDBUF, (bytes+1)/2); err != nil {
+	if err := syscall.SetsockoptInt(dup, syscall.SOL_SOCKET, syscall.SO_SNDBUF, (bytes+1)/2); err != nil {
 		return pid, fmt.Errorf("sockdiag: SO_SNDBUF on fd %d of process %d: %w", fd, pid, err)
 	}
 	return pid, nil
+}
+
+// openPidfd returns a pidfd for process pid (pidfd_open, Linux 5.3).
+func openPidfd(pid int) (int, error) {
+	pidfd, _, e := syscall.Syscall(sysPidfdOpen, uintptr(pid), 0, 0)
+	if e == syscall.ENOSYS {
+		return 0, fmt.Errorf("sockdiag: pidfd_open: %w", ErrUnsupported)
+	}
+	if e != 0 {
+		return 0, fmt.Errorf("sockdiag: pidfd_open(%d): %w", pid, e)
+	}
+	return int(pidfd), nil
+}
+
+// takeFD duplicates descriptor fd of process pid, whose pidfd is pidfd,
+// into this process (pidfd_getfd, Linux 5.6).
+func takeFD(pidfd, pid, fd int) (int, error) {
+	dup, _, e := syscall.Syscall(sysPidfdGetfd, uintptr(pidfd), uintptr(fd), 0)
+	switch e {
+	case 0:
+		return int(dup), nil
+	case syscall.ENOSYS:
+		return 0, fmt.Errorf("sockdiag: pidfd_getfd (Linux 5.6): %w", ErrUnsupported)
+	case syscall.EPERM:
+		return 0, fmt.Errorf("sockdiag: taking socket fd %d of process %d needs ptrace rights over it: %w", fd, pid, e)
+	}
+	return 0, fmt.Errorf("sockdiag: pidfd_getfd(%d, %d): %w", pid, fd, e)
 }
 
 // findSocket returns a process and its descriptor for the socket with the

@@ -13,12 +13,12 @@ import (
 	"testing"
 )
 
-// childT starts this test binary as childServer and returns its PID and
-// address; it is killed at cleanup.
-func childT(t *testing.T) (pid int, addr string) {
+// childT starts this test binary as childServer, with env added to its
+// environment, and returns its PID and address; it is killed at cleanup.
+func childT(t *testing.T, env ...string) (pid int, addr string) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"=1")
+	cmd.Env = append(append(os.Environ(), childEnv+"=1"), env...)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -23,3 +23,8 @@ func (c *Conn) Lookup(local, remote netip.AddrPort) (Socket, error) {
 func ShrinkSendBuffer(s Socket, bytes int, pidHint int) (pid int, err error) {
 	return 0, ErrUnsupported
 }
+
+// Onward returns ErrUnsupported.
+func Onward(s Socket, pidHint int, ours func(local netip.AddrPort) bool) (pid int, onward string, err error) {
+	return 0, "", ErrUnsupported
+}
