@@ -138,13 +138,15 @@
 // subscriber, publishes until the server's Write to it has blocked (seen
 // on the in-memory network, or in the kernel over TCP), then on past any
 // bounded per-client queue that waits for room (2048 more pushes to a
-// healthy client in memory; 256 KiB or more over TCP); delivery keeps a
-// stalled subscriber full for 150 ms, longer than a server that quietly
-// gives up on slow writers waits, and a server whose writes to it never
+// healthy client in memory; over TCP, 256 KiB and 2048 pushes more, or 5
+// MiB in all where a proxy may stand in front of the server); delivery
+// keeps a stalled subscriber full for 150 ms, longer than a server that
+// quietly gives up on slow writers waits, and a server whose writes to it never
 // block (one that conflates or paces its pushes) has its verdict say that
-// this stall was not checked. What a target cannot have (Accept errors
-// without the suite's listener, say) is skipped with the reason, never
-// passed.
+// this stall was not checked; so does leaks, whose last phase shuts the
+// server down while its writes to stalled clients are blocked, if in no
+// check they were. What a target cannot have (Accept errors without the
+// suite's listener, say) is skipped with the reason, never passed.
 //
 // A failure prints one report, for the shrunk scenario: the steps with
 // their times, each client by number, kind and role with its last messages

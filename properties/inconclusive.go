@@ -114,6 +114,15 @@ func (e *env) skipPhase(phase, why string) {
 	e.cfg.run.skippedPhases[e.prop] = append(skipped, skippedPhase{phase, why})
 }
 
+// phaseRan says that a phase of the property under check, which other
+// checks may have had to skip, ran in full in this one: the verdict then
+// does not name it as not checked.
+func (e *env) phaseRan(phase string) {
+	e.cfg.run.mu.Lock()
+	defer e.cfg.run.mu.Unlock()
+	e.cfg.run.phasesRan[e.prop+"/"+phase] = true
+}
+
 // skippedPhase is a phase of a property that could not run, and why.
 type skippedPhase struct{ phase, why string }
 
@@ -142,6 +151,7 @@ func (c *config) verdictNote(under string) string {
 	n, of, why := c.inconclusiveChecks(under)
 	c.run.mu.Lock()
 	phases, hang, fewer := c.run.skippedPhases[under], c.run.hangs[under], c.run.fewer[under]
+	phases = slices.DeleteFunc(slices.Clone(phases), func(s skippedPhase) bool { return c.run.phasesRan[under+"/"+s.phase] })
 	c.run.mu.Unlock()
 	var notes []string
 	if fewer {

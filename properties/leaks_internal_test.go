@@ -3,6 +3,8 @@ package properties
 import (
 	"context"
 	"fmt"
+	"io"
+	"net"
 	"runtime/pprof"
 	"strings"
 	"testing"
@@ -13,6 +15,8 @@ import (
 	"github.com/stallproof/stallproof/internal/harness"
 	"github.com/stallproof/stallproof/properties/internal/linger"
 	"github.com/stallproof/stallproof/properties/internal/stacks"
+	"github.com/stallproof/stallproof/properties/report"
+	"github.com/stallproof/stallproof/server"
 )
 
 // goleakIDs reads the IDs out of goleak's own error, as the goleak this
@@ -202,6 +206,42 @@ func TestLeaksCountServeCallsEndedBeforeTheCheck(t *testing.T) {
 			}
 			if err := findLeaks(e, base, ids); (err != nil) != tc.leak {
 				t.Errorf("leak reported: %v, want %v (%v)", err != nil, tc.leak, err)
+			}
+		})
+	}
+}
+
+// TestUnblockedShutdownIsNamed: leaks' last phase shuts the server down
+// while its writes to stalled clients are blocked. Over loopback TCP the
+// reference, which paces its tallies, never fills the kernel's buffers
+// before shutdown, so the phase was a plain shutdown, and the verdict
+// says so. In memory, with the phase's 64-byte buffers, its writes block,
+// and the verdict claims nothing unchecked.
+func TestUnblockedShutdownIsNamed(t *testing.T) {
+	serve := func(ctx context.Context, ln net.Listener) error {
+		s, err := server.New(server.Config{DrainTimeout: 100 * time.Millisecond})
+		if err != nil {
+			return err
+		}
+		return s.Serve(ctx, ln)
+	}
+	for _, tc := range []struct {
+		name string
+		opts []Option
+		note bool
+	}{
+		{"loopback TCP", []Option{WithTransport(LoopbackTCP)}, true},
+		{"in memory", nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := &cliT{name: "T", out: io.Discard}
+			root.do(func() { run(root, serve, nil, append(tc.opts, Properties("leaks"), Checks(2))) })
+			if len(root.verdicts) != 1 || root.verdicts[0].Result != report.Pass {
+				t.Fatalf("verdicts %+v, want leaks PASS", root.verdicts)
+			}
+			const said = "not checked: " + blockedShutdown
+			if got := strings.Contains(root.verdicts[0].Note, said); got != tc.note {
+				t.Errorf("leaks note %q: says %q: %v, want %v", root.verdicts[0].Note, said, got, tc.note)
 			}
 		})
 	}

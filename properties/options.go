@@ -94,6 +94,7 @@ type runState struct {
 	inconclusive    map[string]int            // property → checks that were inconclusive
 	inconclusiveWhy map[string]string         // property → the first one's reason
 	skippedPhases   map[string][]skippedPhase // property → the phases that could not run, and why
+	phasesRan       map[string]bool           // property/phase → ran in full in some check (phaseRan)
 	fewer           map[string]bool           // properties run with laterChecks, after an earlier one failed
 	hangs           map[string]string         // property → Serve did not return after one of its checks
 	hang            string                    // the first such hang of the Run
@@ -327,7 +328,7 @@ func newRunState() *runState {
 		started: map[string]time.Time{}, bubbleBegan: map[string]time.Duration{},
 		first: map[string]time.Duration{}, liveness: map[string]bool{}, failed: map[string]failure{}, deep: map[string]bool{},
 		ran: map[string]int{}, inconclusive: map[string]int{}, inconclusiveWhy: map[string]string{},
-		skippedPhases: map[string][]skippedPhase{}, bubbled: map[string]int{}, failedInBubble: map[string]bool{}, fewer: map[string]bool{}, hangs: map[string]string{}, heaps: map[string]heapMeasure{},
+		skippedPhases: map[string][]skippedPhase{}, phasesRan: map[string]bool{}, bubbled: map[string]int{}, failedInBubble: map[string]bool{}, fewer: map[string]bool{}, hangs: map[string]string{}, heaps: map[string]heapMeasure{},
 		shrink: map[string]shrinkState{}, served: map[string]time.Time{},
 	}
 }
