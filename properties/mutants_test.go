@@ -45,11 +45,16 @@ func TestMutantChild(t *testing.T) {
 	if os.Getenv(mutantEnv+"_TIME") == "virtual" {
 		opts = append(opts, properties.VirtualTime())
 	}
+	if n, err := strconv.Atoi(os.Getenv(mutantEnv + "_CHECKS")); err == nil {
+		opts = append(opts, properties.Checks(n))
+	}
 	switch os.Getenv(mutantEnv + "_TARGET") {
 	case "dial":
 		properties.RunDial(t, pipeServer(t, m.Serve), opts...)
 	case "addr":
 		properties.RunAddr(t, tcpServer(t, m.Serve), opts...)
+	case "tcp":
+		properties.Run(t, m.Serve, append(opts, properties.WithTransport(properties.LoopbackTCP))...)
 	case "exec":
 		t.Setenv(serveEnv, m.Name)
 		properties.RunExec(t, []string{os.Args[0], "-test.run=^$"}, opts...)
@@ -78,8 +83,8 @@ func caughtIn(t *testing.T, m mutants.Mutant, props []string, clock string) (fai
 	return caughtViaIn(t, m, props, os.Getenv(mutantEnv+"_TARGET"), clock)
 }
 
-// caughtVia is caught with the child's target: "" (Run), "dial", "addr"
-// or "exec" (TestMutantChild).
+// caughtVia is caught with the child's target: "" (Run), "tcp" (Run over
+// loopback TCP), "dial", "addr" or "exec" (TestMutantChild).
 func caughtVia(t *testing.T, m mutants.Mutant, props []string, target string) (failed []string, detect string, steps string, out []byte) {
 	t.Helper()
 	return caughtViaIn(t, m, props, target, os.Getenv(mutantEnv+"_TIME"))

@@ -27,7 +27,11 @@ const (
 	InMemory Transport = iota
 	// LoopbackTCP is real TCP on 127.0.0.1, wrapped by faultnet, with socket
 	// buffers shrunk so a stalled client blocks the server after tens of
-	// kilobytes. It exercises the server's real socket error paths.
+	// kilobytes. It exercises the server's real socket error paths. On
+	// Linux the suite sees in the kernel (sock_diag) when the server's
+	// writes to a stalled client block, and its directed phases are as
+	// exact as in memory; elsewhere, a verdict names what they could not
+	// check.
 	LoopbackTCP
 )
 
@@ -64,6 +68,9 @@ type config struct {
 	target    *target    // nil: Run's listener
 	virtual   bool       // VirtualTime
 	bubbleT   *testing.T // the property's test, for its bubbles; nil outside go test
+	// tcpView is the kernel's view of the sockets of a Run over loopback
+	// TCP (WithTransport(LoopbackTCP)), opened by run; nil otherwise.
+	tcpView *kernelView
 
 	run *runState
 }

@@ -138,7 +138,7 @@ const blockedShutdown = "a shutdown with the server's writes blocked"
 func (e *env) fillBuffers(p *client, st []*client, long bool) (full bool) {
 	isFull := func() bool {
 		for _, c := range st {
-			if e.target.kernel().exact() {
+			if e.kernel().exact() {
 				// Spliced to a real socket: the splice's own buffer is
 				// full long before the server's; the kernel says when the
 				// server's writes block.

@@ -77,6 +77,15 @@ func (kv *kernelView) close() {
 	}
 }
 
+// kernel returns the kernel's view of the server's sockets: the target's,
+// or that of a Run over loopback TCP; nil without one.
+func (e *env) kernel() *kernelView {
+	if kv := e.target.kernel(); kv != nil {
+		return kv
+	}
+	return e.cfg.tcpView
+}
+
 // exact reports whether a stalled client blocks the server after
 // kilobytes, as in memory: its buffers are small, and the suite can see
 // when its writes block.
@@ -98,7 +107,7 @@ func (e *env) serverSocket(c *client) (s sockdiag.Socket, ok bool, err error) {
 // server's end of client c's first connection, when c is spliced to a
 // real socket; ok is false otherwise.
 func (e *env) serverPair(c *client) (kv *kernelView, local, remote netip.AddrPort, ok bool) {
-	kv = e.target.kernel()
+	kv = e.kernel()
 	if kv == nil || kv.diag == nil {
 		return nil, local, remote, false
 	}
@@ -210,11 +219,18 @@ func (e *env) awaitServerBlocked(c *client) bool {
 const serverBlockedKind = report.EventServerBlocked
 
 // farEnd returns the real connection client c's first connection is
-// spliced to, or nil.
+// spliced to, or, in a Run over loopback TCP, that connection itself; nil
+// if there is none.
 func (e *env) farEnd(c *client) net.Conn {
 	conns := c.connections()
 	if len(conns) == 0 {
 		return nil
+	}
+	if e.target == nil {
+		if conns[0].Peer() != nil {
+			return nil // in memory
+		}
+		return conns[0]
 	}
 	e.splices.mu.Lock()
 	defer e.splices.mu.Unlock()

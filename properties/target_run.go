@@ -17,6 +17,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/stallproof/stallproof/internal/harness"
+	"github.com/stallproof/stallproof/internal/sockdiag"
 	"github.com/stallproof/stallproof/properties/internal/stacks"
 	"github.com/stallproof/stallproof/properties/report"
 )
@@ -131,6 +132,14 @@ func run(t suiteT, serve ServeFunc, tg *target, opts []Option) (mismatch string)
 		cfg.labels = shown
 	}
 	cfg.side = cfg.sideBySide(t)
+	if tg == nil && cfg.transport == LoopbackTCP {
+		// The server's sockets are the suite's listener's, with small
+		// buffers already: only the view of them is needed.
+		if d, err := sockdiag.Open(); err == nil {
+			cfg.tcpView = &kernelView{diag: d}
+			defer cfg.tcpView.close()
+		}
+	}
 	if tg != nil && tg.addr != "" {
 		tg.kv = openKernelView(tg, cfg.bufSize, tg.openDiag)
 		defer tg.kv.close()
