@@ -139,9 +139,9 @@ func (e *env) fillBuffers(p *client, st []*client, long bool) (full bool) {
 	isFull := func() bool {
 		for _, c := range st {
 			if e.kernel().exact() {
-				// Spliced to a real socket: the splice's own buffer is
-				// full long before the server's; the kernel says when the
-				// server's writes block.
+				// A real socket (spliced, or a Run over loopback TCP): a
+				// splice's own buffer is full long before the server's;
+				// the kernel says when the server's writes block.
 				if !e.serverBlocked(c) && !e.serverLetGo(c) {
 					return false
 				}

@@ -82,15 +82,15 @@ func (e *env) pushUntilBlocked(st *client) {
 	// deepStallPushes more pushes, past any plausible per-client queue.
 	// So does a Run over loopback TCP, where the kernel shows it: the
 	// server's sockets are the suite's listener's, with small buffers, and
-	// nothing stands between.
-	mem := st != nil && (e.inMemory(st) || e.target == nil && kv.exact())
-	deep := (budget > 0 || mem) && e.cfg.firstTime(e.prop, "deep push")
-	watch := mem || kv.exact() && st != nil && (small || deep)
+	// nothing stands between. Either way the view is direct.
+	direct := st != nil && (e.inMemory(st) || e.target == nil && kv.exact())
+	deep := (budget > 0 || direct) && e.cfg.firstTime(e.prop, "deep push")
+	watch := direct || kv.exact() && st != nil && (small || deep)
 	guess := !watch && deep
 	switch {
-	case mem && deep:
+	case direct && deep:
 		e.logf("pressure: %v stalls; every healthy client sends 200 requests at once, until the server's writes to it block, and on until %d more pushes reached a healthy client (more than any per-client queue)", st, deepStallPushes)
-	case mem:
+	case direct:
 		e.logf("pressure: %v stalls; every healthy client sends 200 requests at once, until the server's writes to it block, and once more", st)
 	case watch && deep:
 		e.logf("pressure: %v stalls; every healthy client sends 200 requests at once, until the server's writes to it block and %d KiB were pushed to a healthy client (a proxy may stand before the server; its runtime may buffer)", st, budget>>10)
@@ -117,7 +117,7 @@ func (e *env) pushUntilBlocked(st *client) {
 	var countAt int        // and pushes
 	short := ""            // why pressure stopped short of its byte goals
 	own := false           // the server writes to st itself (writesItself)
-	pushedLast := true     // the last round pushed something per request
+	pushedLast := false    // the last round pushed something per request
 	var requests int64     // made in all the rounds
 	for i := 0; ; i++ {
 		before, _ := e.healthyPushed()
@@ -135,7 +135,7 @@ func (e *env) pushUntilBlocked(st *client) {
 		case watch && blockedAt < 0 && (e.serverBlocked(st) || e.serverLetGo(st)):
 			blockedAt, countAt = now, count
 			more = true
-			if deep && !mem {
+			if deep && !direct {
 				var why string
 				if own, why = e.writesItself(st); own {
 					e.logf("pressure: %s: nothing stands between the suite and the server; on until %d KiB more and %d pushes more (or %d KiB in all) reached a healthy client", why, afterBlocked>>10, deepStallPushes, budget>>10)
@@ -145,7 +145,7 @@ func (e *env) pushUntilBlocked(st *client) {
 			}
 		case watch && blockedAt < 0:
 			more = pushing
-		case mem:
+		case direct:
 			more = pushing && deep && count-countAt < deepStallPushes
 		case watch && deep && own:
 			more = pushing && (now-blockedAt < afterBlocked || count-countAt < deepStallPushes && now-pushed0 < budget)

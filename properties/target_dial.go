@@ -10,6 +10,7 @@ import (
 
 	"github.com/stallproof/stallproof/faultnet"
 	"github.com/stallproof/stallproof/internal/harness"
+	"github.com/stallproof/stallproof/internal/sockdiag"
 )
 
 // splices are a check's running splices.
@@ -26,8 +27,8 @@ func (e *env) dialSpliced(ctx context.Context) (*faultnet.Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dialling %v: %w", e.target, err)
 	}
-	if a, ok := far.LocalAddr().(*net.TCPAddr); ok {
-		ownConns.Store(unmapped(a.AddrPort()), true)
+	if local := dialledFrom(far); local.IsValid() {
+		ownConns.Store(local, true)
 	}
 	if e.target.addr != "" {
 		// A real socket: shrink its socket buffers, or the server's Write
@@ -52,9 +53,7 @@ func (e *env) closeSplices() {
 	all := e.splices.all
 	e.splices.all = nil
 	for _, far := range e.splices.far {
-		if a, ok := far.LocalAddr().(*net.TCPAddr); ok {
-			ownConns.Delete(unmapped(a.AddrPort()))
-		}
+		ownConns.Delete(dialledFrom(far))
 	}
 	e.splices.mu.Unlock()
 	for _, sp := range all {
@@ -75,9 +74,12 @@ func ownConn(local netip.AddrPort) bool {
 	return ok
 }
 
-// unmapped returns ap with an IPv4-mapped IPv6 address as IPv4.
-func unmapped(ap netip.AddrPort) netip.AddrPort {
-	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+// dialledFrom returns the local address of a connection the suite
+// dialled, as the kernel names it (the server end's remote address), or
+// the zero AddrPort if it is not TCP.
+func dialledFrom(far net.Conn) netip.AddrPort {
+	_, local := sockdiag.ServerSide(far)
+	return local
 }
 
 // RunDial runs the suite, as Run does, against a server that hands out

@@ -113,14 +113,7 @@ func TestShrinkOtherProcess(t *testing.T) {
 
 		shrunk := dialT(t, addr, rcvbuf)
 		// The server's socket has no inode until the child accepts it.
-		var s Socket
-		eventually(t, "child never accepted", func() bool {
-			var err error
-			if s, err = c.Lookup(ServerSide(shrunk)); err != nil {
-				t.Fatal(err)
-			}
-			return s.Inode != 0
-		})
+		s := acceptedT(t, c, shrunk)
 		if got := shrinkT(t, s, small, pid); got != pid {
 			t.Fatalf("ShrinkSendBuffer used pid %d, child %d", got, pid)
 		}
