@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -255,8 +256,10 @@ func TestProxyResetFaultResetsBothSides(t *testing.T) {
 	for _, e := range pc.Events() {
 		kinds = append(kinds, e.Kind.String())
 	}
-	if !strings.Contains(strings.Join(kinds, " "), "inject reset") {
-		t.Fatalf("events %v; want the injection and the reset", kinds)
+	// The legs end concurrently: another leg's close may be logged
+	// between the injection and the reset.
+	if i := slices.Index(kinds, "inject"); i < 0 || !slices.Contains(kinds[i+1:], "reset") {
+		t.Fatalf("events %v; want the injection and, after it, the reset", kinds)
 	}
 }
 
